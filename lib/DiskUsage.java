@@ -1,0 +1,29 @@
+package ccci;
+
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Space use of the filesystem holding a path, computed the way df computes "Use%":
+ * used / (used + available to unprivileged users), rounded up. The root-reserved blocks count
+ * neither as used nor as available, so a full ext4 shows 100% before it is truly full.
+ */
+public record DiskUsage(Path path, long usedBytes, long availableBytes) {
+
+    public int usedPercent() {
+        long total = usedBytes + availableBytes;
+        if (total <= 0) {
+            return 0;
+        }
+        // ceil(used*100/total) without overflow for any real disk size
+        return (int) ((usedBytes * 100 + total - 1) / total);
+    }
+
+    public static DiskUsage measure(Path path) throws IOException {
+        FileStore store = Files.getFileStore(path);
+        long used = store.getTotalSpace() - store.getUnallocatedSpace();
+        return new DiskUsage(path, used, store.getUsableSpace());
+    }
+}

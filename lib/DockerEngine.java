@@ -1,0 +1,165 @@
+//DEPS com.github.docker-java:docker-java-core:3.7.1
+//DEPS com.github.docker-java:docker-java-transport-zerodep:3.7.1
+//DEPS org.slf4j:slf4j-api:2.0.17
+//DEPS org.slf4j:slf4j-nop:2.0.17
+package ccci;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * One connection to a Docker engine, found as the docker CLI finds it: the --host option, else
+ * DOCKER_HOST (with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the default unix socket. The API
+ * version is left to negotiation. Every failure becomes an {@link EngineUnavailable} with one line.
+ */
+public final class DockerEngine implements AutoCloseable {
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
+
+    private final String host;
+    private final DockerHttpClient http;
+    private final DockerClient api;
+    private final ObjectMapper json = new ObjectMapper();
+
+    private DockerEngine(String host, DockerHttpClient http, DockerClient api) {
+        this.host = host;
+        this.http = http;
+        this.api = api;
+    }
+
+    /** @param hostOption the --host value, or null to use DOCKER_HOST or the default socket */
+    public static DockerEngine connect(String hostOption) {
+        try {
+            DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder();
+            if (hostOption != null) {
+                builder.withDockerHost(hostOption);
+            }
+            DockerClientConfig config = builder.build();
+            DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+                    .dockerHost(config.getDockerHost())
+                    .sslConfig(config.getSSLConfig())
+                    .connectionTimeout(CONNECT_TIMEOUT)
+                    .responseTimeout(RESPONSE_TIMEOUT)
+                    .build();
+            return new DockerEngine(config.getDockerHost().toString(), http, DockerClientImpl.getInstance(config, http));
+        } catch (RuntimeException e) {
+            String given = hostOption != null ? "--host '" + hostOption + "'" : "DOCKER_HOST '" + System.getenv("DOCKER_HOST") + "'";
+            throw new BadInput(given + " is not a usable Docker host (expected unix:///path/to/docker.sock or tcp://host:port): " + rootMessage(e));
+        }
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public DockerClient api() {
+        return api;
+    }
+
+    /** Runs one engine call; any failure becomes a one-line {@link EngineUnavailable} naming the call. */
+    public <T> T call(String what, Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (BadInput | EngineUnavailable e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new EngineUnavailable(describe(what, e), e);
+        }
+    }
+
+    /** A raw GET for what docker-java's model lacks (e.g. /services?status=true, API 1.41+). */
+    public JsonNode getJson(String pathAndQuery) {
+        return call("GET " + pathAndQuery, () -> {
+            DockerHttpClient.Request request = DockerHttpClient.Request.builder()
+                    .method(DockerHttpClient.Request.Method.GET)
+                    .path(pathAndQuery)
+                    .build();
+            try (DockerHttpClient.Response response = http.execute(request); InputStream body = response.getBody()) {
+                byte[] bytes = body.readAllBytes();
+                if (response.getStatusCode() != 200) {
+                    throw new EngineUnavailable("the Docker engine at " + host + " answered HTTP "
+                            + response.getStatusCode() + " to GET " + pathAndQuery + ": " + engineMessage(bytes), null);
+                }
+                return json.readTree(bytes);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    private String engineMessage(byte[] body) {
+        try {
+            JsonNode node = json.readTree(body);
+            if (node != null && node.hasNonNull("message")) {
+                return node.get("message").asText();
+            }
+        } catch (IOException ignored) {
+            // not JSON: show the text
+        }
+        return new String(body, java.nio.charset.StandardCharsets.UTF_8).strip();
+    }
+
+    private String describe(String what, Throwable e) {
+        if (e instanceof DockerException de) {
+            return "the Docker engine at " + host + " answered HTTP " + de.getHttpStatus() + " to " + what + ": "
+                    + firstLine(de.getMessage().replaceFirst("^Status \\d+: ", ""));
+        }
+        String root = rootMessage(e);
+        if (root.contains("Permission denied") || root.contains("EACCES")) {
+            return "permission denied on the Docker engine socket " + host
+                    + " (run as root or as a member of the docker group)";
+        }
+        if (hasCause(e, SocketTimeoutException.class)) {
+            return "the Docker engine at " + host + " did not answer " + what + " in time: " + root;
+        }
+        return "cannot reach the Docker engine at " + host + ": " + root;
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        String message = null;
+        while (t != null) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                message = t.getMessage();
+            }
+            t = t.getCause();
+        }
+        return firstLine(message != null ? message : e.getClass().getSimpleName());
+    }
+
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String firstLine(String text) {
+        String line = text.strip();
+        int newline = line.indexOf('\n');
+        return newline < 0 ? line : line.substring(0, newline).strip();
+    }
+
+    @Override
+    public void close() {
+        try {
+            api.close();
+        } catch (IOException ignored) {
+            // closing a finished connection: nothing useful to report
+        }
+    }
+}

@@ -1,0 +1,61 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
+//SOURCES ../lib/EngineOptions.java ../lib/EngineUnavailable.java ../lib/ExitCodes.java
+//SOURCES ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java ../lib/GateResult.java
+//SOURCES ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java ../lib/Reading.java
+//SOURCES ../lib/Verdict.java ../lib/VerdictFormat.java
+
+import ccci.Cli;
+import ccci.DockerEngine;
+import ccci.EngineOptions;
+import ccci.GateCheck;
+import ccci.GateOptions;
+import ccci.Verdict;
+import ccci.VerdictFormat;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "gates", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        description = {
+            "Decides whether this Docker host may prune: all three gates must hold.",
+            "  disk         the data root's filesystem is at least --threshold full",
+            "  stack        no live run-app stack (service or running container)",
+            "  convergence  no swarm service short of its desired tasks, updating or rolling back",
+            "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the host."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            " 0:all gates hold, pruning is allowed",
+            "10:a gate blocks, pruning is not allowed",
+            "11:a gate cannot be evaluated (engine unreachable, permission denied...): blocked",
+            "12:bad input (value out of range, invalid pattern, missing path)",
+            "19:unexpected internal error"})
+class Gates implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin EngineOptions engine;
+    @Mixin GateOptions gates;
+
+    @Option(names = "--json", description = "Print one JSON object (pruneAllowed, gates[] with figures) instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        var settings = gates.settings();
+        try (DockerEngine docker = engine.connect()) {
+            Verdict verdict = GateCheck.run(docker, settings);
+            spec.commandLine().getOut().print(json
+                    ? VerdictFormat.jsonText(verdict, docker.host())
+                    : VerdictFormat.text(verdict));
+            verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + problem));
+            return verdict.exitCode();
+        }
+    }
+
+    public static void main(String... args) {
+        System.exit(Cli.run(new Gates(), args));
+    }
+}
