@@ -74,6 +74,9 @@ public final class DockerEngine implements AutoCloseable {
             return action.get();
         } catch (BadInput | EngineUnavailable e) {
             throw e;
+        } catch (DockerException e) {
+            throw new EngineRefused(e.getHttpStatus(), "the Docker engine at " + host + " answered HTTP "
+                    + e.getHttpStatus() + " to " + what + ": " + firstLine(e.getMessage().replaceFirst("^Status \\d+: ", "")));
         } catch (RuntimeException e) {
             throw new EngineUnavailable(describe(what, e), e);
         }
@@ -81,22 +84,39 @@ public final class DockerEngine implements AutoCloseable {
 
     /** A raw GET for what docker-java's model lacks (e.g. /services?status=true, API 1.41+). */
     public JsonNode getJson(String pathAndQuery) {
-        return call("GET " + pathAndQuery, () -> {
+        return send(DockerHttpClient.Request.Method.GET, pathAndQuery);
+    }
+
+    /**
+     * A raw POST for what docker-java's model lacks: its PruneResponse keeps only SpaceReclaimed,
+     * while the engine also says which objects it removed.
+     */
+    public JsonNode postJson(String pathAndQuery) {
+        return send(DockerHttpClient.Request.Method.POST, pathAndQuery);
+    }
+
+    private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery) {
+        String what = method + " " + pathAndQuery.replaceFirst("\\?.*", "");
+        return call(what, () -> {
             DockerHttpClient.Request request = DockerHttpClient.Request.builder()
-                    .method(DockerHttpClient.Request.Method.GET)
+                    .method(method)
                     .path(pathAndQuery)
                     .build();
             try (DockerHttpClient.Response response = http.execute(request); InputStream body = response.getBody()) {
                 byte[] bytes = body.readAllBytes();
-                if (response.getStatusCode() != 200) {
-                    throw new EngineUnavailable("the Docker engine at " + host + " answered HTTP "
-                            + response.getStatusCode() + " to GET " + pathAndQuery + ": " + engineMessage(bytes), null);
+                if (response.getStatusCode() / 100 != 2) {
+                    throw new EngineRefused(response.getStatusCode(), "the Docker engine at " + host + " answered HTTP "
+                            + response.getStatusCode() + " to " + what + ": " + engineMessage(bytes));
                 }
-                return json.readTree(bytes);
+                return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
+    }
+
+    public ObjectMapper json() {
+        return json;
     }
 
     private String engineMessage(byte[] body) {
@@ -112,10 +132,6 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     private String describe(String what, Throwable e) {
-        if (e instanceof DockerException de) {
-            return "the Docker engine at " + host + " answered HTTP " + de.getHttpStatus() + " to " + what + ": "
-                    + firstLine(de.getMessage().replaceFirst("^Status \\d+: ", ""));
-        }
         String root = rootMessage(e);
         if (root.contains("Permission denied") || root.contains("EACCES")) {
             return "permission denied on the Docker engine socket " + host

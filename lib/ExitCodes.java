@@ -14,6 +14,14 @@ public final class ExitCodes {
     public static final int CANNOT_EVALUATE = 11;
     /** Bad input: an option value that is out of range, malformed, or names a missing path. */
     public static final int BAD_INPUT = 12;
+    /** prune: the gates closed between phases (a CI run started); it stopped before the next phase. */
+    public static final int STOPPED_GATES_CLOSED = 13;
+    /** prune: another prune holds the lock file; nothing was removed. */
+    public static final int LOCKED = 14;
+    /** prune: the engine answered 409, a prune is already running (started by another tool). */
+    public static final int ENGINE_BUSY = 15;
+    /** prune: the engine failed or went away during a phase; the report says which phases completed. */
+    public static final int ENGINE_FAILED = 16;
     /** A bug: something unexpected went wrong; the one-line message says what. */
     public static final int INTERNAL_ERROR = 19;
 

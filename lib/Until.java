@@ -1,0 +1,59 @@
+package ccci;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The age limit of prune's --until: one or more whole-number parts with a unit s, m, h or d
+ * (e.g. 24h, 90m, 7d, 1d12h). The engine's filter speaks Go durations, which have no "d", so
+ * {@link #engineFilter()} always gives seconds.
+ */
+public record Until(String text, Duration duration) {
+    private static final Pattern WHOLE = Pattern.compile("(?:\\d+[smhd])+");
+    private static final Pattern PART = Pattern.compile("(\\d+)([smhd])");
+    private static final Duration MAX = Duration.ofDays(3650);
+
+    public static Until parse(String text) {
+        String value = text.strip();
+        if (!WHOLE.matcher(value).matches()) {
+            throw new BadInput("--until '" + text + "' is not an age like 24h, 90m, 7d or 1d12h (units s, m, h, d)");
+        }
+        Duration total = Duration.ZERO;
+        Matcher m = PART.matcher(value);
+        while (m.find()) {
+            long amount;
+            try {
+                amount = Long.parseLong(m.group(1));
+            } catch (NumberFormatException e) {
+                throw new BadInput("--until '" + text + "' is too large");
+            }
+            if (amount > MAX.toSeconds()) {
+                throw new BadInput("--until '" + text + "' is too large (at most 3650d)");
+            }
+            total = total.plus(switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
+            });
+        }
+        if (total.isZero()) {
+            throw new BadInput("--until '" + text + "' is zero: it would prune objects created a moment ago");
+        }
+        if (total.compareTo(MAX) > 0) {
+            throw new BadInput("--until '" + text + "' is too large (at most 3650d)");
+        }
+        return new Until(value, total);
+    }
+
+    /** The value for the engine's until filter, e.g. 86400s for 24h. */
+    public String engineFilter() {
+        return duration.toSeconds() + "s";
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

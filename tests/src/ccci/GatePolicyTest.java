@@ -1,0 +1,148 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The gate policy as pure functions: no Docker here, every Docker claim is tested on the real engine. */
+class GatePolicyTest {
+    static final GateSettings DEFAULTS = GateSettings.parse("80", GateSettings.DEFAULT_STACK_PATTERN, null);
+    static final long GB = 1L << 30;
+
+    static HostFacts manager(List<HostFacts.Service> services, List<HostFacts.Container> containers) {
+        return new HostFacts("/var/lib/docker", HostFacts.SwarmRole.MANAGER, services, containers);
+    }
+
+    static HostFacts.Service service(String name, long running, long desired) {
+        return new HostFacts.Service(name, Map.of(), "replicated", running, desired, Optional.empty());
+    }
+
+    static Reading<DiskUsage> disk(long used, long available) {
+        return Reading.ok(new DiskUsage(Path.of("/var/lib/docker"), used, available));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "79, 21, 79", "80, 20, 80", "1, 0, 100", "0, 100, 0",
+        // df rounds up: 79.01% shows as 80%
+        "7901, 2099, 80"})
+    void usedPercentIsRoundedUpLikeDf(long used, long available, int expected) {
+        assertEquals(expected, new DiskUsage(Path.of("/"), used, available).usedPercent());
+    }
+
+    @Test
+    void diskGateHoldsAtTheThresholdAndBlocksBelowIt() {
+        assertEquals(GateResult.State.HOLDS, GatePolicy.diskGate(80, disk(80 * GB, 20 * GB)).state());
+        GateResult below = GatePolicy.diskGate(80, disk(79 * GB, 21 * GB));
+        assertEquals(GateResult.State.BLOCKS, below.state());
+        assertEquals("79% of /var/lib/docker < 80%", below.detail());
+    }
+
+    @Test
+    void allGatesHoldingAllowsPruning() {
+        Verdict verdict = GatePolicy.evaluate(DEFAULTS,
+                Reading.ok(manager(List.of(service("web", 2, 2)), List.of())), disk(90 * GB, 10 * GB));
+        assertTrue(verdict.pruneAllowed());
+        assertEquals(ExitCodes.OK, verdict.exitCode());
+    }
+
+    @Test
+    void aStackNamedServiceBlocks() {
+        HostFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1)), List.of());
+        GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
+        assertEquals(GateResult.State.BLOCKS, gate.state());
+        assertEquals(List.of("abcd-1a2b3c_ci_commoninternet_net"), gate.figures().get("liveStacks"));
+    }
+
+    @Test
+    void aContainerWithOnlyTheStackLabelBlocks() {
+        HostFacts host = manager(List.of(), List.of(new HostFacts.Container("innocent-name",
+                Map.of(HostFacts.STACK_LABEL, "zz9-abcdef_ci_commoninternet_net"))));
+        GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
+        assertEquals(GateResult.State.BLOCKS, gate.state());
+        assertEquals(List.of("zz9-abcdef_ci_commoninternet_net"), gate.figures().get("liveStacks"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "abcde-1a2b3c_ci_commoninternet_net_app", // five-char prefix
+        "abcd-1a2b3g_ci_commoninternet_net_app",  // not hex
+        "abcd-1a2b3c_ci_commoninternet_network",  // no separator after _net
+        "x_abcd-1a2b3c_ci_commoninternet_net",    // not at the start
+        "registry"})
+    void namesOutsideThePatternDoNotBlock(String name) {
+        HostFacts host = manager(List.of(service(name, 1, 1)), List.of(new HostFacts.Container(name, Map.of())));
+        assertEquals(GateResult.State.HOLDS, GatePolicy.stackGate(DEFAULTS, Reading.ok(host)).state());
+    }
+
+    @Test
+    void aStackNameWithNothingAfterNetMatches() {
+        HostFacts host = manager(List.of(service("ab12-00ff00_ci_commoninternet_net", 1, 1)), List.of());
+        assertEquals(GateResult.State.BLOCKS, GatePolicy.stackGate(DEFAULTS, Reading.ok(host)).state());
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "replicated, 0, 1, , true",
+        "replicated, 1, 1, , false",
+        "replicated, 3, 2, , true",           // scaling down: still converging
+        "replicated, 2, 2, updating, true",
+        "replicated, 2, 2, rollback_started, true",
+        "replicated, 2, 2, paused, true",
+        "replicated, 2, 2, completed, false",
+        "replicated, 2, 2, rollback_completed, false",
+        "global, 1, 2, , true",
+        "global, 2, 2, , false",
+        "replicated-job, 1, 1, , true",       // a job still running
+        "replicated-job, 0, 1, , false",      // a job that finished
+    })
+    void convergence(String mode, long running, long desired, String update, boolean converging) {
+        HostFacts.Service s = new HostFacts.Service("svc", Map.of(), mode, running, desired, Optional.ofNullable(update));
+        assertEquals(converging, GatePolicy.isConverging(s));
+        GateResult gate = GatePolicy.convergenceGate(Reading.ok(manager(List.of(s), List.of())));
+        assertEquals(converging ? GateResult.State.BLOCKS : GateResult.State.HOLDS, gate.state());
+    }
+
+    @Test
+    void aNonSwarmEngineHasNothingToConvergeAndSaysWhy() {
+        HostFacts host = new HostFacts("/d", HostFacts.SwarmRole.NOT_IN_SWARM, List.of(), List.of());
+        GateResult gate = GatePolicy.convergenceGate(Reading.ok(host));
+        assertEquals(GateResult.State.HOLDS, gate.state());
+        assertTrue(gate.detail().contains("not a swarm node"), gate.detail());
+    }
+
+    @Test
+    void anEngineThatCannotBeReadBlocksEveryGateItFeeds() {
+        Reading<HostFacts> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
+        Reading<Path> target = GatePolicy.diskTarget(Optional.empty(), failed, p -> true);
+        assertTrue(target instanceof Reading.Failed);
+        Verdict verdict = GatePolicy.evaluate(DEFAULTS, failed, GateCheck.measure(target));
+        assertFalse(verdict.pruneAllowed());
+        assertEquals(ExitCodes.CANNOT_EVALUATE, verdict.exitCode());
+        assertTrue(verdict.gates().stream().noneMatch(GateResult::holds), "fail closed: no gate may hold");
+        assertEquals(List.of("cannot reach the Docker engine at unix:///x: refused"), verdict.problems());
+    }
+
+    @Test
+    void cannotEvaluateOutranksBlocks() {
+        Verdict verdict = GatePolicy.evaluate(DEFAULTS,
+                Reading.ok(manager(List.of(service("stuck", 0, 1)), List.of())), Reading.failed("statfs: EIO"));
+        assertEquals(ExitCodes.CANNOT_EVALUATE, verdict.exitCode());
+    }
+
+    @Test
+    void diskTargetPrefersTheOptionThenTheDataRootThenSlash() {
+        Reading<HostFacts> facts = Reading.ok(manager(List.of(), List.of()));
+        assertEquals(Reading.ok(Path.of("/mnt")), GatePolicy.diskTarget(Optional.of(Path.of("/mnt")), facts, p -> false));
+        assertEquals(Reading.ok(Path.of("/var/lib/docker")), GatePolicy.diskTarget(Optional.empty(), facts, p -> true));
+        assertEquals(Reading.ok(Path.of("/")), GatePolicy.diskTarget(Optional.empty(), facts, p -> false));
+    }
+}

@@ -1,0 +1,27 @@
+package ccci;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The repository checkout the tests run from (Maven runs them in tests/). */
+final class Repo {
+    private Repo() {}
+
+    static Path root() {
+        try {
+            return Path.of(System.getProperty("ccci.repo", "..")).toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String read(String relative) {
+        try {
+            return Files.readString(root().resolve(relative));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,351 @@
+package ccci.sandbox;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A private dockerd (Debian's docker.io, engine 20.10): its own socket, data root, exec root and
+ * pid files under a fresh dir in /tmp; never the default socket. Optionally a single-node swarm
+ * manager, optionally with the data root on a small loop-mounted ext4 or a tmpfs (both support
+ * overlay2 here, as does ext4 /tmp). Closed by {@link #close()} or, at the latest, at JVM exit.
+ */
+public final class SandboxEngine implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+    private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(10);
+    private static final String SHUTDOWN_COMPLETE = "Daemon shutdown complete";
+
+    public static final class Options {
+        private boolean swarm = true;
+        private int loopMb;
+        private int tmpfsMb;
+
+        /** Default true: `docker swarm init` on 127.0.0.1 with a free listen port. */
+        public Options swarm(boolean on) {
+            this.swarm = on;
+            return this;
+        }
+
+        /**
+         * Data root on a loop-mounted ext4 of this size (no root-reserved blocks). Swarm's raft
+         * store pre-allocates ~120 MB at init: use 256+ with swarm.
+         */
+        public Options dataRootOnLoopFs(int sizeMb) {
+            this.loopMb = sizeMb;
+            this.tmpfsMb = 0;
+            return this;
+        }
+
+        /** Data root on a tmpfs of this size (overlay2 on tmpfs works on this kernel, 6.x). */
+        public Options dataRootOnTmpfs(int sizeMb) {
+            this.tmpfsMb = sizeMb;
+            this.loopMb = 0;
+            return this;
+        }
+    }
+
+    public record Result(int exit, String out, String err) {
+        public boolean ok() {
+            return exit == 0;
+        }
+    }
+
+    private final Options options;
+    private final Path workDir;
+    private final Path dataRoot;
+    private final Path execRoot;
+    private final Path socket;
+    private final Path configDir;
+    private final Path log;
+    private final Path pidFile;
+    private final DockerCli cli;
+    private Daemon dockerd;
+    private Watchdog watchdog;
+    private int swarmPort = -1;
+    private boolean closed;
+
+    private SandboxEngine(Options options, Path workDir) {
+        this.options = options;
+        this.workDir = workDir;
+        this.dataRoot = workDir.resolve("data");
+        this.execRoot = workDir.resolve("exec");
+        this.socket = workDir.resolve("docker.sock");
+        this.configDir = workDir.resolve("docker-config");
+        this.log = workDir.resolve("dockerd.log");
+        this.pidFile = workDir.resolve("dockerd.pid");
+        this.cli = new DockerCli(host(), configDir, log);
+    }
+
+    public static Options options() {
+        return new Options();
+    }
+
+    public static SandboxEngine start() {
+        return start(new Options());
+    }
+
+    /** Starts dockerd and waits until /_ping answers (then inits the swarm if asked). */
+    public static SandboxEngine start(Options o) {
+        Provision.ensureInstalled();
+        long t0 = System.nanoTime();
+        SandboxEngine engine = new SandboxEngine(o, createWorkDir());
+        Reaper.register(engine);
+        try {
+            engine.prepareDirs();
+            engine.watchdog = Watchdog.guard(engine.workDir, engine.pidFile);
+            engine.launch();
+            long t1 = System.nanoTime();
+            if (o.swarm) {
+                engine.initSwarm();
+            }
+            long t2 = System.nanoTime();
+            System.err.printf("[sandbox] %s: dockerd up in %d ms, swarm init %d ms%n",
+                    engine.workDir, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
+            return engine;
+        } catch (RuntimeException | Error e) {
+            try {
+                engine.close();
+            } catch (RuntimeException | Error suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    public String host() {
+        return "unix://" + socket;
+    }
+
+    public Path dataRoot() {
+        return dataRoot;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    public Path dockerConfigDir() {
+        return configDir;
+    }
+
+    public Path logFile() {
+        return log;
+    }
+
+    public String logTail(int lines) {
+        return LogTail.of(log, lines);
+    }
+
+    /** The swarm's --listen-addr port, or -1 without swarm. */
+    public int swarmPort() {
+        return swarmPort;
+    }
+
+    public boolean isRunning() {
+        return dockerd != null && dockerd.isAlive();
+    }
+
+    /** The docker CLI against this engine only; never throws on a non-zero exit. */
+    public Result docker(String... args) {
+        return dockerWithEnv(Map.of(), args);
+    }
+
+    /** Like {@link #docker} but throws an AssertionError (stderr, dockerd log tail) when exit != 0. */
+    public String dockerOk(String... args) {
+        return cli.requireOk(docker(args), args).out().strip();
+    }
+
+    /** env overrides the defaults (e.g. DOCKER_CONFIG); a null value removes a variable. */
+    public Result dockerWithEnv(Map<String, String> env, String... args) {
+        return cli.run(env, null, Exec.DEFAULT_TIMEOUT, args);
+    }
+
+    /** With {@code stdin} on the CLI's standard input (e.g. `login --password-stdin`). */
+    public Result dockerWithInput(String stdin, String... args) {
+        return cli.run(Map.of(), stdin, Exec.DEFAULT_TIMEOUT, args);
+    }
+
+    /** `docker login` into the private DOCKER_CONFIG; throws when it fails. */
+    public void login(String registry, String user, String password) {
+        String[] args = {"login", "--username", user, "--password-stdin", registry};
+        cli.requireOk(dockerWithInput(password, args), args);
+    }
+
+    /**
+     * Imports a busybox-static root file system as {@code ref}: runs `sh -c ...` with
+     * `--network none` (there is no bridge) and `sleep 3600` as a swarm service.
+     */
+    public void importBusybox(String ref) {
+        String[] args = {"import", "-", ref};
+        cli.requireOk(cli.runStreaming(BusyboxRootfs::writeTo, LOAD_TIMEOUT, args), args);
+    }
+
+    /** `docker load`s a hand-made archive for {@code spec}; returns the (deterministic) image ID. */
+    public String loadImage(ImageSpec spec) {
+        ImageArchive archive = new ImageArchive(spec);
+        String[] args = {"load"};
+        cli.requireOk(cli.runStreaming(archive::writeTo, LOAD_TIMEOUT, args), args);
+        String id = archive.imageId();
+        if (spec.isDangling()) {
+            String dangling = dockerOk("images", "-q", "--no-trunc", "-f", "dangling=true");
+            if (!dangling.lines().toList().contains(id)) {
+                throw new AssertionError("image " + id + " of " + spec + " is not dangling; it is tagged "
+                        + dockerOk("image", "inspect", "-f", "{{.RepoTags}}", id));
+            }
+        }
+        return id;
+    }
+
+    /**
+     * Stops dockerd (SIGTERM by pid, SIGKILL after 20 s) and keeps all state: "the engine went away".
+     * dockerd first stops running containers, each with its stop timeout (10 s unless `docker run
+     * --stop-timeout`; --shutdown-timeout does not shorten it on 20.10): the busybox `sleep` exits
+     * on SIGTERM, a `sh -c 'while ...'` PID 1 does not.
+     */
+    public void stopEngine() {
+        if (dockerd != null) {
+            dockerd.stop(STOP_GRACE, SHUTDOWN_COMPLETE);
+        }
+    }
+
+    /** Starts dockerd again on the same socket and data root (a swarm comes back by itself). */
+    public void restartEngine() {
+        if (isRunning()) {
+            throw new IllegalStateException("dockerd of " + workDir + " is still running");
+        }
+        launch();
+    }
+
+    /** Stops dockerd, kills what it left, unmounts everything below the work dir and deletes it. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Reaper.unregister(this);
+        try {
+            if (isRunning()) {
+                removeAllContainersQuietly();
+                dockerd.stop(STOP_GRACE, SHUTDOWN_COMPLETE);
+            }
+        } finally {
+            if (watchdog != null) {
+                watchdog.dismiss();
+            }
+        }
+        Leftovers.kill(workDir, dataRoot);
+        List<Path> stuck = Mounts.unmountAllUnder(workDir);
+        if (!stuck.isEmpty()) {
+            throw new IllegalStateException("still mounted, so not deleting " + workDir + ": " + stuck);
+        }
+        Exec.ok(List.of("rm", "-rf", "--one-file-system", workDir.toString()));
+    }
+
+    @Override
+    public String toString() {
+        return "SandboxEngine[" + workDir + "]";
+    }
+
+    private static Path createWorkDir() {
+        try {
+            // short, fixed base: unix socket paths are limited to 108 bytes
+            return Files.createTempDirectory(Path.of("/tmp"), "sbx-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void prepareDirs() {
+        try {
+            Files.createDirectories(dataRoot);
+            Files.createDirectories(execRoot);
+            Files.createDirectories(configDir);
+            // an empty config file, so a host's /etc/docker/daemon.json cannot leak in
+            Files.writeString(workDir.resolve("daemon.json"), "{}\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (options.loopMb > 0) {
+            Mounts.loopExt4(workDir.resolve("data.img"), dataRoot, options.loopMb);
+        } else if (options.tmpfsMb > 0) {
+            Mounts.tmpfs(dataRoot, options.tmpfsMb);
+        }
+    }
+
+    private void launch() {
+        // dockerd 20.10 uses a system containerd when /run/containerd/containerd.sock exists (and
+        // starts its own under the exec root otherwise): own namespaces keep engines apart either way
+        String namespace = workDir.getFileName().toString();
+        List<String> command = List.of(Provision.binary("dockerd").toString(),
+                "--config-file", workDir.resolve("daemon.json").toString(),
+                "--data-root", dataRoot.toString(),
+                "--exec-root", execRoot.toString(),
+                "--pidfile", execRoot.resolve("docker.pid").toString(),
+                "-H", host(),
+                "--bridge", "none", "--iptables=false", "--ip-masq=false",
+                "--storage-driver", "overlay2",
+                "--containerd-namespace", namespace,
+                "--containerd-plugins-namespace", namespace + "-plugins");
+        dockerd = Daemon.start("dockerd", command, Map.of(), log, pidFile);
+        waitUntilAnswering();
+    }
+
+    private void waitUntilAnswering() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!UnixPing.answers(socket)) {
+            if (!dockerd.isAlive()) {
+                throw new IllegalStateException("dockerd exited before answering /_ping\n" + logTail(40));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("dockerd did not answer /_ping within " + START_TIMEOUT
+                        + "\n" + logTail(40));
+            }
+            sleep(50);
+        }
+    }
+
+    private void initSwarm() {
+        for (int attempt = 1; ; attempt++) {
+            int port = FreePorts.next();
+            String[] args = {"swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:" + port};
+            Result r = docker(args);
+            if (r.ok()) {
+                swarmPort = port;
+                return;
+            }
+            if (attempt == 3 || !r.err().contains("address already in use")) {
+                cli.requireOk(r, args);
+            }
+        }
+    }
+
+    private void removeAllContainersQuietly() {
+        try {
+            Result ids = cli.run(Map.of(), null, Duration.ofSeconds(15), "ps", "-aq");
+            List<String> list = ids.out().lines().filter(s -> !s.isBlank()).toList();
+            if (ids.ok() && !list.isEmpty()) {
+                List<String> rm = new ArrayList<>(List.of("rm", "-f"));
+                rm.addAll(list);
+                cli.run(Map.of(), null, Duration.ofSeconds(30), rm.toArray(String[]::new));
+            }
+        } catch (AssertionError | RuntimeException e) {
+            System.err.println("[sandbox] could not remove containers before stopping " + workDir + ": " + e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

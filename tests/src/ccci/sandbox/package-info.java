@@ -1,0 +1,22 @@
+/**
+ * A real, private Docker sandbox for the tests: {@link ccci.sandbox.SandboxEngine} (a dockerd of
+ * Debian's docker.io 20.10, optionally a single-node swarm, optionally on a small loop-mounted or
+ * tmpfs data root), {@link ccci.sandbox.SandboxRegistry} (Debian's docker-registry with htpasswd),
+ * crafted images ({@link ccci.sandbox.ImageSpec}) and {@link ccci.sandbox.Sandboxes#sharedSwarm()}.
+ *
+ * <p>Facts checked on the target machine (Debian 12, kernel 6.x, as root), which the code relies on:
+ * <ul>
+ * <li>overlay2 works with the data root on ext4 (/tmp, or a loop-mounted image) and on tmpfs.</li>
+ * <li>Engines run with {@code --bridge none}: use {@code docker run --network none}; swarm services
+ *     (no published ports) run without any extra network option.</li>
+ * <li>Swarm init costs ~0.2-0.7 s and ~123 MB of the data root (raft WAL); a 256 MB loop fs keeps
+ *     ~100 MB free after it. Several swarm engines can run at once (each gets its own listen port).</li>
+ * <li>dockerd stops running containers on SIGTERM with their own stop timeout (10 s by default),
+ *     whatever --shutdown-timeout says; the sandbox busybox's {@code sleep} exits on SIGTERM.</li>
+ * <li>A SIGKILLed dockerd leaves containerd shims, containers and mounts behind: close() kills them
+ *     by pid and unmounts. A hard-killed test JVM is covered by a watchdog shell process.</li>
+ * <li>Installing docker.io / docker-registry starts their services unless /usr/sbin/policy-rc.d
+ *     denies it: {@link ccci.sandbox.Provision} puts one in place while it installs.</li>
+ * </ul>
+ */
+package ccci.sandbox;
