@@ -20,6 +20,9 @@ public final class PruneRun {
     public interface Listener {
         default void beforeGateCheck(PrunePlan.Phase next) {}
 
+        /** The gates held and this phase's engine call is next. */
+        default void phaseStarting(PrunePlan.Phase phase) {}
+
         default void phaseDone(EnginePrune.PhaseResult result) {}
     }
 
@@ -85,6 +88,7 @@ public final class PruneRun {
                         verdict, plan, done, Optional.of(phase), "gates closed before " + phase.key + ": " + verdict.reason(),
                         diskBefore, imagesBefore, start);
             }
+            listener.phaseStarting(phase);
             try {
                 EnginePrune.PhaseResult result = EnginePrune.run(engine, phase, until);
                 done.add(result);

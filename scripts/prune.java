@@ -1,0 +1,108 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
+//SOURCES ../lib/EngineOptions.java ../lib/EnginePrune.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java
+//SOURCES ../lib/ExitCodes.java ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java
+//SOURCES ../lib/GateResult.java ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java
+//SOURCES ../lib/PruneFacts.java ../lib/PruneFactsReader.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/PrunePlan.java ../lib/PruneRun.java ../lib/Reading.java ../lib/Until.java ../lib/Verdict.java
+//SOURCES ../lib/VerdictFormat.java
+
+import ccci.Cli;
+import ccci.DockerEngine;
+import ccci.EngineOptions;
+import ccci.EnginePrune;
+import ccci.ExitCodes;
+import ccci.GateOptions;
+import ccci.PruneFormat;
+import ccci.PruneLock;
+import ccci.PruneRun;
+import ccci.Until;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        description = {
+            "Prunes this Docker host conservatively, and only when all gates hold (see gates --help).",
+            "Phases, each limited to objects older than --until, with the gates re-checked before each:",
+            "  1. stopped containers   2. dangling images only   3. build cache",
+            "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
+            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
+            "11:a gate cannot be evaluated (engine unreachable, permission denied...): nothing removed",
+            "12:bad input (value out of range, invalid pattern or age, missing path)",
+            "13:the gates closed between phases (a CI run started): stopped before the next phase",
+            "14:another prune holds the lock file: nothing removed",
+            "15:the engine is already running a prune (HTTP 409, another tool)",
+            "16:the engine failed or went away during a phase",
+            "19:unexpected internal error"})
+class Prune implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin EngineOptions engine;
+    @Mixin GateOptions gates;
+
+    @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
+            description = "Only objects older than this (units s, m, h, d; e.g. 24h, 7d, 1d12h). Default: ${DEFAULT-VALUE}.")
+    String until;
+
+    @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
+    boolean dryRun;
+
+    @Option(names = "--json", description = "Print one JSON object (ran, reclaimedBytes, phases, removed, kept...).")
+    boolean json;
+
+    @Option(names = "--lock-file", paramLabel = "FILE",
+            description = "Lock that keeps prunes from overlapping. Default: /run/ci-docker-prune.lock, or the temp dir when /run is not writable.")
+    Path lockFile;
+
+    @Override
+    public Integer call() {
+        var settings = gates.settings();
+        var age = Until.parse(until);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        PruneLock lock = null;
+        try {
+            if (!dryRun) {
+                lock = PruneLock.acquire(lockFile != null ? lockFile : PruneLock.defaultPath());
+            }
+            try (DockerEngine docker = engine.connect()) {
+                PruneRun.Listener progress = new PruneRun.Listener() {
+                    @Override
+                    public void phaseDone(EnginePrune.PhaseResult result) {
+                        if (!json) {
+                            out.println(PruneFormat.phaseLine(result));
+                        }
+                    }
+                };
+                PruneRun.Report report = PruneRun.run(docker, settings, age, dryRun, progress, Clock.systemUTC());
+                out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
+                report.verdict().problems().forEach(p -> err.println("prune: " + p));
+                if (report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED) {
+                    report.problem().ifPresent(p -> err.println("prune: " + p));
+                }
+                return report.exitCode();
+            }
+        } catch (PruneLock.AlreadyLocked e) {
+            err.println("prune: " + e.getMessage());
+            return ExitCodes.LOCKED;
+        } finally {
+            if (lock != null) {
+                lock.close();
+            }
+        }
+    }
+
+    public static void main(String... args) {
+        System.exit(Cli.run(new Prune(), args));
+    }
+}
