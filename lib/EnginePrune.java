@@ -28,14 +28,18 @@ public final class EnginePrune {
         };
     }
 
-    public static PhaseResult run(DockerEngine engine, PrunePlan.Phase phase, Until until) {
+    /**
+     * @param imageIds every image ID in the store before the phase: the engine's ImagesDeleted also
+     *                 lists the layers it removed, which are not images and must not be counted as such
+     */
+    public static PhaseResult run(DockerEngine engine, PrunePlan.Phase phase, Until until, java.util.Set<String> imageIds) {
         long start = System.nanoTime();
         JsonNode response = engine.postJson(request(phase, until));
         List<String> removed = new ArrayList<>();
         switch (phase) {
             case CONTAINERS -> response.path("ContainersDeleted").forEach(id -> removed.add(id.asText()));
             case IMAGES -> response.path("ImagesDeleted").forEach(entry -> {
-                if (entry.hasNonNull("Deleted")) {
+                if (entry.hasNonNull("Deleted") && imageIds.contains(entry.get("Deleted").asText())) {
                     removed.add(entry.get("Deleted").asText());
                 }
             });

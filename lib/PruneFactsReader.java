@@ -29,7 +29,13 @@ public final class PruneFactsReader {
                 .toList();
         // type= keeps newer engines from sizing every image and volume; older ones ignore it
         List<PruneFacts.BuildCacheRow> cache = buildCache(engine.getJson("/system/df?type=build-cache").path("BuildCache"));
-        return new PruneFacts(containers, images, cache, volumes);
+        return new PruneFacts(containers, images, cache, volumes, allImageIds(engine));
+    }
+
+    static java.util.Set<String> allImageIds(DockerEngine engine) {
+        return engine.call("GET /images/json?all=1", () -> engine.api().listImagesCmd().withShowAll(true).exec()).stream()
+                .map(Image::getId)
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     public static int imageCount(DockerEngine engine) {

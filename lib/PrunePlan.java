@@ -111,6 +111,8 @@ public record PrunePlan(Instant cutoff, List<Item> containers, List<Item> images
                 reason = "in use";
             } else if (INTERNAL_CACHE_TYPES.contains(b.type())) {
                 reason = b.type() + " cache (removed only by builder prune --all)";
+            } else if (b.shared()) {
+                reason = "shared with an image";
             } else if (lastUsed.isAfter(cutoff)) {
                 reason = "used within " + until;
             } else {

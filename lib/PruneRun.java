@@ -29,7 +29,7 @@ public final class PruneRun {
     public record Report(
             Outcome outcome,
             int exitCode,
-            Verdict verdict,                       // the gates as last checked
+            Verdict verdict,                       // the gates as checked at the start: the decision to prune
             Optional<PrunePlan> plan,              // empty when the gates were closed from the start
             List<EnginePrune.PhaseResult> phases,  // the phases that completed, in order
             Optional<PrunePlan.Phase> stoppedBefore,
@@ -81,16 +81,18 @@ public final class PruneRun {
             if (phase != PrunePlan.Phase.CONTAINERS) {
                 listener.beforeGateCheck(phase);
             }
-            verdict = GateCheck.run(engine, gates);
-            if (!verdict.pruneAllowed()) {
-                return finish(engine, Outcome.STOPPED, verdict.exitCode() == ExitCodes.CANNOT_EVALUATE
-                                ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED,
-                        verdict, plan, done, Optional.of(phase), "gates closed before " + phase.key + ": " + verdict.reason(),
+            Verdict recheck = GateCheck.run(engine, gates);
+            List<GateResult> closed = closedMidRun(recheck);
+            if (!closed.isEmpty()) {
+                boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+                return finish(engine, Outcome.STOPPED, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED,
+                        verdict, plan, done, Optional.of(phase), "gates closed before " + phase.key + ": "
+                                + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList()),
                         diskBefore, imagesBefore, start);
             }
             listener.phaseStarting(phase);
             try {
-                EnginePrune.PhaseResult result = EnginePrune.run(engine, phase, until);
+                EnginePrune.PhaseResult result = EnginePrune.run(engine, phase, until, facts.allImageIds());
                 done.add(result);
                 listener.phaseDone(result);
             } catch (EngineRefused e) {
@@ -121,6 +123,16 @@ public final class PruneRun {
         }
         return new Report(outcome, exit, verdict, Optional.of(plan), List.copyOf(done), stoppedBefore,
                 Optional.ofNullable(problem), diskBefore, diskAfter, imagesBefore, imagesAfter, since(start));
+    }
+
+    /**
+     * Between phases, a workload gate (stack, convergence) that stops holding, or any gate that can no
+     * longer be evaluated, stops the run. The disk gate only starts a run: the phases themselves free
+     * space, and the seed's commands run all three once the disk crossed the threshold.
+     */
+    static List<GateResult> closedMidRun(Verdict verdict) {
+        return verdict.gates().stream().filter(g -> g.state() == GateResult.State.UNKNOWN
+                || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
     }
 
     static Optional<Integer> usedPercent(Verdict verdict) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -184,6 +185,30 @@ public final class SandboxEngine implements AutoCloseable {
     public void importBusybox(String ref) {
         String[] args = {"import", "-", ref};
         cli.requireOk(cli.runStreaming(BusyboxRootfs::writeTo, LOAD_TIMEOUT, args), args);
+    }
+
+    /**
+     * A BuildKit build of {@code dockerfile} (context: an otherwise empty dir), which leaves build
+     * cache behind. It uses Debian's docker.io client (/usr/bin/docker): its BuildKit is built in,
+     * while newer clients need the buildx plugin, which is not installed here.
+     */
+    public void buildWithBuildKit(String dockerfile, String tag) {
+        Path context = workDir().resolve("build-" + Math.abs((long) (tag + dockerfile).hashCode()));
+        try {
+            Files.createDirectories(context);
+            Files.writeString(context.resolve("Dockerfile"), dockerfile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> command = List.of("/usr/bin/docker", "-H", host(), "build", "--network", "none", "-t", tag, context.toString());
+        Map<String, String> env = new HashMap<>();
+        env.put("DOCKER_BUILDKIT", "1");
+        env.put("DOCKER_HOST", null);
+        env.put("DOCKER_CONFIG", dockerConfigDir().toString());
+        Result r = Exec.run(command, env, null, LOAD_TIMEOUT);
+        if (!r.ok()) {
+            throw new AssertionError("BuildKit build of " + tag + " failed (exit " + r.exit() + "):\n" + r.err() + r.out());
+        }
     }
 
     /** `docker load`s a hand-made archive for {@code spec}; returns the (deterministic) image ID. */
