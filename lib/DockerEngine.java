@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -75,8 +76,10 @@ public final class DockerEngine implements AutoCloseable {
         } catch (BadInput | EngineUnavailable e) {
             throw e;
         } catch (DockerException e) {
+            String text = e.getMessage() == null ? "" : e.getMessage().replaceFirst("^Status \\d+: ", "");
+            String message = firstLine(engineMessage(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             throw new EngineRefused(e.getHttpStatus(), "the Docker engine at " + host + " answered HTTP "
-                    + e.getHttpStatus() + " to " + what + ": " + firstLine(e.getMessage().replaceFirst("^Status \\d+: ", "")));
+                    + e.getHttpStatus() + " to " + what + ": " + message, message);
         } catch (RuntimeException e) {
             throw new EngineUnavailable(describe(what, e), e);
         }
@@ -95,18 +98,40 @@ public final class DockerEngine implements AutoCloseable {
         return send(DockerHttpClient.Request.Method.POST, pathAndQuery);
     }
 
+    /**
+     * A raw GET with request headers, e.g. GET /distribution/NAME/json with X-Registry-Auth (a
+     * manifest check through the engine's own registry client, which docker-java does not offer).
+     */
+    public JsonNode getJson(String pathAndQuery, Map<String, String> headers) {
+        return send(DockerHttpClient.Request.Method.GET, pathAndQuery, headers, null);
+    }
+
+    /** A raw POST of a JSON body, e.g. POST /auth, whose docker-java command needs client-wide credentials. */
+    public JsonNode postJson(String pathAndQuery, JsonNode body) {
+        return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of("Content-Type", "application/json"), body);
+    }
+
     private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery) {
+        return send(method, pathAndQuery, Map.of(), null);
+    }
+
+    private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery, Map<String, String> headers, JsonNode payload) {
         String what = method + " " + pathAndQuery.replaceFirst("\\?.*", "");
         return call(what, () -> {
-            DockerHttpClient.Request request = DockerHttpClient.Request.builder()
+            DockerHttpClient.Request.Builder builder = DockerHttpClient.Request.builder()
                     .method(method)
                     .path(pathAndQuery)
-                    .build();
+                    .headers(headers);
+            if (payload != null) {
+                builder.bodyBytes(payload.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            DockerHttpClient.Request request = builder.build();
             try (DockerHttpClient.Response response = http.execute(request); InputStream body = response.getBody()) {
                 byte[] bytes = body.readAllBytes();
                 if (response.getStatusCode() / 100 != 2) {
+                    String message = firstLine(engineMessage(bytes));
                     throw new EngineRefused(response.getStatusCode(), "the Docker engine at " + host + " answered HTTP "
-                            + response.getStatusCode() + " to " + what + ": " + engineMessage(bytes));
+                            + response.getStatusCode() + " to " + what + ": " + message, message);
                 }
                 return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
             } catch (IOException e) {

@@ -24,5 +24,13 @@ public final class ExitCodes {
     public static final int ENGINE_FAILED = 16;
     /** A bug: something unexpected went wrong; the one-line message says what. */
     public static final int INTERNAL_ERROR = 19;
+    /** reuse-proof: the proof ran (or could not finish) and the cache was not shown to work; the reason says why. */
+    public static final int PROOF_FAILED = 20;
+    /** reuse-proof: the image is used by a container or service, so it was left alone (nothing changed). */
+    public static final int IMAGE_IN_USE = 21;
+    /** auth-check: no usable credentials for the registry, or the registry rejected them. */
+    public static final int AUTH_FAILED = 22;
+    /** auth-check: the registry accepts the credentials, but the config file is readable by group or others. */
+    public static final int AUTH_CONFIG_EXPOSED = 23;
 
 }
