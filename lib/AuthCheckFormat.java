@@ -1,0 +1,76 @@
+package ccci;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+
+/** Renders auth-check: a line per check, a verdict line and a summary line; or one JSON object. */
+public final class AuthCheckFormat {
+    private AuthCheckFormat() {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static String text(AuthCheckRun.Report r) {
+        StringBuilder out = new StringBuilder();
+        for (AuthCheckRun.Check c : r.checks()) {
+            line(out, String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().name(), c.detail()));
+        }
+        line(out, switch (r.exitCode()) {
+            case ExitCodes.OK -> "auth OK: user " + r.user().orElse("?") + " is accepted by " + r.registry();
+            case ExitCodes.AUTH_CONFIG_EXPOSED -> "auth OK, but fix the file: user " + r.user().orElse("?") + " is accepted by "
+                    + r.registry() + "; " + r.reason().orElse("");
+            default -> "auth FAILED: " + r.reason().orElse("");
+        });
+        line(out, summary(r));
+        return out.toString();
+    }
+
+    public static String summary(AuthCheckRun.Report r) {
+        StringBuilder s = new StringBuilder("summary");
+        kv(s, "ok", r.ok());
+        kv(s, "exit", r.exitCode());
+        kv(s, "registry", r.registry());
+        r.user().ifPresent(u -> kv(s, "user", u));
+        kv(s, "config", r.configFile());
+        r.mode().ifPresent(m -> {
+            kv(s, "mode", m.octal());
+            kv(s, "exposed", m.exposed());
+        });
+        r.accepted().ifPresent(a -> kv(s, "accepted", a));
+        return s.toString();
+    }
+
+    public static String json(AuthCheckRun.Report r) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("ok", r.ok());
+        root.put("exitCode", r.exitCode());
+        root.put("registry", r.registry());
+        r.user().ifPresentOrElse(u -> root.put("user", u), () -> root.putNull("user"));
+        root.put("configFile", r.configFile().toString());
+        r.mode().flatMap(RegistryAuth.FileMode::linkTarget).ifPresentOrElse(t -> root.put("linkTarget", t.toString()),
+                () -> root.putNull("linkTarget"));
+        r.mode().ifPresentOrElse(m -> root.put("mode", m.octal()), () -> root.putNull("mode"));
+        r.mode().ifPresentOrElse(m -> root.put("exposed", m.exposed()), () -> root.putNull("exposed"));
+        r.accepted().ifPresentOrElse(a -> root.put("accepted", a), () -> root.putNull("accepted"));
+        r.reason().ifPresentOrElse(v -> root.put("reason", v), () -> root.putNull("reason"));
+        root.put("host", r.host());
+        ArrayNode checks = root.putArray("checks");
+        for (AuthCheckRun.Check c : r.checks()) {
+            ObjectNode node = checks.addObject();
+            node.put("name", c.name());
+            node.put("state", c.state().name().toLowerCase(Locale.ROOT));
+            node.put("detail", c.detail());
+        }
+        return root.toPrettyString() + System.lineSeparator();
+    }
+
+    private static void kv(StringBuilder s, String key, Object value) {
+        String text = String.valueOf(value);
+        s.append(' ').append(key).append('=').append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
+    }
+
+    private static void line(StringBuilder out, String text) {
+        out.append(text).append(System.lineSeparator());
+    }
+}

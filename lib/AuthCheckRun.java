@@ -1,0 +1,93 @@
+package ccci;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The seed's PC2 check: the docker client config holds credentials for the registry, the file is
+ * readable by its owner only (0600, or a link to such a file), and the registry accepts the
+ * credentials in a real login made by the engine (POST /auth). Only the user name is ever shown.
+ */
+public final class AuthCheckRun {
+    private AuthCheckRun() {}
+
+    public enum State { OK, WARN, FAIL, SKIPPED }
+
+    public record Check(String name, State state, String detail) {}
+
+    public record Report(String registry, Path configFile, Optional<String> user, Optional<RegistryAuth.FileMode> mode,
+                         Optional<Boolean> accepted, List<Check> checks, Optional<String> reason, int exitCode, String host) {
+        public boolean ok() {
+            return exitCode == ExitCodes.OK;
+        }
+    }
+
+    public static Report run(DockerEngine engine, Path configDir, String registry) {
+        String host = RegistryAuth.hostOf(registry);
+        Path file = configDir.resolve(RegistryAuth.CONFIG_FILE);
+        List<Check> checks = new ArrayList<>();
+        Optional<RegistryAuth.Lookup> lookup;
+        try {
+            lookup = Optional.of(RegistryAuth.lookup(configDir, host));
+        } catch (BadInput e) {
+            lookup = Optional.empty();
+            checks.add(new Check("config", State.FAIL, e.getMessage()));
+        }
+        Optional<RegistryAuth.FileMode> mode = Optional.empty();
+        if (lookup.isPresent()) {
+            if (!lookup.get().fileExists()) {
+                checks.add(new Check("config", State.FAIL, lookup.get().whyNone().orElseThrow()));
+            } else {
+                checks.add(new Check("config", State.OK, file.toString()));
+            }
+        }
+        if (lookup.map(RegistryAuth.Lookup::fileExists).orElse(java.nio.file.Files.exists(file))) {
+            try {
+                mode = Optional.of(RegistryAuth.mode(file));
+                checks.add(new Check("mode", mode.get().exposed() ? State.WARN : State.OK, mode.get().describe()));
+            } catch (IOException e) {
+                checks.add(new Check("mode", State.FAIL, "cannot read the permissions of " + file + ": " + e.getClass().getSimpleName()));
+            }
+        } else {
+            checks.add(new Check("mode", State.SKIPPED, "no file"));
+        }
+        Optional<RegistryAuth.Credentials> credentials = lookup.flatMap(RegistryAuth.Lookup::credentials);
+        if (credentials.isPresent()) {
+            checks.add(new Check("credentials", State.OK, "user " + credentials.get().user() + " for " + credentials.get().serverAddress()));
+        } else {
+            checks.add(new Check("credentials", State.FAIL, lookup.flatMap(RegistryAuth.Lookup::whyNone)
+                    .orElse("no credentials for " + host + " (the config cannot be read)")));
+        }
+        Optional<Boolean> accepted = Optional.empty();
+        boolean unreachable = false;
+        if (credentials.isPresent()) {
+            try {
+                RegistryProbe.Answer answer = RegistryProbe.login(engine, credentials.get());
+                accepted = Optional.of(answer.ok());
+                checks.add(answer.ok()
+                        ? new Check("registry", State.OK, host + " accepted them in a login made by the engine at " + engine.host()
+                                + " (" + answer.detail() + ")")
+                        : new Check("registry", State.FAIL, (answer.credentialsRejected()
+                                ? host + " rejected the credentials of " + credentials.get().user()
+                                : "the engine could not log in to " + host) + ": " + answer.detail()));
+            } catch (EngineUnavailable e) {
+                unreachable = true;
+                checks.add(new Check("registry", State.FAIL, credentials.get().redact(e.getMessage())));
+            }
+        } else {
+            checks.add(new Check("registry", State.SKIPPED, "no credentials to try"));
+        }
+        Optional<Check> failed = checks.stream().filter(c -> c.state() == State.FAIL).findFirst();
+        Optional<Check> warned = checks.stream().filter(c -> c.state() == State.WARN).findFirst();
+        int exit = unreachable ? ExitCodes.CANNOT_EVALUATE
+                : failed.isPresent() ? ExitCodes.AUTH_FAILED
+                : warned.isPresent() ? ExitCodes.AUTH_CONFIG_EXPOSED
+                : ExitCodes.OK;
+        Optional<String> reason = failed.or(() -> warned).map(c -> c.name() + ": " + c.detail());
+        return new Report(host, file, credentials.map(RegistryAuth.Credentials::user), mode, accepted, List.copyOf(checks),
+                reason, exit, engine.host());
+    }
+}
