@@ -1,0 +1,138 @@
+package ccci;
+
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.model.PullResponseItem;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One pull through the engine (docker-java's pullImageCmd), timed, with the engine's per-layer
+ * statuses counted: a layer is "downloaded" when the engine reports "Download complete" or
+ * "Pull complete" for it, "already present" when it reports "Already exists". The final status
+ * says whether the image was "up to date" (nothing fetched but the manifest).
+ *
+ * <p>docker-java's own PullImageResultCallback dereferences the status of every item, which is null
+ * on an error item (e.g. an auth error): this callback reads items defensively and reports the
+ * engine's error text instead.
+ */
+public final class ImagePull {
+    private ImagePull() {}
+
+    public record Result(String image, Duration elapsed, Set<String> downloaded, Set<String> present,
+                         boolean upToDate, String finalStatus) {
+        public int layersDownloaded() {
+            return downloaded.size();
+        }
+
+        public int layersPresent() {
+            return present.size();
+        }
+
+        public long millis() {
+            return elapsed.toMillis();
+        }
+    }
+
+    /** The pull did not succeed: the engine's error line (already free of secrets), or a timeout. */
+    public static final class Failed extends RuntimeException {
+        public Failed(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * @param credentials empty for an anonymous pull (docker-java's client-wide default is never used)
+     * @throws Failed when the engine reports an error in the stream or the pull takes longer than {@code timeout}
+     * @throws EngineUnavailable when the engine cannot be reached or answers the request with an HTTP error
+     */
+    public static Result pull(DockerEngine engine, ImageRef image, Optional<RegistryAuth.Credentials> credentials,
+                              Duration timeout) {
+        Counting counting = new Counting();
+        long start = System.nanoTime();
+        Boolean finished = engine.call("POST /images/create (pull " + image + ")", () -> {
+            engine.api().pullImageCmd(image.repository())
+                    .withTag(image.tagOrDigest())
+                    .withAuthConfig(credentials.map(RegistryAuth.Credentials::authConfig).orElse(null))
+                    .exec(counting);
+            try {
+                return counting.awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS); // rethrows the engine's error
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        });
+        if (finished == null || !finished) {
+            try {
+                counting.close();
+            } catch (IOException ignored) {
+                // the stream is abandoned either way
+            }
+            throw new Failed(finished == null ? "the pull of " + image + " was interrupted"
+                    : "the pull of " + image + " did not finish within " + timeout.toSeconds() + " s");
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        String redactedError = counting.error == null ? null
+                : credentials.map(c -> c.redact(counting.error)).orElse(counting.error);
+        if (redactedError != null) {
+            throw new Failed("the engine could not pull " + image + ": " + redactedError);
+        }
+        if (counting.finalStatus == null) {
+            throw new Failed("the engine ended the pull of " + image + " without a final status");
+        }
+        return new Result(image.local(), elapsed, Set.copyOf(counting.downloaded), Set.copyOf(counting.present),
+                counting.finalStatus.startsWith("Status: Image is up to date"), counting.finalStatus);
+    }
+
+    /** Counts layer statuses; never throws from onNext (an exception there would end the stream unseen). */
+    static final class Counting extends ResultCallback.Adapter<PullResponseItem> {
+        final Set<String> downloaded = new LinkedHashSet<>();
+        final Set<String> present = new LinkedHashSet<>();
+        volatile String finalStatus;
+        volatile String error;
+
+        @Override
+        public void onNext(PullResponseItem item) {
+            try {
+                see(item);
+            } catch (RuntimeException e) {
+                error = "unreadable pull status from the engine (" + e.getClass().getSimpleName() + ")";
+            }
+        }
+
+        void see(PullResponseItem item) {
+            if (item == null) {
+                return;
+            }
+            if (item.getErrorDetail() != null || item.getError() != null) {
+                String message = item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
+                        ? item.getErrorDetail().getMessage() : item.getError();
+                error = oneLine(message != null ? message : "unknown error");
+                return;
+            }
+            String status = item.getStatus();
+            if (status == null) {
+                return;
+            }
+            String id = item.getId();
+            synchronized (this) {
+                if (id != null && (status.equals("Download complete") || status.equals("Pull complete"))) {
+                    downloaded.add(id);
+                } else if (id != null && status.equals("Already exists")) {
+                    present.add(id);
+                } else if (status.startsWith("Status: ")) {
+                    finalStatus = status;
+                }
+            }
+        }
+
+        private static String oneLine(String text) {
+            String line = text.strip();
+            int newline = line.indexOf('\n');
+            return newline < 0 ? line : line.substring(0, newline).strip();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package ccci;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Renders reuse-proof: a line per step as it ends, a verdict line and a summary line; or one JSON object. */
+public final class ReuseProofFormat {
+    private ReuseProofFormat() {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static String stepLine(ReuseProofRun.StepResult r) {
+        return String.format(Locale.ROOT, "%-9s %-6s %s", r.step().key, r.ok() ? "ok" : "FAILED", r.detail());
+    }
+
+    /** The lines after the steps: notes, the verdict with its figures, and the summary. */
+    public static String ending(ReuseProofRun.Report r) {
+        StringBuilder out = new StringBuilder();
+        for (String note : r.notes()) {
+            line(out, "note: " + note);
+        }
+        line(out, verdictLine(r));
+        line(out, summary(r));
+        return out.toString();
+    }
+
+    /** Everything, steps included (for callers that did not print the steps as they happened). */
+    public static String text(ReuseProofRun.Report r) {
+        StringBuilder out = new StringBuilder();
+        r.steps().forEach(s -> line(out, stepLine(s)));
+        return out + ending(r);
+    }
+
+    static String verdictLine(ReuseProofRun.Report r) {
+        return switch (r.outcome()) {
+            case PASS -> "PASS: " + r.image() + " stayed in the local store through deploy and teardown, and the warm pull "
+                    + "downloaded no layer (" + figures(r) + ")";
+            case FAIL -> "FAIL: " + r.reason().orElse("") + (r.cold().isPresent() ? " (" + figures(r) + ")" : "");
+            case REFUSED -> "REFUSED: " + r.reason().orElse("");
+            case UNREACHABLE -> "FAIL: cannot run the proof: " + r.reason().orElse("");
+        };
+    }
+
+    private static String figures(ReuseProofRun.Report r) {
+        StringBuilder s = new StringBuilder();
+        s.append("cold ").append(pullFigures(r.cold()));
+        s.append("; warm ").append(pullFigures(r.warm()));
+        r.ratio().ifPresent(x -> s.append(String.format(Locale.ROOT, "; warm %.1fx faster", x)));
+        r.imageId().ifPresent(id -> s.append("; image ").append(id));
+        return s.toString();
+    }
+
+    private static String pullFigures(Optional<ImagePull.Result> pull) {
+        return pull.map(p -> p.millis() + " ms, " + p.layersDownloaded() + " layer" + (p.layersDownloaded() == 1 ? "" : "s")
+                + " downloaded").orElse("not measured");
+    }
+
+    /** One journald-friendly line of key=value pairs. */
+    public static String summary(ReuseProofRun.Report r) {
+        StringBuilder s = new StringBuilder("summary");
+        kv(s, "verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "pass" : "fail");
+        kv(s, "outcome", r.outcome().key());
+        kv(s, "exit", r.exitCode());
+        kv(s, "image", r.image());
+        r.imageId().ifPresent(v -> kv(s, "image_id", v));
+        r.coldMs().ifPresent(v -> kv(s, "cold_ms", v));
+        r.warmMs().ifPresent(v -> kv(s, "warm_ms", v));
+        r.ratio().ifPresent(v -> kv(s, "ratio", String.format(Locale.ROOT, "%.1f", v)));
+        r.cold().ifPresent(c -> {
+            kv(s, "cold_layers_downloaded", c.layersDownloaded());
+            kv(s, "cold_layers_present", c.layersPresent());
+        });
+        r.warm().ifPresent(w -> {
+            kv(s, "warm_layers_downloaded", w.layersDownloaded());
+            kv(s, "warm_up_to_date", w.upToDate());
+        });
+        kv(s, "retained", r.retained());
+        r.service().ifPresent(v -> kv(s, "service", v));
+        kv(s, "elapsed_ms", r.elapsed().toMillis());
+        r.reason().ifPresent(v -> kv(s, "reason", v));
+        return s.toString();
+    }
+
+    public static String json(ReuseProofRun.Report r) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "PASS" : "FAIL");
+        root.put("outcome", r.outcome().key());
+        root.put("exitCode", r.exitCode());
+        putOptional(root, "reason", r.reason());
+        root.put("host", r.host());
+        root.put("image", r.image());
+        root.put("registry", r.registry());
+        putOptional(root, "user", r.user());
+        putOptional(root, "imageId", r.imageId());
+        putLong(root, "coldMs", r.coldMs());
+        putLong(root, "warmMs", r.warmMs());
+        if (r.ratio().isPresent()) {
+            root.put("ratio", Math.round(r.ratio().get() * 10) / 10.0);
+        } else {
+            root.putNull("ratio");
+        }
+        putInt(root, "coldLayersDownloaded", r.cold().map(ImagePull.Result::layersDownloaded));
+        putInt(root, "coldLayersPresent", r.cold().map(ImagePull.Result::layersPresent));
+        putInt(root, "warmLayersDownloaded", r.warm().map(ImagePull.Result::layersDownloaded));
+        if (r.warm().isPresent()) {
+            root.put("warmUpToDate", r.warm().get().upToDate());
+        } else {
+            root.putNull("warmUpToDate");
+        }
+        root.put("retained", r.retained());
+        putOptional(root, "service", r.service());
+        root.put("imageWasPresent", r.imageWasPresent());
+        ArrayNode steps = root.putArray("steps");
+        for (ReuseProofRun.StepResult step : r.steps()) {
+            ObjectNode node = steps.addObject();
+            node.put("name", step.step().key);
+            node.put("ok", step.ok());
+            node.put("detail", step.detail());
+            node.put("ms", step.elapsed().toMillis());
+        }
+        ArrayNode notes = root.putArray("notes");
+        r.notes().forEach(notes::add);
+        root.put("elapsedMs", r.elapsed().toMillis());
+        return root.toPrettyString() + System.lineSeparator();
+    }
+
+    private static void putOptional(ObjectNode node, String key, Optional<String> value) {
+        value.ifPresentOrElse(v -> node.put(key, v), () -> node.putNull(key));
+    }
+
+    private static void putLong(ObjectNode node, String key, Optional<Long> value) {
+        value.ifPresentOrElse(v -> node.put(key, v), () -> node.putNull(key));
+    }
+
+    private static void putInt(ObjectNode node, String key, Optional<Integer> value) {
+        value.ifPresentOrElse(v -> node.put(key, v), () -> node.putNull(key));
+    }
+
+    private static void kv(StringBuilder s, String key, Object value) {
+        String text = String.valueOf(value);
+        s.append(' ').append(key).append('=').append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
+    }
+
+    private static void line(StringBuilder out, String text) {
+        out.append(text).append(System.lineSeparator());
+    }
+}
