@@ -1,0 +1,66 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/BadInput.java ../lib/Cli.java
+//SOURCES ../lib/ClientConfigOptions.java ../lib/DockerEngine.java ../lib/EngineOptions.java ../lib/EngineRefused.java
+//SOURCES ../lib/EngineUnavailable.java ../lib/ExitCodes.java ../lib/ImageRef.java ../lib/RegistryAuth.java
+//SOURCES ../lib/RegistryProbe.java
+
+import ccci.AuthCheckFormat;
+import ccci.AuthCheckRun;
+import ccci.Cli;
+import ccci.ClientConfigOptions;
+import ccci.DockerEngine;
+import ccci.EngineOptions;
+import ccci.ImageRef;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "auth-check", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        description = {
+            "Checks the daemon-side registry login the local image cache depends on (the seed's PC2):",
+            "  config       the docker client config exists (--config, else $DOCKER_CONFIG, else ~/.docker)",
+            "  mode         config.json (or the file it links to) is readable by its owner only, e.g. 0600",
+            "  credentials  it holds an `auths` entry for the registry (as the docker CLI reads it)",
+            "  registry     the registry accepts them: a real login made through the engine (POST /auth)",
+            "Prints the user name only, never the password or a token."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            " 0:credentials present, accepted by the registry, file readable by its owner only",
+            "11:the engine cannot be reached",
+            "12:bad input (option value)",
+            "19:unexpected internal error",
+            "22:no usable credentials for the registry (no config, no entry, unreadable), or the registry rejected them",
+            "23:accepted, but the config file is readable or writable by group or others: chmod 600 it"})
+class AuthCheck implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin EngineOptions engine;
+    @Mixin ClientConfigOptions config;
+
+    @Option(names = "--registry", paramLabel = "HOST", defaultValue = ImageRef.DOCKER_HUB,
+            description = "Registry whose credentials to check (host[:port]; docker.io means Docker Hub). Default: ${DEFAULT-VALUE}.")
+    String registry;
+
+    @Option(names = "--json", description = "Print one JSON object (ok, user, mode, exposed, accepted, reason, checks[]) instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (registry.isBlank() || registry.strip().contains(" ")) {
+            throw new ccci.BadInput("--registry '" + registry + "' is not a registry host like docker.io or localhost:5000");
+        }
+        try (DockerEngine docker = engine.connect()) {
+            AuthCheckRun.Report report = AuthCheckRun.run(docker, config.dir(), registry);
+            spec.commandLine().getOut().print(json ? AuthCheckFormat.json(report) : AuthCheckFormat.text(report));
+            report.reason().ifPresent(reason -> spec.commandLine().getErr().println("auth-check: " + reason));
+            return report.exitCode();
+        }
+    }
+
+    public static void main(String... args) {
+        System.exit(Cli.run(new AuthCheck(), args));
+    }
+}
