@@ -103,6 +103,7 @@ public final class ImagePull {
             }
         }
 
+        @SuppressWarnings("deprecation") // getError(): the engine still sends "error" next to errorDetail
         void see(PullResponseItem item) {
             if (item == null) {
                 return;

@@ -312,7 +312,7 @@ public final class ReuseProofRun {
                 try {
                     boolean existed = service.exists();
                     service.close();
-                    did.add("service " + service.name() + (existed ? " removed" : " already removed"));
+                    did.add("service " + service.name() + (existed ? " removed" : " gone since teardown"));
                 } catch (RuntimeException e) {
                     ok = false;
                     did.add("could not remove service " + service.name() + " (run: docker service rm " + service.name() + "): "
