@@ -1,0 +1,46 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Which containers and services use an image: the pure matching. */
+class ImageUsersTest {
+    static final String DIGEST = "sha256:" + "d".repeat(64);
+    static final ImageRef REDIS = ImageRef.parse("redis:7-alpine");
+    static final Optional<LocalImage> LOCAL = Optional.of(new LocalImage("sha256:" + "e".repeat(64),
+            List.of("redis@" + DIGEST)));
+
+    @Test
+    void aServiceUsesTheImageByNameAndTagWhateverDigestSwarmPinned() {
+        assertTrue(ImageUsers.serviceUses("redis:7-alpine@sha256:" + "f".repeat(64), REDIS, LOCAL));
+        assertTrue(ImageUsers.serviceUses("docker.io/library/redis:7-alpine", REDIS, Optional.empty()));
+        assertFalse(ImageUsers.serviceUses("redis:7", REDIS, LOCAL));
+        assertFalse(ImageUsers.serviceUses("localhost:5000/redis:7-alpine", REDIS, LOCAL));
+        assertFalse(ImageUsers.serviceUses(null, REDIS, LOCAL));
+    }
+
+    @Test
+    void aDigestOnlyServiceUsesTheImageWhenTheLocalImageHasThatDigest() {
+        assertTrue(ImageUsers.serviceUses("redis@" + DIGEST, REDIS, LOCAL));
+        assertFalse(ImageUsers.serviceUses("redis@sha256:" + "0".repeat(64), REDIS, LOCAL));
+        assertFalse(ImageUsers.serviceUses("redis@" + DIGEST, REDIS, Optional.empty()));
+    }
+
+    @Test
+    void aContainerUsesTheImageByIdOrByName() {
+        assertTrue(ImageUsers.containerUses(LOCAL.get().id(), "sha256:" + "e".repeat(64), REDIS, LOCAL));
+        assertTrue(ImageUsers.containerUses("sha256:other", "redis:7-alpine", REDIS, Optional.empty()));
+        assertFalse(ImageUsers.containerUses("sha256:other", "busybox:1", REDIS, LOCAL));
+    }
+
+    @Test
+    void theLocalImagesDigestInTheRepositoryIsWhatADeployPins() {
+        LocalImage big = new LocalImage("sha256:1", List.of("other/big@sha256:" + "1".repeat(64), "localhost:5000/ccci/big@" + DIGEST));
+        assertTrue(big.digestIn(ImageRef.parse("localhost:5000/ccci/big:1")).orElseThrow().equals(DIGEST));
+        assertTrue(big.digestIn(ImageRef.parse("localhost:5000/ccci/small:1")).isEmpty());
+    }
+}
