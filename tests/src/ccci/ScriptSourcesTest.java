@@ -1,0 +1,101 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * JBang compiles a script with exactly the files its //SOURCES lines name (globs are dropped when a
+ * script runs from a remote catalog), while the test build compiles the whole lib: a missing entry
+ * would only show when an operator runs the script. Each script's //SOURCES must name every lib
+ * class the script uses, directly or through other lib classes (found by name in the code, with
+ * comments and strings left out), and nothing it does not use.
+ */
+class ScriptSourcesTest {
+    static final Pattern SOURCES = Pattern.compile("(?m)^//SOURCES\\s+(.+)$");
+    static final Pattern COMMENTS_AND_STRINGS = Pattern.compile("(?s)/\\*.*?\\*/|//[^\\n]*|\"(?:\\\\.|[^\"\\\\])*\"");
+    static final Pattern WORD = Pattern.compile("\\b[A-Z][A-Za-z0-9]*\\b");
+    static final Pattern DECLARED = Pattern.compile("\\b(?:class|record|enum|interface)\\s+([A-Z][A-Za-z0-9]*)");
+
+    static Stream<Path> scripts() throws IOException {
+        return Files.list(Repo.root().resolve("scripts")).filter(p -> p.toString().endsWith(".java")).sorted();
+    }
+
+    static Map<String, Path> libClasses() throws IOException {
+        Map<String, Path> classes = new TreeMap<>();
+        try (Stream<Path> files = Files.list(Repo.root().resolve("lib"))) {
+            files.filter(p -> p.toString().endsWith(".java"))
+                    .forEach(p -> classes.put(p.getFileName().toString().replace(".java", ""), p));
+        }
+        return classes;
+    }
+
+    static Set<String> namesUsedIn(Path file, Set<String> candidates) {
+        try {
+            String code = COMMENTS_AND_STRINGS.matcher(Files.readString(file)).replaceAll(" ");
+            // a nested type of the same simple name (e.g. ReuseProofVerdict.Verdict) shadows a lib class
+            Set<String> shadowed = new TreeSet<>();
+            Matcher d = DECLARED.matcher(code);
+            while (d.find()) {
+                shadowed.add(d.group(1));
+            }
+            Set<String> used = new TreeSet<>();
+            Matcher m = WORD.matcher(code);
+            while (m.find()) {
+                // Outer.Name is a nested type, not the lib class Name (but ccci.Name is the lib class)
+                boolean nested = m.start() > 0 && code.charAt(m.start() - 1) == '.'
+                        && !code.substring(0, m.start() - 1).endsWith("ccci");
+                if (candidates.contains(m.group()) && !shadowed.contains(m.group()) && !nested) {
+                    used.add(m.group());
+                }
+            }
+            return used;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("scripts")
+    void sourcesListExactlyTheLibFilesTheScriptNeeds(Path script) throws IOException {
+        Map<String, Path> lib = libClasses();
+        Set<String> listed = new TreeSet<>();
+        Matcher m = SOURCES.matcher(Files.readString(script));
+        while (m.find()) {
+            for (String source : m.group(1).trim().split("\\s+")) {
+                assertFalse(source.contains("*"), script + ": no globs in //SOURCES: " + source);
+                Path file = script.getParent().resolve(source).normalize();
+                assertTrue(Files.isRegularFile(file), script + ": //SOURCES names a missing file " + source);
+                listed.add(file.getFileName().toString().replace(".java", ""));
+            }
+        }
+        Set<String> needed = new TreeSet<>();
+        Deque<Path> todo = new ArrayDeque<>(Set.of(script));
+        while (!todo.isEmpty()) {
+            for (String name : namesUsedIn(todo.pop(), lib.keySet())) {
+                if (needed.add(name)) {
+                    todo.push(lib.get(name));
+                }
+            }
+        }
+        assertEquals(needed.stream().collect(Collectors.joining(" ")), listed.stream().collect(Collectors.joining(" ")),
+                script.getFileName() + ": //SOURCES must list exactly the lib files it needs");
+    }
+}
