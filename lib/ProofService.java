@@ -104,7 +104,8 @@ public final class ProofService implements AutoCloseable {
         long deadline = start + timeout.toNanos();
         String last = "no task yet";
         while (true) {
-            List<Task> tasks = engine.call("GET /tasks", () -> engine.api().listTasksCmd().withServiceFilter(name).exec());
+            List<Task> tasks = unlessStopping(() -> engine.call("GET /tasks",
+                    () -> engine.api().listTasksCmd().withServiceFilter(name).exec()));
             for (Task task : tasks) {
                 TaskState state = task.getStatus() == null ? null : task.getStatus().getState();
                 if (state == TaskState.RUNNING) {
@@ -128,9 +129,36 @@ public final class ProofService implements AutoCloseable {
     /** Removes the service and waits until the engine has no container of it left. */
     public Duration removeAndAwaitGone(Duration timeout) {
         long start = System.nanoTime();
-        remove();
-        awaitNoContainers(timeout);
+        unlessStopping(() -> {
+            remove(engine);
+            awaitNoContainers(engine, timeout);
+            return null;
+        });
         return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /**
+     * Runs a step of the proof; once a signal stopped the JVM, the shutdown hook owns the service
+     * (it may be gone already, so the step's own error would mislead): say that instead.
+     */
+    private <T> T unlessStopping(java.util.function.Supplier<T> step) {
+        try {
+            if (stopping()) {
+                throw new Failed("stopped by a signal (SIGTERM or Ctrl-C): the shutdown hook removes service " + name);
+            }
+            return step.get();
+        } catch (RuntimeException e) {
+            if (stopping() && !(e instanceof Failed)) {
+                throw new Failed("stopped by a signal (SIGTERM or Ctrl-C): the shutdown hook removes service " + name);
+            }
+            throw e;
+        }
+    }
+
+    private boolean stopping() {
+        synchronized (lock) {
+            return stopping;
+        }
     }
 
     /** Whether the service was created and not yet removed. */
@@ -140,7 +168,7 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private void remove() {
+    private void remove(DockerEngine engine) {
         synchronized (lock) {
             if (id == null || removed) {
                 return;
@@ -157,7 +185,7 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private void awaitNoContainers(Duration timeout) {
+    private void awaitNoContainers(DockerEngine engine, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String serviceId;
         synchronized (lock) {
@@ -184,7 +212,7 @@ public final class ProofService implements AutoCloseable {
     @Override
     public void close() {
         try {
-            remove();
+            remove(engine);
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -203,13 +231,25 @@ public final class ProofService implements AutoCloseable {
         if (!wasThere) {
             return;
         }
-        try {
-            remove();
-            awaitNoContainers(HOOK_WAIT);
-            onSignal.accept("stopped by a signal: removed service " + name + " and its container");
+        // its own connection: the main thread may close its own while this runs
+        try (DockerEngine own = DockerEngine.connect(engine.host())) {
+            try {
+                remove(own);
+            } catch (RuntimeException e) {
+                onSignal.accept("stopped by a signal: could not remove service " + name + " (run: docker service rm " + name
+                        + "): " + e.getMessage());
+                return;
+            }
+            try {
+                awaitNoContainers(own, HOOK_WAIT);
+                onSignal.accept("stopped by a signal: removed service " + name + " and its container");
+            } catch (RuntimeException e) {
+                onSignal.accept("stopped by a signal: removed service " + name + "; its container is still stopping: "
+                        + e.getMessage());
+            }
         } catch (RuntimeException e) {
-            onSignal.accept("stopped by a signal: could not remove service " + name + " (docker service rm " + name + "): "
-                    + e.getMessage());
+            onSignal.accept("stopped by a signal: could not reach the engine to remove service " + name
+                    + " (run: docker service rm " + name + "): " + e.getMessage());
         }
     }
 

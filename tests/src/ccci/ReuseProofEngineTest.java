@@ -216,6 +216,7 @@ class ReuseProofEngineTest {
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "reuse-proof did not exit after SIGTERM");
             String output = Files.readString(out) + Files.readString(err);
+            System.err.println("[reuse-proof stopped by SIGTERM]\n" + output);
             assertNoSecret(output);
             assertEquals(143, process.exitValue(), output);
             assertEquals("", proofServices(), "the proof's service is gone:\n" + output);
