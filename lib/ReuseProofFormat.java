@@ -77,7 +77,9 @@ public final class ReuseProofFormat {
             kv(s, "warm_layers_downloaded", w.layersDownloaded());
             kv(s, "warm_up_to_date", w.upToDate());
         });
-        kv(s, "retained", r.retained());
+        if (r.cold().isPresent()) {
+            kv(s, "retained", r.retained());
+        }
         r.service().ifPresent(v -> kv(s, "service", v));
         kv(s, "elapsed_ms", r.elapsed().toMillis());
         r.reason().ifPresent(v -> kv(s, "reason", v));
