@@ -4,6 +4,7 @@
 //DEPS org.slf4j:slf4j-nop:2.0.17
 package ccci;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
@@ -56,6 +57,15 @@ public final class DockerEngine implements AutoCloseable {
                     .build();
             return new DockerEngine(config.getDockerHost().toString(), http, DockerClientImpl.getInstance(config, http));
         } catch (RuntimeException e) {
+            JsonProcessingException badConfig = causeOf(e, JsonProcessingException.class);
+            if (badConfig != null) {
+                // docker-java reads the client config for the current docker context; the parser's
+                // message quotes the file's content, which may be a secret: say only where
+                var at = badConfig.getLocation();
+                throw new BadInput("the docker client config " + clientConfigFile() + " is not valid JSON"
+                        + (at != null ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : "")
+                        + ": fix it, or point DOCKER_CONFIG elsewhere");
+            }
             String given = hostOption != null ? "--host '" + hostOption + "'" : "DOCKER_HOST '" + System.getenv("DOCKER_HOST") + "'";
             throw new BadInput(given + " is not a usable Docker host (expected unix:///path/to/docker.sock or tcp://host:port): " + rootMessage(e));
         }
@@ -178,6 +188,20 @@ public final class DockerEngine implements AutoCloseable {
             t = t.getCause();
         }
         return firstLine(message != null ? message : e.getClass().getSimpleName());
+    }
+
+    private static String clientConfigFile() {
+        String dir = System.getenv("DOCKER_CONFIG");
+        return java.nio.file.Path.of(dir != null && !dir.isBlank() ? dir : System.getProperty("user.home") + "/.docker", "config.json").toString();
+    }
+
+    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
