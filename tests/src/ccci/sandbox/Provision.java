@@ -28,6 +28,7 @@ public final class Provision {
         PACKAGE_OF_BINARY.put("htpasswd", "apache2-utils");
         PACKAGE_OF_BINARY.put("busybox", "busybox-static");
         PACKAGE_OF_BINARY.put("mkfs.ext4", "e2fsprogs");
+        PACKAGE_OF_BINARY.put("promtool", "prometheus"); // the reference parser for the metrics file
     }
     /** sbin dirs are listed too: a JVM's PATH may lack them even for root. */
     private static final List<String> EXTRA_DIRS =
