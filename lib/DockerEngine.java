@@ -64,6 +64,31 @@ public final class DockerEngine implements AutoCloseable {
         return host;
     }
 
+    /** Connects on first use only, so a run that needs no engine loads none of docker-java. */
+    public static final class Lazy implements Supplier<DockerEngine>, AutoCloseable {
+        private final String hostOption;
+        private DockerEngine engine;
+
+        public Lazy(String hostOption) {
+            this.hostOption = hostOption;
+        }
+
+        @Override
+        public synchronized DockerEngine get() {
+            if (engine == null) {
+                engine = connect(hostOption);
+            }
+            return engine;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (engine != null) {
+                engine.close();
+            }
+        }
+    }
+
     public DockerClient api() {
         return api;
     }

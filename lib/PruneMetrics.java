@@ -61,13 +61,16 @@ public final class PruneMetrics {
             sample(out, "outcome", "{outcome=\"" + o.name().toLowerCase(Locale.ROOT).replace('_', '-') + "\"}",
                     r.outcome() == o ? "1" : "0");
         }
-        help(out, "gate_holds", "1 when the gate held at the start of the last run, 0 when it blocked or could not be evaluated.");
+        help(out, "gate_holds", "1 when the gate held at the start of the last run, else 0.");
         for (GateResult g : r.verdict().gates()) {
             sample(out, "gate_holds", "{gate=\"" + g.name() + "\"}", g.holds() ? "1" : "0");
         }
-        help(out, "gate_evaluated", "1 when the gate could be evaluated in the last run (0: fail closed).");
+        help(out, "gate_state", "State of each gate at the start of the last run: 1 for its state (unknown = could not be evaluated, fail closed; skipped = not asked, the disk gate already blocked).");
         for (GateResult g : r.verdict().gates()) {
-            sample(out, "gate_evaluated", "{gate=\"" + g.name() + "\"}", g.state() == GateResult.State.UNKNOWN ? "0" : "1");
+            for (GateResult.State state : GateResult.State.values()) {
+                sample(out, "gate_state", "{gate=\"" + g.name() + "\",state=\"" + VerdictFormat.word(state) + "\"}",
+                        g.state() == state ? "1" : "0");
+            }
         }
         help(out, "reclaimed_bytes", "Bytes the engine reclaimed in the last run, by phase (0 for a phase that did not run).");
         for (PrunePlan.Phase p : PrunePlan.Phase.values()) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The imperative shell of prune: check the gates, read the host, plan, then run each phase through
@@ -47,11 +48,12 @@ public final class PruneRun {
         }
     }
 
-    public static Report run(DockerEngine engine, GateSettings gates, Until until, boolean dryRun,
+    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
+    public static Report run(Supplier<DockerEngine> engines, GateSettings gates, Until until, boolean dryRun,
                              Listener listener, Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(PrunePlan.Phase.CONTAINERS);
-        Verdict verdict = GateCheck.run(engine, gates);
+        Verdict verdict = GateCheck.runDiskFirst(engines, gates);
         Optional<Integer> diskBefore = usedPercent(verdict);
         if (!verdict.pruneAllowed() && !dryRun) {
             return new Report(Outcome.NOOP, verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK,
@@ -59,6 +61,7 @@ public final class PruneRun {
                     diskBefore, diskBefore, Optional.empty(), Optional.empty(), since(start));
         }
 
+        DockerEngine engine = engines.get();
         PruneFacts facts;
         try {
             facts = PruneFactsReader.read(engine);

@@ -18,7 +18,8 @@ public final class VerdictFormat {
         out.append(verdict.pruneAllowed()
                 ? "verdict: prune allowed (all gates hold)"
                 : "verdict: prune not allowed (" + String.join(", ",
-                        verdict.notHolding().stream().map(g -> g.name() + " " + word(g.state())).toList()) + ")");
+                        verdict.notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
+                                .map(g -> g.name() + " " + word(g.state())).toList()) + ")");
         return out.append(System.lineSeparator()).toString();
     }
 
@@ -49,6 +50,7 @@ public final class VerdictFormat {
             case HOLDS -> "holds";
             case BLOCKS -> "blocks";
             case UNKNOWN -> "unknown";
+            case SKIPPED -> "skipped";
         };
     }
 }

@@ -84,7 +84,7 @@ class Prune implements Callable<Integer> {
             if (!dryRun) {
                 lock = PruneLock.acquire(lockFile != null ? lockFile : PruneLock.defaultPath());
             }
-            try (DockerEngine docker = engine.connect()) {
+            try (DockerEngine.Lazy docker = engine.lazy()) {
                 PruneRun.Listener progress = new PruneRun.Listener() {
                     @Override
                     public void phaseDone(EnginePrune.PhaseResult result) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.Provision;
 import ccci.sandbox.SandboxEngine;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -64,8 +65,9 @@ class PruneMetricsTest {
     void aPruneWritesParseableMetricsAtomicallyWithMode0644() throws Exception {
         Path metrics = dir.resolve("ci_docker_prune.prom");
         Thread.sleep(1100);
-        ScriptRun run = prune(metrics, engine.host(), "--threshold", "1", "--until", "1s");
+        ScriptRun run = prune(metrics, engine.host(), "--threshold", "1", "--until", "1s", "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        JsonNode report = run.json();
 
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(metrics)));
         try (var leftovers = Files.list(dir)) {
@@ -77,9 +79,13 @@ class PruneMetricsTest {
         assertEquals(1.0, m.get("ci_docker_prune_outcome{outcome=\"pruned\"}"));
         for (String gate : new String[] {"disk", "stack", "convergence"}) {
             assertEquals(1.0, m.get("ci_docker_prune_gate_holds{gate=\"" + gate + "\"}"), gate);
-            assertEquals(1.0, m.get("ci_docker_prune_gate_evaluated{gate=\"" + gate + "\"}"), gate);
+            assertEquals(1.0, m.get("ci_docker_prune_gate_state{gate=\"" + gate + "\",state=\"holds\"}"), gate);
         }
-        assertTrue(m.get("ci_docker_prune_removed_objects{phase=\"containers\"}") >= 1.0, "the old stopped container went");
+        for (JsonNode phase : report.path("phases")) {
+            assertEquals(phase.path("removed").asDouble(), m.get("ci_docker_prune_removed_objects{phase=\"" + phase.path("name").asText() + "\"}"));
+            assertEquals(phase.path("reclaimedBytes").asDouble(), m.get("ci_docker_prune_reclaimed_bytes{phase=\"" + phase.path("name").asText() + "\"}"));
+        }
+        assertTrue(report.path("phases").get(0).path("removedIds").size() >= 1, "the old stopped container went:\n" + run.out());
         assertTrue(m.containsKey("ci_docker_prune_reclaimed_bytes{phase=\"images\"}"));
         assertEquals(1.0, m.get("ci_docker_prune_images{when=\"before\"}"));
         assertEquals(1.0, m.get("ci_docker_prune_images{when=\"after\"}"));
@@ -99,7 +105,7 @@ class PruneMetricsTest {
         assertEquals(11.0, m.get("ci_docker_prune_exit_code"));
         assertEquals(success, m.get("ci_docker_prune_last_success_timestamp_seconds"));
         assertTrue(m.get("ci_docker_prune_last_run_timestamp_seconds") > success);
-        assertEquals(0.0, m.get("ci_docker_prune_gate_evaluated{gate=\"stack\"}"));
+        assertEquals(1.0, m.get("ci_docker_prune_gate_state{gate=\"stack\",state=\"unknown\"}"));
         assertEquals(0.0, m.get("ci_docker_prune_gate_holds{gate=\"stack\"}"));
     }
 
