@@ -69,7 +69,7 @@ public final class GatePolicy {
         figures.put("availableBytes", usage.availableBytes());
         boolean holds = percent >= threshold;
         String detail = holds
-                ? percent + "% of " + usage.path() + " ≥ " + threshold + "%"
+                ? percent + "% of " + usage.path() + " \u2265 " + threshold + "%"
                 : percent + "% of " + usage.path() + " < " + threshold + "%";
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }

@@ -183,7 +183,7 @@ public final class PruneFormat {
     }
 
     private static String clip(String s, int width) {
-        return s.length() <= width ? s : s.substring(0, width - 1) + "…";
+        return s.length() <= width ? s : s.substring(0, width - 1) + "\u2026";
     }
 
     public static String bytes(long n) {

@@ -227,6 +227,14 @@ public final class SandboxEngine implements AutoCloseable {
         return id;
     }
 
+    /** Loads many images with one `docker load` (one archive); returns their IDs in order. */
+    public List<String> loadImages(List<ImageSpec> specs) {
+        List<ImageArchive> archives = specs.stream().map(ImageArchive::new).toList();
+        String[] args = {"load", "-q"};
+        cli.requireOk(cli.runStreaming(out -> ImageArchive.writeAll(archives, out), LOAD_TIMEOUT, args), args);
+        return archives.stream().map(ImageArchive::imageId).toList();
+    }
+
     /**
      * Stops dockerd (SIGTERM by pid, SIGKILL after 20 s) and keeps all state: "the engine went away".
      * dockerd first stops running containers, each with its stop timeout (10 s unless `docker run
