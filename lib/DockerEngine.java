@@ -31,7 +31,7 @@ public final class DockerEngine implements AutoCloseable {
     private final String host;
     private final DockerHttpClient http;
     private final DockerClient api;
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
 
     private DockerEngine(String host, DockerHttpClient http, DockerClient api) {
         this.host = host;

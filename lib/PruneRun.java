@@ -101,7 +101,8 @@ public final class PruneRun {
             } catch (EngineRefused e) {
                 int code = e.status() == 409 ? ExitCodes.ENGINE_BUSY : ExitCodes.ENGINE_FAILED;
                 String why = e.status() == 409
-                        ? "the engine is already running a prune (HTTP 409, another tool?): " + phase.key + " not pruned"
+                        ? "the engine is already running a prune (HTTP 409: " + engineWords(e) + "; another tool?): "
+                                + phase.key + " not pruned"
                         : e.getMessage();
                 return finish(engine, Outcome.FAILED, code, verdict, plan, done, Optional.of(phase), why,
                         diskBefore, imagesBefore, start);
@@ -136,6 +137,13 @@ public final class PruneRun {
     static List<GateResult> closedMidRun(Verdict verdict) {
         return verdict.gates().stream().filter(g -> g.state() == GateResult.State.UNKNOWN
                 || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
+    }
+
+    /** The engine's own words from "... answered HTTP 409 to POST /x: <words>". */
+    private static String engineWords(EngineRefused e) {
+        String message = e.getMessage();
+        int colon = message.lastIndexOf(": ");
+        return colon < 0 ? message : message.substring(colon + 2);
     }
 
     static Optional<Integer> usedPercent(Verdict verdict) {

@@ -3,7 +3,7 @@
 //SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
 //SOURCES ../lib/EngineOptions.java ../lib/EnginePrune.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java
 //SOURCES ../lib/ExitCodes.java ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java
-//SOURCES ../lib/GateResult.java ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java
+//SOURCES ../lib/GateResult.java ../lib/Json.java ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java
 //SOURCES ../lib/PruneFacts.java ../lib/PruneFactsReader.java ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java
 //SOURCES ../lib/PrunePlan.java ../lib/PruneRun.java ../lib/Reading.java ../lib/Until.java ../lib/Verdict.java
 //SOURCES ../lib/VerdictFormat.java
