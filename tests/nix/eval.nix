@@ -44,6 +44,16 @@ let
   module = import ../../nix/module.nix { config = { }; inherit lib pkgs utils; };
 
   package = pkgs.callPackage ../../nix/package.nix { };
+
+  # the flake's outputs, with a stand-in nixpkgs input
+  flake = import ../../flake.nix;
+  flakeOutputs = flake.outputs {
+    self = flakeOutputs;
+    nixpkgs = {
+      inherit lib;
+      legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" ] (_: pkgs);
+    };
+  };
 in
 {
   options = builtins.mapAttrs (name: option: {
@@ -58,6 +68,13 @@ in
     inherit (package.passthru) commands jars;
     src = toString package.src.root;
     fileset = map toString package.src.fileset;
+  };
+
+  flake = {
+    nixpkgs = flake.inputs.nixpkgs.url;
+    packages = builtins.mapAttrs (_: builtins.mapAttrs (_: p: p.outPath)) flakeOutputs.packages;
+    inherit (flakeOutputs) apps;
+    nixosModules = builtins.mapAttrs (_: builtins.isFunction) flakeOutputs.nixosModules;
   };
 
   scenarios = builtins.mapAttrs (_: evalModule) (builtins.fromJSON scenarios);

@@ -64,6 +64,7 @@ let
     filterAttrs = pred: set: listToAttrs (map (name: { inherit name; value = set.${name}; })
       (filter (name: pred name set.${name}) (attrNames set)));
     mapAttrsToList = f: set: map (name: f name set.${name}) (attrNames set);
+    genAttrs = names: f: listToAttrs (map (name: { inherit name; value = f name; }) names);
     fileset = {
       unions = list: list;
       toSource = { root, fileset }: { inherit root fileset; };

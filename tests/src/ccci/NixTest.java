@@ -279,6 +279,28 @@ class NixTest {
                 new ObjectMapper().convertValue(evaluated.path("package").path("fileset"), List.class));
     }
 
+    /** The flake's outputs, called with a stand-in nixpkgs input. */
+    @Test
+    void theFlakeExposesThePackageAnAppPerCommandAndTheModule() {
+        JsonNode flake = evaluated.path("flake");
+        String out = evaluated.path("package").path("out").asText();
+        TreeSet<String> commands = new TreeSet<>();
+        evaluated.path("package").path("commands").fieldNames().forEachRemaining(commands::add);
+        for (String system : List.of("x86_64-linux", "aarch64-linux")) {
+            assertEquals(out, flake.path("packages").path(system).path("default").asText());
+            JsonNode apps = flake.path("apps").path(system);
+            TreeSet<String> names = new TreeSet<>();
+            apps.fieldNames().forEachRemaining(names::add);
+            assertEquals(commands, names);
+            for (String command : commands) {
+                assertEquals("app", apps.path(command).path("type").asText());
+                assertEquals(out + "/bin/" + command, apps.path(command).path("program").asText());
+            }
+        }
+        assertTrue(flake.path("nixosModules").path("default").asBoolean());
+        assertTrue(flake.path("nixosModules").path("ci-docker-prune").asBoolean());
+    }
+
     /** The package's buildPhase and installPhase, run as Nix would, with this machine's JDK and jars. */
     static synchronized Path built() throws IOException {
         if (built == null) {
