@@ -338,13 +338,14 @@ class NixTest {
     /**
      * The module's units with the built package: systemd-analyze verify accepts them, and the exact
      * ExecStart, in the unit's environment, prunes a real engine (a dry run: the shared sandbox engine
-     * is not emptied).
+     * is not emptied) and writes the metricsFile.
      */
     @Test
     void theModulesUnitVerifiesAndItsExecStartRuns(@TempDir Path tmp) throws Exception {
         Path out = built();
-        JsonNode withPackage = Nix.eval(EVAL, Map.of(
-                "scenarios", "{\"defaults\":{\"settings\":{\"enable\":true}}}", "packageOut", out.toString()), "scenarios");
+        Path metrics = tmp.resolve("ci-docker-prune.prom");
+        JsonNode withPackage = Nix.eval(EVAL, Map.of("packageOut", out.toString(), "scenarios", new ObjectMapper().writeValueAsString(
+                Map.of("defaults", Map.of("settings", Map.of("enable", true, "metricsFile", metrics.toString()))))), "scenarios");
         JsonNode service = withPackage.path("defaults").path("systemd").path("services").path(UNIT);
         JsonNode timer = withPackage.path("defaults").path("systemd").path("timers").path(UNIT);
 
@@ -372,6 +373,7 @@ class NixTest {
         for (JsonNode gate : report.path("gates")) {
             assertNotEquals("unknown", gate.path("state").asText(), "gate not evaluated: " + report);
         }
+        assertTrue(Files.readString(metrics).contains("ci_docker_prune_"), "metricsFile reaches prune");
 
         // On JDK 16+ docker-java talks to the unix socket through the JDK's own UnixDomainSocketAddress
         // and loads JNA only as a fallback: the run works even where JNA could not unpack anything.

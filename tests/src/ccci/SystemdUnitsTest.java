@@ -120,7 +120,7 @@ class SystemdUnitsTest {
     @Test
     void theDailyRunIsOfflineAndWorksAfterTheWarmUp() throws Exception {
         Map<String, String> env = unitEnvironment();
-        assertEquals("C.UTF-8", env.get("LANG"));
+        assertFalse(env.containsKey("LANG"), "no locale, as systemd runs it: the sources must compile as ASCII");
         seedLauncherCache(Path.of(env.get("CC_CI_LAUNCHER_CACHE")));
         List<String> daily = new ArrayList<>(SystemdUnit.execArgs(moved(service.one("Service", "ExecStart"))));
         daily.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
