@@ -54,6 +54,17 @@ public final class Provision {
         verified = true;
     }
 
+    /**
+     * One tool outside the sandbox (nix-instantiate, systemd-analyze...): installs its Debian
+     * package when the binary is missing, and returns the binary's path.
+     */
+    public static synchronized Path ensureBinary(String binary, String debianPackage) {
+        if (find(binary).isEmpty()) {
+            install(new TreeSet<>(List.of(debianPackage)));
+        }
+        return binary(binary);
+    }
+
     /** Absolute path of a binary on PATH or in the usual bin/sbin dirs. */
     public static Path binary(String name) {
         return find(name).orElseThrow(() -> new IllegalStateException(
