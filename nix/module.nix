@@ -82,6 +82,16 @@ in
       '';
     };
 
+    dataRoot = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = "/var/lib/docker";
+      example = "/srv/docker";
+      description = ''
+        Docker's data root, measured by the disk gate (`--path`): a day below the threshold is then
+        decided without asking the engine at all. `null` asks the engine for its `DockerRootDir`.
+      '';
+    };
+
     metricsFile = lib.mkOption {
       type = lib.types.nullOr lib.types.path;
       default = null;
@@ -130,6 +140,12 @@ in
         ExecStart = utils.escapeSystemdExecArgs (
           [
             "${cfg.package}/bin/prune"
+          ]
+          ++ lib.optionals (cfg.dataRoot != null) [
+            "--path"
+            cfg.dataRoot
+          ]
+          ++ [
             "--threshold"
             cfg.threshold
             "--until"

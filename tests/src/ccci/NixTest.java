@@ -34,7 +34,7 @@ import picocli.CommandLine;
  * tests/nix/stand-ins.nix, defines the ci-docker-prune units it documents; and the package's own
  * build and wrapper scripts, run with this machine's JDK and jars, build commands that work, whose
  * unit passes systemd-analyze verify and prunes (dry run) a real engine. A real nixpkgs build is
- * not proven here (see docs/nix.md).
+ * not proven here (see nix/README.md).
  */
 class NixTest {
     static final Map<String, String> MAIN_CLASS = Map.of(
@@ -54,7 +54,8 @@ class NixTest {
         CUSTOM.put("until", "1d12h");
         CUSTOM.put("stackPattern", "^run-%d_[a-z]+$");
         CUSTOM.put("metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom");
-        CUSTOM.put("extraArgs", List.of("--path", "/var/lib/docker"));
+        CUSTOM.put("dataRoot", "/srv/docker");
+        CUSTOM.put("extraArgs", List.of("--lock-file", "/run/ci-docker-prune.lock"));
     }
 
     static JsonNode evaluated;
@@ -169,7 +170,7 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "metricsFile", "extraArgs")) {
+                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -194,7 +195,7 @@ class NixTest {
         assertEquals("[\"docker.service\"]", service.path("after").toString());
         assertEquals("[\"docker.service\"]", service.path("requires").toString());
         String defaultPackage = evaluated.path("package").path("out").asText();
-        assertEquals(List.of(defaultPackage + "/bin/prune", "--threshold", "80", "--until", "24h",
+        assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
                 "--stack-pattern", GateSettings.DEFAULT_STACK_PATTERN), execStart(service));
 
         JsonNode timer = timer("defaults");
@@ -210,9 +211,9 @@ class NixTest {
     @Test
     void everySettingReachesTheUnitLiterally() {
         List<String> args = execStart(service("custom"));
-        assertEquals(List.of("--threshold", "90", "--until", "1d12h", "--stack-pattern", "^run-%d_[a-z]+$",
+        assertEquals(List.of("--path", "/srv/docker", "--threshold", "90", "--until", "1d12h", "--stack-pattern", "^run-%d_[a-z]+$",
                 "--metrics-file", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom",
-                "--path", "/var/lib/docker"), args.subList(1, args.size()));
+                "--lock-file", "/run/ci-docker-prune.lock"), args.subList(1, args.size()));
         // % and $ reach prune as written, not as a systemd specifier or variable
         assertTrue(service("custom").path("serviceConfig").path("ExecStart").asText().contains("^run-%%d_[a-z]+$$"));
         JsonNode when = timer("custom").path("timerConfig");
@@ -365,6 +366,7 @@ class NixTest {
         assertEquals(cache.toString(), env.get("CC_CI_JNA_TMPDIR"));
 
         List<String> command = new ArrayList<>(execStart(service));
+        command.set(command.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString()); // not /var/lib/docker here
         command.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
         Cmd run = Cmd.run(command, env, tmp);
         assertEquals(0, run.exit(), run.toString());
