@@ -42,6 +42,10 @@ public final class Cli {
         });
         try {
             return cli.execute(args);
+        } catch (RuntimeException | Error e) {
+            // picocli's handlers see Exceptions only: a StackOverflowError would otherwise end in a trace
+            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + DockerEngine.rootMessage(e));
+            return ExitCodes.INTERNAL_ERROR;
         } finally {
             out.flush();
             err.flush();

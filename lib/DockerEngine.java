@@ -33,7 +33,7 @@ public final class DockerEngine implements AutoCloseable {
     private final String host;
     private final DockerHttpClient http;
     private final DockerClient api;
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
 
     private DockerEngine(String host, DockerHttpClient http, DockerClient api) {
         this.host = host;
@@ -73,6 +73,31 @@ public final class DockerEngine implements AutoCloseable {
 
     public String host() {
         return host;
+    }
+
+    /** Connects on first use only, so a run that needs no engine loads none of docker-java. */
+    public static final class Lazy implements Supplier<DockerEngine>, AutoCloseable {
+        private final String hostOption;
+        private DockerEngine engine;
+
+        public Lazy(String hostOption) {
+            this.hostOption = hostOption;
+        }
+
+        @Override
+        public synchronized DockerEngine get() {
+            if (engine == null) {
+                engine = connect(hostOption);
+            }
+            return engine;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (engine != null) {
+                engine.close();
+            }
+        }
     }
 
     public DockerClient api() {

@@ -3,6 +3,7 @@ package ccci;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /** Reads the host once and evaluates the gates; never throws for a host problem (fail closed instead). */
 public final class GateCheck {
@@ -12,6 +13,20 @@ public final class GateCheck {
         Reading<HostFacts> facts = readFacts(engine);
         Reading<Path> target = GatePolicy.diskTarget(settings.diskPath(), facts, Files::isDirectory);
         return GatePolicy.evaluate(settings, facts, measure(target));
+    }
+
+    /**
+     * Disk first: with an explicit --path below the threshold, the answer is "no" without connecting
+     * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #run}.
+     */
+    public static Verdict runDiskFirst(Supplier<DockerEngine> engine, GateSettings settings) {
+        if (settings.diskPath().isPresent()) {
+            GateResult disk = GatePolicy.diskGate(settings.thresholdPercent(), measure(Reading.ok(settings.diskPath().get())));
+            if (disk.state() == GateResult.State.BLOCKS) {
+                return GatePolicy.diskAlreadyBlocks(disk);
+            }
+        }
+        return run(engine.get(), settings);
     }
 
     static Reading<HostFacts> readFacts(DockerEngine engine) {

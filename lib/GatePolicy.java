@@ -32,6 +32,17 @@ public final class GatePolicy {
                 convergenceGate(facts)), problems);
     }
 
+    /**
+     * The verdict when the disk gate alone already blocks: the other gates are not asked, which
+     * keeps the daily no-op run from touching the engine at all.
+     */
+    public static Verdict diskAlreadyBlocks(GateResult disk) {
+        String why = "not evaluated: the disk gate already blocks";
+        return new Verdict(List.of(disk,
+                new GateResult("stack", GateResult.State.SKIPPED, why, new LinkedHashMap<>()),
+                new GateResult("convergence", GateResult.State.SKIPPED, why, new LinkedHashMap<>())), List.of());
+    }
+
     /** Which path the disk gate measures: --path, else the engine's data root, else / when that is not on this host. */
     public static Reading<Path> diskTarget(Optional<Path> option, Reading<HostFacts> facts, Predicate<Path> exists) {
         if (option.isPresent()) {
@@ -58,7 +69,7 @@ public final class GatePolicy {
         figures.put("availableBytes", usage.availableBytes());
         boolean holds = percent >= threshold;
         String detail = holds
-                ? percent + "% of " + usage.path() + " ≥ " + threshold + "%"
+                ? percent + "% of " + usage.path() + " \u2265 " + threshold + "%"
                 : percent + "% of " + usage.path() + " < " + threshold + "%";
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }

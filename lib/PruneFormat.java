@@ -1,6 +1,5 @@
 package ccci;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.ZoneId;
@@ -17,7 +16,6 @@ public final class PruneFormat {
     private PruneFormat() {}
 
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
 
     public static String phaseLine(EnginePrune.PhaseResult r) {
@@ -79,7 +77,7 @@ public final class PruneFormat {
     }
 
     public static String json(PruneRun.Report r) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("ran", r.ran());
         root.put("dryRun", r.outcome() == PruneRun.Outcome.DRY_RUN);
         root.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -101,7 +99,7 @@ public final class PruneFormat {
             node.put("removed", p.removedIds().size());
             node.put("reclaimedBytes", p.reclaimedBytes());
             node.put("elapsedMs", p.elapsed().toMillis());
-            node.set("removedIds", JSON.valueToTree(p.removedIds()));
+            node.set("removedIds", Json.mapper().valueToTree(p.removedIds()));
         }
         List<PrunePlan.Item> removed = r.outcome() == PruneRun.Outcome.DRY_RUN
                 ? r.plan().map(PrunePlan::removed).orElse(List.of())
@@ -183,7 +181,7 @@ public final class PruneFormat {
     }
 
     private static String clip(String s, int width) {
-        return s.length() <= width ? s : s.substring(0, width - 1) + "…";
+        return s.length() <= width ? s : s.substring(0, width - 1) + "\u2026";
     }
 
     public static String bytes(long n) {

@@ -63,6 +63,9 @@ public record PrunePlan(Instant cutoff, List<Item> containers, List<Item> images
 
     public static PrunePlan compute(PruneFacts facts, Instant now, Until until) {
         Instant cutoff = now.minus(until.duration());
+        // The engine's container and image prune cut off at a whole second, and the listings give
+        // whole seconds: an object from the cutoff's own second is still "younger" to the engine.
+        Instant wholeSecondCutoff = cutoff.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         String age = "younger than " + until;
 
         List<Item> containers = new ArrayList<>();
@@ -72,7 +75,7 @@ public record PrunePlan(Instant cutoff, List<Item> containers, List<Item> images
             boolean remove = false;
             if (RUNNING_STATES.contains(c.state())) {
                 reason = c.state();
-            } else if (c.created().isAfter(cutoff)) {
+            } else if (!c.created().isBefore(wholeSecondCutoff)) {
                 reason = c.state() + ", " + age;
             } else {
                 reason = c.state() + " and older than " + until;
@@ -93,7 +96,7 @@ public record PrunePlan(Instant cutoff, List<Item> containers, List<Item> images
                 reason = "tagged";
             } else if (imageUsers.containsKey(i.id())) {
                 reason = "in use by container " + imageUsers.get(i.id());
-            } else if (i.created().isAfter(cutoff)) {
+            } else if (!i.created().isBefore(wholeSecondCutoff)) {
                 reason = "dangling, " + age;
             } else {
                 reason = "dangling and older than " + until;

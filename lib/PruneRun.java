@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The imperative shell of prune: check the gates, read the host, plan, then run each phase through
@@ -47,11 +48,12 @@ public final class PruneRun {
         }
     }
 
-    public static Report run(DockerEngine engine, GateSettings gates, Until until, boolean dryRun,
+    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
+    public static Report run(Supplier<DockerEngine> engines, GateSettings gates, Until until, boolean dryRun,
                              Listener listener, Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(PrunePlan.Phase.CONTAINERS);
-        Verdict verdict = GateCheck.run(engine, gates);
+        Verdict verdict = GateCheck.runDiskFirst(engines, gates);
         Optional<Integer> diskBefore = usedPercent(verdict);
         if (!verdict.pruneAllowed() && !dryRun) {
             return new Report(Outcome.NOOP, verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK,
@@ -59,6 +61,7 @@ public final class PruneRun {
                     diskBefore, diskBefore, Optional.empty(), Optional.empty(), since(start));
         }
 
+        DockerEngine engine = engines.get();
         PruneFacts facts;
         try {
             facts = PruneFactsReader.read(engine);
@@ -98,7 +101,8 @@ public final class PruneRun {
             } catch (EngineRefused e) {
                 int code = e.status() == 409 ? ExitCodes.ENGINE_BUSY : ExitCodes.ENGINE_FAILED;
                 String why = e.status() == 409
-                        ? "the engine is already running a prune (HTTP 409, another tool?): " + phase.key + " not pruned"
+                        ? "the engine is already running a prune (HTTP 409: " + engineWords(e) + "; another tool?): "
+                                + phase.key + " not pruned"
                         : e.getMessage();
                 return finish(engine, Outcome.FAILED, code, verdict, plan, done, Optional.of(phase), why,
                         diskBefore, imagesBefore, start);
@@ -133,6 +137,13 @@ public final class PruneRun {
     static List<GateResult> closedMidRun(Verdict verdict) {
         return verdict.gates().stream().filter(g -> g.state() == GateResult.State.UNKNOWN
                 || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
+    }
+
+    /** The engine's own words from "... answered HTTP 409 to POST /x: <words>". */
+    private static String engineWords(EngineRefused e) {
+        String message = e.getMessage();
+        int colon = message.lastIndexOf(": ");
+        return colon < 0 ? message : message.substring(colon + 2);
     }
 
     static Optional<Integer> usedPercent(Verdict verdict) {

@@ -10,18 +10,22 @@ import java.util.regex.Pattern;
  * {@link #engineFilter()} always gives seconds.
  */
 public record Until(String text, Duration duration) {
-    private static final Pattern WHOLE = Pattern.compile("(?:\\d+[smhd])+");
     private static final Pattern PART = Pattern.compile("(\\d+)([smhd])");
     private static final Duration MAX = Duration.ofDays(3650);
 
     public static Until parse(String text) {
         String value = text.strip();
-        if (!WHOLE.matcher(value).matches()) {
-            throw new BadInput("--until '" + text + "' is not an age like 24h, 90m, 7d or 1d12h (units s, m, h, d)");
+        if (value.isEmpty()) {
+            throw notAnAge(text);
         }
         Duration total = Duration.ZERO;
         Matcher m = PART.matcher(value);
-        while (m.find()) {
+        // part by part, not one (?:\d+[smhd])+ match: that regex recurses per part and overflows
+        // the stack on a long argument
+        for (int at = 0; at < value.length(); at = m.end()) {
+            if (!m.region(at, value.length()).lookingAt()) {
+                throw notAnAge(text);
+            }
             long amount;
             try {
                 amount = Long.parseLong(m.group(1));
@@ -37,6 +41,9 @@ public record Until(String text, Duration duration) {
                 case "h" -> Duration.ofHours(amount);
                 default -> Duration.ofDays(amount);
             });
+            if (total.compareTo(MAX) > 0) {
+                throw new BadInput("--until '" + text + "' is too large (at most 3650d)");
+            }
         }
         if (total.isZero()) {
             throw new BadInput("--until '" + text + "' is zero: it would prune objects created a moment ago");
@@ -45,6 +52,10 @@ public record Until(String text, Duration duration) {
             throw new BadInput("--until '" + text + "' is too large (at most 3650d)");
         }
         return new Until(value, total);
+    }
+
+    private static BadInput notAnAge(String text) {
+        return new BadInput("--until '" + text + "' is not an age like 24h, 90m, 7d or 1d12h (units s, m, h, d)");
     }
 
     /** The value for the engine's until filter, e.g. 86400s for 24h. */

@@ -26,6 +26,8 @@ public record Verdict(List<GateResult> gates, List<String> problems) {
 
     /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
     public String reason() {
-        return String.join("; ", notHolding().stream().map(g -> g.name() + ": " + g.detail()).toList());
+        return String.join("; ", notHolding().stream()
+                .filter(g -> g.state() != GateResult.State.SKIPPED)
+                .map(g -> g.name() + ": " + g.detail()).toList());
     }
 }

@@ -1,6 +1,5 @@
 package ccci;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -8,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class VerdictFormat {
     private VerdictFormat() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static String text(Verdict verdict) {
         StringBuilder out = new StringBuilder();
@@ -18,16 +16,17 @@ public final class VerdictFormat {
         out.append(verdict.pruneAllowed()
                 ? "verdict: prune allowed (all gates hold)"
                 : "verdict: prune not allowed (" + String.join(", ",
-                        verdict.notHolding().stream().map(g -> g.name() + " " + word(g.state())).toList()) + ")");
+                        verdict.notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
+                                .map(g -> g.name() + " " + word(g.state())).toList()) + ")");
         return out.append(System.lineSeparator()).toString();
     }
 
     public static ObjectNode json(Verdict verdict, String host) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("pruneAllowed", verdict.pruneAllowed());
         root.put("exitCode", verdict.exitCode());
         root.put("host", host);
-        root.set("problems", JSON.valueToTree(verdict.problems()));
+        root.set("problems", Json.mapper().valueToTree(verdict.problems()));
         ArrayNode gates = root.putArray("gates");
         for (GateResult gate : verdict.gates()) {
             ObjectNode node = gates.addObject();
@@ -35,7 +34,7 @@ public final class VerdictFormat {
             node.put("holds", gate.holds());
             node.put("state", word(gate.state()));
             node.put("detail", gate.detail());
-            gate.figures().forEach((key, value) -> node.set(key, JSON.valueToTree(value)));
+            gate.figures().forEach((key, value) -> node.set(key, Json.mapper().valueToTree(value)));
         }
         return root;
     }
@@ -49,6 +48,7 @@ public final class VerdictFormat {
             case HOLDS -> "holds";
             case BLOCKS -> "blocks";
             case UNKNOWN -> "unknown";
+            case SKIPPED -> "skipped";
         };
     }
 }

@@ -2,7 +2,7 @@
 //JAVA 17+
 //SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
 //SOURCES ../lib/EngineOptions.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java ../lib/ExitCodes.java
-//SOURCES ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java ../lib/GateResult.java
+//SOURCES ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java ../lib/GateResult.java ../lib/Json.java
 //SOURCES ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java ../lib/Reading.java
 //SOURCES ../lib/Verdict.java ../lib/VerdictFormat.java
 

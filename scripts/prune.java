@@ -3,8 +3,8 @@
 //SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
 //SOURCES ../lib/EngineOptions.java ../lib/EnginePrune.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java
 //SOURCES ../lib/ExitCodes.java ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java
-//SOURCES ../lib/GateResult.java ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java
-//SOURCES ../lib/PruneFacts.java ../lib/PruneFactsReader.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/GateResult.java ../lib/Json.java ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java
+//SOURCES ../lib/PruneFacts.java ../lib/PruneFactsReader.java ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java
 //SOURCES ../lib/PrunePlan.java ../lib/PruneRun.java ../lib/Reading.java ../lib/Until.java ../lib/Verdict.java
 //SOURCES ../lib/VerdictFormat.java
 
@@ -16,11 +16,13 @@ import ccci.ExitCodes;
 import ccci.GateOptions;
 import ccci.PruneFormat;
 import ccci.PruneLock;
+import ccci.PruneMetrics;
 import ccci.PruneRun;
 import ccci.Until;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,10 +66,17 @@ class Prune implements Callable<Integer> {
             description = "Lock that keeps prunes from overlapping. Default: /run/ci-docker-prune.lock, or the temp dir when /run is not writable.")
     Path lockFile;
 
+    @Option(names = "--metrics-file", paramLabel = "FILE",
+            description = "Also write node_exporter textfile-collector metrics to FILE (atomically, mode 0644), e.g. /var/lib/prometheus/node-exporter/ci_docker_prune.prom.")
+    Path metricsFile;
+
     @Override
     public Integer call() {
         var settings = gates.settings();
         var age = Until.parse(until);
+        if (metricsFile != null) {
+            PruneMetrics.checkTarget(metricsFile);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PruneLock lock = null;
@@ -75,7 +84,7 @@ class Prune implements Callable<Integer> {
             if (!dryRun) {
                 lock = PruneLock.acquire(lockFile != null ? lockFile : PruneLock.defaultPath());
             }
-            try (DockerEngine docker = engine.connect()) {
+            try (DockerEngine.Lazy docker = engine.lazy()) {
                 PruneRun.Listener progress = new PruneRun.Listener() {
                     @Override
                     public void phaseDone(EnginePrune.PhaseResult result) {
@@ -86,6 +95,9 @@ class Prune implements Callable<Integer> {
                 };
                 PruneRun.Report report = PruneRun.run(docker, settings, age, dryRun, progress, Clock.systemUTC());
                 out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
+                if (metricsFile != null) {
+                    PruneMetrics.write(metricsFile, report, Instant.now());
+                }
                 report.verdict().problems().forEach(p -> err.println("prune: " + p));
                 if (report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED) {
                     report.problem().ifPresent(p -> err.println("prune: " + p));

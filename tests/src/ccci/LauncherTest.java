@@ -21,25 +21,58 @@ class LauncherTest {
     @TempDir static Path elsewhere;
     static SandboxEngine engine;
 
+    static String catalogAsCommitted;
+
+    /** The README's set-up step, run as written: from the clone's root. */
     @BeforeAll
     static void registerCatalog() throws Exception {
         engine = Sandboxes.sharedSwarm();
-        ProcessResult add = launcher("catalog", "add", "--name", "cc-ci", Repo.root().resolve("jbang-catalog.json").toString());
+        catalogAsCommitted = Repo.read("jbang-catalog.json");
+        ProcessResult add = launcherIn(Repo.root(), "catalog", "add", "--global", "--name", "cc-ci",
+                Repo.root().resolve("jbang-catalog.json").toString());
         assertEquals(0, add.getExitValue(), add.outputUTF8());
     }
 
     static ProcessResult launcher(String... args) throws Exception {
+        return launcherIn(elsewhere, args); // works from any current directory
+    }
+
+    static ProcessResult launcherIn(Path directory, String... args) throws Exception {
         String[] command = new String[args.length + 1];
         command[0] = Repo.root().resolve("jbang").toString();
         System.arraycopy(args, 0, command, 1, args.length);
         return new ProcessExecutor(command)
-                .directory(elsewhere.toFile()) // works from any current directory
+                .directory(directory.toFile())
                 .environment("JBANG_DIR", jbangDir.toString())
                 .environment("DOCKER_HOST", engine.host())
                 .redirectErrorStream(false)
                 .readOutput(true)
                 .timeout(5, TimeUnit.MINUTES)
                 .execute();
+    }
+
+    @Test
+    void registeringTheCatalogLeavesTheRepositoryUntouched() throws Exception {
+        assertEquals(catalogAsCommitted, Repo.read("jbang-catalog.json"));
+        var catalog = new ObjectMapper().readTree(catalogAsCommitted);
+        assertTrue(catalog.path("catalogs").isMissingNode(), "a committed catalog must not register catalogs");
+        catalog.path("aliases").fields().forEachRemaining(alias -> {
+            String script = alias.getValue().path("script-ref").asText();
+            assertTrue(Files.isRegularFile(Repo.root().resolve(script)), alias.getKey() + " -> missing " + script);
+            assertTrue(alias.getValue().path("description").asText().length() > 20, alias.getKey() + " needs a description");
+        });
+    }
+
+    /** JBang compiles each script from its own //SOURCES list: a missing lib file fails here. */
+    @Test
+    void everyAliasCompilesThroughJbangAndAnswersHelp() throws Exception {
+        var aliases = new ObjectMapper().readTree(catalogAsCommitted).path("aliases").fieldNames();
+        while (aliases.hasNext()) {
+            String alias = aliases.next();
+            ProcessResult help = launcher(alias + "@cc-ci", "--help");
+            assertEquals(0, help.getExitValue(), alias + ":\n" + help.outputUTF8());
+            assertTrue(help.outputUTF8().contains("Exit codes:"), alias + " documents its exit codes");
+        }
     }
 
     @Test

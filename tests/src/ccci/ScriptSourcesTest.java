@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -18,17 +20,59 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/**
- * JBang compiles a script with exactly the files its //SOURCES lines name (globs are dropped when a
- * script runs from a remote catalog), while the test build compiles the whole lib: a missing entry
- * would only show when an operator runs the script. Each script's //SOURCES must name every lib
- * class the script uses, directly or through other lib classes (found by name in the code, with
- * comments and strings left out), and nothing it does not use.
- */
+/** Rules that keep the scripts runnable by JBang anywhere: from a remote catalog, under any locale. */
 class ScriptSourcesTest {
+
+    static List<Path> javaFiles(String dir) throws IOException {
+        try (Stream<Path> files = Files.list(Repo.root().resolve(dir))) {
+            return files.filter(f -> f.toString().endsWith(".java")).sorted().toList();
+        }
+    }
+
+    /** javac reads sources in the platform encoding on JDK 17: a systemd unit's POSIX locale is ASCII. */
+    @Test
+    void libAndScriptsAreAsciiSoTheyCompileUnderAnyLocale() throws IOException {
+        for (String dir : List.of("lib", "scripts")) {
+            for (Path file : javaFiles(dir)) {
+                List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+                for (int i = 0; i < lines.size(); i++) {
+                    int line = i + 1;
+                    assertTrue(lines.get(i).chars().allMatch(c -> c < 128),
+                            () -> file + ":" + line + " has a non-ASCII character: use a \\uXXXX escape");
+                }
+            }
+        }
+    }
+
+    /** Globs in //SOURCES are dropped when a script runs from a remote catalog: every file is listed. */
+    @Test
+    void everySourcesEntryIsAnExistingFileAndNoGlob() throws IOException {
+        Pattern sources = Pattern.compile("(?m)^//SOURCES (.+)$");
+        for (Path script : javaFiles("scripts")) {
+            Matcher m = sources.matcher(Files.readString(script));
+            boolean any = false;
+            while (m.find()) {
+                for (String entry : m.group(1).trim().split("\\s+")) {
+                    any = true;
+                    assertFalse(entry.contains("*"), script + ": glob in //SOURCES " + entry);
+                    assertTrue(Files.isRegularFile(script.getParent().resolve(entry)), script + ": missing " + entry);
+                }
+            }
+            assertTrue(any, script + " lists its lib files in //SOURCES");
+        }
+    }
+
+    /*
+     * JBang compiles a script with exactly the files its //SOURCES lines name, while the test build
+     * compiles the whole lib: a missing entry would only show when an operator runs the script. Each
+     * script's //SOURCES must name every lib class the script uses, directly or through other lib
+     * classes (found by name in the code, with comments and strings left out), and nothing it does
+     * not use.
+     */
     static final Pattern SOURCES = Pattern.compile("(?m)^//SOURCES\\s+(.+)$");
     static final Pattern COMMENTS_AND_STRINGS = Pattern.compile("(?s)/\\*.*?\\*/|//[^\\n]*|\"(?:\\\\.|[^\"\\\\])*\"");
     static final Pattern WORD = Pattern.compile("\\b[A-Z][A-Za-z0-9]*\\b");

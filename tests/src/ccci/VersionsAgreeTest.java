@@ -20,8 +20,9 @@ import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
 /**
- * Versions are written in a few places (//DEPS for JBang, the test pom, the launcher); this test is
- * what keeps them one truth: it fails as soon as two places disagree or a version is left open.
+ * Versions are written in a few places (//DEPS for JBang, the test pom, the launcher, nix/deps.nix
+ * for the Nix package); this test is what keeps them one truth: it fails as soon as two places
+ * disagree or a version is left open. (NixTest holds nix/deps.nix to Maven's whole resolution.)
  */
 class VersionsAgreeTest {
     static final Pattern DEPS = Pattern.compile("(?m)^//DEPS\\s+(\\S+)$");
@@ -81,6 +82,40 @@ class VersionsAgreeTest {
         Map<String, String> pom = pomVersions();
         deps.forEach((artifact, version) ->
                 assertEquals(version, pom.get(artifact), artifact + ": //DEPS and tests/pom.xml disagree"));
+    }
+
+    static Map<String, String> launcherVersions() {
+        String launcher = Repo.read("jbang");
+        Map<String, String> versions = new TreeMap<>();
+        for (var pin : Map.of("JBANG_VERSION", "dev.jbang:jbang-cli", "GSON_VERSION", "com.google.code.gson:gson").entrySet()) {
+            Matcher m = Pattern.compile("(?m)^" + pin.getKey() + "=(\\S+)$").matcher(launcher);
+            assertTrue(m.find(), "the launcher sets " + pin.getKey());
+            versions.put(pin.getValue(), m.group(1));
+        }
+        return versions;
+    }
+
+    static Map<String, String> nixDeps() {
+        Map<String, String> versions = new TreeMap<>();
+        for (var dep : Nix.eval(Repo.root().resolve("nix/deps.nix"))) {
+            String version = dep.path("version").asText();
+            assertTrue(version.matches("[0-9][0-9A-Za-z.\\-]*"), "nix/deps.nix: unpinned " + dep);
+            versions.put(dep.path("groupId").asText() + ":" + dep.path("artifactId").asText(), version);
+        }
+        return versions;
+    }
+
+    @Test
+    void nixDepsHasEveryDepsDirectiveAndAgreesWithThePomAndTheLauncher() throws Exception {
+        Map<String, String> nix = nixDeps();
+        depsDirectives().forEach((artifact, version) ->
+                assertEquals(version, nix.get(artifact), artifact + ": //DEPS and nix/deps.nix disagree"));
+        Map<String, Map<String, String>> others = Map.of("tests/pom.xml", pomVersions(), "the launcher", launcherVersions());
+        others.forEach((where, versions) -> versions.forEach((artifact, version) -> {
+            if (nix.containsKey(artifact)) {
+                assertEquals(version, nix.get(artifact), artifact + ": " + where + " and nix/deps.nix disagree");
+            }
+        }));
     }
 
     @Test

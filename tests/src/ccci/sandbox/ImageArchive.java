@@ -35,11 +35,23 @@ final class ImageArchive {
     }
 
     void writeTo(OutputStream out) throws IOException {
+        writeAll(java.util.List.of(this), out);
+    }
+
+    /** One archive holding several images (as `docker save a b c` writes): one `docker load` for all. */
+    static void writeAll(java.util.List<ImageArchive> images, OutputStream out) throws IOException {
         TarWriter tar = new TarWriter(out);
-        tar.file(configHex + ".json", 0644, config);
-        tar.directory(layerHex, 0755);
-        tar.file(layerHex + "/layer.tar", 0644, TarWriter.sizeOfSingleFileTar(spec.layerBytes()), this::writeLayer);
-        tar.file("manifest.json", 0644, manifestJson().getBytes(StandardCharsets.UTF_8));
+        java.util.Set<String> layersWritten = new java.util.HashSet<>();
+        StringBuilder manifest = new StringBuilder("[");
+        for (ImageArchive image : images) {
+            tar.file(image.configHex + ".json", 0644, image.config);
+            if (layersWritten.add(image.layerHex)) {
+                tar.directory(image.layerHex, 0755);
+                tar.file(image.layerHex + "/layer.tar", 0644, TarWriter.sizeOfSingleFileTar(image.spec.layerBytes()), image::writeLayer);
+            }
+            manifest.append(manifest.length() > 1 ? "," : "").append(image.manifestEntry());
+        }
+        tar.file("manifest.json", 0644, manifest.append(']').toString().getBytes(StandardCharsets.UTF_8));
         tar.finish();
     }
 
@@ -81,10 +93,10 @@ final class ImageArchive {
                 + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + layerHex + "\"]}}";
     }
 
-    private String manifestJson() {
+    private String manifestEntry() {
         String tags = spec.isDangling() ? "null" : "[\"" + spec.ref() + "\"]";
-        return "[{\"Config\":\"" + configHex + ".json\",\"RepoTags\":" + tags
-                + ",\"Layers\":[\"" + layerHex + "/layer.tar\"]}]";
+        return "{\"Config\":\"" + configHex + ".json\",\"RepoTags\":" + tags
+                + ",\"Layers\":[\"" + layerHex + "/layer.tar\"]}";
     }
 
     private static String sha256Hex(TarWriter.Content content) {

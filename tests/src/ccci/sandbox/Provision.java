@@ -28,6 +28,7 @@ public final class Provision {
         PACKAGE_OF_BINARY.put("htpasswd", "apache2-utils");
         PACKAGE_OF_BINARY.put("busybox", "busybox-static");
         PACKAGE_OF_BINARY.put("mkfs.ext4", "e2fsprogs");
+        PACKAGE_OF_BINARY.put("promtool", "prometheus"); // the reference parser for the metrics file
     }
     /** sbin dirs are listed too: a JVM's PATH may lack them even for root. */
     private static final List<String> EXTRA_DIRS =
@@ -51,6 +52,17 @@ public final class Provision {
             }
         }
         verified = true;
+    }
+
+    /**
+     * One tool outside the sandbox (nix-instantiate, systemd-analyze...): installs its Debian
+     * package when the binary is missing, and returns the binary's path.
+     */
+    public static synchronized Path ensureBinary(String binary, String debianPackage) {
+        if (find(binary).isEmpty()) {
+            install(new TreeSet<>(List.of(debianPackage)));
+        }
+        return binary(binary);
     }
 
     /** Absolute path of a binary on PATH or in the usual bin/sbin dirs. */

@@ -26,6 +26,7 @@ public final class SandboxEngine implements AutoCloseable {
         private boolean swarm = true;
         private int loopMb;
         private int tmpfsMb;
+        private boolean debug;
 
         /** Default true: `docker swarm init` on 127.0.0.1 with a free listen port. */
         public Options swarm(boolean on) {
@@ -40,6 +41,12 @@ public final class SandboxEngine implements AutoCloseable {
         public Options dataRootOnLoopFs(int sizeMb) {
             this.loopMb = sizeMb;
             this.tmpfsMb = 0;
+            return this;
+        }
+
+        /** dockerd --debug: its log then has one "Calling METHOD /path" line per API request. */
+        public Options debug(boolean on) {
+            this.debug = on;
             return this;
         }
 
@@ -143,6 +150,15 @@ public final class SandboxEngine implements AutoCloseable {
         return LogTail.of(log, lines);
     }
 
+    /** API requests the engine has served so far (needs {@link Options#debug}): count before and after a call. */
+    public long apiRequestsServed() {
+        try (var lines = Files.lines(log)) {
+            return lines.filter(l -> l.contains("msg=\"Calling ")).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The swarm's --listen-addr port, or -1 without swarm. */
     public int swarmPort() {
         return swarmPort;
@@ -227,6 +243,14 @@ public final class SandboxEngine implements AutoCloseable {
         return id;
     }
 
+    /** Loads many images with one `docker load` (one archive); returns their IDs in order. */
+    public List<String> loadImages(List<ImageSpec> specs) {
+        List<ImageArchive> archives = specs.stream().map(ImageArchive::new).toList();
+        String[] args = {"load", "-q"};
+        cli.requireOk(cli.runStreaming(out -> ImageArchive.writeAll(archives, out), LOAD_TIMEOUT, args), args);
+        return archives.stream().map(ImageArchive::imageId).toList();
+    }
+
     /**
      * Stops dockerd (SIGTERM by pid, SIGKILL after 20 s) and keeps all state: "the engine went away".
      * dockerd first stops running containers, each with its stop timeout (10 s unless `docker run
@@ -244,7 +268,27 @@ public final class SandboxEngine implements AutoCloseable {
         if (isRunning()) {
             throw new IllegalStateException("dockerd of " + workDir + " is still running");
         }
+        awaitContainerdExit();
         launch();
+    }
+
+    /**
+     * dockerd's own containerd outlives it for a moment; a new dockerd that finds it still shutting
+     * down reuses it and fails after ~15 s. Wait for it first.
+     */
+    private void awaitContainerdExit() {
+        Path pidFile = execRoot.resolve("containerd").resolve("containerd.pid");
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } catch (IOException | NumberFormatException noPidFile) {
+            // no containerd left from the last run
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Stops dockerd, kills what it left, unmounts everything below the work dir and deletes it. */
@@ -308,7 +352,7 @@ public final class SandboxEngine implements AutoCloseable {
         // dockerd 20.10 uses a system containerd when /run/containerd/containerd.sock exists (and
         // starts its own under the exec root otherwise): own namespaces keep engines apart either way
         String namespace = workDir.getFileName().toString();
-        List<String> command = List.of(Provision.binary("dockerd").toString(),
+        List<String> command = new ArrayList<>(List.of(Provision.binary("dockerd").toString(),
                 "--config-file", workDir.resolve("daemon.json").toString(),
                 "--data-root", dataRoot.toString(),
                 "--exec-root", execRoot.toString(),
@@ -317,7 +361,10 @@ public final class SandboxEngine implements AutoCloseable {
                 "--bridge", "none", "--iptables=false", "--ip-masq=false",
                 "--storage-driver", "overlay2",
                 "--containerd-namespace", namespace,
-                "--containerd-plugins-namespace", namespace + "-plugins");
+                "--containerd-plugins-namespace", namespace + "-plugins"));
+        if (options.debug) {
+            command.add("--debug");
+        }
         dockerd = Daemon.start("dockerd", command, Map.of(), log, pidFile);
         waitUntilAnswering();
     }

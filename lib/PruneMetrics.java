@@ -1,0 +1,141 @@
+package ccci;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * prune's outcome as node_exporter textfile-collector metrics. The file is replaced atomically
+ * (temp file in the same directory, then rename) so the collector never reads half a file; the last
+ * success time is carried over from the previous file when this run did not succeed.
+ */
+public final class PruneMetrics {
+    private PruneMetrics() {}
+
+    static final String PREFIX = "ci_docker_prune_";
+    private static final Pattern LAST_SUCCESS = Pattern.compile(
+            "(?m)^" + PREFIX + "last_success_timestamp_seconds (\\S+)$");
+
+    public static void write(Path file, PruneRun.Report report, Instant finishedAt) {
+        Path target = file.toAbsolutePath();
+        Optional<String> previousSuccess = previousSuccess(target);
+        String text = render(report, finishedAt, previousSuccess);
+        try {
+            Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+            try {
+                Files.writeString(temp, text, StandardCharsets.UTF_8);
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new BadInput("--metrics-file '" + file + "' cannot be written: " + DockerEngine.rootMessage(e));
+        }
+    }
+
+    static String render(PruneRun.Report r, Instant finishedAt, Optional<String> previousSuccess) {
+        StringBuilder out = new StringBuilder();
+        String now = seconds(finishedAt);
+        gauge(out, "last_run_timestamp_seconds", "Unix time the last prune run finished.", "", now);
+        String success = r.exitCode() == ExitCodes.OK ? now : previousSuccess.orElse(null);
+        if (success != null) {
+            gauge(out, "last_success_timestamp_seconds", "Unix time of the last prune run that exited 0.", "", success);
+        }
+        gauge(out, "exit_code", "Exit code of the last prune run (see prune --help).", "", String.valueOf(r.exitCode()));
+        help(out, "outcome", "Outcome of the last run: 1 for the one that happened.");
+        for (PruneRun.Outcome o : PruneRun.Outcome.values()) {
+            sample(out, "outcome", "{outcome=\"" + o.name().toLowerCase(Locale.ROOT).replace('_', '-') + "\"}",
+                    r.outcome() == o ? "1" : "0");
+        }
+        help(out, "gate_holds", "1 when the gate held at the start of the last run, else 0.");
+        for (GateResult g : r.verdict().gates()) {
+            sample(out, "gate_holds", "{gate=\"" + g.name() + "\"}", g.holds() ? "1" : "0");
+        }
+        help(out, "gate_state", "State of each gate at the start of the last run: 1 for its state (unknown = could not be evaluated, fail closed; skipped = not asked, the disk gate already blocked).");
+        for (GateResult g : r.verdict().gates()) {
+            for (GateResult.State state : GateResult.State.values()) {
+                sample(out, "gate_state", "{gate=\"" + g.name() + "\",state=\"" + VerdictFormat.word(state) + "\"}",
+                        g.state() == state ? "1" : "0");
+            }
+        }
+        help(out, "reclaimed_bytes", "Bytes the engine reclaimed in the last run, by phase (0 for a phase that did not run).");
+        for (PrunePlan.Phase p : PrunePlan.Phase.values()) {
+            sample(out, "reclaimed_bytes", "{phase=\"" + p.key + "\"}",
+                    String.valueOf(phase(r, p).map(EnginePrune.PhaseResult::reclaimedBytes).orElse(0L)));
+        }
+        help(out, "removed_objects", "Objects removed in the last run, by phase.");
+        for (PrunePlan.Phase p : PrunePlan.Phase.values()) {
+            sample(out, "removed_objects", "{phase=\"" + p.key + "\"}",
+                    String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
+        }
+        if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
+            help(out, "images", "Top-level images in the store before and after the last run.");
+            r.imagesBefore().ifPresent(v -> sample(out, "images", "{when=\"before\"}", String.valueOf(v)));
+            r.imagesAfter().ifPresent(v -> sample(out, "images", "{when=\"after\"}", String.valueOf(v)));
+        }
+        if (r.diskBefore().isPresent() || r.diskAfter().isPresent()) {
+            help(out, "disk_used_percent", "Used % (as df shows it) of the measured filesystem before and after the last run.");
+            r.diskBefore().ifPresent(v -> sample(out, "disk_used_percent", "{when=\"before\"}", String.valueOf(v)));
+            r.diskAfter().ifPresent(v -> sample(out, "disk_used_percent", "{when=\"after\"}", String.valueOf(v)));
+        }
+        gauge(out, "duration_seconds", "Wall time of the last run.", "",
+                String.format(Locale.ROOT, "%.3f", r.elapsed().toMillis() / 1000.0));
+        return out.toString();
+    }
+
+    /** Fails before any pruning when the file could never be written. */
+    public static void checkTarget(Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new BadInput("--metrics-file '" + file + "': directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new BadInput("--metrics-file '" + file + "': directory " + dir + " is not writable");
+        }
+    }
+
+    static Optional<String> previousSuccess(Path file) {
+        try {
+            Matcher m = LAST_SUCCESS.matcher(Files.readString(file));
+            return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, String labels, String value) {
+        help(out, name, help);
+        sample(out, name, labels, value);
+    }
+
+    private static void help(StringBuilder out, String name, String help) {
+        out.append("# HELP ").append(PREFIX).append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(PREFIX).append(name).append(" gauge\n");
+    }
+
+    private static void sample(StringBuilder out, String name, String labels, String value) {
+        out.append(PREFIX).append(name).append(labels).append(' ').append(value).append('\n');
+    }
+
+    private static Optional<EnginePrune.PhaseResult> phase(PruneRun.Report r, PrunePlan.Phase p) {
+        return r.phases().stream().filter(x -> x.phase() == p).findFirst();
+    }
+
+    private static String seconds(Instant t) {
+        return String.format(Locale.ROOT, "%d.%03d", t.getEpochSecond(), t.getNano() / 1_000_000);
+    }
+}

@@ -1,0 +1,188 @@
+# services.ci-docker-prune: the daily, gated, cache-keeping Docker prune (unit ci-docker-prune).
+# It replaces virtualisation.docker.autoPrune, which must stay off.
+{
+  config,
+  lib,
+  pkgs,
+  utils,
+  ...
+}:
+
+let
+  cfg = config.services.ci-docker-prune;
+in
+{
+  options.services.ci-docker-prune = {
+    enable = lib.mkEnableOption "the daily gated Docker prune that keeps the local image cache (unit ci-docker-prune)";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = pkgs.callPackage ./package.nix { };
+      defaultText = lib.literalExpression "pkgs.callPackage ./nix/package.nix { }";
+      description = "The toolkit package; the unit runs its `bin/prune`.";
+    };
+
+    dates = lib.mkOption {
+      type = lib.types.singleLineStr;
+      default = "*-*-* 00:00:00";
+      example = "Mon..Fri 03:30";
+      description = ''
+        When the prune runs: a calendar event in the format of {manpage}`systemd.time(7)`.
+        The default is every day at midnight (what `daily` means).
+      '';
+    };
+
+    persistent = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      example = false;
+      description = ''
+        Run at boot when the host was off at the scheduled time (the timer's `Persistent=`).
+        The gates still decide whether anything is removed.
+      '';
+    };
+
+    randomizedDelaySec = lib.mkOption {
+      type = lib.types.singleLineStr;
+      default = "0";
+      example = "45min";
+      description = ''
+        Delay each run by a random time between zero and this value, a time span in the
+        format of {manpage}`systemd.time(7)`. Useful to keep several hosts from pruning at once.
+      '';
+    };
+
+    threshold = lib.mkOption {
+      type = lib.types.ints.between 1 100;
+      default = 80;
+      description = ''
+        Disk gate: prune only when the filesystem of Docker's data root is at least this full
+        (percent, as `df` shows it). Below it the run prints
+        `keeping local image cache, nothing to do` and removes nothing.
+      '';
+    };
+
+    until = lib.mkOption {
+      type = lib.types.strMatching "([0-9]+[smhd])+";
+      default = "24h";
+      example = "7d";
+      description = ''
+        Only stopped containers, dangling images and build cache older than this are removed
+        (whole numbers with a unit s, m, h or d, e.g. `24h`, `7d`, `1d12h`).
+      '';
+    };
+
+    stackPattern = lib.mkOption {
+      type = lib.types.nonEmptyStr;
+      default = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_commoninternet_net(_|$)";
+      description = ''
+        Stack gate: while a swarm service or running container whose name or
+        `com.docker.stack.namespace` label matches this regular expression (Java syntax) exists,
+        a CI run is live and nothing is pruned.
+      '';
+    };
+
+    dataRoot = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = "/var/lib/docker";
+      example = "/srv/docker";
+      description = ''
+        Docker's data root, measured by the disk gate (`--path`): a day below the threshold is then
+        decided without asking the engine at all. `null` asks the engine for its `DockerRootDir`.
+      '';
+    };
+
+    metricsFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/var/lib/prometheus-node-exporter/ci-docker-prune.prom";
+      description = ''
+        When set, each run writes its result there (`--metrics-file`), e.g. for the node
+        exporter's textfile collector. Give the path as a string.
+      '';
+    };
+
+    extraArgs = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      example = [
+        "--path"
+        "/var/lib/docker"
+      ];
+      description = "More arguments for `prune` (see `prune --help`).";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    assertions = [
+      {
+        assertion = !config.virtualisation.docker.autoPrune.enable;
+        message = ''
+          services.ci-docker-prune replaces virtualisation.docker.autoPrune: that timer runs
+          `docker system prune` (often with --all), which empties the image cache this prune keeps,
+          and the engine refuses two prunes at once. Set virtualisation.docker.autoPrune.enable = false.
+        '';
+      }
+    ];
+
+    systemd.services.ci-docker-prune = {
+      description = "Gated Docker prune that keeps the local image cache";
+      after = [ "docker.service" ];
+      requires = [ "docker.service" ];
+      # as the docker-prune unit: a switch neither restarts nor stops a prune in progress
+      restartIfChanged = false;
+      unitConfig.X-StopOnRemoval = false;
+
+      environment.CC_CI_JNA_TMPDIR = "/var/cache/ci-docker-prune";
+
+      serviceConfig = {
+        Type = "oneshot";
+        ExecStart = utils.escapeSystemdExecArgs (
+          [
+            "${cfg.package}/bin/prune"
+          ]
+          ++ lib.optionals (cfg.dataRoot != null) [
+            "--path"
+            cfg.dataRoot
+          ]
+          ++ [
+            "--threshold"
+            cfg.threshold
+            "--until"
+            cfg.until
+            "--stack-pattern"
+            cfg.stackPattern
+          ]
+          ++ lib.optionals (cfg.metricsFile != null) [
+            "--metrics-file"
+            (toString cfg.metricsFile)
+          ]
+          ++ cfg.extraArgs
+        );
+
+        # The engine does the removing; this only keeps the client out of the way of CI jobs.
+        Nice = 19;
+        CPUSchedulingPolicy = "batch";
+        IOSchedulingClass = "idle";
+
+        # For jna.tmpdir: writable and exec-able, unlike a noexec /tmp (see package.nix).
+        # No MemoryDenyWriteExecute: the JVM's JIT needs writable executable memory.
+        CacheDirectory = "ci-docker-prune";
+        PrivateTmp = true;
+        ProtectSystem = "full";
+        ProtectHome = "read-only";
+        NoNewPrivileges = true;
+      };
+    };
+
+    systemd.timers.ci-docker-prune = {
+      description = "Schedule of the gated Docker prune";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = cfg.dates;
+        Persistent = cfg.persistent;
+        RandomizedDelaySec = cfg.randomizedDelaySec;
+      };
+    };
+  };
+}

@@ -1,0 +1,66 @@
+package ccci;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A finished command: exit code, stdout and stderr apart (for tools whose warnings go to stderr). */
+record Cmd(int exit, String out, String err) {
+
+    static Cmd run(String... command) {
+        return run(List.of(command), null, null);
+    }
+
+    /**
+     * env null: the inherited environment; otherwise exactly env (as systemd gives a service only
+     * what its unit sets, plus PATH). dir null: the current directory.
+     */
+    static Cmd run(List<String> command, Map<String, String> env, Path dir) {
+        try {
+            File out = File.createTempFile("ccci-cmd", ".out");
+            File err = File.createTempFile("ccci-cmd", ".err");
+            try {
+                ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out).redirectError(err)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+                if (env != null) {
+                    builder.environment().clear();
+                    builder.environment().putAll(env);
+                }
+                if (dir != null) {
+                    builder.directory(dir.toFile());
+                }
+                Process process = builder.start();
+                if (!process.waitFor(5, TimeUnit.MINUTES)) {
+                    process.destroyForcibly();
+                    throw new AssertionError("timed out after 5 minutes: " + command);
+                }
+                return new Cmd(process.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+            } finally {
+                out.delete();
+                err.delete();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    Cmd ok() {
+        if (exit != 0) {
+            throw new AssertionError(this.toString());
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
+    }
+}

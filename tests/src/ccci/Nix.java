@@ -1,0 +1,46 @@
+package ccci;
+
+import ccci.sandbox.Provision;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Debian's nix-instantiate (package nix-bin, installed when missing). It parses and evaluates Nix;
+ * there is no nixpkgs here, so the module and the package are evaluated with tests/nix/stand-ins.nix.
+ */
+final class Nix {
+    private Nix() {}
+
+    static Cmd parse(Path file) {
+        return Cmd.run(instantiate(), "--parse", file.toString());
+    }
+
+    /** nix-instantiate --eval --strict --json FILE [--argstr NAME VALUE]... [-A ATTR] */
+    static JsonNode eval(Path file, Map<String, String> argstr, String attr) {
+        List<String> command = new ArrayList<>(List.of(instantiate(), "--eval", "--strict", "--json", file.toString()));
+        argstr.forEach((name, value) -> command.addAll(List.of("--argstr", name, value)));
+        if (attr != null) {
+            command.addAll(List.of("-A", attr));
+        }
+        Cmd run = Cmd.run(command, null, null).ok();
+        try {
+            return new ObjectMapper().readTree(run.out());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static JsonNode eval(Path file) {
+        return eval(file, Map.of(), null);
+    }
+
+    private static String instantiate() {
+        return Provision.ensureBinary("nix-instantiate", "nix-bin").toString();
+    }
+}

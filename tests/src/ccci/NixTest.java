@@ -1,0 +1,404 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ccci.sandbox.Provision;
+import ccci.sandbox.Sandboxes;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The Nix side, on a machine without nixpkgs: every .nix file parses; nix/deps.nix is exactly
+ * the jars Maven resolves, byte for byte; the NixOS module, evaluated with the stand-ins of
+ * tests/nix/stand-ins.nix, defines the ci-docker-prune units it documents; and the package's own
+ * build and wrapper scripts, run with this machine's JDK and jars, build commands that work, whose
+ * unit passes systemd-analyze verify and prunes (dry run) a real engine. A real nixpkgs build is
+ * not proven here (see nix/README.md).
+ */
+class NixTest {
+    static final Map<String, String> MAIN_CLASS = Map.of(
+            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck");
+    static final String UNIT = "ci-docker-prune";
+    static final Path EVAL = Repo.root().resolve("tests/nix/eval.nix");
+    /** systemd's PATH for services; a service gets no other variable but what its unit sets */
+    static final String SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    static final Map<String, Object> CUSTOM = new LinkedHashMap<>();
+    static {
+        CUSTOM.put("enable", true);
+        CUSTOM.put("dates", "Mon..Fri 03:30");
+        CUSTOM.put("persistent", false);
+        CUSTOM.put("randomizedDelaySec", "45min");
+        CUSTOM.put("threshold", 90);
+        CUSTOM.put("until", "1d12h");
+        CUSTOM.put("stackPattern", "^run-%d_[a-z]+$");
+        CUSTOM.put("metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom");
+        CUSTOM.put("dataRoot", "/srv/docker");
+        CUSTOM.put("extraArgs", List.of("--lock-file", "/run/ci-docker-prune.lock"));
+    }
+
+    static JsonNode evaluated;
+    static Path built;
+
+    @BeforeAll
+    static void evaluate() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Map<String, Object> scenarios = Map.of(
+                "defaults", Map.of("settings", Map.of("enable", true)),
+                "custom", Map.of("settings", CUSTOM),
+                "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
+                "off", Map.of());
+        Map<String, Object> rejected = Map.of(
+                "valid", Map.of("settings", Map.of("enable", true, "threshold", 100)),
+                "threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)),
+                "threshold101", Map.of("settings", Map.of("enable", true, "threshold", 101)),
+                "untilWords", Map.of("settings", Map.of("enable", true, "until", "7 days")),
+                "emptyPattern", Map.of("settings", Map.of("enable", true, "stackPattern", "")),
+                "relativeMetrics", Map.of("settings", Map.of("enable", true, "metricsFile", "x.prom")),
+                "twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")),
+                "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)));
+        evaluated = Nix.eval(EVAL, Map.of(
+                "scenarios", json.writeValueAsString(scenarios),
+                "rejected", json.writeValueAsString(rejected),
+                "m2", mavenRepository().toString(),
+                "jdk", System.getProperty("java.home"),
+                "shell", "/bin/bash"), null);
+    }
+
+    static Path mavenRepository() throws Exception {
+        // .../repository/info/picocli/picocli/4.7.7/picocli-4.7.7.jar
+        Path jar = Path.of(CommandLine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return jar.getParent().getParent().getParent().getParent().getParent();
+    }
+
+    static JsonNode scenario(String name) {
+        return evaluated.path("scenarios").path(name);
+    }
+
+    static JsonNode service(String scenario) {
+        JsonNode service = scenario(scenario).path("systemd").path("services").path(UNIT);
+        assertFalse(service.isMissingNode(), "no systemd.services." + UNIT + " in " + scenario(scenario));
+        return service;
+    }
+
+    static JsonNode timer(String scenario) {
+        JsonNode timer = scenario(scenario).path("systemd").path("timers").path(UNIT);
+        assertFalse(timer.isMissingNode(), "no systemd.timers." + UNIT + " in " + scenario(scenario));
+        return timer;
+    }
+
+    static List<String> execStart(JsonNode service) {
+        return SystemdUnit.execArgs(service.path("serviceConfig").path("ExecStart").asText());
+    }
+
+    static String normalizedCalendar(String spec) {
+        Cmd run = Cmd.run(systemdAnalyze(), "calendar", spec).ok();
+        Matcher m = Pattern.compile("Normalized form: (.+)").matcher(run.out());
+        assertTrue(m.find(), run.toString());
+        return m.group(1).strip();
+    }
+
+    static String systemdAnalyze() {
+        return Provision.ensureBinary("systemd-analyze", "systemd").toString();
+    }
+
+    @Test
+    void everyNixFileParses() throws IOException {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(Repo.root())) {
+            files = walk.filter(p -> p.toString().endsWith(".nix"))
+                    .filter(p -> !Repo.root().relativize(p).toString().matches("(\\.git|.*\\btarget)/.*"))
+                    .sorted().toList();
+        }
+        List<String> names = files.stream().map(p -> Repo.root().relativize(p).toString()).toList();
+        assertTrue(names.containsAll(List.of("flake.nix", "nix/module.nix", "nix/package.nix", "nix/deps.nix",
+                "tests/nix/stand-ins.nix", "tests/nix/eval.nix")), names.toString());
+        for (Path file : files) {
+            Cmd parse = Nix.parse(file);
+            assertEquals(0, parse.exit(), file + " does not parse:\n" + parse.err());
+        }
+    }
+
+    /** nix/deps.nix = the runtime jars Maven resolves for tests/pom.xml (target/runtime-jars.txt), hashes included. */
+    @Test
+    void depsNixIsExactlyTheJarsMavenResolvedByteForByte() throws Exception {
+        Path listing = Repo.root().resolve("tests/target/runtime-jars.txt");
+        assertTrue(Files.exists(listing), listing + " is written by Maven's generate-test-resources phase: run the tests with mvn");
+        Pattern line = Pattern.compile("^\\s+([^:\\s]+):([^:]+):jar:([^:]+):(?:compile|runtime):(/\\S+\\.jar)", Pattern.MULTILINE);
+        Map<String, String> maven = new TreeMap<>();
+        StringBuilder expected = new StringBuilder();
+        Matcher m = line.matcher(Files.readString(listing));
+        while (m.find()) {
+            String hash = "sha256-" + Base64.getEncoder().encodeToString(
+                    MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(Path.of(m.group(4)))));
+            maven.put(m.group(1) + ":" + m.group(2), m.group(3) + " " + hash);
+            expected.append(String.format("  { groupId = \"%s\"; artifactId = \"%s\"; version = \"%s\"; hash = \"%s\"; }%n",
+                    m.group(1), m.group(2), m.group(3), hash));
+        }
+        assertFalse(maven.isEmpty(), "no jars in " + listing);
+        Map<String, String> nix = new TreeMap<>();
+        for (JsonNode dep : Nix.eval(Repo.root().resolve("nix/deps.nix"))) {
+            String previous = nix.put(dep.path("groupId").asText() + ":" + dep.path("artifactId").asText(),
+                    dep.path("version").asText() + " " + dep.path("hash").asText());
+            assertEquals(null, previous, "listed twice in nix/deps.nix: " + dep);
+        }
+        assertEquals(maven, nix, "nix/deps.nix must list exactly these jars (sorted by groupId, artifactId):\n" + expected);
+    }
+
+    @Test
+    void optionsAreTypedAndDocumented() {
+        JsonNode options = evaluated.path("options");
+        for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
+                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs")) {
+            JsonNode option = options.path(name);
+            assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
+            assertFalse(option.path("type").asText().isBlank(), name + " has no type");
+            assertTrue(option.path("description").asText().length() > 20, name + " is not documented");
+        }
+    }
+
+    @Test
+    void defaultsAreThoseOfPruneItself() throws Exception {
+        JsonNode options = evaluated.path("options");
+        assertEquals(GateSettings.DEFAULT_THRESHOLD, options.path("threshold").path("default").asInt());
+        assertEquals(GateSettings.DEFAULT_STACK_PATTERN, options.path("stackPattern").path("default").asText());
+        String pruneUntil = Class.forName("Prune").getDeclaredField("until")
+                .getAnnotation(CommandLine.Option.class).defaultValue();
+        assertEquals(pruneUntil, options.path("until").path("default").asText());
+    }
+
+    @Test
+    void byDefaultTheUnitsAreTheSeedHostsDailyPrune() {
+        JsonNode service = service("defaults");
+        assertEquals("oneshot", service.path("serviceConfig").path("Type").asText());
+        assertEquals("[\"docker.service\"]", service.path("after").toString());
+        assertEquals("[\"docker.service\"]", service.path("requires").toString());
+        String defaultPackage = evaluated.path("package").path("out").asText();
+        assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
+                "--stack-pattern", GateSettings.DEFAULT_STACK_PATTERN), execStart(service));
+
+        JsonNode timer = timer("defaults");
+        assertEquals("[\"timers.target\"]", timer.path("wantedBy").toString());
+        JsonNode when = timer.path("timerConfig");
+        assertEquals(normalizedCalendar("daily"), normalizedCalendar(when.path("OnCalendar").asText()));
+        assertEquals("*-*-* 00:00:00", normalizedCalendar(when.path("OnCalendar").asText()));
+        assertTrue(when.path("Persistent").asBoolean());
+        assertEquals("0", when.path("RandomizedDelaySec").asText());
+        assertTrue(scenario("defaults").path("assertions").get(0).path("assertion").asBoolean());
+    }
+
+    @Test
+    void everySettingReachesTheUnitLiterally() {
+        List<String> args = execStart(service("custom"));
+        assertEquals(List.of("--path", "/srv/docker", "--threshold", "90", "--until", "1d12h", "--stack-pattern", "^run-%d_[a-z]+$",
+                "--metrics-file", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom",
+                "--lock-file", "/run/ci-docker-prune.lock"), args.subList(1, args.size()));
+        // % and $ reach prune as written, not as a systemd specifier or variable
+        assertTrue(service("custom").path("serviceConfig").path("ExecStart").asText().contains("^run-%%d_[a-z]+$$"));
+        JsonNode when = timer("custom").path("timerConfig");
+        assertEquals("Mon..Fri 03:30", when.path("OnCalendar").asText());
+        assertFalse(when.path("Persistent").asBoolean());
+        assertEquals("45min", when.path("RandomizedDelaySec").asText());
+    }
+
+    @Test
+    void theServiceYieldsToCiJobsAndLeavesTheJitAndJnaWorking() {
+        JsonNode config = service("defaults").path("serviceConfig");
+        assertEquals(19, config.path("Nice").asInt());
+        assertTrue(List.of("batch", "idle").contains(config.path("CPUSchedulingPolicy").asText()), config.toString());
+        assertEquals("idle", config.path("IOSchedulingClass").asText());
+        assertTrue(config.path("MemoryDenyWriteExecute").isMissingNode(), "MemoryDenyWriteExecute breaks the JIT");
+        assertEquals(UNIT, config.path("CacheDirectory").asText());
+        assertEquals("/var/cache/" + UNIT, service("defaults").path("environment").path("CC_CI_JNA_TMPDIR").asText(),
+                "JNA unpacks its native library into the unit's CacheDirectory");
+        assertTrue(config.path("PrivateTmp").asBoolean());
+    }
+
+    @Test
+    void autoPruneOnFailsTheBuildWithAMessageThatSaysWhy() {
+        JsonNode assertions = scenario("autoPrune").path("assertions");
+        assertEquals(1, assertions.size(), assertions.toString());
+        assertFalse(assertions.get(0).path("assertion").asBoolean());
+        String message = assertions.get(0).path("message").asText();
+        assertTrue(message.contains("virtualisation.docker.autoPrune"), message);
+        assertTrue(message.contains("--all"), message);
+    }
+
+    @Test
+    void disabledItDefinesNothing() {
+        assertEquals("{}", scenario("off").toString());
+    }
+
+    @Test
+    void valuesOfTheWrongTypeAreRefused() {
+        JsonNode rejected = evaluated.path("rejected");
+        assertFalse(rejected.path("valid").asBoolean(), "a valid configuration must evaluate");
+        rejected.fields().forEachRemaining(r -> {
+            if (!r.getKey().equals("valid")) {
+                assertTrue(r.getValue().asBoolean(), r.getKey() + " was accepted");
+            }
+        });
+    }
+
+    /** Commands are those of MAIN_CLASS whose script exists; every script needs one. */
+    @Test
+    void thePackageHasACommandForEveryScript() throws IOException {
+        Map<String, String> expected = new TreeMap<>();
+        try (Stream<Path> scripts = Files.list(Repo.root().resolve("scripts"))) {
+            for (Path script : scripts.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String command = script.getFileName().toString().replaceFirst("\\.java$", "");
+                assertTrue(MAIN_CLASS.containsKey(command), "scripts/" + command + ".java has no command in nix/package.nix");
+                expected.put(command, MAIN_CLASS.get(command));
+            }
+        }
+        assertTrue(expected.keySet().containsAll(List.of("gates", "prune")));
+        Map<String, String> commands = new TreeMap<>();
+        evaluated.path("package").path("commands").fields().forEachRemaining(f -> commands.put(f.getKey(), f.getValue().asText()));
+        assertEquals(expected, commands);
+        assertEquals(List.of(Repo.root().resolve("lib").toString(), Repo.root().resolve("scripts").toString()),
+                new ObjectMapper().convertValue(evaluated.path("package").path("fileset"), List.class));
+    }
+
+    /** The flake's outputs, called with a stand-in nixpkgs input. */
+    @Test
+    void theFlakeExposesThePackageAnAppPerCommandAndTheModule() {
+        JsonNode flake = evaluated.path("flake");
+        String out = evaluated.path("package").path("out").asText();
+        TreeSet<String> commands = new TreeSet<>();
+        evaluated.path("package").path("commands").fieldNames().forEachRemaining(commands::add);
+        for (String system : List.of("x86_64-linux", "aarch64-linux")) {
+            assertEquals(out, flake.path("packages").path(system).path("default").asText());
+            JsonNode apps = flake.path("apps").path(system);
+            TreeSet<String> names = new TreeSet<>();
+            apps.fieldNames().forEachRemaining(names::add);
+            assertEquals(commands, names);
+            for (String command : commands) {
+                assertEquals("app", apps.path(command).path("type").asText());
+                assertEquals(out + "/bin/" + command, apps.path(command).path("program").asText());
+            }
+        }
+        assertTrue(flake.path("nixosModules").path("default").asBoolean());
+        assertTrue(flake.path("nixosModules").path("ci-docker-prune").asBoolean());
+    }
+
+    /** The package's buildPhase and installPhase, run as Nix would, with this machine's JDK and jars. */
+    static synchronized Path built() throws IOException {
+        if (built == null) {
+            Path work = Files.createTempDirectory("ccci-nix-package");
+            Path src = Files.createDirectories(work.resolve("src"));
+            // only what the package's fileset takes
+            Cmd.run("cp", "-r", Repo.root().resolve("lib").toString(), Repo.root().resolve("scripts").toString(),
+                    src.toString()).ok();
+            JsonNode pkg = evaluated.path("package");
+            String script = "set -euo pipefail\nrunHook() { :; }\n" + pkg.path("buildPhase").asText() + pkg.path("installPhase").asText();
+            Path out = work.resolve("out");
+            Cmd.run(List.of("/bin/bash", "-c", script), Map.of("PATH", SYSTEMD_PATH, "out", out.toString()), src).ok();
+            built = out;
+        }
+        return built;
+    }
+
+    @Test
+    void theBuiltCommandsRunWithTheJarsOfDepsNix() throws IOException {
+        Path out = built();
+        TreeSet<String> bins;
+        try (Stream<Path> list = Files.list(out.resolve("bin"))) {
+            bins = new TreeSet<>(list.map(p -> p.getFileName().toString()).toList());
+        }
+        TreeSet<String> commands = new TreeSet<>();
+        evaluated.path("package").path("commands").fieldNames().forEachRemaining(commands::add);
+        assertEquals(commands, bins);
+        for (String command : bins) {
+            Cmd version = Cmd.run(List.of(out.resolve("bin").resolve(command).toString(), "--version"), Map.of("PATH", SYSTEMD_PATH), null);
+            assertEquals(0, version.exit(), command + ": " + version);
+            assertTrue(version.out().startsWith("cc-ci docker cache toolkit"), version.toString());
+        }
+    }
+
+    /**
+     * The module's units with the built package: systemd-analyze verify accepts them, and the exact
+     * ExecStart, in the unit's environment, prunes a real engine (a dry run: the shared sandbox engine
+     * is not emptied) and writes the metricsFile.
+     */
+    @Test
+    void theModulesUnitVerifiesAndItsExecStartRuns(@TempDir Path tmp) throws Exception {
+        Path out = built();
+        Path metrics = tmp.resolve("ci-docker-prune.prom");
+        JsonNode withPackage = Nix.eval(EVAL, Map.of("packageOut", out.toString(), "scenarios", new ObjectMapper().writeValueAsString(
+                Map.of("defaults", Map.of("settings", Map.of("enable", true, "metricsFile", metrics.toString()))))), "scenarios");
+        JsonNode service = withPackage.path("defaults").path("systemd").path("services").path(UNIT);
+        JsonNode timer = withPackage.path("defaults").path("systemd").path("timers").path(UNIT);
+
+        Path units = Files.createDirectories(tmp.resolve("units"));
+        for (var unit : SystemdUnit.renderNixUnits(UNIT, service, timer).entrySet()) {
+            Files.writeString(units.resolve(unit.getKey()), unit.getValue());
+        }
+        Cmd verify = verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
+        assertEquals(0, verify.exit(), verify.toString());
+        assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
+
+        Path cache = Files.createDirectories(tmp.resolve("cache"));
+        Map<String, String> env = new TreeMap<>();
+        env.put("PATH", SYSTEMD_PATH);
+        service.path("environment").fields().forEachRemaining(f ->
+                env.put(f.getKey(), f.getValue().asText().replace("/var/cache/" + UNIT, cache.toString())));
+        assertEquals(cache.toString(), env.get("CC_CI_JNA_TMPDIR"));
+
+        List<String> command = new ArrayList<>(execStart(service));
+        command.set(command.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString()); // not /var/lib/docker here
+        command.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
+        Cmd run = Cmd.run(command, env, tmp);
+        assertEquals(0, run.exit(), run.toString());
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        assertTrue(report.path("dryRun").asBoolean() || !report.path("ran").asBoolean(), report.toString());
+        for (JsonNode gate : report.path("gates")) {
+            assertNotEquals("unknown", gate.path("state").asText(), "gate not evaluated: " + report);
+        }
+        assertTrue(Files.readString(metrics).contains("ci_docker_prune_"), "metricsFile reaches prune");
+
+        // On JDK 16+ docker-java talks to the unix socket through the JDK's own UnixDomainSocketAddress
+        // and loads JNA only as a fallback: the run works even where JNA could not unpack anything.
+        // The CacheDirectory for jna.tmpdir stays, for that fallback; this pins down the finding.
+        env.put("CC_CI_JNA_TMPDIR", Files.writeString(tmp.resolve("a-file"), "").resolve("sub").toString());
+        Cmd withoutJna = Cmd.run(command, env, tmp);
+        assertEquals(0, withoutJna.exit(), withoutJna.toString());
+    }
+
+    static Cmd verify(Path... units) {
+        ensureDockerServiceUnit();
+        List<String> command = new ArrayList<>(List.of(systemdAnalyze(), "verify"));
+        for (Path unit : units) {
+            command.add(unit.toString());
+        }
+        return Cmd.run(command, null, null);
+    }
+
+    /** The units require docker.service; verify resolves it, so the engine's package must be there. */
+    static void ensureDockerServiceUnit() {
+        if (Stream.of("/lib/systemd/system", "/usr/lib/systemd/system", "/etc/systemd/system")
+                .noneMatch(dir -> Files.exists(Path.of(dir, "docker.service")))) {
+            Provision.ensureInstalled(); // docker.io ships docker.service
+        }
+    }
+}

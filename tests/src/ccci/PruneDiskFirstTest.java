@@ -1,0 +1,64 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The daily no-op decided by the disk alone: with --path below the threshold, prune answers without
+ * asking the engine at all (the engine named here does not even exist), and still fails closed.
+ */
+class PruneDiskFirstTest {
+    static SmallDisk halfFull;
+
+    @BeforeAll
+    static void mount() throws Exception {
+        halfFull = SmallDisk.mount(8).fillTo(50);
+    }
+
+    @AfterAll
+    static void unmount() throws Exception {
+        halfFull.close();
+    }
+
+    @Test
+    void belowTheThresholdTheEngineIsNeverAsked() {
+        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
+                "--path", halfFull.path().toString(), "--json");
+        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        JsonNode json = run.json();
+        assertEquals("noop", json.path("outcome").asText());
+        assertEquals("blocks", json.path("gates").get(0).path("state").asText());
+        assertEquals("skipped", json.path("gates").get(1).path("state").asText());
+        assertEquals("skipped", json.path("gates").get(2).path("state").asText());
+        assertEquals("", run.err(), "no engine problem to report: it was not asked");
+    }
+
+    @Test
+    void theNoOpLineNamesOnlyTheDiskGate() {
+        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--path", halfFull.path().toString());
+        String first = run.out().lines().findFirst().orElseThrow();
+        assertTrue(first.matches("keeping local image cache, nothing to do: disk: \\d+% of \\S+ < 80%"), first);
+    }
+
+    @Test
+    void atTheThresholdTheEngineIsAskedAndAnUnreachableOneFailsClosed() {
+        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
+                "--path", halfFull.path().toString(), "--threshold", "10");
+        assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
+        assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE), run.toString());
+        assertEquals(1, run.err().lines().count(), run.err());
+    }
+
+    @Test
+    void aMalformedHostIsBadInputEvenWhenTheEngineIsNotNeeded() {
+        ScriptRun run = ScriptRun.of("Prune", "--host", "bogus://x", "--path", halfFull.path().toString());
+        assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
+        assertEquals("prune: --host 'bogus://x' is not a Docker host URI (expected unix:///path/to/docker.sock or tcp://host:port)",
+                run.err().strip());
+    }
+}
