@@ -1,6 +1,5 @@
 package ccci;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
@@ -8,8 +7,6 @@ import java.util.Locale;
 /** Renders auth-check: a line per check, a verdict line and a summary line; or one JSON object. */
 public final class AuthCheckFormat {
     private AuthCheckFormat() {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static String text(AuthCheckRun.Report r) {
         StringBuilder out = new StringBuilder();
@@ -42,7 +39,7 @@ public final class AuthCheckFormat {
     }
 
     public static String json(AuthCheckRun.Report r) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("ok", r.ok());
         root.put("exitCode", r.exitCode());
         root.put("registry", r.registry());

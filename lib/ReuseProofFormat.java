@@ -1,6 +1,5 @@
 package ccci;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
@@ -9,8 +8,6 @@ import java.util.Optional;
 /** Renders reuse-proof: a line per step as it ends, a verdict line and a summary line; or one JSON object. */
 public final class ReuseProofFormat {
     private ReuseProofFormat() {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static String stepLine(ReuseProofRun.StepResult r) {
         return String.format(Locale.ROOT, "%-9s %-6s %s", r.step().key, r.ok() ? "ok" : "FAILED", r.detail());
@@ -87,7 +84,7 @@ public final class ReuseProofFormat {
     }
 
     public static String json(ReuseProofRun.Report r) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "PASS" : "FAIL");
         root.put("outcome", r.outcome().key());
         root.put("exitCode", r.exitCode());

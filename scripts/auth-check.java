@@ -3,7 +3,7 @@
 //SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/BadInput.java ../lib/Cli.java
 //SOURCES ../lib/ClientConfigOptions.java ../lib/DockerEngine.java ../lib/EngineOptions.java ../lib/EngineRefused.java
 //SOURCES ../lib/EngineUnavailable.java ../lib/ExitCodes.java ../lib/ImageRef.java ../lib/RegistryAuth.java
-//SOURCES ../lib/RegistryProbe.java
+//SOURCES ../lib/Json.java ../lib/RegistryProbe.java
 
 import ccci.AuthCheckFormat;
 import ccci.AuthCheckRun;

@@ -2,7 +2,7 @@
 //JAVA 17+
 //SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/ClientConfigOptions.java ../lib/DockerEngine.java
 //SOURCES ../lib/EngineOptions.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java ../lib/ExitCodes.java
-//SOURCES ../lib/ImagePull.java ../lib/ImageRef.java ../lib/ImageUsers.java ../lib/LocalImage.java
+//SOURCES ../lib/ImagePull.java ../lib/ImageRef.java ../lib/ImageUsers.java ../lib/Json.java ../lib/LocalImage.java
 //SOURCES ../lib/ProofService.java ../lib/RegistryAuth.java ../lib/RegistryProbe.java ../lib/ReuseProofFormat.java
 //SOURCES ../lib/ReuseProofRun.java ../lib/ReuseProofVerdict.java
 
