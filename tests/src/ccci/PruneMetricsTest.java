@@ -64,7 +64,8 @@ class PruneMetricsTest {
     @Test
     void aPruneWritesParseableMetricsAtomicallyWithMode0644() throws Exception {
         Path metrics = dir.resolve("ci_docker_prune.prom");
-        Thread.sleep(1100);
+        // the engine's until=1s cuts off at a whole second: 2 s makes the container old enough for sure
+        Thread.sleep(2100);
         ScriptRun run = prune(metrics, engine.host(), "--threshold", "1", "--until", "1s", "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode report = run.json();
@@ -112,7 +113,7 @@ class PruneMetricsTest {
     @Test
     void aMetricsFileInAMissingDirectoryIsBadInputBeforeAnythingIsRemoved() throws Exception {
         engine.dockerOk("create", "--network", "none", "--name", "ccci-metrics-keep", "ccci-bb:metrics", "sleep", "1");
-        Thread.sleep(1100);
+        Thread.sleep(2100); // old enough for until=1s (whole-second cutoff): it would go if prune ran
         ScriptRun run = prune(dir.resolve("missing/ci.prom"), engine.host(), "--threshold", "1", "--until", "1s");
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("", run.out());
