@@ -58,10 +58,8 @@ final class Toolkit implements AutoCloseable {
                 List.of(repo.resolve("jbang").toString(), "prune@cc-ci", "--host", engine.host(), "--path", dataRoot,
                         "--lock-file", prefix.resolve("bench.lock").toString())));
 
-        List<String> gates = new ArrayList<>(unit.subList(0, unit.indexOf("-jar")));
-        gates.replaceAll(arg -> arg.replace("/prune.jsa", "/gates.jsa"));
-        gates.addAll(List.of("-jar", prefix.resolve("app/gates.jar").toString(), "--json", "--host", engine.host()));
-        subjects.add(new Benchmark.Subject("gates --json (built, same JVM flags)", Map.of(), gates));
+        subjects.add(new Benchmark.Subject("gates --json (installed beside prune)", Map.of(),
+                List.of(prefix.resolve("app/bin/gates").toString(), "--json", "--host", engine.host())));
         return subjects;
     }
 
@@ -89,8 +87,6 @@ final class Toolkit implements AutoCloseable {
         if (!word.isEmpty()) {
             argv.add(word.toString());
         }
-        // the unit's cache dir does not exist outside systemd
-        argv.replaceAll(arg -> arg.startsWith("-Djna.tmpdir=") ? "-Djna.tmpdir=" + prefix : arg);
         return argv;
     }
 
