@@ -25,6 +25,14 @@ public final class AuthCheckRun {
         }
     }
 
+    /** The --registry value, checked at the edge: a host[:port], no spaces. */
+    public static String registryOption(String registry) {
+        if (registry.isBlank() || registry.strip().contains(" ")) {
+            throw new BadInput("--registry '" + registry + "' is not a registry host like docker.io or localhost:5000");
+        }
+        return registry.strip();
+    }
+
     public static Report run(DockerEngine engine, Path configDir, String registry) {
         String host = RegistryAuth.hostOf(registry);
         Path file = configDir.resolve(RegistryAuth.CONFIG_FILE);

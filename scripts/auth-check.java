@@ -49,11 +49,9 @@ class AuthCheck implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (registry.isBlank() || registry.strip().contains(" ")) {
-            throw new ccci.BadInput("--registry '" + registry + "' is not a registry host like docker.io or localhost:5000");
-        }
+        String target = AuthCheckRun.registryOption(registry);
         try (DockerEngine docker = engine.connect()) {
-            AuthCheckRun.Report report = AuthCheckRun.run(docker, config.dir(), registry);
+            AuthCheckRun.Report report = AuthCheckRun.run(docker, config.dir(), target);
             spec.commandLine().getOut().print(json ? AuthCheckFormat.json(report) : AuthCheckFormat.text(report));
             report.reason().ifPresent(reason -> spec.commandLine().getErr().println("auth-check: " + reason));
             return report.exitCode();
