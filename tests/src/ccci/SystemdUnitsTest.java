@@ -138,6 +138,29 @@ class SystemdUnitsTest {
         assertEquals("", run.err());
     }
 
+    /**
+     * Each installed command starts from its class-data-sharing archive: with -Xshare:on the JVM
+     * refuses to start when the archive does not match the jars (e.g. one rebuilt after training).
+     */
+    @Test
+    void everyInstalledCommandsArchiveIsUsable() throws IOException {
+        for (String command : List.of("gates", "prune")) {
+            String wrapper = Files.readString(prefix.resolve("app/bin/" + command));
+            Matcher exec = Pattern.compile("(?m)^exec (.*) \"\\$@\"$").matcher(wrapper);
+            assertTrue(exec.find(), wrapper);
+            List<String> strict = new ArrayList<>();
+            for (String arg : exec.group(1).split(" ")) {
+                if (!arg.startsWith("-Djna.tmpdir=")) {
+                    strict.add(arg.equals("-Xshare:auto") ? "-Xshare:on" : arg);
+                }
+            }
+            assertTrue(strict.contains("-Xshare:on"), wrapper);
+            strict.add("--version");
+            Cmd run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            assertEquals(0, run.exit(), command + "'s archive cannot be used:\n" + run);
+        }
+    }
+
     /** The daily no-op on a disk below the threshold: decided from --path alone, the engine not even named. */
     @Test
     void theDailyNoOpBelowTheThresholdNeedsNoEngine() {
