@@ -137,6 +137,8 @@ in
 
       serviceConfig = {
         Type = "oneshot";
+        # a hung run would keep every later timer run from starting
+        TimeoutStartSec = "1h";
         ExecStart = utils.escapeSystemdExecArgs (
           [
             "${cfg.package}/bin/prune"
