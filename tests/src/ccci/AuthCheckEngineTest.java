@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,24 +27,22 @@ class AuthCheckEngineTest {
     static final String USER = "ccci-auth";
     static final String PASSWORD = "pw-" + UUID.randomUUID();
     static final String WRONG_PASSWORD = "wrong-" + UUID.randomUUID();
+    static RegistryHost host;
     static SandboxEngine engine;
     static SandboxRegistry registry;
     @TempDir Path temp;
 
     @BeforeAll
     static void loggedIn() {
-        registry = SandboxRegistry.start(USER, PASSWORD);
-        engine = SandboxEngine.start(SandboxEngine.options().swarm(false));
-        engine.login(registry.address(), USER, PASSWORD);
+        host = RegistryHost.start(USER, PASSWORD, false);
+        engine = host.engine();
+        registry = host.registry();
     }
 
     @AfterAll
     static void stop() {
-        if (engine != null) {
-            engine.close();
-        }
-        if (registry != null) {
-            registry.close();
+        if (host != null) {
+            host.close();
         }
     }
 

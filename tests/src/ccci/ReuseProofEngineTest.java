@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +34,7 @@ class ReuseProofEngineTest {
     static final String USER = "ccci";
     static final String PASSWORD = "pw-" + UUID.randomUUID();
     static final String WRONG_PASSWORD = "wrong-" + UUID.randomUUID();
+    static RegistryHost host;
     static SandboxEngine engine;
     static SandboxRegistry registry;
     static String image;
@@ -41,10 +43,10 @@ class ReuseProofEngineTest {
 
     @BeforeAll
     static void imageInARegistry() {
-        registry = SandboxRegistry.start(USER, PASSWORD);
-        engine = SandboxEngine.start(SandboxEngine.options().swarm(true));
+        host = RegistryHost.start(USER, PASSWORD, true);
+        engine = host.engine();
+        registry = host.registry();
         engine.importBusybox("ccci/busybox:1");
-        engine.login(registry.address(), USER, PASSWORD);
         image = registry.address() + "/ccci/big:1";
         engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN dd if=/dev/urandom of=/blob bs=1M count=50\n", image);
         engine.dockerOk("push", image);
@@ -55,11 +57,8 @@ class ReuseProofEngineTest {
 
     @AfterAll
     static void stop() {
-        if (engine != null) {
-            engine.close();
-        }
-        if (registry != null) {
-            registry.close();
+        if (host != null) {
+            host.close();
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RunbookTest {
     static final String USER = "runbook";
     static final String PASSWORD = "pw-" + UUID.randomUUID();
+    static RegistryHost host;
     static SandboxEngine engine;
     static SandboxRegistry registry;
     static String image;
@@ -37,10 +39,10 @@ class RunbookTest {
 
     @BeforeAll
     static void aHostWithItsRegistry() {
-        registry = SandboxRegistry.start(USER, PASSWORD);
-        engine = SandboxEngine.start(SandboxEngine.options().swarm(true));
+        host = RegistryHost.start(USER, PASSWORD, true);
+        engine = host.engine();
+        registry = host.registry();
         engine.importBusybox("ccci/busybox:1");
-        engine.login(registry.address(), USER, PASSWORD);
         image = registry.address() + "/ccci/runbook:1";
         engine.dockerOk("tag", "ccci/busybox:1", image);
         engine.dockerOk("push", image);
@@ -51,11 +53,8 @@ class RunbookTest {
 
     @AfterAll
     static void stop() {
-        if (engine != null) {
-            engine.close();
-        }
-        if (registry != null) {
-            registry.close();
+        if (host != null) {
+            host.close();
         }
     }
 
