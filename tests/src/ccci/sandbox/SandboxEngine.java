@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A private dockerd (Debian's docker.io, engine 20.10): its own socket, data root, exec root and
@@ -27,6 +28,7 @@ public final class SandboxEngine implements AutoCloseable {
         private int loopMb;
         private int tmpfsMb;
         private boolean debug;
+        private UnaryOperator<List<String>> launcher = UnaryOperator.identity();
 
         /** Default true: `docker swarm init` on 127.0.0.1 with a free listen port. */
         public Options swarm(boolean on) {
@@ -47,6 +49,12 @@ public final class SandboxEngine implements AutoCloseable {
         /** dockerd --debug: its log then has one "Calling METHOD /path" line per API request. */
         public Options debug(boolean on) {
             this.debug = on;
+            return this;
+        }
+
+        /** Rewrites dockerd's command line before each start (SwarmNode: its own mount namespace). */
+        Options launcher(UnaryOperator<List<String>> wrap) {
+            this.launcher = wrap;
             return this;
         }
 
@@ -365,7 +373,7 @@ public final class SandboxEngine implements AutoCloseable {
         if (options.debug) {
             command.add("--debug");
         }
-        dockerd = Daemon.start("dockerd", command, Map.of(), log, pidFile);
+        dockerd = Daemon.start("dockerd", options.launcher.apply(command), Map.of(), log, pidFile);
         waitUntilAnswering();
     }
 

@@ -1,0 +1,271 @@
+package ccci.sandbox;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A multi-node Docker Swarm on this machine: a manager and workers, each a dockerd of its own in
+ * its own mount namespace ({@link SwarmNode}), on its own small loop-mounted disk, joined over
+ * loopback (each node its own --listen-addr/--advertise-addr port), told apart by the node label
+ * {@value #NODE_LABEL} (they share the host's hostname). With it a private registry, to which the
+ * manager's client is logged in: services created with --with-registry-auth pull on every node.
+ *
+ * <p>{@link #shared()} is one cluster per test JVM; a test that stops a worker or drains a node
+ * may leave it so: the next {@code shared()} brings every node back (running, active, ready).
+ */
+public final class SwarmCluster implements AutoCloseable {
+    public static final String NODE_LABEL = "ccci.node";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final String REGISTRY_USER = "fleet";
+    private static final String REGISTRY_PASSWORD = "fleet-sandbox-password";
+    private static SwarmCluster shared;
+
+    public static final class Options {
+        private int workers = 2;
+        private int managerDiskMb = 512;
+        private int workerDiskMb = 320;
+
+        public Options workers(int count) {
+            this.workers = count;
+            return this;
+        }
+
+        /**
+         * Each node's data root file system. The manager's holds swarm's raft log (~120 MB); every
+         * node holds the pulled toolkit image (~80 MB). Workers get distinct sizes (+32 MB each),
+         * so a node's disk figures tell which node measured them.
+         */
+        public Options diskMb(int manager, int firstWorker) {
+            this.managerDiskMb = manager;
+            this.workerDiskMb = firstWorker;
+            return this;
+        }
+    }
+
+    private final Path dir;
+    private final Watchdog watchdog;
+    private final List<SwarmNode> nodes = new ArrayList<>();
+    private SandboxRegistry registry;
+    private String toolkitImage;
+    private boolean closed;
+
+    private SwarmCluster(Path dir) {
+        this.dir = dir;
+        this.watchdog = Watchdog.guard(dir, dir.resolve("no-daemon.pid"));
+    }
+
+    public static Options options() {
+        return new Options();
+    }
+
+    /** The cluster of this JVM (manager + 2 workers), started on first use, every node ready. */
+    public static synchronized SwarmCluster shared() {
+        if (shared == null || shared.closed) {
+            shared = start(new Options());
+        } else {
+            shared.heal();
+        }
+        return shared;
+    }
+
+    public static SwarmCluster start(Options o) {
+        Provision.ensureInstalled();
+        long t0 = System.nanoTime();
+        SwarmCluster cluster;
+        try {
+            cluster = new SwarmCluster(Files.createTempDirectory(Path.of("/tmp"), "sbx-swarm-"));
+            Files.createDirectories(cluster.dataRoot());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Reaper.register(cluster);
+        try {
+            cluster.registry = SandboxRegistry.start(REGISTRY_USER, REGISTRY_PASSWORD);
+            SwarmNode manager = cluster.addNode("manager", o.managerDiskMb);
+            int port = FreePorts.next();
+            manager.dockerOk("swarm", "init", "--advertise-addr", "127.0.0.1:" + port, "--listen-addr", "127.0.0.1:" + port);
+            manager.engine().login(cluster.registry.address(), REGISTRY_USER, REGISTRY_PASSWORD);
+            String token = manager.dockerOk("swarm", "join-token", "-q", "worker");
+            for (int i = 1; i <= o.workers; i++) {
+                SwarmNode worker = cluster.addNode("worker" + i, o.workerDiskMb + 32 * (i - 1));
+                int workerPort = FreePorts.next();
+                worker.dockerOk("swarm", "join", "--token", token, "--advertise-addr", "127.0.0.1:" + workerPort,
+                        "--listen-addr", "127.0.0.1:" + workerPort, "127.0.0.1:" + port);
+            }
+            for (SwarmNode node : cluster.nodes) {
+                node.nodeId(node.dockerOk("info", "-f", "{{.Swarm.NodeID}}"));
+                manager.dockerOk("node", "update", "--label-add", NODE_LABEL + "=" + node.name(), node.nodeId());
+            }
+            cluster.awaitAll("ready", "active");
+            System.err.printf("[sandbox] swarm %s: %d nodes ready in %d ms%n", cluster.dir, cluster.nodes.size(),
+                    (System.nanoTime() - t0) / 1_000_000);
+            return cluster;
+        } catch (RuntimeException | Error e) {
+            try {
+                cluster.close();
+            } catch (RuntimeException | Error suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private SwarmNode addNode(String name, int diskMb) {
+        SwarmNode node = SwarmNode.start(name, diskMb, dataRoot());
+        nodes.add(node);
+        return node;
+    }
+
+    public SwarmNode manager() {
+        return nodes.get(0);
+    }
+
+    public List<SwarmNode> workers() {
+        return List.copyOf(nodes.subList(1, nodes.size()));
+    }
+
+    /** The manager first, then the workers in order. */
+    public List<SwarmNode> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    public SwarmNode node(String name) {
+        return nodes.stream().filter(n -> n.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no node " + name + " in " + nodes));
+    }
+
+    public SwarmNode byId(String nodeId) {
+        return nodes.stream().filter(n -> n.nodeId().equals(nodeId)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no node with ID " + nodeId + " in " + nodes));
+    }
+
+    /** Every node's DockerRootDir: the same path on all of them, each its own disk there. */
+    public Path dataRoot() {
+        return dir.resolve("docker");
+    }
+
+    public SandboxRegistry registry() {
+        return registry;
+    }
+
+    /** The toolkit's image (ToolkitImage), pushed once to the registry: the reference every node pulls. */
+    public synchronized String toolkitImage() {
+        if (toolkitImage == null) {
+            long t0 = System.nanoTime();
+            toolkitImage = ToolkitImage.pushTo(manager().engine(), registry);
+            System.err.printf("[sandbox] swarm %s: %s imported and pushed in %d ms%n", dir, toolkitImage,
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+        return toolkitImage;
+    }
+
+    /** `docker service create --detach --mode global-job --with-registry-auth OPTIONS... IMAGE ARGS...` on the manager. */
+    public GlobalJob globalJob(String name, List<String> options, String image, String... args) {
+        return GlobalJob.create(this, name, options, image, args);
+    }
+
+    /** `docker node update --availability drain`: no new task goes there. */
+    public void drain(SwarmNode node) {
+        manager().dockerOk("node", "update", "--availability", "drain", node.nodeId());
+    }
+
+    public void activate(SwarmNode node) {
+        manager().dockerOk("node", "update", "--availability", "active", node.nodeId());
+    }
+
+    /** The manager's view of a node: "ready active", "down active", "ready drain"... */
+    public String state(SwarmNode node) {
+        return manager().dockerOk("node", "inspect", "-f", "{{.Status.State}} {{.Spec.Availability}}", node.nodeId());
+    }
+
+    /** Waits until the manager reports {@code state} (e.g. "down" after stopEngine) for the node. */
+    public void awaitState(SwarmNode node, String state, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String now;
+        while (!(now = state(node)).startsWith(state + " ")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(node + " is still " + now + " after " + timeout + ", not " + state);
+            }
+            sleep(200);
+        }
+    }
+
+    /** Every node's dockerd running, active and ready, as the manager sees them. */
+    synchronized void heal() {
+        for (SwarmNode node : nodes) {
+            if (!node.isRunning()) {
+                node.startEngine();
+            }
+        }
+        for (SwarmNode node : nodes) {
+            if (!state(node).endsWith(" active")) {
+                activate(node);
+            }
+        }
+        awaitAll("ready", "active");
+    }
+
+    private void awaitAll(String state, String availability) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            Map<String, String> states = new TreeMap<>();
+            for (SwarmNode node : nodes) {
+                states.put(node.name(), state(node));
+            }
+            if (states.values().stream().allMatch((state + " " + availability)::equals)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("nodes not all " + state + " " + availability + " after " + READY_TIMEOUT + ": " + states);
+            }
+            sleep(200);
+        }
+    }
+
+    /** Stops every node (workers first) and the registry, and removes what they left. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Reaper.unregister(this);
+        List<RuntimeException> failures = new ArrayList<>();
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            try {
+                nodes.get(i).engine().close();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        watchdog.dismiss();
+        Exec.run(List.of("rm", "-rf", "--one-file-system", dir.toString()));
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SwarmCluster[" + dir + ", " + nodes + "]";
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

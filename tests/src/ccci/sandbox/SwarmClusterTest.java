@@ -1,0 +1,170 @@
+package ccci.sandbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The multi-node swarm the fleet tests run on: three engines, each its own node with its own disk,
+ * and a global job of the toolkit's image whose task on each node sees that node's engine and disk.
+ */
+class SwarmClusterTest {
+    private static final String BUSYBOX = "sbx-swarm/busybox:1";
+
+    @Test
+    void threeReadyNodesEachItsOwnEngineWithItsDataRootAtTheSamePath() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        assertEquals(3, cluster.nodes().size());
+        Set<String> ids = new HashSet<>();
+        for (SwarmNode node : cluster.nodes()) {
+            assertEquals(node.nodeId(), node.dockerOk("info", "-f", "{{.Swarm.NodeID}}"), node + " answers on its own socket");
+            assertEquals(cluster.dataRoot().toString(), node.dockerOk("info", "-f", "{{.DockerRootDir}}"));
+            assertEquals("ready active", cluster.state(node));
+            assertEquals(node.name(), cluster.manager().dockerOk("node", "inspect", "-f",
+                    "{{index .Spec.Labels \"" + SwarmCluster.NODE_LABEL + "\"}}", node.nodeId()));
+            ids.add(node.nodeId());
+        }
+        assertEquals(3, ids.size());
+        assertEquals("true", cluster.manager().dockerOk("info", "-f", "{{.Swarm.ControlAvailable}}"));
+        for (SwarmNode worker : cluster.workers()) {
+            assertEquals("false", worker.dockerOk("info", "-f", "{{.Swarm.ControlAvailable}}"));
+        }
+    }
+
+    /**
+     * Each node runs a container named like a live run-app stack of its own; `gates --json` as a
+     * global job, with the node's socket and data root mounted, reports on every node exactly that
+     * node's stack, its swarm role and its disk's size.
+     */
+    @Test
+    void aGlobalJobOfTheToolkitImageSeesEachNodesOwnEngineAndDisk() throws IOException {
+        SwarmCluster cluster = SwarmCluster.shared();
+        String image = cluster.toolkitImage();
+        List<String> stacks = new ArrayList<>();
+        for (int i = 0; i < cluster.nodes().size(); i++) {
+            SwarmNode node = cluster.nodes().get(i);
+            String stack = "fl" + i + "-00000" + i + "_ci_commoninternet_net";
+            node.engine().importBusybox(BUSYBOX);
+            node.dockerOk("run", "-d", "--network", "none", "--name", stack + "_app", BUSYBOX, "sleep", "600");
+            stacks.add(stack);
+        }
+        try (GlobalJob job = cluster.globalJob("ccci-gates-probe", gatesJobOptions(cluster), image, GATES_EXIT_ZERO)) {
+            List<GlobalJob.Task> tasks = job.await(cluster.nodes(), Duration.ofMinutes(2));
+            for (int i = 0; i < cluster.nodes().size(); i++) {
+                SwarmNode node = cluster.nodes().get(i);
+                GlobalJob.Task task = taskOn(node, tasks);
+                assertTrue(task.complete(), node + ": " + task);
+                SandboxEngine.Result logs = job.logs(task);
+                JsonNode report = new ObjectMapper().readTree(logs.out());
+                assertEquals("exit=" + report.path("exitCode").asInt(), logs.err().strip(), node + ": " + logs.out());
+                String out = logs.out();
+
+                JsonNode stack = gate(report, "stack");
+                assertEquals(1, stack.path("liveStacks").size(), node + " sees only its own containers: " + stack);
+                assertEquals(stacks.get(i), stack.path("liveStacks").get(0).asText(), node + ": " + stack);
+
+                assertEquals(i == 0 ? "manager" : "worker", gate(report, "convergence").path("swarm").asText(), node + ": " + out);
+
+                JsonNode disk = gate(report, "disk");
+                assertEquals(cluster.dataRoot().toString(), disk.path("path").asText());
+                FileStore store = Files.getFileStore(node.diskOnHost());
+                long size = store.getTotalSpace() - store.getUnallocatedSpace() + store.getUsableSpace();
+                assertEquals(size, disk.path("usedBytes").asLong() + disk.path("availableBytes").asLong(),
+                        node + " measured its own disk: " + disk);
+            }
+        } finally {
+            for (int i = 0; i < cluster.nodes().size(); i++) {
+                cluster.nodes().get(i).dockerOk("rm", "-f", stacks.get(i) + "_app");
+            }
+        }
+    }
+
+    /**
+     * A worker whose engine is stopped never reports; the others finish; waiting for the job ends
+     * at its timeout, and the job can be removed.
+     */
+    @Test
+    void aStoppedWorkerNeverReportsTheOthersFinishAndTheWaitEndsAtItsTimeout() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        String image = cluster.toolkitImage();
+        SwarmNode stopped = cluster.workers().get(1);
+        stopped.stopEngine();
+        try (GlobalJob job = cluster.globalJob("ccci-gates-down", gatesJobOptions(cluster), image, GATES_EXIT_ZERO)) {
+            Duration timeout = Duration.ofSeconds(30);
+            long t0 = System.nanoTime();
+            List<GlobalJob.Task> tasks = job.await(cluster.nodes(), timeout);
+            Duration waited = Duration.ofNanos(System.nanoTime() - t0);
+            assertTrue(waited.compareTo(timeout) >= 0 && waited.compareTo(timeout.plusSeconds(15)) < 0, "waited " + waited);
+            for (SwarmNode node : List.of(cluster.manager(), cluster.workers().get(0))) {
+                GlobalJob.Task task = taskOn(node, tasks);
+                assertTrue(task.complete(), node + ": " + task);
+                assertTrue(job.stdout(task).startsWith("{"), node + " reported");
+            }
+            assertTrue(tasks.stream().filter(t -> t.nodeId().equals(stopped.nodeId())).noneMatch(GlobalJob.Task::terminal),
+                    "the stopped node has no finished task: " + tasks);
+            System.err.println("[swarm test] stopped node: " + cluster.state(stopped) + "; tasks: " + tasks);
+        } finally {
+            stopped.startEngine();
+        }
+        cluster.awaitState(stopped, "ready", Duration.ofSeconds(60));
+    }
+
+    /**
+     * Engine 20.10 runs a global job's task again and again while it exits non-zero, whatever the
+     * restart policy; only exit 0 completes. A node's job must therefore exit 0 and report its
+     * outcome in its output: here the JSON (with exitCode), and the exit code on stderr.
+     */
+    @Test
+    void aGlobalJobTaskThatExitsNonZeroRunsAgainWhateverTheRestartPolicy() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        String image = cluster.toolkitImage();
+        List<String> options = List.of("--restart-condition", "none", "--entrypoint", "/bin/sh -c");
+        try (GlobalJob job = cluster.globalJob("ccci-exit-3", options, image, "exit 3")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<GlobalJob.Task> failed;
+            do {
+                SwarmCluster.sleep(500);
+                failed = job.tasks().stream().filter(t -> t.state().equals("failed")).toList();
+            } while (failed.stream().map(GlobalJob.Task::nodeId).distinct().count() == failed.size() && System.nanoTime() < deadline);
+            assertTrue(failed.size() > failed.stream().map(GlobalJob.Task::nodeId).distinct().count(),
+                    "a node ran the failed task again: " + failed);
+            assertTrue(failed.stream().allMatch(t -> t.exitCode() == 3), failed.toString());
+        }
+    }
+
+    /** gates --json on the node, exiting 0 (see above), its exit code on stderr as exit=N. */
+    static final String[] GATES_EXIT_ZERO = {"/opt/cc-ci/bin/cc-ci gates --json; echo exit=$? >&2"};
+
+    /** What a fleet run gives each node's task: its own engine's socket and data root at the usual paths. */
+    static List<String> gatesJobOptions(SwarmCluster cluster) {
+        String root = cluster.dataRoot().toString();
+        return List.of("--entrypoint", "/bin/sh -c",
+                "--mount", "type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock",
+                "--mount", "type=bind,source=" + root + ",target=" + root + ",readonly");
+    }
+
+    private static GlobalJob.Task taskOn(SwarmNode node, List<GlobalJob.Task> tasks) {
+        return tasks.stream().filter(t -> t.nodeId().equals(node.nodeId())).findFirst()
+                .orElseThrow(() -> new AssertionError("no task on " + node + ": " + tasks));
+    }
+
+    private static JsonNode gate(JsonNode report, String name) {
+        for (JsonNode gate : report.path("gates")) {
+            if (gate.path("name").asText().equals(name)) {
+                return gate;
+            }
+        }
+        throw new AssertionError("no gate " + name + " in " + report);
+    }
+}
