@@ -120,6 +120,28 @@ class SwarmClusterTest {
         cluster.awaitState(stopped, "ready", Duration.ofSeconds(60));
     }
 
+    /** A drained node gets no task of a global job; the job completes on the others. */
+    @Test
+    void aDrainedNodeGetsNoTask() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        String image = cluster.toolkitImage();
+        SwarmNode drained = cluster.workers().get(0);
+        cluster.drain(drained);
+        try (GlobalJob job = cluster.globalJob("ccci-drained", List.of("--entrypoint", "/bin/sh -c"), image, "echo done")) {
+            List<SwarmNode> active = List.of(cluster.manager(), cluster.workers().get(1));
+            List<GlobalJob.Task> tasks = job.await(active, Duration.ofMinutes(1));
+            assertEquals(2, tasks.size(), tasks.toString());
+            for (SwarmNode node : active) {
+                GlobalJob.Task task = taskOn(node, tasks);
+                assertTrue(task.complete(), node + ": " + task);
+                assertEquals("done", job.stdout(task).strip());
+            }
+            assertEquals("ready drain", cluster.state(drained));
+        } finally {
+            cluster.activate(drained);
+        }
+    }
+
     /**
      * Engine 20.10 runs a global job's task again and again while it exits non-zero, whatever the
      * restart policy; only exit 0 completes. A node's job must therefore exit 0 and report its

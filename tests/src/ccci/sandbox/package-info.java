@@ -2,7 +2,9 @@
  * A real, private Docker sandbox for the tests: {@link ccci.sandbox.SandboxEngine} (a dockerd of
  * Debian's docker.io 20.10, optionally a single-node swarm, optionally on a small loop-mounted or
  * tmpfs data root), {@link ccci.sandbox.SandboxRegistry} (Debian's docker-registry with htpasswd),
- * crafted images ({@link ccci.sandbox.ImageSpec}) and {@link ccci.sandbox.Sandboxes#sharedSwarm()}.
+ * crafted images ({@link ccci.sandbox.ImageSpec}) and {@link ccci.sandbox.Sandboxes#sharedSwarm()};
+ * a multi-node swarm ({@link ccci.sandbox.SwarmCluster}, {@link ccci.sandbox.GlobalJob}) and the
+ * toolkit's container image built without a registry ({@link ccci.sandbox.ToolkitImage}).
  *
  * <p>Facts checked on the target machine (Debian 12, kernel 6.x, as root), which the code relies on:
  * <ul>
@@ -17,6 +19,12 @@
  *     by pid and unmounts. A hard-killed test JVM is covered by a watchdog shell process.</li>
  * <li>Installing docker.io / docker-registry starts their services unless /usr/sbin/policy-rc.d
  *     denies it: {@link ccci.sandbox.Provision} puts one in place while it installs.</li>
+ * <li>Each swarm node's dockerd runs in its own mount namespace (`unshare -m`, a tmpfs /run):
+ *     a task bind-mounting /var/run/docker.sock reaches its own node's engine. Nodes share the
+ *     host's hostname: tell them apart by node ID or the ccci.node label.</li>
+ * <li>On engine 20.10 a global job's task that exits non-zero is run again and again, whatever
+ *     --restart-condition says (none: at once; others: every 5 s); only exit 0 completes it.</li>
+ * <li>A global job's own service counts as "converging" on the manager while its tasks run.</li>
  * </ul>
  */
 package ccci.sandbox;
