@@ -7,8 +7,10 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -24,8 +26,12 @@ public final class GlobalJob implements AutoCloseable {
     private static final Duration LOGS_TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One task as the manager reports it; {@code exitCode} is null until its container exited. */
-    public record Task(String id, String nodeId, String state, String desiredState, String error, Integer exitCode) {
+    /**
+     * One task as the manager reports it; {@code exitCode} is null until its container exited;
+     * {@code createdAt} as the engine writes it (RFC 3339, so it sorts as text within a job).
+     */
+    public record Task(String id, String nodeId, String state, String desiredState, String error, Integer exitCode,
+            String createdAt) {
         public boolean terminal() {
             return TERMINAL.contains(state);
         }
@@ -75,12 +81,18 @@ public final class GlobalJob implements AutoCloseable {
                 JsonNode exit = status.path("ContainerStatus").path("ExitCode");
                 tasks.add(new Task(t.path("ID").asText(), t.path("NodeID").asText(), status.path("State").asText(),
                         t.path("DesiredState").asText(), status.path("Err").asText(""),
-                        exit.isNumber() && TERMINAL.contains(status.path("State").asText()) ? exit.asInt() : null));
+                        exit.isNumber() && TERMINAL.contains(status.path("State").asText()) ? exit.asInt() : null,
+                        t.path("CreatedAt").asText()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return List.copyOf(tasks);
+    }
+
+    /** The node's newest task in {@code tasks}, if it has one (a re-run task leaves the old ones listed). */
+    public static Optional<Task> latestOn(SwarmNode node, List<Task> tasks) {
+        return tasks.stream().filter(t -> t.nodeId().equals(node.nodeId())).max(Comparator.comparing(Task::createdAt));
     }
 
     /**

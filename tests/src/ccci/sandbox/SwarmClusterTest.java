@@ -177,8 +177,7 @@ class SwarmClusterTest {
     }
 
     private static GlobalJob.Task taskOn(SwarmNode node, List<GlobalJob.Task> tasks) {
-        return tasks.stream().filter(t -> t.nodeId().equals(node.nodeId())).findFirst()
-                .orElseThrow(() -> new AssertionError("no task on " + node + ": " + tasks));
+        return GlobalJob.latestOn(node, tasks).orElseThrow(() -> new AssertionError("no task on " + node + ": " + tasks));
     }
 
     private static JsonNode gate(JsonNode report, String name) {

@@ -47,6 +47,11 @@ public final class SwarmNode {
 
     /** dockerd's command line, run in its own mount namespace with its data root moved to {@code dataRoot}. */
     static List<String> inOwnNamespace(List<String> dockerd, Path dataRoot) {
+        if (dockerd.contains("--containerd")) {
+            // a containerd started outside would run the containers outside the namespace, where
+            // /var/run/docker.sock is the host's
+            throw new IllegalArgumentException("a swarm node's containerd must be dockerd's own: " + dockerd);
+        }
         List<String> command = new ArrayList<>(dockerd);
         int at = command.indexOf("--data-root") + 1;
         if (at == 0) {
