@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 public final class ImagePull {
     private ImagePull() {}
 
-    public record Result(String image, Duration elapsed, Set<String> downloaded, Set<String> present,
+    public record Result(Duration elapsed, Set<String> downloaded, Set<String> present,
                          boolean upToDate, String finalStatus) {
         public int layersDownloaded() {
             return downloaded.size();
@@ -47,16 +47,16 @@ public final class ImagePull {
     /**
      * @param credentials empty for an anonymous pull (docker-java's client-wide default is never used)
      * @throws Failed when the engine reports an error in the stream or the pull takes longer than {@code timeout}
-     * @throws EngineUnavailable when the engine cannot be reached or answers the request with an HTTP error
+     * @throws Engine.Unavailable when the engine cannot be reached or answers the request with an HTTP error
      */
-    public static Result pull(DockerEngine engine, ImageRef image, Optional<RegistryAuth.Credentials> credentials,
+    public static Result pull(Engine engine, ImageRef image, Optional<Registry.Credentials> credentials,
                               Duration timeout) {
         Counting counting = new Counting();
         long start = System.nanoTime();
         Boolean finished = engine.call("POST /images/create (pull " + image + ")", () -> {
             engine.api().pullImageCmd(image.repository())
                     .withTag(image.tagOrDigest())
-                    .withAuthConfig(credentials.map(RegistryAuth.Credentials::authConfig).orElse(null))
+                    .withAuthConfig(credentials.map(Registry.Credentials::authConfig).orElse(null))
                     .exec(counting);
             try {
                 return counting.awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS); // rethrows the engine's error
@@ -83,7 +83,7 @@ public final class ImagePull {
         if (counting.finalStatus == null) {
             throw new Failed("the engine ended the pull of " + image + " without a final status");
         }
-        return new Result(image.local(), elapsed, Set.copyOf(counting.downloaded), Set.copyOf(counting.present),
+        return new Result(elapsed, Set.copyOf(counting.downloaded), Set.copyOf(counting.present),
                 counting.finalStatus.startsWith("Status: Image is up to date"), counting.finalStatus);
     }
 
@@ -111,7 +111,7 @@ public final class ImagePull {
             if (item.getErrorDetail() != null || item.getError() != null) {
                 String message = item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
                         ? item.getErrorDetail().getMessage() : item.getError();
-                error = oneLine(message != null ? message : "unknown error");
+                error = Text.firstLine(message != null ? message : "unknown error");
                 return;
             }
             String status = item.getStatus();
@@ -128,12 +128,6 @@ public final class ImagePull {
                     finalStatus = status;
                 }
             }
-        }
-
-        private static String oneLine(String text) {
-            String line = text.strip();
-            int newline = line.indexOf('\n');
-            return newline < 0 ? line : line.substring(0, newline).strip();
         }
     }
 }

@@ -1,16 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/BadInput.java ../lib/Cli.java
-//SOURCES ../lib/ClientConfigOptions.java ../lib/DockerEngine.java ../lib/EngineOptions.java ../lib/EngineRefused.java
-//SOURCES ../lib/EngineUnavailable.java ../lib/ExitCodes.java ../lib/ImageRef.java ../lib/RegistryAuth.java
-//SOURCES ../lib/Json.java ../lib/RegistryProbe.java
+//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/Cli.java ../lib/Engine.java
+//SOURCES ../lib/ImageRef.java ../lib/Registry.java ../lib/Text.java
 
 import ccci.AuthCheckFormat;
 import ccci.AuthCheckRun;
 import ccci.Cli;
-import ccci.ClientConfigOptions;
-import ccci.DockerEngine;
-import ccci.EngineOptions;
+import ccci.Engine;
 import ccci.ImageRef;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,8 +33,8 @@ import picocli.CommandLine.Spec;
             "23:accepted, but the config file is readable or writable by group or others: chmod 600 it"})
 class AuthCheck implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin EngineOptions engine;
-    @Mixin ClientConfigOptions config;
+    @Mixin Engine.Options engine;
+    @Mixin Engine.ConfigOption config;
 
     @Option(names = "--registry", paramLabel = "HOST", defaultValue = ImageRef.DOCKER_HUB,
             description = "Registry whose credentials to check (host[:port]; docker.io means Docker Hub). Default: ${DEFAULT-VALUE}.")
@@ -50,7 +46,7 @@ class AuthCheck implements Callable<Integer> {
     @Override
     public Integer call() {
         String target = AuthCheckRun.registryOption(registry);
-        try (DockerEngine docker = engine.connect()) {
+        try (Engine docker = engine.connect()) {
             AuthCheckRun.Report report = AuthCheckRun.run(docker, config.dir(), target);
             spec.commandLine().getOut().print(json ? AuthCheckFormat.json(report) : AuthCheckFormat.text(report));
             report.reason().ifPresent(reason -> spec.commandLine().getErr().println("auth-check: " + reason));

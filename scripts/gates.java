@@ -1,18 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
-//SOURCES ../lib/EngineOptions.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java ../lib/ExitCodes.java
-//SOURCES ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java ../lib/GateResult.java ../lib/Json.java
-//SOURCES ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java ../lib/Reading.java
-//SOURCES ../lib/Verdict.java ../lib/VerdictFormat.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
+//SOURCES ../lib/GatePolicy.java ../lib/Text.java
 
 import ccci.Cli;
-import ccci.DockerEngine;
-import ccci.EngineOptions;
+import ccci.Engine;
 import ccci.GateCheck;
-import ccci.GateOptions;
-import ccci.Verdict;
-import ccci.VerdictFormat;
+import ccci.GatePolicy;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,8 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "19:unexpected internal error"})
 class Gates implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin EngineOptions engine;
-    @Mixin GateOptions gates;
+    @Mixin Engine.Options engine;
+    @Mixin GatePolicy.Options gates;
 
     @Option(names = "--json", description = "Print one JSON object (pruneAllowed, gates[] with figures) instead of text.")
     boolean json;
@@ -45,11 +39,11 @@ class Gates implements Callable<Integer> {
     @Override
     public Integer call() {
         var settings = gates.settings();
-        try (DockerEngine docker = engine.connect()) {
-            Verdict verdict = GateCheck.run(docker, settings);
+        try (Engine docker = engine.connect()) {
+            GatePolicy.Verdict verdict = GateCheck.run(docker, settings);
             spec.commandLine().getOut().print(json
-                    ? VerdictFormat.jsonText(verdict, docker.host())
-                    : VerdictFormat.text(verdict));
+                    ? GateCheck.jsonText(verdict, docker.host())
+                    : GateCheck.text(verdict));
             verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + problem));
             return verdict.exitCode();
         }

@@ -1,24 +1,18 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
-//SOURCES ../lib/EngineOptions.java ../lib/EnginePrune.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java
-//SOURCES ../lib/ExitCodes.java ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java
-//SOURCES ../lib/GateResult.java ../lib/Json.java ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java
-//SOURCES ../lib/PruneFacts.java ../lib/PruneFactsReader.java ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java
-//SOURCES ../lib/PrunePlan.java ../lib/PruneRun.java ../lib/Reading.java ../lib/Until.java ../lib/Verdict.java
-//SOURCES ../lib/VerdictFormat.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
+//SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Text.java
 
 import ccci.Cli;
-import ccci.DockerEngine;
-import ccci.EngineOptions;
-import ccci.EnginePrune;
-import ccci.ExitCodes;
-import ccci.GateOptions;
+import ccci.Cli.ExitCodes;
+import ccci.Engine;
+import ccci.GatePolicy;
 import ccci.PruneFormat;
 import ccci.PruneLock;
 import ccci.PruneMetrics;
+import ccci.PrunePolicy;
 import ccci.PruneRun;
-import ccci.Until;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -49,8 +43,8 @@ import picocli.CommandLine.Spec;
             "19:unexpected internal error"})
 class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin EngineOptions engine;
-    @Mixin GateOptions gates;
+    @Mixin Engine.Options engine;
+    @Mixin GatePolicy.Options gates;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
             description = "Only objects older than this (units s, m, h, d; e.g. 24h, 7d, 1d12h). Default: ${DEFAULT-VALUE}.")
@@ -73,7 +67,7 @@ class Prune implements Callable<Integer> {
     @Override
     public Integer call() {
         var settings = gates.settings();
-        var age = Until.parse(until);
+        var age = PrunePolicy.Until.parse(until);
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -84,10 +78,10 @@ class Prune implements Callable<Integer> {
             if (!dryRun) {
                 lock = PruneLock.acquire(lockFile != null ? lockFile : PruneLock.defaultPath());
             }
-            try (DockerEngine.Lazy docker = engine.lazy()) {
+            try (Engine.Lazy docker = engine.lazy()) {
                 PruneRun.Listener progress = new PruneRun.Listener() {
                     @Override
-                    public void phaseDone(EnginePrune.PhaseResult result) {
+                    public void phaseDone(PruneRun.PhaseResult result) {
                         if (!json) {
                             out.println(PruneFormat.phaseLine(result));
                         }

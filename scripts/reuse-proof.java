@@ -1,15 +1,11 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/ClientConfigOptions.java ../lib/DockerEngine.java
-//SOURCES ../lib/EngineOptions.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java ../lib/ExitCodes.java
-//SOURCES ../lib/ImagePull.java ../lib/ImageRef.java ../lib/ImageUsers.java ../lib/Json.java ../lib/LocalImage.java
-//SOURCES ../lib/ProofService.java ../lib/RegistryAuth.java ../lib/RegistryProbe.java ../lib/ReuseProofFormat.java
-//SOURCES ../lib/ReuseProofRun.java ../lib/ReuseProofVerdict.java
+//SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/ImagePull.java ../lib/ImageRef.java ../lib/LocalImage.java
+//SOURCES ../lib/ProofService.java ../lib/Registry.java ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java
+//SOURCES ../lib/Text.java
 
 import ccci.Cli;
-import ccci.ClientConfigOptions;
-import ccci.DockerEngine;
-import ccci.EngineOptions;
+import ccci.Engine;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
 import java.io.PrintWriter;
@@ -43,8 +39,8 @@ import picocli.CommandLine.Spec;
             "21:refused: a container or service uses the image; nothing was changed"})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin EngineOptions engine;
-    @Mixin ClientConfigOptions config;
+    @Mixin Engine.Options engine;
+    @Mixin Engine.ConfigOption config;
 
     @Option(names = "--image", paramLabel = "REF", defaultValue = ReuseProofRun.DEFAULT_IMAGE,
             description = "Image to prove with (name[:tag]). Default: ${DEFAULT-VALUE}.")
@@ -70,7 +66,7 @@ class ReuseProof implements Callable<Integer> {
         var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (DockerEngine docker = engine.connect()) {
+        try (Engine docker = engine.connect()) {
             ReuseProofRun.Listener progress = new ReuseProofRun.Listener() {
                 @Override
                 public void stepDone(ReuseProofRun.StepResult result) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -3,6 +3,7 @@ package ccci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -181,8 +181,8 @@ class NixTest {
     @Test
     void defaultsAreThoseOfPruneItself() throws Exception {
         JsonNode options = evaluated.path("options");
-        assertEquals(GateSettings.DEFAULT_THRESHOLD, options.path("threshold").path("default").asInt());
-        assertEquals(GateSettings.DEFAULT_STACK_PATTERN, options.path("stackPattern").path("default").asText());
+        assertEquals(GatePolicy.Settings.DEFAULT_THRESHOLD, options.path("threshold").path("default").asInt());
+        assertEquals(GatePolicy.Settings.DEFAULT_STACK_PATTERN, options.path("stackPattern").path("default").asText());
         String pruneUntil = Class.forName("Prune").getDeclaredField("until")
                 .getAnnotation(CommandLine.Option.class).defaultValue();
         assertEquals(pruneUntil, options.path("until").path("default").asText());
@@ -196,7 +196,7 @@ class NixTest {
         assertEquals("[\"docker.service\"]", service.path("requires").toString());
         String defaultPackage = evaluated.path("package").path("out").asText();
         assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
-                "--stack-pattern", GateSettings.DEFAULT_STACK_PATTERN), execStart(service));
+                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN), execStart(service));
 
         JsonNode timer = timer("defaults");
         assertEquals("[\"timers.target\"]", timer.path("wantedBy").toString());

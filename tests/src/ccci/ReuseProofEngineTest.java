@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -161,13 +163,14 @@ class ReuseProofEngineTest {
             }
         };
         ReuseProofRun.Report report;
-        try (DockerEngine docker = DockerEngine.connect(engine.host())) {
+        try (Engine docker = Engine.connect(engine.host())) {
             report = ReuseProofRun.run(docker, ReuseProofRun.Settings.parse(image, engine.dockerConfigDir().toString(),
                     "60", "120", "0"), registryGoesDown);
         } finally {
             registry.restart();
         }
-        String text = ReuseProofFormat.text(report) + ReuseProofFormat.json(report);
+        String text = report.steps().stream().map(ReuseProofFormat::stepLine).collect(Collectors.joining("\n"))
+                + ReuseProofFormat.ending(report) + ReuseProofFormat.json(report);
         assertNoSecret(text);
         assertEquals(ReuseProofRun.Outcome.FAIL, report.outcome(), text);
         assertEquals(ExitCodes.PROOF_FAILED, report.exitCode());
