@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * What prune removes, phase by phase: the exact request each phase sends to the engine's own prune
  * endpoint (the calls behind `docker container|image|builder prune --filter until=...`), and beside
  * it the pure prediction of what that request removes, with a reason for every object kept or
- * removed, so that dry-run tells the truth. Edit a phase here, request and prediction together.
+ * removed, so that dry-run tells the truth. Each phase decides its age once (containersAge,
+ * imagesAge, buildCacheAge) for both its request and its prediction: edit a phase here, in one place.
  * Never widened: no "all", no volumes, no networks, no force; images only when dangling.
  */
 public final class PrunePolicy {
@@ -104,19 +105,25 @@ public final class PrunePolicy {
     /** Engine states in which a container counts as running for container prune. */
     static final Set<String> RUNNING_STATES = Set.of("running", "paused", "restarting", "removing");
 
+    /** The age a stopped container must reach before phase 1 removes it (its request and prediction ask here). */
+    static Until containersAge(Until until) {
+        return until;
+    }
+
     static String containersRequest(Until until) {
-        return "/containers/prune?filters=" + encode("{" + untilFilter(until) + "}");
+        return "/containers/prune?filters=" + encode("{" + untilFilter(containersAge(until)) + "}");
     }
 
     static Item container(PruneFacts.ContainerRow c, Until until, Instant now) {
+        Until age = containersAge(until);
         String reason;
         boolean remove = false;
         if (RUNNING_STATES.contains(c.state())) {
             reason = c.state();
-        } else if (!olderThan(c.created(), until, now)) {
-            reason = c.state() + ", younger than " + until;
+        } else if (!olderThan(c.created(), age, now)) {
+            reason = c.state() + ", younger than " + age;
         } else {
-            reason = c.state() + " and older than " + until;
+            reason = c.state() + " and older than " + age;
             remove = true;
         }
         return new Item(Phase.CONTAINERS.kind, c.id(), c.name(), c.created(), 0, remove, reason);
@@ -124,12 +131,18 @@ public final class PrunePolicy {
 
     // ---------------------------------------------------------------- phase 2: dangling images
 
+    /** The age a dangling image must reach before phase 2 removes it (its request and prediction ask here). */
+    static Until imagesAge(Until until) {
+        return until;
+    }
+
     static String imagesRequest(Until until) {
-        return "/images/prune?filters=" + encode("{\"dangling\":[\"true\"]," + untilFilter(until) + "}");
+        return "/images/prune?filters=" + encode("{\"dangling\":[\"true\"]," + untilFilter(imagesAge(until)) + "}");
     }
 
     /** @param imageUsers image ID -> a container that still uses it after phase 1 */
     static Item image(PruneFacts.ImageRow i, Map<String, String> imageUsers, Until until, Instant now) {
+        Until age = imagesAge(until);
         String name = i.dangling() ? "<none>:<none>" : String.join(", ", i.tags());
         String reason;
         boolean remove = false;
@@ -137,10 +150,10 @@ public final class PrunePolicy {
             reason = "tagged";
         } else if (imageUsers.containsKey(i.id())) {
             reason = "in use by container " + imageUsers.get(i.id());
-        } else if (!olderThan(i.created(), until, now)) {
-            reason = "dangling, younger than " + until;
+        } else if (!olderThan(i.created(), age, now)) {
+            reason = "dangling, younger than " + age;
         } else {
-            reason = "dangling and older than " + until;
+            reason = "dangling and older than " + age;
             remove = true;
         }
         return new Item(Phase.IMAGES.kind, i.id(), name, i.created(), i.size(), remove, reason);
@@ -151,12 +164,18 @@ public final class PrunePolicy {
     /** Build cache BuildKit keeps unless `--all`: helper and frontend images. */
     static final Set<String> INTERNAL_CACHE_TYPES = Set.of("internal", "frontend");
 
+    /** The age a build cache record must reach unused before phase 3 removes it (its request and prediction ask here). */
+    static Until buildCacheAge(Until until) {
+        return until;
+    }
+
     static String buildCacheRequest(Until until) {
-        return "/build/prune?filters=" + encode("{" + untilFilter(until) + "}");
+        return "/build/prune?filters=" + encode("{" + untilFilter(buildCacheAge(until)) + "}");
     }
 
     /** BuildKit ages a record by its last use (else its creation), to the nanosecond. */
     static Item buildCacheRecord(PruneFacts.BuildCacheRow b, Until until, Instant now) {
+        Until age = buildCacheAge(until);
         Instant lastUsed = b.lastUsed().orElse(b.created());
         String reason;
         boolean remove = false;
@@ -166,10 +185,10 @@ public final class PrunePolicy {
             reason = b.type() + " cache (removed only by builder prune --all)";
         } else if (b.shared()) {
             reason = "shared with an image";
-        } else if (lastUsed.isAfter(now.minus(until.duration()))) {
-            reason = "used within " + until;
+        } else if (lastUsed.isAfter(now.minus(age.duration()))) {
+            reason = "used within " + age;
         } else {
-            reason = "unused for " + until + " or more";
+            reason = "unused for " + age + " or more";
             remove = true;
         }
         return new Item(Phase.BUILD_CACHE.kind, b.id(), b.type() + " " + b.description(), b.created(), b.size(), remove, reason);
