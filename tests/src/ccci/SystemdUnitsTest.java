@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The plain units of nix/systemd/ for hosts without Nix, installed by nix/systemd/install into a
+ * The plain units of deploy/systemd/ for hosts without Nix, installed by deploy/systemd/install into a
  * temp dir instead of /var/lib/cc-ci. systemd does not run here (no PID 1), so: systemd-analyze
  * verify checks the installed units; they are held to the NixOS module's settings; and their
  * ExecStart runs the way the unit runs it (same arguments, only the unit's environment and
@@ -39,11 +39,11 @@ class SystemdUnitsTest {
     static Path units;
     static Path cache;
 
-    /** The documented install (nix/systemd/README.md), with a temp prefix and unit dir. */
+    /** The documented install (deploy/systemd/README.md), with a temp prefix and unit dir. */
     @BeforeAll
     static void install() throws IOException {
-        service = SystemdUnit.parse(Repo.read("nix/systemd/" + UNIT + ".service"));
-        timer = SystemdUnit.parse(Repo.read("nix/systemd/" + UNIT + ".timer"));
+        service = SystemdUnit.parse(Repo.read("deploy/systemd/" + UNIT + ".service"));
+        timer = SystemdUnit.parse(Repo.read("deploy/systemd/" + UNIT + ".timer"));
         prefix = root.resolve("var/lib/cc-ci");
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
@@ -52,7 +52,7 @@ class SystemdUnitsTest {
         env.put("HOME", System.getProperty("user.home")); // the launcher's and JBang's caches
         env.put("JBANG_DIR", root.resolve("jbang").toString());
         env.put("DOCKER_HOST", Sandboxes.sharedSwarm().host()); // for the class-data-sharing training run
-        Cmd installed = Cmd.run(List.of(Repo.root().resolve("nix/systemd/install").toString(),
+        Cmd installed = Cmd.run(List.of(Repo.root().resolve("deploy/systemd/install").toString(),
                 "--prefix", prefix.toString(), "--unit-dir", units.toString(), "--no-enable"), env, root);
         assertEquals(0, installed.exit(), installed.toString());
     }
@@ -65,7 +65,7 @@ class SystemdUnitsTest {
 
     @Test
     void systemdAnalyzeVerifiesTheInstalledUnitsWithoutAWarning() throws IOException {
-        assertEquals(Repo.read("nix/systemd/" + UNIT + ".service").replace("/var/lib/cc-ci/", prefix + "/"),
+        assertEquals(Repo.read("deploy/systemd/" + UNIT + ".service").replace("/var/lib/cc-ci/", prefix + "/"),
                 Files.readString(units.resolve(UNIT + ".service")),
                 "install copies the unit, with its prefix");
         Cmd verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
