@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * but systemctl/journalctl runs, in one bash session and in order, and each EXPECT must show up in
  * that line's own output.
  */
+@OnEveryEngine
 class RunbookTest {
     static final String USER = "runbook";
     static final String PASSWORD = "pw-" + UUID.randomUUID();
@@ -63,6 +65,7 @@ class RunbookTest {
         env.put("DOCKER_HOST", engine.host());
         env.put("DOCKER_CONFIG", engine.dockerConfigDir().toString());
         env.put("JBANG_DIR", jbangDir.toString());
+        env.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
         env.put("IMAGE", image);
         env.put("REGISTRY", registry.address());
         return env;

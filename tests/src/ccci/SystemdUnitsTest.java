@@ -51,6 +51,7 @@ class SystemdUnitsTest {
         env.put("PATH", NixTest.SYSTEMD_PATH);
         env.put("HOME", System.getProperty("user.home")); // the launcher's and JBang's caches
         env.put("JBANG_DIR", root.resolve("jbang").toString());
+        env.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
         env.put("DOCKER_HOST", Sandboxes.sharedSwarm().host()); // for the class-data-sharing training run
         Cmd installed = Cmd.run(List.of(Repo.root().resolve("nix/systemd/install").toString(),
                 "--prefix", prefix.toString(), "--unit-dir", units.toString(), "--no-enable"), env, root);

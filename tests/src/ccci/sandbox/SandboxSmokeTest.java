@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** The sandbox does for real what the other tests rely on. */
+@OnEveryEngine
 class SandboxSmokeTest {
     private static final String BUSYBOX = "sbx-smoke/busybox:1";
 
