@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * auth-check against a real htpasswd registry, through a real engine's POST /auth. The good config
  * is the one `docker login` wrote (mode 0600). Every run's output is checked for the password.
  */
+@OnEveryEngine
 class AuthCheckEngineTest {
     static final String USER = "ccci-auth";
     static final String PASSWORD = "pw-" + UUID.randomUUID();

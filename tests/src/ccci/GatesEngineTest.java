@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** `gates` against a real, private swarm engine: every gate driven both ways. */
+@OnEveryEngine
 class GatesEngineTest {
     static final String IMAGE = "ccci-busybox:gates";
     static final String STACK_SERVICE = "ab12-0a0b0c_ci_commoninternet_net_web";

@@ -45,6 +45,7 @@ class LauncherTest {
         return new ProcessExecutor(command)
                 .directory(directory.toFile())
                 .environment("JBANG_DIR", jbangDir.toString())
+                .environment("JBANG_CACHE_DIR", Repo.jbangCacheDir())
                 .environment("DOCKER_HOST", engine.host())
                 .redirectErrorStream(false)
                 .readOutput(true)
@@ -107,6 +108,7 @@ class LauncherTest {
         ProcessResult run = new ProcessExecutor(Repo.root().resolve("jbang").toString(), "gates@cc-ci", "--threshold", "abc")
                 .directory(elsewhere.toFile())
                 .environment("JBANG_DIR", jbangDir.toString())
+                .environment("JBANG_CACHE_DIR", Repo.jbangCacheDir())
                 .readOutput(true).redirectErrorStream(true)
                 .timeout(5, TimeUnit.MINUTES).execute();
         assertEquals(ExitCodes.BAD_INPUT, run.getExitValue(), run.outputUTF8());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * real run, which must remove exactly what the dry run listed: the old dangling images, nothing else.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@OnEveryEngine
 class PruneEngineTest {
     static SandboxEngine engine;
     static PruneScenario scenario;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
 import ccci.sandbox.ImageSpec;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * run alike, and --until 24h then removes it, again exactly as its dry run said. Images older and
  * younger than the band, and a tagged one, show that each run removes no more and no less.
  */
+@OnEveryEngine
 class PrunePolicyEngineTest {
 
     @Test

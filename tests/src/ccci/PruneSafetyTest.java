@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import ccci.Cli.ExitCodes;
 import ccci.PrunePolicy.Until;
 import ccci.sandbox.ImageSpec;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.Provision;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,6 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * for the calls prune must never make. Every run uses --threshold 1 (so the disk gate holds unless a
  * case is about it), --until 1s, and a lock file of its own.
  */
+@OnEveryEngine
 class PruneSafetyTest {
     static final String IMAGE = "ccci-busybox:prune-safety";
     static final String STACK_CONTAINER = "ab12-0a0b0c_ci_commoninternet_net_web";

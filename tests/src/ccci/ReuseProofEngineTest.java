@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * --config the proof reads). Every run's stdout and stderr is checked for the password.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@OnEveryEngine
 class ReuseProofEngineTest {
     static final String USER = "ccci";
     static final String PASSWORD = "pw-" + UUID.randomUUID();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * line's own output, and a line without one must exit 0. The lines left out are exactly those
  * asking systemd.
  */
+@OnEveryEngine
 class RunbookTest {
     static final String USER = "runbook";
     static final String PASSWORD = "pw-" + UUID.randomUUID();
@@ -64,6 +66,7 @@ class RunbookTest {
         env.put("DOCKER_HOST", engine.host());
         env.put("DOCKER_CONFIG", engine.dockerConfigDir().toString());
         env.put("JBANG_DIR", jbangDir.toString());
+        env.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
         env.put("IMAGE", image);
         env.put("REGISTRY", registry.address());
         return env;

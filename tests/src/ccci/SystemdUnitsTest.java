@@ -70,6 +70,7 @@ class SystemdUnitsTest {
         env.put("PATH", NixTest.SYSTEMD_PATH);
         env.put("HOME", System.getProperty("user.home")); // the launcher's and JBang's caches
         env.put("JBANG_DIR", root.resolve("jbang").toString());
+        env.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
         env.put("DOCKER_HOST", Sandboxes.sharedSwarm().host()); // for the class-data-sharing training run
         return env;
     }
