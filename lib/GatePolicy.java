@@ -156,9 +156,17 @@ public final class GatePolicy {
      */
     public static Verdict diskAlreadyBlocks(GateResult gate, Reading<Disk> disk) {
         String why = "not evaluated: the disk gate already blocks";
-        return new Verdict(List.of(gate,
-                new GateResult("stack", GateResult.State.SKIPPED, why, new LinkedHashMap<>()),
-                new GateResult("convergence", GateResult.State.SKIPPED, why, new LinkedHashMap<>())), List.of(), measured(disk));
+        return new Verdict(List.of(gate, skipped("stack", why), skipped("convergence", why)), List.of(), measured(disk));
+    }
+
+    /** No gate was asked (e.g. another prune holds the lock): every gate is skipped, so nothing is allowed. */
+    public static Verdict notEvaluated(String why) {
+        return new Verdict(List.of(skipped("disk", why), skipped("stack", why), skipped("convergence", why)),
+                List.of(), Optional.empty());
+    }
+
+    private static GateResult skipped(String gate, String why) {
+        return new GateResult(gate, GateResult.State.SKIPPED, why, new LinkedHashMap<>());
     }
 
     private static Optional<Disk> measured(Reading<Disk> disk) {

@@ -5,7 +5,6 @@
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Text.java
 
 import ccci.Cli;
-import ccci.Cli.ExitCodes;
 import ccci.Engine;
 import ccci.GatePolicy;
 import ccci.PruneFormat;
@@ -37,7 +36,7 @@ import picocli.CommandLine.Spec;
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): nothing removed",
             "12:bad input (value out of range, invalid pattern or age, missing path)",
             "13:the gates closed between phases (a CI run started): stopped before the next phase",
-            "14:another prune holds the lock file: nothing removed",
+            "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
             "19:unexpected internal error"})
@@ -66,6 +65,7 @@ class Prune implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        long start = System.nanoTime();
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
         if (metricsFile != null) {
@@ -81,9 +81,18 @@ class Prune implements Callable<Integer> {
             try (Engine.Lazy docker = engine.lazy()) {
                 PruneRun.Listener progress = new PruneRun.Listener() {
                     @Override
+                    public void planned(GatePolicy.Verdict verdict, PrunePolicy.Plan plan) {
+                        if (!json) {
+                            out.println(PruneFormat.intentLine(verdict, plan));
+                            out.flush();
+                        }
+                    }
+
+                    @Override
                     public void phaseDone(PruneRun.PhaseResult result) {
                         if (!json) {
                             out.println(PruneFormat.phaseLine(result));
+                            out.flush();
                         }
                     }
                 };
@@ -93,14 +102,17 @@ class Prune implements Callable<Integer> {
                     PruneMetrics.write(metricsFile, report, Instant.now());
                 }
                 report.verdict().problems().forEach(p -> err.println("prune: " + p));
-                if (report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED) {
+                boolean failed = report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED;
+                if (failed && report.verdict().problems().isEmpty()) {
                     report.problem().ifPresent(p -> err.println("prune: " + p));
                 }
                 return report.exitCode();
             }
         } catch (PruneLock.AlreadyLocked e) {
+            PruneRun.Report report = PruneRun.Report.locked(e.getMessage(), start);
+            out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
             err.println("prune: " + e.getMessage());
-            return ExitCodes.LOCKED;
+            return report.exitCode();
         } finally {
             if (lock != null) {
                 lock.close();

@@ -6,6 +6,7 @@
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.ImagePull;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
 import java.io.PrintWriter;
@@ -36,7 +37,9 @@ import picocli.CommandLine.Spec;
             "12:bad input (option value, image reference, unreadable client config)",
             "19:unexpected internal error",
             "20:FAIL: the proof ran or stopped and did not show reuse; the reason says why",
-            "21:refused: a container or service uses the image; nothing was changed"})
+            "21:refused: a container or service uses the image; nothing was changed",
+            "130:stopped by Ctrl-C (SIGINT): the proof's service is removed first",
+            "143:stopped by SIGTERM: the proof's service is removed first"})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
@@ -72,6 +75,14 @@ class ReuseProof implements Callable<Integer> {
                 public void stepDone(ReuseProofRun.StepResult result) {
                     if (!json) {
                         out.println(ReuseProofFormat.stepLine(result));
+                        out.flush();
+                    }
+                }
+
+                @Override
+                public void progress(ReuseProofRun.Step step, ImagePull.Progress pull) {
+                    if (!json) {
+                        out.println(ReuseProofFormat.progressLine(step, pull));
                         out.flush();
                     }
                 }
