@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
             "Prunes this Docker host conservatively, and only when all gates hold (see gates --help).",
-            "Phases, each limited to objects older than --until, with the gates re-checked before each:",
+            "Phases, each limited to objects older than --until, the gates checked before each:",
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
             "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
@@ -39,14 +39,16 @@ import picocli.CommandLine.Spec;
             "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
-            "19:unexpected internal error"})
+            "19:unexpected internal error"},
+        footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
+        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
-            description = "Only objects older than this (units s, m, h, d; e.g. 24h, 7d, 1d12h). Default: ${DEFAULT-VALUE}.")
+            description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
     String until;
 
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
@@ -56,11 +58,12 @@ class Prune implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--lock-file", paramLabel = "FILE",
-            description = "Lock that keeps prunes from overlapping. Default: /run/ci-docker-prune.lock, or the temp dir when /run is not writable.")
+            description = {"Lock that keeps prunes from overlapping.", "Default: /run/ci-docker-prune.lock",
+                "(the temp dir when /run is not writable)"})
     Path lockFile;
 
     @Option(names = "--metrics-file", paramLabel = "FILE",
-            description = "Also write node_exporter textfile-collector metrics to FILE (atomically, mode 0644), e.g. /var/lib/prometheus/node-exporter/ci_docker_prune.prom.")
+            description = "Also write node_exporter textfile-collector metrics to FILE, in the collector's directory (atomically, mode 0644).")
     Path metricsFile;
 
     @Override
