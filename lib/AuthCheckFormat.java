@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.Cli.ExitCodes;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
@@ -9,43 +10,45 @@ public final class AuthCheckFormat {
     private AuthCheckFormat() {}
 
     public static String text(AuthCheckRun.Report r) {
-        StringBuilder out = new StringBuilder();
+        Text.Lines out = new Text.Lines();
         for (AuthCheckRun.Check c : r.checks()) {
-            line(out, String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().name(), c.detail()));
+            out.add(String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().word(), Text.safe(c.detail())));
         }
-        line(out, switch (r.exitCode()) {
-            case ExitCodes.OK -> "auth OK: user " + r.user().orElse("?") + " is accepted by " + r.registry();
-            case ExitCodes.AUTH_CONFIG_EXPOSED -> "auth OK, but fix the file: user " + r.user().orElse("?") + " is accepted by "
-                    + r.registry() + "; " + r.reason().orElse("");
-            default -> "auth FAILED: " + r.reason().orElse("");
-        });
-        line(out, summary(r));
+        out.add(Text.safe(switch (r.exitCode()) {
+            case ExitCodes.OK -> "PASS: user " + r.user().orElse("?") + " is accepted by " + r.registry();
+            case ExitCodes.AUTH_CONFIG_EXPOSED -> "WARN: user " + r.user().orElse("?") + " is accepted by "
+                    + r.registry() + ", but fix the file: " + r.reason().orElse("");
+            default -> "FAIL: " + r.reason().orElse("");
+        }));
+        out.add(summary(r));
         return out.toString();
     }
 
     public static String summary(AuthCheckRun.Report r) {
-        StringBuilder s = new StringBuilder("summary");
-        kv(s, "ok", r.ok());
-        kv(s, "exit", r.exitCode());
-        kv(s, "registry", r.registry());
-        r.user().ifPresent(u -> kv(s, "user", u));
-        kv(s, "config", r.configFile());
+        Text.Summary s = new Text.Summary();
+        s.put("verdict", r.verdict());
+        s.put("exit", r.exitCode());
+        s.put("registry", r.registry());
+        r.user().ifPresent(u -> s.put("user", u));
+        s.put("config", r.configFile());
         r.mode().ifPresent(m -> {
-            kv(s, "mode", m.octal());
-            kv(s, "exposed", m.exposed());
+            s.put("mode", m.octal());
+            s.put("exposed", m.exposed());
         });
-        r.accepted().ifPresent(a -> kv(s, "accepted", a));
+        r.accepted().ifPresent(a -> s.put("accepted", a));
+        r.reason().ifPresent(v -> s.put("reason", v));
         return s.toString();
     }
 
     public static String json(AuthCheckRun.Report r) {
-        ObjectNode root = Json.mapper().createObjectNode();
+        ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("ok", r.ok());
+        root.put("verdict", r.verdict());
         root.put("exitCode", r.exitCode());
         root.put("registry", r.registry());
         r.user().ifPresentOrElse(u -> root.put("user", u), () -> root.putNull("user"));
         root.put("configFile", r.configFile().toString());
-        r.mode().flatMap(RegistryAuth.FileMode::linkTarget).ifPresentOrElse(t -> root.put("linkTarget", t.toString()),
+        r.mode().flatMap(Registry.FileMode::linkTarget).ifPresentOrElse(t -> root.put("linkTarget", t.toString()),
                 () -> root.putNull("linkTarget"));
         r.mode().ifPresentOrElse(m -> root.put("mode", m.octal()), () -> root.putNull("mode"));
         r.mode().ifPresentOrElse(m -> root.put("exposed", m.exposed()), () -> root.putNull("exposed"));
@@ -56,18 +59,9 @@ public final class AuthCheckFormat {
         for (AuthCheckRun.Check c : r.checks()) {
             ObjectNode node = checks.addObject();
             node.put("name", c.name());
-            node.put("state", c.state().name().toLowerCase(Locale.ROOT));
+            node.put("state", c.state().word());
             node.put("detail", c.detail());
         }
         return root.toPrettyString() + System.lineSeparator();
-    }
-
-    private static void kv(StringBuilder s, String key, Object value) {
-        String text = String.valueOf(value);
-        s.append(' ').append(key).append('=').append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
-    }
-
-    private static void line(StringBuilder out, String text) {
-        out.append(text).append(System.lineSeparator());
     }
 }

@@ -1,5 +1,7 @@
 package ccci;
 
+import ccci.Cli.BadInput;
+import ccci.Cli.ExitCodes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,14 +16,26 @@ import java.util.Optional;
 public final class AuthCheckRun {
     private AuthCheckRun() {}
 
-    public enum State { OK, WARN, FAIL, SKIPPED }
+    /** A check's state, in the words every command uses for checks: pass, warn, fail, skipped. */
+    public enum State {
+        PASS, WARN, FAIL, SKIPPED;
+
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public record Check(String name, State state, String detail) {}
 
-    public record Report(String registry, Path configFile, Optional<String> user, Optional<RegistryAuth.FileMode> mode,
+    public record Report(String registry, Path configFile, Optional<String> user, Optional<Registry.FileMode> mode,
                          Optional<Boolean> accepted, List<Check> checks, Optional<String> reason, int exitCode, String host) {
         public boolean ok() {
             return exitCode == ExitCodes.OK;
+        }
+
+        /** pass, warn (accepted, but the file is exposed) or fail. */
+        public String verdict() {
+            return ok() ? "pass" : exitCode == ExitCodes.AUTH_CONFIG_EXPOSED ? "warn" : "fail";
         }
     }
 
@@ -33,55 +47,55 @@ public final class AuthCheckRun {
         return registry.strip();
     }
 
-    public static Report run(DockerEngine engine, Path configDir, String registry) {
-        String host = RegistryAuth.hostOf(registry);
-        Path file = configDir.resolve(RegistryAuth.CONFIG_FILE);
+    public static Report run(Engine engine, Path configDir, String registry) {
+        String host = Registry.hostOf(registry);
+        Path file = configDir.resolve(Registry.CONFIG_FILE);
         List<Check> checks = new ArrayList<>();
-        Optional<RegistryAuth.Lookup> lookup;
+        Optional<Registry.Lookup> lookup;
         try {
-            lookup = Optional.of(RegistryAuth.lookup(configDir, host));
+            lookup = Optional.of(Registry.lookup(configDir, host));
         } catch (BadInput e) {
             lookup = Optional.empty();
             checks.add(new Check("config", State.FAIL, e.getMessage()));
         }
-        Optional<RegistryAuth.FileMode> mode = Optional.empty();
+        Optional<Registry.FileMode> mode = Optional.empty();
         if (lookup.isPresent()) {
             if (!lookup.get().fileExists()) {
                 checks.add(new Check("config", State.FAIL, lookup.get().whyNone().orElseThrow()));
             } else {
-                checks.add(new Check("config", State.OK, file.toString()));
+                checks.add(new Check("config", State.PASS, file.toString()));
             }
         }
-        if (lookup.map(RegistryAuth.Lookup::fileExists).orElse(java.nio.file.Files.exists(file))) {
+        if (lookup.map(Registry.Lookup::fileExists).orElse(java.nio.file.Files.exists(file))) {
             try {
-                mode = Optional.of(RegistryAuth.mode(file));
-                checks.add(new Check("mode", mode.get().exposed() ? State.WARN : State.OK, mode.get().describe()));
+                mode = Optional.of(Registry.mode(file));
+                checks.add(new Check("mode", mode.get().exposed() ? State.WARN : State.PASS, mode.get().describe()));
             } catch (IOException e) {
                 checks.add(new Check("mode", State.FAIL, "cannot read the permissions of " + file + ": " + e.getClass().getSimpleName()));
             }
         } else {
             checks.add(new Check("mode", State.SKIPPED, "no file"));
         }
-        Optional<RegistryAuth.Credentials> credentials = lookup.flatMap(RegistryAuth.Lookup::credentials);
+        Optional<Registry.Credentials> credentials = lookup.flatMap(Registry.Lookup::credentials);
         if (credentials.isPresent()) {
-            checks.add(new Check("credentials", State.OK, "user " + credentials.get().user() + " for " + credentials.get().serverAddress()));
+            checks.add(new Check("credentials", State.PASS, "user " + credentials.get().user() + " for " + credentials.get().serverAddress()));
         } else {
-            checks.add(new Check("credentials", State.FAIL, lookup.flatMap(RegistryAuth.Lookup::whyNone)
+            checks.add(new Check("credentials", State.FAIL, lookup.flatMap(Registry.Lookup::whyNone)
                     .orElse("no credentials for " + host + " (the config cannot be read)")));
         }
         Optional<Boolean> accepted = Optional.empty();
         boolean unreachable = false;
         if (credentials.isPresent()) {
             try {
-                RegistryProbe.Answer answer = RegistryProbe.login(engine, credentials.get());
+                Registry.Answer answer = Registry.login(engine, credentials.get());
                 accepted = Optional.of(answer.ok());
                 checks.add(answer.ok()
-                        ? new Check("registry", State.OK, host + " accepted them in a login made by the engine at " + engine.host()
+                        ? new Check("registry", State.PASS, host + " accepted them in a login made by the engine at " + engine.host()
                                 + " (" + answer.detail() + ")")
                         : new Check("registry", State.FAIL, (answer.credentialsRejected()
                                 ? host + " rejected the credentials of " + credentials.get().user()
                                 : "the engine could not log in to " + host) + ": " + answer.detail()));
-            } catch (EngineUnavailable e) {
+            } catch (Engine.Unavailable e) {
                 unreachable = true;
                 checks.add(new Check("registry", State.FAIL, credentials.get().redact(e.getMessage())));
             }
@@ -95,7 +109,7 @@ public final class AuthCheckRun {
                 : warned.isPresent() ? ExitCodes.AUTH_CONFIG_EXPOSED
                 : ExitCodes.OK;
         Optional<String> reason = failed.or(() -> warned).map(c -> c.name() + ": " + c.detail());
-        return new Report(host, file, credentials.map(RegistryAuth.Credentials::user), mode, accepted, List.copyOf(checks),
+        return new Report(host, file, credentials.map(Registry.Credentials::user), mode, accepted, List.copyOf(checks),
                 reason, exit, engine.host());
     }
 }

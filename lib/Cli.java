@@ -6,14 +6,70 @@ import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import picocli.CommandLine;
 
 /**
  * Runs a picocli command the toolkit's way: UTF-8 output, and every error as one line on stderr
- * with a documented exit code, never a stack trace.
+ * with a documented exit code, never a stack trace. The exit codes of every script live here.
  */
 public final class Cli {
     private Cli() {}
+
+    /**
+     * Exit codes shared by every script. 0 is success; JBang owns 1-4 for its own failures and picocli
+     * uses 2 for usage, so the toolkit's own outcomes start at 10.
+     */
+    public static final class ExitCodes {
+        private ExitCodes() {}
+
+        public static final int OK = 0;
+        /** gates: at least one gate blocks, so pruning is not allowed (a normal, healthy answer). */
+        public static final int GATE_BLOCKS = 10;
+        /** A gate could not be evaluated (engine unreachable, permission denied, path vanished): fail closed. */
+        public static final int CANNOT_EVALUATE = 11;
+        /** Bad input: an option value that is out of range, malformed, or names a missing path. */
+        public static final int BAD_INPUT = 12;
+        /** prune: the gates closed between phases (a CI run started); it stopped before the next phase. */
+        public static final int STOPPED_GATES_CLOSED = 13;
+        /** prune: another prune holds the lock file; nothing was removed. */
+        public static final int LOCKED = 14;
+        /** prune: the engine answered 409, a prune is already running (started by another tool). */
+        public static final int ENGINE_BUSY = 15;
+        /** prune: the engine failed or went away during a phase; the report says which phases completed. */
+        public static final int ENGINE_FAILED = 16;
+        /** A bug: something unexpected went wrong; the one-line message says what. */
+        public static final int INTERNAL_ERROR = 19;
+        /** reuse-proof: the proof ran (or could not finish) and the cache was not shown to work; the reason says why. */
+        public static final int PROOF_FAILED = 20;
+        /** reuse-proof: the image is used by a container or service, so it was left alone (nothing changed). */
+        public static final int IMAGE_IN_USE = 21;
+        /** auth-check: no usable credentials for the registry, or the registry rejected them. */
+        public static final int AUTH_FAILED = 22;
+        /** auth-check: the registry accepts the credentials, but the config file is readable by group or others. */
+        public static final int AUTH_CONFIG_EXPOSED = 23;
+    }
+
+    /** A problem the operator can act on: its message is the one line shown, its exit code says which kind. */
+    public static class Failure extends RuntimeException {
+        private final int exitCode;
+
+        public Failure(int exitCode, String message, Throwable cause) {
+            super(message, cause);
+            this.exitCode = exitCode;
+        }
+
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+
+    /** An option value that cannot be used; the message is the one line the operator sees. */
+    public static final class BadInput extends Failure {
+        public BadInput(String message) {
+            super(ExitCodes.BAD_INPUT, message, null);
+        }
+    }
 
     public static int run(Object command, String... args) {
         return run(command, utf8(FileDescriptor.out), utf8(FileDescriptor.err), args);
@@ -22,6 +78,7 @@ public final class Cli {
     public static int run(Object command, PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(command);
         String name = cli.getCommandName();
+        helpWidth(System.getenv("COLUMNS")).ifPresentOrElse(cli::setUsageHelpWidth, () -> cli.setUsageHelpAutoWidth(true));
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, ignored) -> {
@@ -29,26 +86,35 @@ public final class Cli {
             return ExitCodes.BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((e, ignoredCli, ignoredResult) -> {
-            if (e instanceof BadInput) {
-                err.println(name + ": " + e.getMessage());
-                return ExitCodes.BAD_INPUT;
+            if (e instanceof Failure failure) {
+                err.println(name + ": " + failure.getMessage());
+                return failure.exitCode();
             }
-            if (e instanceof EngineUnavailable) {
-                err.println(name + ": " + e.getMessage());
-                return ExitCodes.CANNOT_EVALUATE;
-            }
-            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + DockerEngine.rootMessage(e));
+            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.rootMessage(e));
             return ExitCodes.INTERNAL_ERROR;
         });
         try {
             return cli.execute(args);
         } catch (RuntimeException | Error e) {
             // picocli's handlers see Exceptions only: a StackOverflowError would otherwise end in a trace
-            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + DockerEngine.rootMessage(e));
+            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.rootMessage(e));
             return ExitCodes.INTERNAL_ERROR;
         } finally {
             out.flush();
             err.flush();
+        }
+    }
+
+    /**
+     * --help is laid out for the terminal: COLUMNS when it is set (picocli needs at least 55), else
+     * the width of the terminal, else 80. Values are never cut: each command prints a long default
+     * on a line of its own, or under "Defaults" at the full width.
+     */
+    static Optional<Integer> helpWidth(String columns) {
+        try {
+            return columns == null ? Optional.empty() : Optional.of(Math.max(55, Integer.parseInt(columns.strip())));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
         }
     }
 

@@ -1,16 +1,24 @@
 package ccci;
 
+import ccci.GateFacts.Reading;
+import ccci.GatePolicy.GateResult;
+import ccci.GatePolicy.Verdict;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Supplier;
 
-/** Reads the host once and evaluates the gates; never throws for a host problem (fail closed instead). */
+/**
+ * Reads the host once and evaluates the gates, never throwing for a host problem (fail closed
+ * instead); and renders the verdict for a terminal or journald (text) and for machines (--json).
+ */
 public final class GateCheck {
     private GateCheck() {}
 
-    public static Verdict run(DockerEngine engine, GateSettings settings) {
-        Reading<HostFacts> facts = readFacts(engine);
+    public static Verdict run(Engine engine, GatePolicy.Settings settings) {
+        Reading<GateFacts> facts = readFacts(engine);
         Reading<Path> target = GatePolicy.diskTarget(settings.diskPath(), facts, Files::isDirectory);
         return GatePolicy.evaluate(settings, facts, measure(target));
     }
@@ -19,33 +27,97 @@ public final class GateCheck {
      * Disk first: with an explicit --path below the threshold, the answer is "no" without connecting
      * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #run}.
      */
-    public static Verdict runDiskFirst(Supplier<DockerEngine> engine, GateSettings settings) {
+    public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings) {
         if (settings.diskPath().isPresent()) {
-            GateResult disk = GatePolicy.diskGate(settings.thresholdPercent(), measure(Reading.ok(settings.diskPath().get())));
-            if (disk.state() == GateResult.State.BLOCKS) {
-                return GatePolicy.diskAlreadyBlocks(disk);
+            Reading<Disk> disk = measure(Reading.ok(settings.diskPath().get()));
+            GateResult gate = GatePolicy.diskGate(settings.thresholdPercent(), disk);
+            if (gate.state() == GateResult.State.BLOCKS) {
+                return GatePolicy.diskAlreadyBlocks(gate, disk);
             }
         }
         return run(engine.get(), settings);
     }
 
-    static Reading<HostFacts> readFacts(DockerEngine engine) {
+    static Reading<GateFacts> readFacts(Engine engine) {
         try {
-            return Reading.ok(HostFactsReader.read(engine));
-        } catch (EngineUnavailable e) {
+            return Reading.ok(GateFacts.read(engine));
+        } catch (Engine.Unavailable e) {
             return Reading.failed(e.getMessage());
         }
     }
 
-    static Reading<DiskUsage> measure(Reading<Path> target) {
+    static Reading<Disk> measure(Reading<Path> target) {
         if (target instanceof Reading.Failed<Path> failed) {
             return Reading.failed(failed.reason());
         }
         Path path = ((Reading.Ok<Path>) target).value();
         try {
-            return Reading.ok(DiskUsage.measure(path));
+            return Reading.ok(Disk.measure(path));
         } catch (IOException | SecurityException e) {
-            return Reading.failed(path + ": " + DockerEngine.rootMessage(e));
+            return Reading.failed(path + ": " + Text.rootMessage(e));
         }
+    }
+
+    public static String text(Verdict verdict) {
+        StringBuilder out = new StringBuilder();
+        for (GateResult gate : verdict.gates()) {
+            out.append(String.format("%-12s %-7s %s%n", gate.name(), word(gate.state()), Text.safe(gate.detail())));
+        }
+        out.append(verdict.pruneAllowed()
+                ? "verdict: prune allowed (all gates hold)"
+                : "verdict: prune not allowed (" + String.join(", ",
+                        verdict.notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
+                                .map(g -> g.name() + " " + word(g.state())).toList()) + ")");
+        out.append(System.lineSeparator());
+        return out.append(summary(verdict)).append(System.lineSeparator()).toString();
+    }
+
+    /** One journald-friendly line: each gate's state, the disk figure, and the reason when pruning is not allowed. */
+    public static String summary(Verdict verdict) {
+        Text.Summary s = new Text.Summary();
+        s.put("prune_allowed", verdict.pruneAllowed());
+        s.put("exit", verdict.exitCode());
+        verdict.gates().forEach(g -> s.put(g.name(), word(g.state())));
+        verdict.disk().ifPresent(d -> s.put("disk_used", d.usedPercent()));
+        if (!verdict.pruneAllowed()) {
+            s.put("reason", verdict.reason());
+        }
+        return s.toString();
+    }
+
+    public static ObjectNode json(Verdict verdict, String host) {
+        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        root.put("pruneAllowed", verdict.pruneAllowed());
+        root.put("exitCode", verdict.exitCode());
+        root.put("host", host);
+        if (verdict.pruneAllowed()) {
+            root.putNull("reason");
+        } else {
+            root.put("reason", verdict.reason());
+        }
+        root.set("problems", Engine.Json.mapper().valueToTree(verdict.problems()));
+        ArrayNode gates = root.putArray("gates");
+        for (GateResult gate : verdict.gates()) {
+            ObjectNode node = gates.addObject();
+            node.put("name", gate.name());
+            node.put("holds", gate.holds());
+            node.put("state", word(gate.state()));
+            node.put("detail", gate.detail());
+            gate.figures().forEach((key, value) -> node.set(key, Engine.Json.mapper().valueToTree(value)));
+        }
+        return root;
+    }
+
+    public static String jsonText(Verdict verdict, String host) {
+        return json(verdict, host).toPrettyString() + System.lineSeparator();
+    }
+
+    static String word(GateResult.State state) {
+        return switch (state) {
+            case HOLDS -> "holds";
+            case BLOCKS -> "blocks";
+            case UNKNOWN -> "unknown";
+            case SKIPPED -> "skipped";
+        };
     }
 }

@@ -1,5 +1,9 @@
 package ccci;
 
+import ccci.Cli.BadInput;
+import ccci.Cli.ExitCodes;
+import ccci.GateFacts.Reading;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,58 +14,190 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import picocli.CommandLine.Option;
 
 /** The three gates of the prune policy, as pure functions of what was read from the host. */
 public final class GatePolicy {
     private GatePolicy() {}
 
+    /** The gate policy's knobs, validated once at the edge; every error quotes the offending input. */
+    public record Settings(int thresholdPercent, Pattern stackPattern, Optional<Path> diskPath) {
+
+        public static final int DEFAULT_THRESHOLD = 80;
+        public static final String DEFAULT_STACK_PATTERN = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_commoninternet_net(_|$)";
+
+        public static Settings parse(String threshold, String stackPattern, String path) {
+            return new Settings(parseThreshold(threshold), parsePattern(stackPattern), parsePath(path));
+        }
+
+        static int parseThreshold(String text) {
+            int value;
+            try {
+                value = Integer.parseInt(text.trim().replaceFirst("%$", ""));
+            } catch (NumberFormatException e) {
+                throw new BadInput("--threshold '" + text + "' is not a whole number of percent (1-100)");
+            }
+            if (value < 1 || value > 100) {
+                throw new BadInput("--threshold " + value + " is outside 1-100 (percent of the disk in use)");
+            }
+            return value;
+        }
+
+        static Pattern parsePattern(String text) {
+            if (text.isEmpty()) {
+                throw new BadInput("--stack-pattern is empty: it would match every name and block pruning forever");
+            }
+            try {
+                return Pattern.compile(text);
+            } catch (PatternSyntaxException e) {
+                throw new BadInput("--stack-pattern '" + text + "' is not a valid regular expression: "
+                        + e.getDescription() + " near index " + e.getIndex());
+            }
+        }
+
+        static Optional<Path> parsePath(String text) {
+            if (text == null) {
+                return Optional.empty();
+            }
+            Path path = Path.of(text);
+            if (!Files.exists(path)) {
+                throw new BadInput("--path '" + text + "' does not exist");
+            }
+            return Optional.of(path.toAbsolutePath().normalize());
+        }
+    }
+
+    /** The gate options shared by every script that evaluates the gates (a picocli mixin). */
+    public static final class Options {
+        @Option(names = "--threshold", paramLabel = "PERCENT", defaultValue = "" + Settings.DEFAULT_THRESHOLD,
+                description = {"Disk use (df's Use%%) at or above which pruning may run.", "Default: ${DEFAULT-VALUE}"})
+        String threshold;
+
+        @Option(names = "--path", paramLabel = "DIR",
+                description = {"Filesystem to measure.",
+                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host."})
+        String path;
+
+        @Option(names = "--stack-pattern", paramLabel = "REGEX",
+                defaultValue = Settings.DEFAULT_STACK_PATTERN,
+                description = {"A swarm service or running container whose name or com.docker.stack.namespace label matches is a live run-app stack.",
+                    "Default: under Defaults below"})
+        String stackPattern;
+
+        public Settings settings() {
+            return Settings.parse(threshold, stackPattern, path);
+        }
+
+        /** The help's footer for a default too wide for the option table: on a line of its own. */
+        public static final String DEFAULTS_FOOTER_HEADING = "%nDefaults:%n";
+        public static final String STACK_PATTERN_DEFAULT_LINE = "  --stack-pattern " + Settings.DEFAULT_STACK_PATTERN;
+    }
+
+    /**
+     * One gate's answer. UNKNOWN means it could not be evaluated, which never counts as holding;
+     * SKIPPED means it was not asked because another gate already decided (never holds either).
+     * figures are the numbers behind the answer, for --json (path, percent, stacks, services...).
+     */
+    public record GateResult(String name, State state, String detail, Map<String, Object> figures) {
+        public enum State { HOLDS, BLOCKS, UNKNOWN, SKIPPED }
+
+        public boolean holds() {
+            return state == State.HOLDS;
+        }
+    }
+
+    /**
+     * All gates' answers; pruning is allowed only when every gate holds. problems are the one-line
+     * reasons why something could not be read (engine unreachable, disk not measurable), each once.
+     * disk is what the disk gate measured, when it could.
+     */
+    public record Verdict(List<GateResult> gates, List<String> problems, Optional<Disk> disk) {
+
+        public boolean pruneAllowed() {
+            return gates.stream().allMatch(GateResult::holds);
+        }
+
+        public List<GateResult> notHolding() {
+            return gates.stream().filter(g -> !g.holds()).toList();
+        }
+
+        /** 0 when allowed; CANNOT_EVALUATE beats GATE_BLOCKS, because a broken check needs a human. */
+        public int exitCode() {
+            if (gates.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN)) {
+                return ExitCodes.CANNOT_EVALUATE;
+            }
+            return pruneAllowed() ? ExitCodes.OK : ExitCodes.GATE_BLOCKS;
+        }
+
+        /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
+        public String reason() {
+            return String.join("; ", notHolding().stream()
+                    .filter(g -> g.state() != GateResult.State.SKIPPED)
+                    .map(g -> g.name() + ": " + g.detail()).toList());
+        }
+    }
+
     /** Update states in which a service has not settled: swarm is (or was left) mid-change. */
     static final Set<String> UNSETTLED_UPDATE_STATES = Set.of("updating", "paused", "rollback_started", "rollback_paused");
 
-    public static Verdict evaluate(GateSettings settings, Reading<HostFacts> facts, Reading<DiskUsage> disk) {
+    public static Verdict evaluate(Settings settings, Reading<GateFacts> facts, Reading<Disk> disk) {
         List<String> problems = new ArrayList<>();
-        if (facts instanceof Reading.Failed<HostFacts> failed) {
+        if (facts instanceof Reading.Failed<GateFacts> failed) {
             problems.add(failed.reason());
         }
-        if (disk instanceof Reading.Failed<DiskUsage> failed && !problems.contains(failed.reason())) {
+        if (disk instanceof Reading.Failed<Disk> failed && !problems.contains(failed.reason())) {
             problems.add(failed.reason());
         }
         return new Verdict(List.of(
                 diskGate(settings.thresholdPercent(), disk),
                 stackGate(settings, facts),
-                convergenceGate(facts)), problems);
+                convergenceGate(facts)), problems, measured(disk));
     }
 
     /**
      * The verdict when the disk gate alone already blocks: the other gates are not asked, which
      * keeps the daily no-op run from touching the engine at all.
      */
-    public static Verdict diskAlreadyBlocks(GateResult disk) {
+    public static Verdict diskAlreadyBlocks(GateResult gate, Reading<Disk> disk) {
         String why = "not evaluated: the disk gate already blocks";
-        return new Verdict(List.of(disk,
-                new GateResult("stack", GateResult.State.SKIPPED, why, new LinkedHashMap<>()),
-                new GateResult("convergence", GateResult.State.SKIPPED, why, new LinkedHashMap<>())), List.of());
+        return new Verdict(List.of(gate, skipped("stack", why), skipped("convergence", why)), List.of(), measured(disk));
+    }
+
+    /** No gate was asked (e.g. another prune holds the lock): every gate is skipped, so nothing is allowed. */
+    public static Verdict notEvaluated(String why) {
+        return new Verdict(List.of(skipped("disk", why), skipped("stack", why), skipped("convergence", why)),
+                List.of(), Optional.empty());
+    }
+
+    private static GateResult skipped(String gate, String why) {
+        return new GateResult(gate, GateResult.State.SKIPPED, why, new LinkedHashMap<>());
+    }
+
+    private static Optional<Disk> measured(Reading<Disk> disk) {
+        return disk instanceof Reading.Ok<Disk> ok ? Optional.of(ok.value()) : Optional.empty();
     }
 
     /** Which path the disk gate measures: --path, else the engine's data root, else / when that is not on this host. */
-    public static Reading<Path> diskTarget(Optional<Path> option, Reading<HostFacts> facts, Predicate<Path> exists) {
+    public static Reading<Path> diskTarget(Optional<Path> option, Reading<GateFacts> facts, Predicate<Path> exists) {
         if (option.isPresent()) {
             return Reading.ok(option.get());
         }
-        if (facts instanceof Reading.Failed<HostFacts> failed) {
+        if (facts instanceof Reading.Failed<GateFacts> failed) {
             return Reading.failed(failed.reason());
         }
-        Path root = Path.of(((Reading.Ok<HostFacts>) facts).value().dockerRootDir());
+        Path root = Path.of(((Reading.Ok<GateFacts>) facts).value().dockerRootDir());
         return Reading.ok(exists.test(root) ? root : Path.of("/"));
     }
 
-    static GateResult diskGate(int threshold, Reading<DiskUsage> disk) {
+    static GateResult diskGate(int threshold, Reading<Disk> disk) {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("threshold", threshold);
-        if (disk instanceof Reading.Failed<DiskUsage> failed) {
+        if (disk instanceof Reading.Failed<Disk> failed) {
             return new GateResult("disk", GateResult.State.UNKNOWN, "cannot measure: " + failed.reason(), figures);
         }
-        DiskUsage usage = ((Reading.Ok<DiskUsage>) disk).value();
+        Disk usage = ((Reading.Ok<Disk>) disk).value();
         int percent = usage.usedPercent();
         figures.put("usedPercent", percent);
         figures.put("path", usage.path().toString());
@@ -74,22 +210,22 @@ public final class GatePolicy {
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }
 
-    static GateResult stackGate(GateSettings settings, Reading<HostFacts> facts) {
+    static GateResult stackGate(Settings settings, Reading<GateFacts> facts) {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("pattern", settings.stackPattern().pattern());
-        if (facts instanceof Reading.Failed<HostFacts> failed) {
+        if (facts instanceof Reading.Failed<GateFacts> failed) {
             return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: " + failed.reason(), figures);
         }
-        HostFacts host = ((Reading.Ok<HostFacts>) facts).value();
+        GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
         Set<String> stacks = new TreeSet<>();
         List<String> matches = new ArrayList<>();
-        for (HostFacts.Service s : host.services()) {
+        for (GateFacts.Service s : host.services()) {
             stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
                 stacks.add(stack);
                 matches.add("service " + s.name());
             });
         }
-        for (HostFacts.Container c : host.runningContainers()) {
+        for (GateFacts.Container c : host.runningContainers()) {
             stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
                 stacks.add(stack);
                 matches.add("container " + c.name());
@@ -107,8 +243,8 @@ public final class GatePolicy {
     }
 
     /** The stack an object belongs to when its stack label or its name matches the pattern. */
-    static Optional<String> stackOf(GateSettings settings, String name, Map<String, String> labels) {
-        String namespace = labels.get(HostFacts.STACK_LABEL);
+    static Optional<String> stackOf(Settings settings, String name, Map<String, String> labels) {
+        String namespace = labels.get(GateFacts.STACK_LABEL);
         if (namespace != null && settings.stackPattern().matcher(namespace).find()) {
             return Optional.of(namespace);
         }
@@ -120,12 +256,12 @@ public final class GatePolicy {
         return Optional.empty();
     }
 
-    static GateResult convergenceGate(Reading<HostFacts> facts) {
+    static GateResult convergenceGate(Reading<GateFacts> facts) {
         Map<String, Object> figures = new LinkedHashMap<>();
-        if (facts instanceof Reading.Failed<HostFacts> failed) {
+        if (facts instanceof Reading.Failed<GateFacts> failed) {
             return new GateResult("convergence", GateResult.State.UNKNOWN, "cannot evaluate: " + failed.reason(), figures);
         }
-        HostFacts host = ((Reading.Ok<HostFacts>) facts).value();
+        GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
         figures.put("swarm", host.swarmRole().name().toLowerCase().replace('_', '-'));
         switch (host.swarmRole()) {
             case NOT_IN_SWARM:
@@ -141,7 +277,7 @@ public final class GatePolicy {
         }
         List<Map<String, Object>> converging = new ArrayList<>();
         List<String> described = new ArrayList<>();
-        for (HostFacts.Service s : host.services()) {
+        for (GateFacts.Service s : host.services()) {
             if (isConverging(s)) {
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("service", s.name());
@@ -166,7 +302,7 @@ public final class GatePolicy {
     }
 
     /** Jobs run to completion, so a job converges while it still has running tasks. */
-    static boolean isConverging(HostFacts.Service s) {
+    static boolean isConverging(GateFacts.Service s) {
         if (s.updateState().filter(UNSETTLED_UPDATE_STATES::contains).isPresent()) {
             return true;
         }

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.Cli.BadInput;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -109,10 +110,6 @@ public final class ImageRef {
         return domain;
     }
 
-    public boolean onDockerHub() {
-        return domain.equals(DOCKER_HUB);
-    }
-
     /** What to pull: the name as given, without tag or digest (redis, localhost:5000/ccci/big). */
     public String repository() {
         return familiar;
@@ -139,11 +136,6 @@ public final class ImageRef {
     /** Fully qualified name without tag or digest: docker.io/library/redis. */
     public String canonicalName() {
         return domain + "/" + path;
-    }
-
-    /** Fully qualified: docker.io/library/redis:7-alpine (with @digest when given). */
-    public String canonical() {
-        return canonicalName() + (tag != null ? ":" + tag : "") + (digest != null ? "@" + digest : "");
     }
 
     /** The local reference pinned to a digest, as `docker service create` pins it: name:tag@sha256:... */

@@ -38,7 +38,7 @@ public final class ProofService implements AutoCloseable {
     private static final Set<TaskState> GAVE_UP = EnumSet.of(TaskState.FAILED, TaskState.REJECTED,
             TaskState.COMPLETE, TaskState.ORPHANED);
 
-    private final DockerEngine engine;
+    private final Engine engine;
     private final String name;
     private final Consumer<String> onSignal;
     private final Thread hook;
@@ -54,7 +54,7 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private ProofService(DockerEngine engine, Consumer<String> onSignal) {
+    private ProofService(Engine engine, Consumer<String> onSignal) {
         this.engine = engine;
         this.name = NAME_PREFIX + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
         this.onSignal = onSignal;
@@ -63,7 +63,7 @@ public final class ProofService implements AutoCloseable {
     }
 
     /** Names the service and arms the shutdown hook; nothing is created yet. */
-    public static ProofService prepare(DockerEngine engine, Consumer<String> onSignal) {
+    public static ProofService prepare(Engine engine, Consumer<String> onSignal) {
         return new ProofService(engine, onSignal);
     }
 
@@ -168,7 +168,7 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private void remove(DockerEngine engine) {
+    private void remove(Engine engine) {
         synchronized (lock) {
             if (id == null || removed) {
                 return;
@@ -185,7 +185,7 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private void awaitNoContainers(DockerEngine engine, Duration timeout) {
+    private void awaitNoContainers(Engine engine, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String serviceId;
         synchronized (lock) {
@@ -232,7 +232,7 @@ public final class ProofService implements AutoCloseable {
             return;
         }
         // its own connection: the main thread may close its own while this runs
-        try (DockerEngine own = DockerEngine.connect(engine.host())) {
+        try (Engine own = Engine.connect(engine.host())) {
             try {
                 remove(own);
             } catch (RuntimeException e) {

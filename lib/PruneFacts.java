@@ -1,8 +1,15 @@
 package ccci;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Image;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What prune looks at, read once from the engine: the objects its three phases may touch, and
@@ -13,7 +20,7 @@ public record PruneFacts(
         List<ImageRow> images,
         List<BuildCacheRow> buildCache,
         List<String> volumes,
-        java.util.Set<String> allImageIds) {
+        Set<String> allImageIds) {
 
     /** state is the engine's: created, running, paused, restarting, removing, exited, dead. */
     public record ContainerRow(String id, String name, String imageId, String state, Instant created) {}
@@ -27,4 +34,71 @@ public record PruneFacts(
 
     public record BuildCacheRow(String id, String type, String description, boolean inUse, boolean shared,
                                 long size, Instant created, Optional<Instant> lastUsed) {}
+
+    /** Reads all containers, top-level images, build cache records and volume names. */
+    public static PruneFacts read(Engine engine) {
+        List<ContainerRow> containers = engine.call("GET /containers/json",
+                () -> engine.api().listContainersCmd().withShowAll(true).exec()).stream()
+                .map(PruneFacts::container)
+                .toList();
+        List<ImageRow> images = engine.call("GET /images/json",
+                () -> engine.api().listImagesCmd().exec()).stream()
+                .map(PruneFacts::image)
+                .toList();
+        List<String> volumes = Optional.ofNullable(engine.call("GET /volumes",
+                () -> engine.api().listVolumesCmd().exec()).getVolumes()).orElse(List.of()).stream()
+                .map(v -> v.getName())
+                .sorted()
+                .toList();
+        // type= keeps newer engines from sizing every image and volume; older ones ignore it
+        List<BuildCacheRow> cache = buildCache(engine.getJson("/system/df?type=build-cache").path("BuildCache"));
+        return new PruneFacts(containers, images, cache, volumes, allImageIds(engine));
+    }
+
+    static Set<String> allImageIds(Engine engine) {
+        return engine.call("GET /images/json?all=1", () -> engine.api().listImagesCmd().withShowAll(true).exec()).stream()
+                .map(Image::getId)
+                .collect(Collectors.toSet());
+    }
+
+    /** How many top-level images the store holds now. */
+    public static int imageCount(Engine engine) {
+        return engine.call("GET /images/json", () -> engine.api().listImagesCmd().exec()).size();
+    }
+
+    private static ContainerRow container(Container c) {
+        String name = c.getNames() == null || c.getNames().length == 0 ? c.getId() : c.getNames()[0].replaceFirst("^/", "");
+        return new ContainerRow(c.getId(), name, c.getImageId(), String.valueOf(c.getState()),
+                Instant.ofEpochSecond(c.getCreated() == null ? 0 : c.getCreated()));
+    }
+
+    private static ImageRow image(Image i) {
+        List<String> tags = i.getRepoTags() == null ? List.of()
+                : Arrays.stream(i.getRepoTags()).filter(t -> !t.equals("<none>:<none>")).toList();
+        return new ImageRow(i.getId(), tags, Instant.ofEpochSecond(i.getCreated() == null ? 0 : i.getCreated()),
+                i.getSize() == null ? 0 : i.getSize());
+    }
+
+    static List<BuildCacheRow> buildCache(JsonNode array) {
+        List<BuildCacheRow> rows = new ArrayList<>();
+        for (JsonNode b : array) {
+            rows.add(new BuildCacheRow(
+                    b.path("ID").asText(),
+                    b.path("Type").asText(),
+                    b.path("Description").asText(),
+                    b.path("InUse").asBoolean(),
+                    b.path("Shared").asBoolean(),
+                    b.path("Size").asLong(),
+                    instant(b.path("CreatedAt")).orElse(Instant.EPOCH),
+                    instant(b.path("LastUsedAt"))));
+        }
+        return rows;
+    }
+
+    private static Optional<Instant> instant(JsonNode text) {
+        if (!text.isTextual() || text.asText().isEmpty() || text.asText().startsWith("0001-")) {
+            return Optional.empty();
+        }
+        return Optional.of(Instant.parse(text.asText()));
+    }
 }

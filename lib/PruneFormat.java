@@ -1,9 +1,15 @@
 package ccci;
 
+import ccci.GatePolicy.GateResult;
+import ccci.GatePolicy.Verdict;
+import ccci.PrunePolicy.Item;
+import ccci.PrunePolicy.Phase;
+import ccci.PrunePolicy.Plan;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -18,66 +24,82 @@ public final class PruneFormat {
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
 
-    public static String phaseLine(EnginePrune.PhaseResult r) {
+    public static String phaseLine(PruneRun.PhaseResult r) {
         return String.format(Locale.ROOT, "%-12s removed %d, reclaimed %s in %.2f s", r.phase().key,
-                r.removedIds().size(), bytes(r.reclaimedBytes()), r.elapsed().toMillis() / 1000.0);
+                r.removedIds().size(), Text.bytes(r.reclaimedBytes()), r.elapsed().toMillis() / 1000.0);
+    }
+
+    /** Before a real run's first phase: why it runs and what it is about to remove. */
+    public static String intentLine(Verdict verdict, Plan plan) {
+        return "gates hold: " + gatesSummary(verdict) + "; will remove " + removal(plan);
     }
 
     public static String text(PruneRun.Report report) {
-        StringBuilder out = new StringBuilder();
+        Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP -> line(out, NOOP_LINE + ": " + report.verdict().reason());
+            case NOOP -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
-                    line(out, NOOP_LINE + ": " + report.verdict().reason());
-                    line(out, "dry run: had the gates held, a real run would do this:");
+                    out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+                    out.add("dry run: had the gates held, a real run would do this:");
                 } else {
-                    line(out, "gates hold: " + gatesSummary(report.verdict()));
-                    line(out, "dry run: nothing removed; a real run would do this:");
+                    out.add("gates hold: " + gatesSummary(report.verdict()));
+                    out.add("dry run: nothing removed; a real run would do this:");
                 }
-                PrunePlan plan = report.plan().orElseThrow();
-                for (PrunePlan.Item item : plan.removed()) {
-                    line(out, "  remove " + row(item));
+                Plan plan = report.plan().orElseThrow();
+                for (Item item : plan.removed()) {
+                    out.add("  remove " + row(item));
                 }
-                for (PrunePlan.Item item : plan.kept()) {
-                    line(out, "  keep   " + row(item));
+                for (Item item : plan.kept()) {
+                    out.add("  keep   " + row(item));
                 }
-                line(out, "would remove " + counts(plan.removed()) + " (images " + bytes(plan.removed().stream()
-                        .filter(i -> i.kind().equals("image")).mapToLong(PrunePlan.Item::size).sum()) + " listed size)");
+                out.add("would remove " + removal(plan));
             }
             default -> {
-                for (PrunePlan.Item item : removedItems(report)) {
-                    line(out, "removed " + row(item));
+                if (report.plan().isEmpty()) {
+                    // failed before it could plan (a gate or the host could not be read): nothing was touched
+                    out.add(NOOP_LINE + ": " + Text.safe(report.problem().orElse("")));
+                } else {
+                    for (Item item : removedItems(report)) {
+                        out.add("removed " + row(item));
+                    }
+                    report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
+                            + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
-                report.problem().ifPresent(p -> line(out, "stopped: " + p + "; completed phases: "
-                        + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
             }
         }
-        line(out, summary(report));
+        out.add(summary(report));
         return out.toString();
+    }
+
+    /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */
+    static String removal(Plan plan) {
+        return counts(plan.removed()) + " (" + Text.bytes(plan.removed().stream().mapToLong(Item::size).sum()) + ")";
     }
 
     /** One journald-friendly line of key=value pairs. */
     public static String summary(PruneRun.Report r) {
-        StringBuilder s = new StringBuilder("summary");
-        kv(s, "outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        kv(s, "exit", r.exitCode());
-        kv(s, "phases", r.phases().isEmpty() ? "none" : phaseKeys(r));
-        for (PrunePlan.Phase p : PrunePlan.Phase.values()) {
+        Text.Summary s = new Text.Summary();
+        s.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        s.put("exit", r.exitCode());
+        s.put("phases", r.phases().isEmpty() ? "none" : phaseKeys(r));
+        for (Phase p : Phase.values()) {
             r.phases().stream().filter(x -> x.phase() == p).findFirst()
-                    .ifPresent(x -> kv(s, p.key.replace('-', '_') + "_removed", x.removedIds().size()));
+                    .ifPresent(x -> s.put(p.key.replace('-', '_') + "_removed", x.removedIds().size()));
         }
-        kv(s, "reclaimed_bytes", r.reclaimedBytes());
-        r.diskBefore().ifPresent(v -> kv(s, "disk_before", v));
-        r.diskAfter().ifPresent(v -> kv(s, "disk_after", v));
-        r.imagesBefore().ifPresent(v -> kv(s, "images_before", v));
-        r.imagesAfter().ifPresent(v -> kv(s, "images_after", v));
-        kv(s, "elapsed_ms", r.elapsed().toMillis());
+        s.put("reclaimed_bytes", r.reclaimedBytes());
+        r.diskBefore().ifPresent(v -> s.put("disk_before", v));
+        r.diskAfter().ifPresent(v -> s.put("disk_after", v));
+        r.imagesBefore().ifPresent(v -> s.put("images_before", v));
+        r.imagesAfter().ifPresent(v -> s.put("images_after", v));
+        s.put("elapsed_ms", r.elapsed().toMillis());
+        r.problem().ifPresent(p -> s.put("reason", p));
         return s.toString();
     }
 
     public static String json(PruneRun.Report r) {
-        ObjectNode root = Json.mapper().createObjectNode();
+        ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("ran", r.ran());
         root.put("dryRun", r.outcome() == PruneRun.Outcome.DRY_RUN);
         root.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -90,21 +112,21 @@ public final class PruneFormat {
         putOptional(root, "imagesBefore", r.imagesBefore());
         putOptional(root, "imagesAfter", r.imagesAfter());
         root.put("elapsedMs", r.elapsed().toMillis());
-        root.set("gates", VerdictFormat.json(r.verdict(), null).get("gates"));
+        root.set("gates", GateCheck.json(r.verdict(), null).get("gates"));
         root.put("pruneAllowed", r.verdict().pruneAllowed());
         ArrayNode phases = root.putArray("phases");
-        for (EnginePrune.PhaseResult p : r.phases()) {
+        for (PruneRun.PhaseResult p : r.phases()) {
             ObjectNode node = phases.addObject();
             node.put("name", p.phase().key);
             node.put("removed", p.removedIds().size());
             node.put("reclaimedBytes", p.reclaimedBytes());
             node.put("elapsedMs", p.elapsed().toMillis());
-            node.set("removedIds", Json.mapper().valueToTree(p.removedIds()));
+            node.set("removedIds", Engine.Json.mapper().valueToTree(p.removedIds()));
         }
-        List<PrunePlan.Item> removed = r.outcome() == PruneRun.Outcome.DRY_RUN
-                ? r.plan().map(PrunePlan::removed).orElse(List.of())
+        List<Item> removed = r.outcome() == PruneRun.Outcome.DRY_RUN
+                ? r.plan().map(Plan::removed).orElse(List.of())
                 : removedItems(r);
-        Set<String> removedIds = removed.stream().map(PrunePlan.Item::id).collect(Collectors.toSet());
+        Set<String> removedIds = removed.stream().map(Item::id).collect(Collectors.toSet());
         items(root.putArray(r.outcome() == PruneRun.Outcome.DRY_RUN ? "wouldRemove" : "removed"), removed);
         if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
             root.putArray("removed");
@@ -115,33 +137,25 @@ public final class PruneFormat {
     }
 
     /** What the engine says it removed, described from the plan (or as "not in the plan" if it is not there). */
-    static List<PrunePlan.Item> removedItems(PruneRun.Report r) {
+    static List<Item> removedItems(PruneRun.Report r) {
         Set<String> seen = new HashSet<>();
-        List<PrunePlan.Item> items = new java.util.ArrayList<>();
-        for (EnginePrune.PhaseResult p : r.phases()) {
+        List<Item> items = new ArrayList<>();
+        for (PruneRun.PhaseResult p : r.phases()) {
             for (String id : p.removedIds()) {
                 if (!seen.add(id)) {
                     continue;
                 }
-                Optional<PrunePlan.Item> planned = r.plan().flatMap(plan -> plan.phase(p.phase()).stream()
+                Optional<Item> planned = r.plan().flatMap(plan -> plan.phase(p.phase()).stream()
                         .filter(i -> i.id().equals(id)).findFirst());
-                items.add(planned.orElseGet(() -> new PrunePlan.Item(kind(p.phase()), id, "", null, 0, true,
+                items.add(planned.orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
                         "removed by the engine, not in the plan (created after it was made)")));
             }
         }
         return items;
     }
 
-    private static String kind(PrunePlan.Phase phase) {
-        return switch (phase) {
-            case CONTAINERS -> "container";
-            case IMAGES -> "image";
-            case BUILD_CACHE -> "build-cache";
-        };
-    }
-
-    private static void items(ArrayNode array, List<PrunePlan.Item> items) {
-        for (PrunePlan.Item i : items) {
+    private static void items(ArrayNode array, List<Item> items) {
+        for (Item i : items) {
             ObjectNode node = array.addObject();
             node.put("type", i.kind());
             node.put("id", i.id());
@@ -156,56 +170,32 @@ public final class PruneFormat {
         }
     }
 
-    private static String row(PrunePlan.Item i) {
+    private static String row(Item i) {
         String id = i.id().replaceFirst("^sha256:", "");
         return String.format(Locale.ROOT, "%-11s %-12s %-28s %-16s %9s  %s", i.kind(),
-                id.substring(0, Math.min(12, id.length())), clip(i.name(), 28),
-                i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : bytes(i.size()),
-                i.reason());
+                id.substring(0, Math.min(12, id.length())), Text.clip(Text.safe(i.name()), 28),
+                i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
+                Text.safe(i.reason()));
     }
 
-    private static String counts(List<PrunePlan.Item> items) {
-        long c = items.stream().filter(i -> i.kind().equals("container")).count();
-        long i = items.stream().filter(x -> x.kind().equals("image")).count();
-        long b = items.stream().filter(x -> x.kind().equals("build-cache")).count();
-        return c + " container" + (c == 1 ? "" : "s") + ", " + i + " image" + (i == 1 ? "" : "s") + ", "
-                + b + " build cache record" + (b == 1 ? "" : "s");
+    private static String counts(List<Item> items) {
+        List<String> parts = new ArrayList<>();
+        for (Phase phase : Phase.values()) {
+            long n = items.stream().filter(i -> i.kind().equals(phase.kind)).count();
+            parts.add(Text.count(n, phase == Phase.BUILD_CACHE ? "build cache record" : phase.kind));
+        }
+        return String.join(", ", parts);
     }
 
     static String gatesSummary(Verdict v) {
-        return v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; "));
+        return Text.safe(v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; ")));
     }
 
     private static String phaseKeys(PruneRun.Report r) {
         return r.phases().stream().map(p -> p.phase().key).collect(Collectors.joining(","));
     }
 
-    private static String clip(String s, int width) {
-        return s.length() <= width ? s : s.substring(0, width - 1) + "\u2026";
-    }
-
-    public static String bytes(long n) {
-        if (n < 1024) return n + " B";
-        String[] units = {"KB", "MB", "GB", "TB"};
-        double v = n;
-        int u = -1;
-        do {
-            v /= 1024;
-            u++;
-        } while (v >= 1024 && u < units.length - 1);
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
-    }
-
-    private static void kv(StringBuilder s, String key, Object value) {
-        String text = String.valueOf(value);
-        s.append(' ').append(key).append('=').append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
-    }
-
     private static void putOptional(ObjectNode node, String key, Optional<Integer> value) {
         value.ifPresentOrElse(v -> node.put(key, v), () -> node.putNull(key));
-    }
-
-    private static void line(StringBuilder out, String text) {
-        out.append(text).append(System.lineSeparator());
     }
 }

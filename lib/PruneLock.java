@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.Cli.BadInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -59,7 +60,7 @@ public final class PruneLock implements AutoCloseable {
         try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new BadInput("--lock-file '" + file + "' cannot be opened: " + DockerEngine.rootMessage(e));
+            throw new BadInput("--lock-file '" + file + "' cannot be opened: " + Text.rootMessage(e));
         }
         try {
             FileLock lock;
@@ -82,7 +83,7 @@ public final class PruneLock implements AutoCloseable {
             } catch (IOException ignored) {
                 // already failing: the message below says why
             }
-            throw new BadInput("--lock-file '" + file + "' cannot be locked: " + DockerEngine.rootMessage(e));
+            throw new BadInput("--lock-file '" + file + "' cannot be locked: " + Text.rootMessage(e));
         }
     }
 

@@ -1,5 +1,9 @@
 package ccci;
 
+import ccci.Cli.BadInput;
+import ccci.Cli.ExitCodes;
+import ccci.GatePolicy.GateResult;
+import ccci.PrunePolicy.Phase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -43,7 +47,7 @@ public final class PruneMetrics {
                 Files.deleteIfExists(temp);
             }
         } catch (IOException | UnsupportedOperationException e) {
-            throw new BadInput("--metrics-file '" + file + "' cannot be written: " + DockerEngine.rootMessage(e));
+            throw new BadInput("--metrics-file '" + file + "' cannot be written: " + Text.rootMessage(e));
         }
     }
 
@@ -68,17 +72,17 @@ public final class PruneMetrics {
         help(out, "gate_state", "State of each gate at the start of the last run: 1 for its state (unknown = could not be evaluated, fail closed; skipped = not asked, the disk gate already blocked).");
         for (GateResult g : r.verdict().gates()) {
             for (GateResult.State state : GateResult.State.values()) {
-                sample(out, "gate_state", "{gate=\"" + g.name() + "\",state=\"" + VerdictFormat.word(state) + "\"}",
+                sample(out, "gate_state", "{gate=\"" + g.name() + "\",state=\"" + GateCheck.word(state) + "\"}",
                         g.state() == state ? "1" : "0");
             }
         }
         help(out, "reclaimed_bytes", "Bytes the engine reclaimed in the last run, by phase (0 for a phase that did not run).");
-        for (PrunePlan.Phase p : PrunePlan.Phase.values()) {
+        for (Phase p : Phase.values()) {
             sample(out, "reclaimed_bytes", "{phase=\"" + p.key + "\"}",
-                    String.valueOf(phase(r, p).map(EnginePrune.PhaseResult::reclaimedBytes).orElse(0L)));
+                    String.valueOf(phase(r, p).map(PruneRun.PhaseResult::reclaimedBytes).orElse(0L)));
         }
         help(out, "removed_objects", "Objects removed in the last run, by phase.");
-        for (PrunePlan.Phase p : PrunePlan.Phase.values()) {
+        for (Phase p : Phase.values()) {
             sample(out, "removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
@@ -131,7 +135,7 @@ public final class PruneMetrics {
         out.append(PREFIX).append(name).append(labels).append(' ').append(value).append('\n');
     }
 
-    private static Optional<EnginePrune.PhaseResult> phase(PruneRun.Report r, PrunePlan.Phase p) {
+    private static Optional<PruneRun.PhaseResult> phase(PruneRun.Report r, Phase p) {
         return r.phases().stream().filter(x -> x.phase() == p).findFirst();
     }
 

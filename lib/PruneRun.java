@@ -1,132 +1,245 @@
 package ccci;
 
+import ccci.Cli.ExitCodes;
+import ccci.GatePolicy.GateResult;
+import ccci.GatePolicy.Verdict;
+import ccci.PrunePolicy.Phase;
+import ccci.PrunePolicy.Plan;
+import ccci.PrunePolicy.Until;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * The imperative shell of prune: check the gates, read the host, plan, then run each phase through
- * the engine, re-checking the gates right before every phase. Never throws for a host problem: the
- * outcome and exit code say what happened and which phases completed.
+ * the engine's own prune endpoint, re-checking the gates right before every phase. The engine checks
+ * "in use" at the moment it deletes, so an image that gets used after we looked is never removed.
+ * Never throws for a host problem: the outcome and exit code say what happened and which phases completed.
  */
 public final class PruneRun {
     private PruneRun() {}
 
-    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED }
+    /**
+     * noop: the gates are closed, nothing to do; failed: it could not evaluate or the engine failed;
+     * locked: another prune holds the lock.
+     */
+    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED }
 
     /** Hooks for progress output (and for tests that change the host between phases). */
     public interface Listener {
-        default void beforeGateCheck(PrunePlan.Phase next) {}
+        default void beforeGateCheck(Phase next) {}
+
+        /** A real run: the gates hold and this is the plan; the phases come next. */
+        default void planned(Verdict verdict, Plan plan) {}
 
         /** The gates held and this phase's engine call is next. */
-        default void phaseStarting(PrunePlan.Phase phase) {}
+        default void phaseStarting(Phase phase) {}
 
-        default void phaseDone(EnginePrune.PhaseResult result) {}
+        default void phaseDone(PhaseResult result) {}
     }
+
+    /** What the engine says one phase removed. */
+    public record PhaseResult(Phase phase, List<String> removedIds, long reclaimedBytes, Duration elapsed) {}
 
     public record Report(
             Outcome outcome,
             int exitCode,
             Verdict verdict,                       // the gates as checked at the start: the decision to prune
-            Optional<PrunePlan> plan,              // empty when the gates were closed from the start
-            List<EnginePrune.PhaseResult> phases,  // the phases that completed, in order
-            Optional<PrunePlan.Phase> stoppedBefore,
+            Optional<Plan> plan,                   // empty when the gates were closed from the start
+            List<PhaseResult> phases,              // the phases that completed, in order
+            Optional<Phase> stoppedBefore,
             Optional<String> problem,              // one line: why it stopped or failed
             Optional<Integer> diskBefore, Optional<Integer> diskAfter,
             Optional<Integer> imagesBefore, Optional<Integer> imagesAfter,
             Duration elapsed) {
 
         public long reclaimedBytes() {
-            return phases.stream().mapToLong(EnginePrune.PhaseResult::reclaimedBytes).sum();
+            return phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
         }
 
         public boolean ran() {
             return !phases.isEmpty();
         }
+
+        /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
+        public static Builder of(Verdict verdict, long startNanos) {
+            return new Builder(verdict, startNanos);
+        }
+
+        /** Another prune holds the lock: nothing was looked at or removed. */
+        public static Report locked(String reason, long startNanos) {
+            return of(GatePolicy.notEvaluated("not evaluated: another prune holds the lock"), startNanos)
+                    .problem(reason).end(Outcome.LOCKED, ExitCodes.LOCKED);
+        }
+    }
+
+    public static final class Builder {
+        private final Verdict verdict;
+        private final long startNanos;
+        private Optional<Plan> plan = Optional.empty();
+        private List<PhaseResult> phases = List.of();
+        private Optional<Phase> stoppedBefore = Optional.empty();
+        private Optional<String> problem = Optional.empty();
+        private final Optional<Integer> diskBefore;
+        private Optional<Integer> diskAfter = Optional.empty();
+        private Optional<Integer> imagesBefore = Optional.empty();
+        private Optional<Integer> imagesAfter = Optional.empty();
+
+        private Builder(Verdict verdict, long startNanos) {
+            this.verdict = verdict;
+            this.startNanos = startNanos;
+            this.diskBefore = verdict.disk().map(Disk::usedPercent);
+        }
+
+        public Builder plan(Plan value) {
+            plan = Optional.of(value);
+            return this;
+        }
+
+        public Builder phases(List<PhaseResult> value) {
+            phases = List.copyOf(value);
+            return this;
+        }
+
+        public Builder stoppedBefore(Phase value) {
+            stoppedBefore = Optional.of(value);
+            return this;
+        }
+
+        public Builder problem(String value) {
+            problem = Optional.ofNullable(value);
+            return this;
+        }
+
+        /** Nothing was removed: the disk is as it was. */
+        public Builder diskUnchanged() {
+            diskAfter = diskBefore;
+            return this;
+        }
+
+        public Builder diskAfter(Optional<Integer> value) {
+            diskAfter = value;
+            return this;
+        }
+
+        public Builder imagesBefore(int value) {
+            imagesBefore = Optional.of(value);
+            return this;
+        }
+
+        public Builder imagesAfter(Optional<Integer> value) {
+            imagesAfter = value;
+            return this;
+        }
+
+        public Report end(Outcome outcome, int exitCode) {
+            return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
+                    diskBefore, diskAfter, imagesBefore, imagesAfter, Duration.ofNanos(System.nanoTime() - startNanos));
+        }
     }
 
     /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
-    public static Report run(Supplier<DockerEngine> engines, GateSettings gates, Until until, boolean dryRun,
+    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, boolean dryRun,
                              Listener listener, Clock clock) {
         long start = System.nanoTime();
-        listener.beforeGateCheck(PrunePlan.Phase.CONTAINERS);
+        listener.beforeGateCheck(Phase.CONTAINERS);
         Verdict verdict = GateCheck.runDiskFirst(engines, gates);
-        Optional<Integer> diskBefore = usedPercent(verdict);
+        Builder report = Report.of(verdict, start);
+        boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
+        int closedExit = unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
         if (!verdict.pruneAllowed() && !dryRun) {
-            return new Report(Outcome.NOOP, verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK,
-                    verdict, Optional.empty(), List.of(), Optional.empty(), Optional.of(verdict.reason()),
-                    diskBefore, diskBefore, Optional.empty(), Optional.empty(), since(start));
+            return report.problem(verdict.reason()).diskUnchanged().end(unknown ? Outcome.FAILED : Outcome.NOOP, closedExit);
         }
 
-        DockerEngine engine = engines.get();
+        Engine engine = engines.get();
         PruneFacts facts;
         try {
-            facts = PruneFactsReader.read(engine);
-        } catch (EngineUnavailable e) {
-            return new Report(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE, verdict, Optional.empty(), List.of(),
-                    Optional.empty(), Optional.of(e.getMessage()), diskBefore, Optional.empty(),
-                    Optional.empty(), Optional.empty(), since(start));
+            facts = PruneFacts.read(engine);
+        } catch (Engine.Unavailable e) {
+            return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
         }
-        PrunePlan plan = PrunePlan.compute(facts, clock.instant(), until);
-        Optional<Integer> imagesBefore = Optional.of(facts.images().size());
+        Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
+        report.plan(plan).imagesBefore(facts.images().size());
         if (dryRun) {
-            int exit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
-            return new Report(Outcome.DRY_RUN, exit, verdict, Optional.of(plan), List.of(), Optional.empty(),
-                    verdict.pruneAllowed() ? Optional.empty() : Optional.of(verdict.reason()),
-                    diskBefore, diskBefore, imagesBefore, imagesBefore, since(start));
+            return report.problem(verdict.pruneAllowed() ? null : verdict.reason())
+                    .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
+                    .end(Outcome.DRY_RUN, closedExit);
         }
 
-        List<EnginePrune.PhaseResult> done = new ArrayList<>();
-        for (PrunePlan.Phase phase : PrunePlan.Phase.values()) {
-            if (phase != PrunePlan.Phase.CONTAINERS) {
+        listener.planned(verdict, plan);
+        List<PhaseResult> done = new ArrayList<>();
+        for (Phase phase : Phase.values()) {
+            if (phase != Phase.CONTAINERS) {
                 listener.beforeGateCheck(phase);
             }
             Verdict recheck = GateCheck.run(engine, gates);
             List<GateResult> closed = closedMidRun(recheck);
             if (!closed.isEmpty()) {
-                boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
-                return finish(engine, Outcome.STOPPED, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED,
-                        verdict, plan, done, Optional.of(phase), "gates closed before " + phase.key + ": "
-                                + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList()),
-                        diskBefore, imagesBefore, start);
+                boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+                return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
+                                + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
+                        verdict, Outcome.STOPPED, cannotEvaluate ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
             }
             listener.phaseStarting(phase);
             try {
-                EnginePrune.PhaseResult result = EnginePrune.run(engine, phase, until, facts.allImageIds());
+                PhaseResult result = runPhase(engine, phase, until, facts.allImageIds());
                 done.add(result);
                 listener.phaseDone(result);
-            } catch (EngineRefused e) {
-                int code = e.status() == 409 ? ExitCodes.ENGINE_BUSY : ExitCodes.ENGINE_FAILED;
-                String why = e.status() == 409
-                        ? "the engine is already running a prune (HTTP 409: " + engineWords(e) + "; another tool?): "
+            } catch (Engine.Refused e) {
+                boolean busy = e.status() == 409;
+                String why = busy
+                        ? "the engine is already running a prune (HTTP 409: " + e.engineMessage() + "; another tool?): "
                                 + phase.key + " not pruned"
                         : e.getMessage();
-                return finish(engine, Outcome.FAILED, code, verdict, plan, done, Optional.of(phase), why,
-                        diskBefore, imagesBefore, start);
-            } catch (EngineUnavailable e) {
-                return finish(engine, Outcome.FAILED, ExitCodes.ENGINE_FAILED, verdict, plan, done, Optional.of(phase),
-                        "during " + phase.key + ": " + e.getMessage(), diskBefore, imagesBefore, start);
+                return finish(engine, report.phases(done).stoppedBefore(phase).problem(why),
+                        verdict, Outcome.FAILED, busy ? ExitCodes.ENGINE_BUSY : ExitCodes.ENGINE_FAILED);
+            } catch (Engine.Unavailable e) {
+                return finish(engine, report.phases(done).stoppedBefore(phase).problem("during " + phase.key + ": " + e.getMessage()),
+                        verdict, Outcome.FAILED, ExitCodes.ENGINE_FAILED);
             }
         }
-        return finish(engine, Outcome.PRUNED, ExitCodes.OK, verdict, plan, done, Optional.empty(), null,
-                diskBefore, imagesBefore, start);
+        return finish(engine, report.phases(done), verdict, Outcome.PRUNED, ExitCodes.OK);
     }
 
-    private static Report finish(DockerEngine engine, Outcome outcome, int exit, Verdict verdict, PrunePlan plan,
-                                 List<EnginePrune.PhaseResult> done, Optional<PrunePlan.Phase> stoppedBefore, String problem,
-                                 Optional<Integer> diskBefore, Optional<Integer> imagesBefore, long start) {
-        Optional<Integer> diskAfter = measuredPath(verdict).flatMap(PruneRun::usedPercentNow);
+    /**
+     * One phase through the engine's own prune endpoint, with the request {@link PrunePolicy} states.
+     *
+     * @param imageIds every image ID in the store before the phase: the engine's ImagesDeleted also
+     *                 lists the layers it removed, which are not images and must not be counted as such
+     */
+    static PhaseResult runPhase(Engine engine, Phase phase, Until until, Set<String> imageIds) {
+        long start = System.nanoTime();
+        JsonNode response = engine.postJson(PrunePolicy.request(phase, until));
+        List<String> removed = new ArrayList<>();
+        switch (phase) {
+            case CONTAINERS -> response.path("ContainersDeleted").forEach(id -> removed.add(id.asText()));
+            case IMAGES -> response.path("ImagesDeleted").forEach(entry -> {
+                if (entry.hasNonNull("Deleted") && imageIds.contains(entry.get("Deleted").asText())) {
+                    removed.add(entry.get("Deleted").asText());
+                }
+            });
+            case BUILD_CACHE -> response.path("CachesDeleted").forEach(id -> removed.add(id.asText()));
+        }
+        return new PhaseResult(phase, removed, response.path("SpaceReclaimed").asLong(),
+                Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    private static Report finish(Engine engine, Builder report, Verdict verdict, Outcome outcome, int exit) {
         Optional<Integer> imagesAfter;
         try {
-            imagesAfter = Optional.of(PruneFactsReader.imageCount(engine));
-        } catch (EngineUnavailable e) {
+            imagesAfter = Optional.of(PruneFacts.imageCount(engine));
+        } catch (Engine.Unavailable e) {
             imagesAfter = Optional.empty();
         }
-        return new Report(outcome, exit, verdict, Optional.of(plan), List.copyOf(done), stoppedBefore,
-                Optional.ofNullable(problem), diskBefore, diskAfter, imagesBefore, imagesAfter, since(start));
+        return report.diskAfter(verdict.disk().map(Disk::path).flatMap(PruneRun::usedPercentNow))
+                .imagesAfter(imagesAfter).end(outcome, exit);
     }
 
     /**
@@ -139,40 +252,11 @@ public final class PruneRun {
                 || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
     }
 
-    /** The engine's own words from "... answered HTTP 409 to POST /x: <words>". */
-    private static String engineWords(EngineRefused e) {
-        String message = e.getMessage();
-        int colon = message.lastIndexOf(": ");
-        return colon < 0 ? message : message.substring(colon + 2);
-    }
-
-    static Optional<Integer> usedPercent(Verdict verdict) {
-        return verdict.gates().stream()
-                .filter(g -> g.name().equals("disk"))
-                .map(g -> g.figures().get("usedPercent"))
-                .filter(Integer.class::isInstance)
-                .map(Integer.class::cast)
-                .findFirst();
-    }
-
-    private static Optional<java.nio.file.Path> measuredPath(Verdict verdict) {
-        return verdict.gates().stream()
-                .filter(g -> g.name().equals("disk"))
-                .map(g -> g.figures().get("path"))
-                .filter(String.class::isInstance)
-                .map(p -> java.nio.file.Path.of((String) p))
-                .findFirst();
-    }
-
-    private static Optional<Integer> usedPercentNow(java.nio.file.Path path) {
+    private static Optional<Integer> usedPercentNow(Path path) {
         try {
-            return Optional.of(DiskUsage.measure(path).usedPercent());
-        } catch (java.io.IOException e) {
+            return Optional.of(Disk.measure(path).usedPercent());
+        } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private static Duration since(long start) {
-        return Duration.ofNanos(System.nanoTime() - start);
     }
 }

@@ -10,25 +10,27 @@ public final class ReuseProofFormat {
     private ReuseProofFormat() {}
 
     public static String stepLine(ReuseProofRun.StepResult r) {
-        return String.format(Locale.ROOT, "%-9s %-6s %s", r.step().key, r.ok() ? "ok" : "FAILED", r.detail());
+        return String.format(Locale.ROOT, "%-9s %-4s %s", r.step().key, r.ok() ? "pass" : "fail", Text.safe(r.detail()));
+    }
+
+    /** A pull still running: "cold-pull ...  15 s: 3/7 layers, 45.2 MB of 120.0 MB". */
+    public static String progressLine(ReuseProofRun.Step step, ImagePull.Progress p) {
+        return String.format(Locale.ROOT, "%-9s ...  %d s: %s", step.key, p.elapsed().toSeconds(), progressFigures(p));
+    }
+
+    static String progressFigures(ImagePull.Progress p) {
+        return p.layersDone() + "/" + p.layers() + " layers, " + Text.bytes(p.bytesDone()) + " of " + Text.bytes(p.bytes());
     }
 
     /** The lines after the steps: notes, the verdict with its figures, and the summary. */
     public static String ending(ReuseProofRun.Report r) {
-        StringBuilder out = new StringBuilder();
+        Text.Lines out = new Text.Lines();
         for (String note : r.notes()) {
-            line(out, "note: " + note);
+            out.add("note: " + Text.safe(note));
         }
-        line(out, verdictLine(r));
-        line(out, summary(r));
+        out.add(Text.safe(verdictLine(r)));
+        out.add(summary(r));
         return out.toString();
-    }
-
-    /** Everything, steps included (for callers that did not print the steps as they happened). */
-    public static String text(ReuseProofRun.Report r) {
-        StringBuilder out = new StringBuilder();
-        r.steps().forEach(s -> line(out, stepLine(s)));
-        return out + ending(r);
     }
 
     static String verdictLine(ReuseProofRun.Report r) {
@@ -51,40 +53,39 @@ public final class ReuseProofFormat {
     }
 
     private static String pullFigures(Optional<ImagePull.Result> pull) {
-        return pull.map(p -> p.millis() + " ms, " + p.layersDownloaded() + " layer" + (p.layersDownloaded() == 1 ? "" : "s")
-                + " downloaded").orElse("not measured");
+        return pull.map(p -> p.millis() + " ms, " + Text.count(p.layersDownloaded(), "layer") + " downloaded").orElse("not measured");
     }
 
     /** One journald-friendly line of key=value pairs. */
     public static String summary(ReuseProofRun.Report r) {
-        StringBuilder s = new StringBuilder("summary");
-        kv(s, "verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "pass" : "fail");
-        kv(s, "outcome", r.outcome().key());
-        kv(s, "exit", r.exitCode());
-        kv(s, "image", r.image());
-        r.imageId().ifPresent(v -> kv(s, "image_id", v));
-        r.coldMs().ifPresent(v -> kv(s, "cold_ms", v));
-        r.warmMs().ifPresent(v -> kv(s, "warm_ms", v));
-        r.ratio().ifPresent(v -> kv(s, "ratio", String.format(Locale.ROOT, "%.1f", v)));
+        Text.Summary s = new Text.Summary();
+        s.put("verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "pass" : "fail");
+        s.put("outcome", r.outcome().key());
+        s.put("exit", r.exitCode());
+        s.put("image", r.image());
+        r.imageId().ifPresent(v -> s.put("image_id", v));
+        r.coldMs().ifPresent(v -> s.put("cold_ms", v));
+        r.warmMs().ifPresent(v -> s.put("warm_ms", v));
+        r.ratio().ifPresent(v -> s.put("ratio", String.format(Locale.ROOT, "%.1f", v)));
         r.cold().ifPresent(c -> {
-            kv(s, "cold_layers_downloaded", c.layersDownloaded());
-            kv(s, "cold_layers_present", c.layersPresent());
+            s.put("cold_layers_downloaded", c.layersDownloaded());
+            s.put("cold_layers_present", c.layersPresent());
         });
         r.warm().ifPresent(w -> {
-            kv(s, "warm_layers_downloaded", w.layersDownloaded());
-            kv(s, "warm_up_to_date", w.upToDate());
+            s.put("warm_layers_downloaded", w.layersDownloaded());
+            s.put("warm_up_to_date", w.upToDate());
         });
         if (r.cold().isPresent()) {
-            kv(s, "retained", r.retained());
+            s.put("retained", r.retained());
         }
-        r.service().ifPresent(v -> kv(s, "service", v));
-        kv(s, "elapsed_ms", r.elapsed().toMillis());
-        r.reason().ifPresent(v -> kv(s, "reason", v));
+        r.service().ifPresent(v -> s.put("service", v));
+        s.put("elapsed_ms", r.elapsed().toMillis());
+        r.reason().ifPresent(v -> s.put("reason", v));
         return s.toString();
     }
 
     public static String json(ReuseProofRun.Report r) {
-        ObjectNode root = Json.mapper().createObjectNode();
+        ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "PASS" : "FAIL");
         root.put("outcome", r.outcome().key());
         root.put("exitCode", r.exitCode());
@@ -117,6 +118,7 @@ public final class ReuseProofFormat {
             ObjectNode node = steps.addObject();
             node.put("name", step.step().key);
             node.put("ok", step.ok());
+            node.put("state", step.ok() ? "pass" : "fail");
             node.put("detail", step.detail());
             node.put("ms", step.elapsed().toMillis());
         }
@@ -136,14 +138,5 @@ public final class ReuseProofFormat {
 
     private static void putInt(ObjectNode node, String key, Optional<Integer> value) {
         value.ifPresentOrElse(v -> node.put(key, v), () -> node.putNull(key));
-    }
-
-    private static void kv(StringBuilder s, String key, Object value) {
-        String text = String.valueOf(value);
-        s.append(' ').append(key).append('=').append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
-    }
-
-    private static void line(StringBuilder out, String text) {
-        out.append(text).append(System.lineSeparator());
     }
 }

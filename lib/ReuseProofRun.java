@@ -1,26 +1,32 @@
 package ccci;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import ccci.Cli.BadInput;
+import ccci.Cli.ExitCodes;
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * The imperative shell of reuse-proof (the seed's PC3 proof): check that nothing uses the image and
- * that the registry serves it; remove it; cold pull; deploy a one-replica service from it and tear
- * it down; check the image is still there with the same ID; warm pull. The proof's service is
- * removed on every path (see {@link ProofService}), and an image that was not here before is removed
- * again at the end. Never throws for a host problem: the report says what happened.
+ * The imperative shell of reuse-proof (the seed's PC3 proof), as a sequence of steps over an
+ * explicit state: check that nothing uses the image and that the registry serves it (changes
+ * nothing); remove it; cold pull; deploy a one-replica service from it and tear it down; check the
+ * image is still there with the same ID; warm pull; clean up. Each step takes the {@link State} the
+ * previous one left and returns the next. The proof's service is removed on every path (see
+ * {@link ProofService}), and an image that was not here before is removed again at the end. Never
+ * throws for a host problem: the report says what happened; the verdict is {@link #judge}, pure.
  */
 public final class ReuseProofRun {
     private ReuseProofRun() {}
 
     public static final String DEFAULT_IMAGE = "redis:7-alpine";
+    /** A pull that takes longer reports its progress this often. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
     /** A sleep as PID 1 ignores SIGTERM: SIGKILL it this soon at teardown. */
     static final Duration STOP_GRACE = Duration.ofSeconds(2);
 
@@ -46,14 +52,14 @@ public final class ReuseProofRun {
         }
 
         public String key() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
     public record Settings(ImageRef image, Path configDir, Duration deployTimeout, Duration pullTimeout, Duration hold) {
         /** Validates the options at the edge; every message quotes the offending value. */
         public static Settings parse(String image, String configDir, String deployTimeout, String pullTimeout, String hold) {
-            return new Settings(ImageRef.parse(image), RegistryAuth.configDir(configDir),
+            return new Settings(ImageRef.parse(image), Engine.configDir(configDir),
                     seconds("--deploy-timeout", deployTimeout, 1, 3600),
                     seconds("--pull-timeout", pullTimeout, 1, 24 * 3600),
                     seconds("--hold", hold, 0, 3600));
@@ -79,6 +85,9 @@ public final class ReuseProofRun {
         default void beforeStep(Step step) {}
 
         default void stepDone(StepResult result) {}
+
+        /** A pull still running (every few seconds). */
+        default void progress(Step step, ImagePull.Progress progress) {}
 
         /** A line from the shutdown hook (SIGTERM/Ctrl-C): printed by whoever is still listening. */
         default void signal(String line) {}
@@ -122,34 +131,131 @@ public final class ReuseProofRun {
         }
     }
 
-    public static Report run(DockerEngine engine, Settings settings, Listener listener) {
-        return new ReuseProofRun.Proof(engine, settings, listener).run();
+    public static Report run(Engine engine, Settings settings, Listener listener) {
+        return new Proof(engine, settings, listener).run();
     }
 
-    /** One run's state; the steps are its methods, in order. */
+    // ---------------------------------------------------------------- the pure verdict
+
+    /**
+     * What the run measured.
+     *
+     * @param failure              a step that could not complete, in one line (empty when all ran)
+     * @param coldImageId          the image ID right after the cold pull
+     * @param retainedChecked      whether the image was looked up after teardown
+     * @param imageIdAfterTeardown the image ID then (empty: the image was gone, or not looked up)
+     * @param warmLayersDownloaded layers the warm pull downloaded (empty: no warm pull)
+     * @param warmUpToDate         whether the warm pull reported "Image is up to date" (empty: no warm pull)
+     */
+    public record Facts(Optional<String> failure, Optional<String> coldImageId, boolean retainedChecked,
+                        Optional<String> imageIdAfterTeardown,
+                        Optional<Integer> warmLayersDownloaded, Optional<Boolean> warmUpToDate) {}
+
+    public record Verdict(boolean pass, boolean retained, Optional<String> reason) {}
+
+    /**
+     * PASS only when every step ran, the image kept its ID through deploy and teardown (retained),
+     * and the warm pull downloaded no layer and said "up to date".
+     */
+    public static Verdict judge(Facts f) {
+        boolean retained = f.retainedChecked() && f.coldImageId().isPresent()
+                && f.coldImageId().equals(f.imageIdAfterTeardown());
+        List<String> reasons = new ArrayList<>();
+        f.failure().ifPresent(reasons::add);
+        if (f.retainedChecked() && !retained) {
+            reasons.add(f.imageIdAfterTeardown().isEmpty()
+                    ? "the image was gone after teardown: the local store did not keep it"
+                    : "the image ID changed across teardown (" + f.coldImageId().map(LocalImage::shortId).orElse("?") + " -> "
+                            + LocalImage.shortId(f.imageIdAfterTeardown().get()) + ")");
+        }
+        if (f.failure().isEmpty() && !f.retainedChecked()) {
+            reasons.add("retention was not checked");
+        }
+        if (f.warmLayersDownloaded().isPresent()) {
+            int n = f.warmLayersDownloaded().get();
+            if (n > 0) {
+                reasons.add("the warm pull downloaded " + Text.count(n, "layer") + ": local layers were not reused");
+            }
+            if (!f.warmUpToDate().orElse(false)) {
+                reasons.add("the warm pull did not report the image up to date");
+            }
+        } else if (f.failure().isEmpty()) {
+            reasons.add("no warm pull was measured");
+        }
+        return new Verdict(reasons.isEmpty(), retained,
+                reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons)));
+    }
+
+    // ---------------------------------------------------------------- the steps
+
+    /** What the check step found; nothing changes it afterwards. refusal: why the proof must not go on. */
+    private record Checked(Optional<Registry.Credentials> credentials, Optional<LocalImage> before,
+                           Optional<String> manifestDigest, Optional<Refusal> refusal) {
+        String redact(String text) {
+            return credentials.map(c -> c.redact(text)).orElse(text);
+        }
+    }
+
+    private record Refusal(Outcome outcome, String reason) {}
+
+    /** What the proof has changed and measured so far; each step returns the next state. */
+    private record State(boolean imageRemoved, Optional<ImagePull.Result> cold, Optional<String> coldImageId,
+                         Optional<ProofService> service, boolean retainedChecked, Optional<String> afterTeardownId,
+                         Optional<ImagePull.Result> warm) {
+        static final State START = new State(false, Optional.empty(), Optional.empty(), Optional.empty(), false,
+                Optional.empty(), Optional.empty());
+
+        State imageRemoved(boolean removed) {
+            return new State(removed, cold, coldImageId, service, retainedChecked, afterTeardownId, warm);
+        }
+
+        State cold(ImagePull.Result result) {
+            return new State(imageRemoved, Optional.of(result), coldImageId, service, retainedChecked, afterTeardownId, warm);
+        }
+
+        State coldImageId(String id) {
+            return new State(imageRemoved, cold, Optional.of(id), service, retainedChecked, afterTeardownId, warm);
+        }
+
+        State service(ProofService deployed) {
+            return new State(imageRemoved, cold, coldImageId, Optional.of(deployed), retainedChecked, afterTeardownId, warm);
+        }
+
+        State afterTeardown(Optional<String> id) {
+            return new State(imageRemoved, cold, coldImageId, service, true, id, warm);
+        }
+
+        State warm(ImagePull.Result result) {
+            return new State(imageRemoved, cold, coldImageId, service, retainedChecked, afterTeardownId, Optional.of(result));
+        }
+    }
+
+    /** A step's end: whether it held, its line, and the state it leaves. */
+    private record Done(boolean ok, String detail, State state) {}
+
+    /** A step broke after changing something: the state it reached (cleanup needs it), and why. */
+    private static final class Broke extends RuntimeException {
+        final State state;
+
+        Broke(State state, RuntimeException cause) {
+            super(cause.getMessage(), cause);
+            this.state = state;
+        }
+    }
+
+    /** One run: the engine, the settings, and the record of the steps as they end. */
     private static final class Proof {
-        final DockerEngine engine;
+        final Engine engine;
         final Settings s;
         final ImageRef image;
         final Listener listener;
         final long start = System.nanoTime();
         final List<StepResult> steps = new ArrayList<>();
         final List<String> notes = new ArrayList<>();
-        UnaryOperator<String> redact = UnaryOperator.identity();
-        Optional<RegistryAuth.Credentials> credentials = Optional.empty();
-        Optional<LocalImage> before = Optional.empty();
-        Optional<String> manifestDigest = Optional.empty();
-        Optional<String> coldImageId = Optional.empty();
-        Optional<String> afterTeardownId = Optional.empty();
-        boolean retainedChecked;
-        Optional<ImagePull.Result> cold = Optional.empty();
-        Optional<ImagePull.Result> warm = Optional.empty();
-        ProofService service;
-        boolean imageRemoved;
         Step current;
         long stepStart;
 
-        Proof(DockerEngine engine, Settings settings, Listener listener) {
+        Proof(Engine engine, Settings settings, Listener listener) {
             this.engine = engine;
             this.s = settings;
             this.image = settings.image();
@@ -157,158 +263,194 @@ public final class ReuseProofRun {
         }
 
         Report run() {
-            Optional<Report> stop = check();
-            if (stop.isPresent()) {
-                return stop.get();
+            begin(Step.CHECK);
+            Checked checked = check();
+            if (checked.refusal().isPresent()) {
+                Refusal r = checked.refusal().get();
+                end(false, r.reason());
+                String reason = r.reason() + (r.outcome() == Outcome.UNREACHABLE ? "" : "; nothing was changed");
+                return report(r.outcome(), Optional.of(reason), false, checked, State.START);
             }
-            String failure = null;
+            State state = State.START;
+            Optional<String> failure = Optional.empty();
             try {
-                remove();
-                coldPull();
-                deploy();
-                teardown();
-                retained();
-                warmPull();
-            } catch (EngineUnavailable | ImagePull.Failed | ProofService.Failed e) {
-                failure = current.key + ": " + redact.apply(e.getMessage());
-                done(false, redact.apply(e.getMessage()));
+                for (Step step : List.of(Step.REMOVE, Step.COLD_PULL, Step.DEPLOY, Step.TEARDOWN, Step.RETAINED, Step.WARM_PULL)) {
+                    begin(step);
+                    RuntimeException broke;
+                    try {
+                        Done done = perform(step, checked, state);
+                        state = done.state();
+                        end(done.ok(), done.detail());
+                        continue;
+                    } catch (Broke e) {
+                        state = e.state;
+                        broke = (RuntimeException) e.getCause();
+                    } catch (RuntimeException e) {
+                        broke = e;
+                    }
+                    if (!(broke instanceof Engine.Unavailable || broke instanceof ImagePull.Failed
+                            || broke instanceof ProofService.Failed)) {
+                        throw broke; // a bug: cleanup still runs
+                    }
+                    String why = checked.redact(broke.getMessage());
+                    failure = Optional.of(step.key + ": " + why);
+                    end(false, why);
+                    break;
+                }
             } finally {
-                cleanup();
+                cleanup(checked, state);
             }
-            ReuseProofVerdict.Verdict verdict = ReuseProofVerdict.judge(new ReuseProofVerdict.Facts(
-                    Optional.ofNullable(failure), coldImageId, retainedChecked, afterTeardownId,
-                    warm.map(ImagePull.Result::layersDownloaded), warm.map(ImagePull.Result::upToDate)));
-            return report(verdict.pass() ? Outcome.PASS : Outcome.FAIL, verdict.reason(), verdict.retained());
+            Verdict verdict = judge(new Facts(failure, state.coldImageId(), state.retainedChecked(), state.afterTeardownId(),
+                    state.warm().map(ImagePull.Result::layersDownloaded), state.warm().map(ImagePull.Result::upToDate)));
+            return report(verdict.pass() ? Outcome.PASS : Outcome.FAIL, verdict.reason(), verdict.retained(), checked, state);
+        }
+
+        Done perform(Step step, Checked checked, State state) {
+            return switch (step) {
+                case REMOVE -> remove(checked, state);
+                case COLD_PULL -> coldPull(checked, state);
+                case DEPLOY -> deploy(checked, state);
+                case TEARDOWN -> teardown(state);
+                case RETAINED -> retained(state);
+                case WARM_PULL -> warmPull(checked, state);
+                default -> throw new IllegalArgumentException(step.key);
+            };
         }
 
         /** Step 1: changes nothing; any "no" here ends the run with the host untouched. */
-        Optional<Report> check() {
-            begin(Step.CHECK);
-            RegistryAuth.Lookup auth = RegistryAuth.lookup(s.configDir(), image.registry());
-            credentials = auth.credentials();
-            credentials.ifPresent(c -> redact = c::redact);
+        Checked check() {
+            Registry.Lookup auth = Registry.lookup(s.configDir(), image.registry());
+            Optional<Registry.Credentials> credentials = auth.credentials();
             if (auth.helper().isPresent()) {
-                return Optional.of(stop(Outcome.FAIL, auth.whyNone().orElseThrow()));
+                return refused(credentials, Optional.empty(), Outcome.FAIL, auth.whyNone().orElseThrow());
             }
             String who = credentials.map(c -> "as " + c.user() + " (credentials from " + auth.file() + ")")
                     .orElse("anonymously (" + auth.whyNone().orElse("no credentials") + ")");
+            Optional<LocalImage> before = Optional.empty();
+            Optional<String> manifestDigest;
             try {
-                JsonNode swarm = engine.getJson("/info").path("Swarm");
-                if (!swarm.path("LocalNodeState").asText().equals("active") || !swarm.path("ControlAvailable").asBoolean()) {
-                    return Optional.of(stop(Outcome.FAIL, "this engine is not a swarm manager (swarm state '"
-                            + swarm.path("LocalNodeState").asText("unknown") + "'): the proof deploys a swarm service"));
+                var swarm = engine.info().getSwarm();
+                if (Engine.SwarmRole.of(swarm) != Engine.SwarmRole.MANAGER) {
+                    return refused(credentials, before, Outcome.FAIL, "this engine is not a swarm manager (swarm state '"
+                            + Engine.SwarmRole.state(swarm) + "'): the proof deploys a swarm service");
                 }
                 before = LocalImage.inspect(engine, image);
-                List<ImageUsers.User> users = ImageUsers.of(engine, image, before);
+                List<LocalImage.User> users = LocalImage.users(engine, image, before);
                 if (!users.isEmpty()) {
-                    return Optional.of(stop(Outcome.REFUSED, image + " is used by "
+                    return refused(credentials, before, Outcome.REFUSED, image + " is used by "
                             + users.stream().map(Object::toString).collect(Collectors.joining(", "))
-                            + ": reuse-proof never disturbs a workload"));
+                            + ": reuse-proof never disturbs a workload");
                 }
-                RegistryProbe.Answer manifest = RegistryProbe.manifest(engine, image, credentials);
+                Registry.Answer manifest = Registry.manifest(engine, image, credentials);
                 if (!manifest.ok()) {
                     String why = manifest.credentialsRejected()
                             ? credentials.map(c -> "the registry " + image.registry() + " rejected the credentials of "
                                     + c.user() + " from " + auth.file()).orElse("the registry " + image.registry()
                                     + " wants credentials and " + auth.whyNone().orElse("there are none"))
                             : "the engine could not check " + image + " on the registry " + image.registry();
-                    return Optional.of(stop(Outcome.FAIL, why + ": " + manifest.detail()));
+                    return refused(credentials, before, Outcome.FAIL, why + ": " + manifest.detail());
                 }
                 manifestDigest = manifest.digest();
-            } catch (EngineUnavailable e) {
-                return Optional.of(stop(Outcome.UNREACHABLE, redact.apply(e.getMessage())));
+            } catch (Engine.Unavailable e) {
+                String message = credentials.map(c -> c.redact(e.getMessage())).orElse(e.getMessage());
+                return refused(credentials, before, Outcome.UNREACHABLE, message);
             }
-            done(true, image + " is used by no container or service; the registry serves it ("
+            end(true, image + " is used by no container or service; the registry serves it ("
                     + manifestDigest.orElse("manifest found") + ") " + who + "; the image is "
                     + before.map(b -> "here (" + LocalImage.shortId(b.id()) + ")").orElse("not here"));
-            return Optional.empty();
+            return new Checked(credentials, before, manifestDigest, Optional.empty());
         }
 
-        /** Ends the run in the check step: nothing was changed. */
-        Report stop(Outcome outcome, String reason) {
-            done(false, reason);
-            return report(outcome, Optional.of(reason + (outcome == Outcome.UNREACHABLE ? "" : "; nothing was changed")), false);
+        static Checked refused(Optional<Registry.Credentials> credentials, Optional<LocalImage> before, Outcome outcome, String why) {
+            return new Checked(credentials, before, Optional.empty(), Optional.of(new Refusal(outcome, why)));
         }
 
-        void remove() {
-            begin(Step.REMOVE);
-            if (before.isEmpty()) {
-                done(true, "not here: nothing to remove (it is removed again at the end)");
-                return;
+        Done remove(Checked checked, State state) {
+            if (checked.before().isEmpty()) {
+                return new Done(true, "not here: nothing to remove (it is removed again at the end)", state);
             }
             engine.call("DELETE /images/" + image.local(), () -> engine.api().removeImageCmd(image.local()).withForce(false).exec());
-            imageRemoved = true;
-            Optional<LocalImage> still = LocalImage.inspect(engine, image);
-            done(true, "removed " + image + " (" + LocalImage.shortId(before.get().id()) + ")"
-                    + (still.isPresent() ? "; another reference keeps it: " + LocalImage.shortId(still.get().id()) : ""));
+            State removed = state.imageRemoved(true);
+            Optional<LocalImage> still = reached(removed, () -> LocalImage.inspect(engine, image));
+            return new Done(true, "removed " + image + " (" + LocalImage.shortId(checked.before().get().id()) + ")"
+                    + (still.isPresent() ? "; another reference keeps it: " + LocalImage.shortId(still.get().id()) : ""), removed);
         }
 
-        void coldPull() {
-            begin(Step.COLD_PULL);
-            ImagePull.Result result = ImagePull.pull(engine, image, credentials, s.pullTimeout());
-            cold = Optional.of(result);
-            LocalImage pulled = LocalImage.inspect(engine, image)
-                    .orElseThrow(() -> new ImagePull.Failed("the pull ended but the engine has no " + image));
-            coldImageId = Optional.of(pulled.id());
-            imageRemoved = false;
+        Done coldPull(Checked checked, State state) {
+            ImagePull.Result result = pull(checked);
+            State pulled = state.cold(result);
+            LocalImage local = reached(pulled, () -> LocalImage.inspect(engine, image)
+                    .orElseThrow(() -> new ImagePull.Failed("the pull ended but the engine has no " + image)));
             if (result.layersDownloaded() == 0) {
                 notes.add("the cold pull found every layer already present (kept by another image or the build cache): "
                         + "the cold and warm times do not compare a download");
             }
-            done(true, pullFigures(result) + ", image " + LocalImage.shortId(pulled.id()));
+            return new Done(true, pullFigures(result) + ", image " + LocalImage.shortId(local.id()),
+                    pulled.coldImageId(local.id()).imageRemoved(false));
         }
 
-        void deploy() {
-            begin(Step.DEPLOY);
+        Done deploy(Checked checked, State state) {
             LocalImage pulled = LocalImage.inspect(engine, image)
                     .orElseThrow(() -> new ProofService.Failed("the engine no longer has " + image));
-            Optional<String> digest = pulled.digestIn(image).or(() -> manifestDigest);
+            Optional<String> digest = pulled.digestIn(image).or(checked::manifestDigest);
             String run = image.digest().isPresent() ? image.local() : digest.map(image::pinned).orElse(image.local());
-            service = ProofService.prepare(engine, listener::signal);
-            service.create(run, STOP_GRACE);
-            Duration running = service.awaitRunning(s.deployTimeout());
-            if (!s.hold().isZero()) {
-                try {
-                    Thread.sleep(s.hold().toMillis());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ProofService.Failed("interrupted while holding the service");
-                }
+            ProofService service = ProofService.prepare(engine, listener::signal);
+            State deployed = state.service(service);
+            Duration running = reached(deployed, () -> {
+                service.create(run, STOP_GRACE);
+                Duration until = service.awaitRunning(s.deployTimeout());
+                hold();
+                return until;
+            });
+            return new Done(true, "service " + service.name() + " (1 replica of " + run + ", sleep 3600) running after "
+                    + running.toMillis() + " ms" + (s.hold().isZero() ? "" : ", held " + s.hold().toSeconds() + " s"), deployed);
+        }
+
+        void hold() {
+            if (s.hold().isZero()) {
+                return;
             }
-            done(true, "service " + service.name() + " (1 replica of " + run + ", sleep 3600) running after "
-                    + running.toMillis() + " ms" + (s.hold().isZero() ? "" : ", held " + s.hold().toSeconds() + " s"));
+            try {
+                Thread.sleep(s.hold().toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProofService.Failed("interrupted while holding the service");
+            }
         }
 
-        void teardown() {
-            begin(Step.TEARDOWN);
+        Done teardown(State state) {
+            ProofService service = state.service().orElseThrow();
             Duration gone = service.removeAndAwaitGone(s.deployTimeout());
-            done(true, "service " + service.name() + " removed, its container gone after " + gone.toMillis() + " ms");
+            return new Done(true, "service " + service.name() + " removed, its container gone after " + gone.toMillis() + " ms", state);
         }
 
-        void retained() {
-            begin(Step.RETAINED);
-            afterTeardownId = LocalImage.inspect(engine, image).map(LocalImage::id);
-            retainedChecked = true;
-            boolean same = afterTeardownId.equals(coldImageId);
-            done(same, afterTeardownId.map(id -> same
+        Done retained(State state) {
+            Optional<String> after = LocalImage.inspect(engine, image).map(LocalImage::id);
+            boolean same = after.equals(state.coldImageId());
+            return new Done(same, after.map(id -> same
                     ? "image " + LocalImage.shortId(id) + " still here, same ID"
-                    : "image ID changed: " + coldImageId.map(LocalImage::shortId).orElse("?") + " -> " + LocalImage.shortId(id))
-                    .orElse("image gone after teardown"));
+                    : "image ID changed: " + state.coldImageId().map(LocalImage::shortId).orElse("?") + " -> " + LocalImage.shortId(id))
+                    .orElse("image gone after teardown"), state.afterTeardown(after));
         }
 
-        void warmPull() {
-            begin(Step.WARM_PULL);
-            ImagePull.Result result = ImagePull.pull(engine, image, credentials, s.pullTimeout());
-            warm = Optional.of(result);
-            done(result.layersDownloaded() == 0 && result.upToDate(), pullFigures(result));
+        Done warmPull(Checked checked, State state) {
+            ImagePull.Result result = pull(checked);
+            return new Done(result.layersDownloaded() == 0 && result.upToDate(), pullFigures(result), state.warm(result));
+        }
+
+        ImagePull.Result pull(Checked checked) {
+            Step step = current;
+            return ImagePull.pull(engine, image, checked.credentials(), s.pullTimeout(), PROGRESS_EVERY,
+                    progress -> listener.progress(step, progress));
         }
 
         /** Leaves the host as found: the service gone, and the image gone again if it was not here before. */
-        void cleanup() {
+        void cleanup(Checked checked, State state) {
             begin(Step.CLEANUP);
             List<String> did = new ArrayList<>();
             boolean ok = true;
-            if (service != null) {
+            if (state.service().isPresent()) {
+                ProofService service = state.service().get();
                 try {
                     boolean existed = service.exists();
                     service.close();
@@ -316,28 +458,37 @@ public final class ReuseProofRun {
                 } catch (RuntimeException e) {
                     ok = false;
                     did.add("could not remove service " + service.name() + " (run: docker service rm " + service.name() + "): "
-                            + redact.apply(e.getMessage()));
+                            + checked.redact(e.getMessage()));
                 }
             }
-            if (before.isEmpty()) {
+            if (checked.before().isEmpty()) {
                 try {
                     boolean here = LocalImage.inspect(engine, image).isPresent();
                     if (here) {
                         engine.call("DELETE /images/" + image.local(), () -> engine.api().removeImageCmd(image.local()).exec());
                     }
                     did.add(here ? "image removed again (it was not here before the proof)" : "no image to remove");
-                } catch (EngineUnavailable | NotFoundException e) {
+                } catch (Engine.Unavailable | NotFoundException e) {
                     ok = false;
-                    did.add("could not remove the image it pulled: " + redact.apply(e.getMessage()));
+                    did.add("could not remove the image it pulled: " + checked.redact(e.getMessage()));
                 }
-            } else if (imageRemoved) {
+            } else if (state.imageRemoved()) {
                 ok = false;
                 did.add("the image was removed and not pulled again: run docker pull " + image);
                 notes.add("the image " + image + " is no longer here: pull it again when the registry answers");
             } else {
                 did.add("image kept (it was here before the proof)");
             }
-            done(ok, String.join("; ", did));
+            end(ok, String.join("; ", did));
+        }
+
+        /** Runs the rest of a step that already changed something: if it breaks, the change is not lost. */
+        static <T> T reached(State state, Supplier<T> rest) {
+            try {
+                return rest.get();
+            } catch (RuntimeException e) {
+                throw new Broke(state, e);
+            }
         }
 
         void begin(Step step) {
@@ -346,23 +497,22 @@ public final class ReuseProofRun {
             listener.beforeStep(step);
         }
 
-        void done(boolean ok, String detail) {
+        void end(boolean ok, String detail) {
             StepResult result = new StepResult(current, ok, detail, Duration.ofNanos(System.nanoTime() - stepStart));
             steps.add(result);
             listener.stepDone(result);
         }
 
-        Report report(Outcome outcome, Optional<String> reason, boolean retained) {
-            return new Report(outcome, reason.map(redact), engine.host(), image.toString(), image.registry(),
-                    credentials.map(RegistryAuth.Credentials::user), coldImageId, cold, warm, retained,
-                    Optional.ofNullable(service).map(ProofService::name), before.isPresent(), List.copyOf(steps),
+        Report report(Outcome outcome, Optional<String> reason, boolean retained, Checked checked, State state) {
+            return new Report(outcome, reason.map(checked::redact), engine.host(), image.toString(), image.registry(),
+                    checked.credentials().map(Registry.Credentials::user), state.coldImageId(), state.cold(), state.warm(),
+                    retained, state.service().map(ProofService::name), checked.before().isPresent(), List.copyOf(steps),
                     List.copyOf(notes), Duration.ofNanos(System.nanoTime() - start));
         }
 
         static String pullFigures(ImagePull.Result r) {
-            return r.millis() + " ms, " + r.layersDownloaded() + " layer" + (r.layersDownloaded() == 1 ? "" : "s")
-                    + " downloaded, " + r.layersPresent() + " already present"
-                    + (r.upToDate() ? ", image is up to date" : "") + " (" + r.finalStatus() + ")";
+            return r.millis() + " ms, " + Text.count(r.layersDownloaded(), "layer") + " downloaded, " + r.layersPresent()
+                    + " already present" + (r.upToDate() ? ", image is up to date" : "") + " (" + r.finalStatus() + ")";
         }
     }
 }

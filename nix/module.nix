@@ -97,8 +97,23 @@ in
       default = null;
       example = "/var/lib/prometheus-node-exporter/ci-docker-prune.prom";
       description = ''
-        When set, each run writes its result there (`--metrics-file`), e.g. for the node
-        exporter's textfile collector. Give the path as a string.
+        When set, each run writes its result there (`--metrics-file`), for the node exporter's
+        textfile collector: the file must be in the directory its `--collector.textfile.directory`
+        names. The example is the path this project's documentation uses everywhere. Give the path
+        as a string.
+      '';
+    };
+
+    onFailure = lib.mkOption {
+      type = lib.types.listOf (
+        lib.types.strMatching "[a-zA-Z0-9@%:_.\\-]+[.](service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
+      );
+      default = [ ];
+      example = [ "notify-failure@%n.service" ];
+      description = ''
+        Units to start when a run fails (the service's `OnFailure=`), e.g. one that sends an
+        alert. A run fails when `prune` exits non-zero: a gate that cannot be evaluated, a run
+        stopped between phases, another prune holding the lock, an engine error.
       '';
     };
 
@@ -129,6 +144,7 @@ in
       description = "Gated Docker prune that keeps the local image cache";
       after = [ "docker.service" ];
       requires = [ "docker.service" ];
+      inherit (cfg) onFailure;
       # as the docker-prune unit: a switch neither restarts nor stops a prune in progress
       restartIfChanged = false;
       unitConfig.X-StopOnRemoval = false;

@@ -1,6 +1,6 @@
 # The toolkit's commands, compiled ahead of time: no JBang and no download when they run.
 # Everything is pinned: the jars by nix/deps.nix (fixed-output fetches, sha256 each), the JDK and
-# the build tools by the nixpkgs revision this is called from (flake.lock, or your own nixpkgs).
+# the build tools by the nixpkgs this is called from (the flake's pinned revision, or your own).
 {
   lib,
   stdenvNoCC,

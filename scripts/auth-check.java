@@ -1,16 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/BadInput.java ../lib/Cli.java
-//SOURCES ../lib/ClientConfigOptions.java ../lib/DockerEngine.java ../lib/EngineOptions.java ../lib/EngineRefused.java
-//SOURCES ../lib/EngineUnavailable.java ../lib/ExitCodes.java ../lib/ImageRef.java ../lib/RegistryAuth.java
-//SOURCES ../lib/Json.java ../lib/RegistryProbe.java
+//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/Cli.java ../lib/Engine.java
+//SOURCES ../lib/ImageRef.java ../lib/Registry.java ../lib/Text.java
 
 import ccci.AuthCheckFormat;
 import ccci.AuthCheckRun;
 import ccci.Cli;
-import ccci.ClientConfigOptions;
-import ccci.DockerEngine;
-import ccci.EngineOptions;
+import ccci.Engine;
 import ccci.ImageRef;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,10 +18,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "auth-check", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
             "Checks the daemon-side registry login the local image cache depends on (the seed's PC2):",
-            "  config       the docker client config exists (--config, else $DOCKER_CONFIG, else ~/.docker)",
-            "  mode         config.json (or the file it links to) is readable by its owner only, e.g. 0600",
-            "  credentials  it holds an `auths` entry for the registry (as the docker CLI reads it)",
-            "  registry     the registry accepts them: a real login made through the engine (POST /auth)",
+            "  config       the docker client config exists (see --config)",
+            "  mode         config.json (or the file it links to) is its owner's only: 0600",
+            "  credentials  it holds an `auths` entry for the registry, as docker reads it",
+            "  registry     the registry accepts them in a login made by the engine",
             "Prints the user name only, never the password or a token."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -37,11 +33,11 @@ import picocli.CommandLine.Spec;
             "23:accepted, but the config file is readable or writable by group or others: chmod 600 it"})
 class AuthCheck implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin EngineOptions engine;
-    @Mixin ClientConfigOptions config;
+    @Mixin Engine.Options engine;
+    @Mixin Engine.ConfigOption config;
 
     @Option(names = "--registry", paramLabel = "HOST", defaultValue = ImageRef.DOCKER_HUB,
-            description = "Registry whose credentials to check (host[:port]; docker.io means Docker Hub). Default: ${DEFAULT-VALUE}.")
+            description = {"Registry whose credentials to check (host[:port]; docker.io means Docker Hub).", "Default: ${DEFAULT-VALUE}"})
     String registry;
 
     @Option(names = "--json", description = "Print one JSON object (ok, user, mode, exposed, accepted, reason, checks[]) instead of text.")
@@ -50,7 +46,7 @@ class AuthCheck implements Callable<Integer> {
     @Override
     public Integer call() {
         String target = AuthCheckRun.registryOption(registry);
-        try (DockerEngine docker = engine.connect()) {
+        try (Engine docker = engine.connect()) {
             AuthCheckRun.Report report = AuthCheckRun.run(docker, config.dir(), target);
             spec.commandLine().getOut().print(json ? AuthCheckFormat.json(report) : AuthCheckFormat.text(report));
             report.reason().ifPresent(reason -> spec.commandLine().getErr().println("auth-check: " + reason));

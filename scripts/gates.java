@@ -1,18 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/BadInput.java ../lib/Cli.java ../lib/DiskUsage.java ../lib/DockerEngine.java
-//SOURCES ../lib/EngineOptions.java ../lib/EngineRefused.java ../lib/EngineUnavailable.java ../lib/ExitCodes.java
-//SOURCES ../lib/GateCheck.java ../lib/GateOptions.java ../lib/GatePolicy.java ../lib/GateResult.java ../lib/Json.java
-//SOURCES ../lib/GateSettings.java ../lib/HostFacts.java ../lib/HostFactsReader.java ../lib/Reading.java
-//SOURCES ../lib/Verdict.java ../lib/VerdictFormat.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
+//SOURCES ../lib/GatePolicy.java ../lib/Text.java
 
 import ccci.Cli;
-import ccci.DockerEngine;
-import ccci.EngineOptions;
+import ccci.Engine;
 import ccci.GateCheck;
-import ccci.GateOptions;
-import ccci.Verdict;
-import ccci.VerdictFormat;
+import ccci.GatePolicy;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "Decides whether this Docker host may prune: all three gates must hold.",
             "  disk         the data root's filesystem is at least --threshold full",
             "  stack        no live run-app stack (service or running container)",
-            "  convergence  no swarm service short of its desired tasks, updating or rolling back",
+            "  convergence  no swarm service short of its tasks, updating or rolling back",
             "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the host."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -33,11 +27,13 @@ import picocli.CommandLine.Model.CommandSpec;
             "10:a gate blocks, pruning is not allowed",
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): blocked",
             "12:bad input (value out of range, invalid pattern, missing path)",
-            "19:unexpected internal error"})
+            "19:unexpected internal error"},
+        footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
+        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Gates implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin EngineOptions engine;
-    @Mixin GateOptions gates;
+    @Mixin Engine.Options engine;
+    @Mixin GatePolicy.Options gates;
 
     @Option(names = "--json", description = "Print one JSON object (pruneAllowed, gates[] with figures) instead of text.")
     boolean json;
@@ -45,11 +41,11 @@ class Gates implements Callable<Integer> {
     @Override
     public Integer call() {
         var settings = gates.settings();
-        try (DockerEngine docker = engine.connect()) {
-            Verdict verdict = GateCheck.run(docker, settings);
+        try (Engine docker = engine.connect()) {
+            GatePolicy.Verdict verdict = GateCheck.run(docker, settings);
             spec.commandLine().getOut().print(json
-                    ? VerdictFormat.jsonText(verdict, docker.host())
-                    : VerdictFormat.text(verdict));
+                    ? GateCheck.jsonText(verdict, docker.host())
+                    : GateCheck.text(verdict));
             verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + problem));
             return verdict.exitCode();
         }

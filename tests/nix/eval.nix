@@ -60,6 +60,7 @@ in
     type = option.type.name;
     description = option.description or null;
     default = if option ? defaultText then option.defaultText.text else option.default;
+    example = option.example or null;
   }) module.options.services.ci-docker-prune;
 
   package = {

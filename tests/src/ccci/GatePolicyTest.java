@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
+import ccci.GateFacts.Reading;
+import ccci.GatePolicy.GateResult;
+import ccci.GatePolicy.Verdict;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -14,19 +18,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** The gate policy as pure functions: no Docker here, every Docker claim is tested on the real engine. */
 class GatePolicyTest {
-    static final GateSettings DEFAULTS = GateSettings.parse("80", GateSettings.DEFAULT_STACK_PATTERN, null);
+    static final GatePolicy.Settings DEFAULTS = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null);
     static final long GB = 1L << 30;
 
-    static HostFacts manager(List<HostFacts.Service> services, List<HostFacts.Container> containers) {
-        return new HostFacts("/var/lib/docker", HostFacts.SwarmRole.MANAGER, services, containers);
+    static GateFacts manager(List<GateFacts.Service> services, List<GateFacts.Container> containers) {
+        return new GateFacts("/var/lib/docker", Engine.SwarmRole.MANAGER, services, containers);
     }
 
-    static HostFacts.Service service(String name, long running, long desired) {
-        return new HostFacts.Service(name, Map.of(), "replicated", running, desired, Optional.empty());
+    static GateFacts.Service service(String name, long running, long desired) {
+        return new GateFacts.Service(name, Map.of(), "replicated", running, desired, Optional.empty());
     }
 
-    static Reading<DiskUsage> disk(long used, long available) {
-        return Reading.ok(new DiskUsage(Path.of("/var/lib/docker"), used, available));
+    static Reading<Disk> disk(long used, long available) {
+        return Reading.ok(new Disk(Path.of("/var/lib/docker"), used, available));
     }
 
     @ParameterizedTest
@@ -35,7 +39,7 @@ class GatePolicyTest {
         // df rounds up: 79.01% shows as 80%
         "7901, 2099, 80"})
     void usedPercentIsRoundedUpLikeDf(long used, long available, int expected) {
-        assertEquals(expected, new DiskUsage(Path.of("/"), used, available).usedPercent());
+        assertEquals(expected, new Disk(Path.of("/"), used, available).usedPercent());
     }
 
     @Test
@@ -56,7 +60,7 @@ class GatePolicyTest {
 
     @Test
     void aStackNamedServiceBlocks() {
-        HostFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1)), List.of());
+        GateFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1)), List.of());
         GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
         assertEquals(GateResult.State.BLOCKS, gate.state());
         assertEquals(List.of("abcd-1a2b3c_ci_commoninternet_net"), gate.figures().get("liveStacks"));
@@ -64,8 +68,8 @@ class GatePolicyTest {
 
     @Test
     void aContainerWithOnlyTheStackLabelBlocks() {
-        HostFacts host = manager(List.of(), List.of(new HostFacts.Container("innocent-name",
-                Map.of(HostFacts.STACK_LABEL, "zz9-abcdef_ci_commoninternet_net"))));
+        GateFacts host = manager(List.of(), List.of(new GateFacts.Container("innocent-name",
+                Map.of(GateFacts.STACK_LABEL, "zz9-abcdef_ci_commoninternet_net"))));
         GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
         assertEquals(GateResult.State.BLOCKS, gate.state());
         assertEquals(List.of("zz9-abcdef_ci_commoninternet_net"), gate.figures().get("liveStacks"));
@@ -79,13 +83,13 @@ class GatePolicyTest {
         "x_abcd-1a2b3c_ci_commoninternet_net",    // not at the start
         "registry"})
     void namesOutsideThePatternDoNotBlock(String name) {
-        HostFacts host = manager(List.of(service(name, 1, 1)), List.of(new HostFacts.Container(name, Map.of())));
+        GateFacts host = manager(List.of(service(name, 1, 1)), List.of(new GateFacts.Container(name, Map.of())));
         assertEquals(GateResult.State.HOLDS, GatePolicy.stackGate(DEFAULTS, Reading.ok(host)).state());
     }
 
     @Test
     void aStackNameWithNothingAfterNetMatches() {
-        HostFacts host = manager(List.of(service("ab12-00ff00_ci_commoninternet_net", 1, 1)), List.of());
+        GateFacts host = manager(List.of(service("ab12-00ff00_ci_commoninternet_net", 1, 1)), List.of());
         assertEquals(GateResult.State.BLOCKS, GatePolicy.stackGate(DEFAULTS, Reading.ok(host)).state());
     }
 
@@ -105,7 +109,7 @@ class GatePolicyTest {
         "replicated-job, 0, 1, , false",      // a job that finished
     })
     void convergence(String mode, long running, long desired, String update, boolean converging) {
-        HostFacts.Service s = new HostFacts.Service("svc", Map.of(), mode, running, desired, Optional.ofNullable(update));
+        GateFacts.Service s = new GateFacts.Service("svc", Map.of(), mode, running, desired, Optional.ofNullable(update));
         assertEquals(converging, GatePolicy.isConverging(s));
         GateResult gate = GatePolicy.convergenceGate(Reading.ok(manager(List.of(s), List.of())));
         assertEquals(converging ? GateResult.State.BLOCKS : GateResult.State.HOLDS, gate.state());
@@ -113,7 +117,7 @@ class GatePolicyTest {
 
     @Test
     void aNonSwarmEngineHasNothingToConvergeAndSaysWhy() {
-        HostFacts host = new HostFacts("/d", HostFacts.SwarmRole.NOT_IN_SWARM, List.of(), List.of());
+        GateFacts host = new GateFacts("/d", Engine.SwarmRole.NOT_IN_SWARM, List.of(), List.of());
         GateResult gate = GatePolicy.convergenceGate(Reading.ok(host));
         assertEquals(GateResult.State.HOLDS, gate.state());
         assertTrue(gate.detail().contains("not a swarm node"), gate.detail());
@@ -121,7 +125,7 @@ class GatePolicyTest {
 
     @Test
     void anEngineThatCannotBeReadBlocksEveryGateItFeeds() {
-        Reading<HostFacts> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
+        Reading<GateFacts> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
         Reading<Path> target = GatePolicy.diskTarget(Optional.empty(), failed, p -> true);
         assertTrue(target instanceof Reading.Failed);
         Verdict verdict = GatePolicy.evaluate(DEFAULTS, failed, GateCheck.measure(target));
@@ -140,7 +144,7 @@ class GatePolicyTest {
 
     @Test
     void diskTargetPrefersTheOptionThenTheDataRootThenSlash() {
-        Reading<HostFacts> facts = Reading.ok(manager(List.of(), List.of()));
+        Reading<GateFacts> facts = Reading.ok(manager(List.of(), List.of()));
         assertEquals(Reading.ok(Path.of("/mnt")), GatePolicy.diskTarget(Optional.of(Path.of("/mnt")), facts, p -> false));
         assertEquals(Reading.ok(Path.of("/var/lib/docker")), GatePolicy.diskTarget(Optional.empty(), facts, p -> true));
         assertEquals(Reading.ok(Path.of("/")), GatePolicy.diskTarget(Optional.empty(), facts, p -> false));

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.File;
@@ -22,6 +24,7 @@ import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
 
 /** `gates` on an engine that is not in a swarm, whose data root is a small loop-mounted ext4. */
+@OnEveryEngine
 class GatesStandaloneEngineTest {
     static SandboxEngine engine;
 

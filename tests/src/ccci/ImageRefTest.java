@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.BadInput;
 import org.junit.jupiter.api.Test;
 
 class ImageRefTest {
@@ -12,8 +13,7 @@ class ImageRefTest {
     void aDockerHubOfficialImageIsLibraryOnDockerIo() {
         ImageRef redis = ImageRef.parse("redis:7-alpine");
         assertEquals("docker.io", redis.registry());
-        assertTrue(redis.onDockerHub());
-        assertEquals("docker.io/library/redis:7-alpine", redis.canonical());
+        assertEquals("docker.io/library/redis", redis.canonicalName());
         assertEquals("redis", redis.repository());
         assertEquals("7-alpine", redis.tagOrDigest());
         assertEquals("redis:7-alpine", redis.local());
@@ -27,7 +27,8 @@ class ImageRefTest {
         assertEquals("ghcr.io", ImageRef.parse("ghcr.io/org/app:2").registry());
         ImageRef user = ImageRef.parse("someuser/app");
         assertEquals("docker.io", user.registry());
-        assertEquals("docker.io/someuser/app:latest", user.canonical());
+        assertEquals("docker.io/someuser/app", user.canonicalName());
+        assertEquals("latest", user.tagOrDigest());
         assertEquals("docker.io", ImageRef.parse("index.docker.io/library/redis").registry());
     }
 

@@ -16,25 +16,25 @@ class ImageUsersTest {
 
     @Test
     void aServiceUsesTheImageByNameAndTagWhateverDigestSwarmPinned() {
-        assertTrue(ImageUsers.serviceUses("redis:7-alpine@sha256:" + "f".repeat(64), REDIS, LOCAL));
-        assertTrue(ImageUsers.serviceUses("docker.io/library/redis:7-alpine", REDIS, Optional.empty()));
-        assertFalse(ImageUsers.serviceUses("redis:7", REDIS, LOCAL));
-        assertFalse(ImageUsers.serviceUses("localhost:5000/redis:7-alpine", REDIS, LOCAL));
-        assertFalse(ImageUsers.serviceUses(null, REDIS, LOCAL));
+        assertTrue(LocalImage.serviceUses("redis:7-alpine@sha256:" + "f".repeat(64), REDIS, LOCAL));
+        assertTrue(LocalImage.serviceUses("docker.io/library/redis:7-alpine", REDIS, Optional.empty()));
+        assertFalse(LocalImage.serviceUses("redis:7", REDIS, LOCAL));
+        assertFalse(LocalImage.serviceUses("localhost:5000/redis:7-alpine", REDIS, LOCAL));
+        assertFalse(LocalImage.serviceUses(null, REDIS, LOCAL));
     }
 
     @Test
     void aDigestOnlyServiceUsesTheImageWhenTheLocalImageHasThatDigest() {
-        assertTrue(ImageUsers.serviceUses("redis@" + DIGEST, REDIS, LOCAL));
-        assertFalse(ImageUsers.serviceUses("redis@sha256:" + "0".repeat(64), REDIS, LOCAL));
-        assertFalse(ImageUsers.serviceUses("redis@" + DIGEST, REDIS, Optional.empty()));
+        assertTrue(LocalImage.serviceUses("redis@" + DIGEST, REDIS, LOCAL));
+        assertFalse(LocalImage.serviceUses("redis@sha256:" + "0".repeat(64), REDIS, LOCAL));
+        assertFalse(LocalImage.serviceUses("redis@" + DIGEST, REDIS, Optional.empty()));
     }
 
     @Test
     void aContainerUsesTheImageByIdOrByName() {
-        assertTrue(ImageUsers.containerUses(LOCAL.get().id(), "sha256:" + "e".repeat(64), REDIS, LOCAL));
-        assertTrue(ImageUsers.containerUses("sha256:other", "redis:7-alpine", REDIS, Optional.empty()));
-        assertFalse(ImageUsers.containerUses("sha256:other", "busybox:1", REDIS, LOCAL));
+        assertTrue(LocalImage.containerUses(LOCAL.get().id(), "sha256:" + "e".repeat(64), REDIS, LOCAL));
+        assertTrue(LocalImage.containerUses("sha256:other", "redis:7-alpine", REDIS, Optional.empty()));
+        assertFalse(LocalImage.containerUses("sha256:other", "busybox:1", REDIS, LOCAL));
     }
 
     @Test

@@ -2,7 +2,6 @@ package ccci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.Provision;
@@ -56,6 +55,7 @@ class NixTest {
         CUSTOM.put("metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom");
         CUSTOM.put("dataRoot", "/srv/docker");
         CUSTOM.put("extraArgs", List.of("--lock-file", "/run/ci-docker-prune.lock"));
+        CUSTOM.put("onFailure", List.of("ccci-notify@%n.service", "ccci-page.target"));
     }
 
     static JsonNode evaluated;
@@ -77,7 +77,9 @@ class NixTest {
                 "emptyPattern", Map.of("settings", Map.of("enable", true, "stackPattern", "")),
                 "relativeMetrics", Map.of("settings", Map.of("enable", true, "metricsFile", "x.prom")),
                 "twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")),
-                "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)));
+                "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)),
+                "onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))),
+                "onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service")));
         evaluated = Nix.eval(EVAL, Map.of(
                 "scenarios", json.writeValueAsString(scenarios),
                 "rejected", json.writeValueAsString(rejected),
@@ -170,7 +172,7 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs")) {
+                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -178,11 +180,28 @@ class NixTest {
         }
     }
 
+    /** The node exporter's textfile-collector path: one, the module's example, in every document naming one. */
+    @Test
+    void oneMetricsFilePathEverywhere() {
+        String example = evaluated.path("options").path("metricsFile").path("example").asText();
+        assertTrue(example.startsWith("/") && example.endsWith(".prom"), example);
+        Pattern prom = Pattern.compile("/[^\\s\"`']+\\.prom\\b");
+        for (String doc : List.of("README.md", "nix/README.md", "nix/module.nix",
+                "deploy/systemd/README.md", "deploy/systemd/ci-docker-prune.service")) {
+            Matcher m = prom.matcher(Repo.read(doc));
+            TreeSet<String> paths = new TreeSet<>();
+            while (m.find()) {
+                paths.add(m.group());
+            }
+            assertEquals(new TreeSet<>(List.of(example)), paths, doc + " names another metrics file");
+        }
+    }
+
     @Test
     void defaultsAreThoseOfPruneItself() throws Exception {
         JsonNode options = evaluated.path("options");
-        assertEquals(GateSettings.DEFAULT_THRESHOLD, options.path("threshold").path("default").asInt());
-        assertEquals(GateSettings.DEFAULT_STACK_PATTERN, options.path("stackPattern").path("default").asText());
+        assertEquals(GatePolicy.Settings.DEFAULT_THRESHOLD, options.path("threshold").path("default").asInt());
+        assertEquals(GatePolicy.Settings.DEFAULT_STACK_PATTERN, options.path("stackPattern").path("default").asText());
         String pruneUntil = Class.forName("Prune").getDeclaredField("until")
                 .getAnnotation(CommandLine.Option.class).defaultValue();
         assertEquals(pruneUntil, options.path("until").path("default").asText());
@@ -196,7 +215,7 @@ class NixTest {
         assertEquals("[\"docker.service\"]", service.path("requires").toString());
         String defaultPackage = evaluated.path("package").path("out").asText();
         assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
-                "--stack-pattern", GateSettings.DEFAULT_STACK_PATTERN), execStart(service));
+                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN), execStart(service));
 
         JsonNode timer = timer("defaults");
         assertEquals("[\"timers.target\"]", timer.path("wantedBy").toString());
@@ -206,6 +225,7 @@ class NixTest {
         assertTrue(when.path("Persistent").asBoolean());
         assertEquals("0", when.path("RandomizedDelaySec").asText());
         assertTrue(scenario("defaults").path("assertions").get(0).path("assertion").asBoolean());
+        assertEquals("[]", service.path("onFailure").toString(), "no OnFailure= unless asked");
     }
 
     @Test
@@ -220,13 +240,23 @@ class NixTest {
         assertEquals("Mon..Fri 03:30", when.path("OnCalendar").asText());
         assertFalse(when.path("Persistent").asBoolean());
         assertEquals("45min", when.path("RandomizedDelaySec").asText());
+        assertEquals("[\"ccci-notify@%n.service\",\"ccci-page.target\"]", service("custom").path("onFailure").toString());
+    }
+
+    /** onFailure is the service's one OnFailure= line, as NixOS renders it; none by default. */
+    @Test
+    void onFailureBecomesTheServicesOnFailureLine() {
+        SystemdUnit custom = SystemdUnit.parse(SystemdUnit.renderNixUnits(UNIT, service("custom"), timer("custom")).get(UNIT + ".service"));
+        assertEquals("ccci-notify@%n.service ccci-page.target", custom.one("Unit", "OnFailure"));
+        SystemdUnit defaults = SystemdUnit.parse(SystemdUnit.renderNixUnits(UNIT, service("defaults"), timer("defaults")).get(UNIT + ".service"));
+        assertFalse(defaults.section("Unit").containsKey("OnFailure"), defaults.toString());
     }
 
     @Test
     void theServiceYieldsToCiJobsAndLeavesTheJitAndJnaWorking() {
         JsonNode config = service("defaults").path("serviceConfig");
         assertEquals(19, config.path("Nice").asInt());
-        assertTrue(List.of("batch", "idle").contains(config.path("CPUSchedulingPolicy").asText()), config.toString());
+        assertEquals("batch", config.path("CPUSchedulingPolicy").asText(), "as nix/README.md documents it");
         assertEquals("idle", config.path("IOSchedulingClass").asText());
         assertTrue(config.path("MemoryDenyWriteExecute").isMissingNode(), "MemoryDenyWriteExecute breaks the JIT");
         assertEquals(UNIT, config.path("CacheDirectory").asText());
@@ -278,6 +308,23 @@ class NixTest {
         assertEquals(expected, commands);
         assertEquals(List.of(Repo.root().resolve("lib").toString(), Repo.root().resolve("scripts").toString()),
                 new ObjectMapper().convertValue(evaluated.path("package").path("fileset"), List.class));
+    }
+
+    /**
+     * nixpkgs is pinned by revision in the flake's own URL, so a fresh clone without flake.lock
+     * evaluates the same nixpkgs; a flake.lock, once committed, must lock that same revision.
+     */
+    @Test
+    void theFlakePinsNixpkgsByRevision() throws IOException {
+        String url = evaluated.path("flake").path("nixpkgs").asText();
+        Matcher pinned = Pattern.compile("github:NixOS/nixpkgs/([0-9a-f]{40})").matcher(url);
+        assertTrue(pinned.matches(), "inputs.nixpkgs.url must name a full commit: " + url);
+        Path lock = Repo.root().resolve("flake.lock");
+        if (Files.exists(lock)) {
+            JsonNode locked = new ObjectMapper().readTree(lock.toFile()).path("nodes").path("nixpkgs").path("locked");
+            assertEquals(pinned.group(1), locked.path("rev").asText(), "flake.lock locks another nixpkgs than flake.nix names");
+        }
+        assertTrue(Repo.read("nix/README.md").contains(pinned.group(1)), "nix/README.md names the pinned revision");
     }
 
     /** The flake's outputs, called with a stand-in nixpkgs input. */
@@ -346,7 +393,8 @@ class NixTest {
         Path out = built();
         Path metrics = tmp.resolve("ci-docker-prune.prom");
         JsonNode withPackage = Nix.eval(EVAL, Map.of("packageOut", out.toString(), "scenarios", new ObjectMapper().writeValueAsString(
-                Map.of("defaults", Map.of("settings", Map.of("enable", true, "metricsFile", metrics.toString()))))), "scenarios");
+                Map.of("defaults", Map.of("settings", Map.of("enable", true, "metricsFile", metrics.toString(),
+                        "onFailure", List.of("ccci-notify@%n.service")))))), "scenarios");
         JsonNode service = withPackage.path("defaults").path("systemd").path("services").path(UNIT);
         JsonNode timer = withPackage.path("defaults").path("systemd").path("timers").path(UNIT);
 
@@ -368,12 +416,16 @@ class NixTest {
         List<String> command = new ArrayList<>(execStart(service));
         command.set(command.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString()); // not /var/lib/docker here
         command.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
+        command.set(command.indexOf("--threshold") + 1, "1"); // every gate is then asked, and holds
         Cmd run = Cmd.run(command, env, tmp);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());
-        assertTrue(report.path("dryRun").asBoolean() || !report.path("ran").asBoolean(), report.toString());
+        assertEquals("dry-run", report.path("outcome").asText(), report.toString());
+        assertTrue(report.path("dryRun").asBoolean(), "a dry run: " + report);
+        assertFalse(report.path("ran").asBoolean(), "a dry run runs no phase: " + report);
+        assertEquals(3, report.path("gates").size(), report.toString());
         for (JsonNode gate : report.path("gates")) {
-            assertNotEquals("unknown", gate.path("state").asText(), "gate not evaluated: " + report);
+            assertEquals("holds", gate.path("state").asText(), "every gate evaluated on the engine: " + report);
         }
         assertTrue(Files.readString(metrics).contains("ci_docker_prune_"), "metricsFile reaches prune");
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * real run, which must remove exactly what the dry run listed: the old dangling images, nothing else.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@OnEveryEngine
 class PruneEngineTest {
     static SandboxEngine engine;
     static PruneScenario scenario;
@@ -60,6 +63,9 @@ class PruneEngineTest {
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": "), run.toString());
         assertTrue(run.out().contains(expectedReason), run.toString());
         assertTrue(run.out().contains("outcome=noop"), run.toString());
+        String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
+        assertTrue(summary.matches(".* reason=\".*" + java.util.regex.Pattern.quote(expectedReason) + ".*\""),
+                "the summary says why it did nothing: " + summary);
         assertEquals(before, PruneScenario.imageIds(engine), "nothing may be removed");
     }
 

@@ -3,6 +3,8 @@ package ccci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.Provision;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +24,7 @@ import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
 
 /** prune --metrics-file on a real engine, read back with Prometheus' own parser (promtool). */
+@OnEveryEngine
 class PruneMetricsTest {
     static SandboxEngine engine;
     @TempDir Path dir;

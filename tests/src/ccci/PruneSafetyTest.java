@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ccci.Cli.ExitCodes;
+import ccci.PrunePolicy.Until;
 import ccci.sandbox.ImageSpec;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.Provision;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,6 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * for the calls prune must never make. Every run uses --threshold 1 (so the disk gate holds unless a
  * case is about it), --until 1s, and a lock file of its own.
  */
+@OnEveryEngine
 class PruneSafetyTest {
     static final String IMAGE = "ccci-busybox:prune-safety";
     static final String STACK_CONTAINER = "ab12-0a0b0c_ci_commoninternet_net_web";
@@ -95,12 +99,12 @@ class PruneSafetyTest {
         List<String> dangling = oldDanglingImages(3, 100);
         waitUntilOlderThanUntil();
 
-        List<PrunePlan.Phase> checked = new ArrayList<>();
+        List<PrunePolicy.Phase> checked = new ArrayList<>();
         PruneRun.Listener startAStack = new PruneRun.Listener() {
             @Override
-            public void beforeGateCheck(PrunePlan.Phase next) {
+            public void beforeGateCheck(PrunePolicy.Phase next) {
                 checked.add(next);
-                if (next == PrunePlan.Phase.IMAGES) {
+                if (next == PrunePolicy.Phase.IMAGES) {
                     engine.dockerOk("run", "-d", "--network", "none", "--name", STACK_CONTAINER, IMAGE, "sleep", "3600");
                 }
             }
@@ -110,10 +114,10 @@ class PruneSafetyTest {
 
         assertEquals(PruneRun.Outcome.STOPPED, report.outcome(), text);
         assertEquals(ExitCodes.STOPPED_GATES_CLOSED, report.exitCode(), text);
-        assertEquals(List.of(PrunePlan.Phase.CONTAINERS), phases(report), text);
+        assertEquals(List.of(PrunePolicy.Phase.CONTAINERS), phases(report), text);
         assertEquals(List.of(exited), report.phases().get(0).removedIds(), "phase 1 ran and removed the old container\n" + text);
-        assertEquals(Optional.of(PrunePlan.Phase.IMAGES), report.stoppedBefore());
-        assertEquals(List.of(PrunePlan.Phase.CONTAINERS, PrunePlan.Phase.IMAGES), checked,
+        assertEquals(Optional.of(PrunePolicy.Phase.IMAGES), report.stoppedBefore());
+        assertEquals(List.of(PrunePolicy.Phase.CONTAINERS, PrunePolicy.Phase.IMAGES), checked,
                 "the gates were checked again right before the images phase");
         assertTrue(danglingIds().containsAll(dangling), "every dangling image is still there: " + danglingIds());
         assertTrue(report.problem().orElseThrow().startsWith(
@@ -140,7 +144,16 @@ class PruneSafetyTest {
             assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
             assertEquals("prune: another prune is running (lock " + lockFile + " held by pid " + holder.pid()
                     + "): nothing removed" + System.lineSeparator(), run.err());
-            assertEquals("", run.out());
+            String summary = "summary outcome=locked exit=14 phases=none reclaimed_bytes=0 elapsed_ms=\\d+ reason="
+                    + Pattern.quote("\"another prune is running (lock " + lockFile + " held by pid " + holder.pid()
+                    + "): nothing removed\"");
+            assertEquals(1, run.out().lines().count(), run.toString());
+            assertTrue(run.out().strip().matches(summary), "a held lock still prints the summary line\n" + run);
+            JsonNode json = prune(lockFile, "--json").json();
+            assertEquals("locked", json.path("outcome").asText());
+            assertEquals(ExitCodes.LOCKED, json.path("exitCode").asInt());
+            assertFalse(json.path("pruneAllowed").asBoolean());
+            assertTrue(json.path("reason").asText().startsWith("another prune is running"), json.toString());
             assertEquals(before, engineState(), "nothing removed");
 
             PruneLock.AlreadyLocked inProcess = assertThrows(PruneLock.AlreadyLocked.class, () -> PruneLock.acquire(lockFile));
@@ -176,7 +189,7 @@ class PruneSafetyTest {
             assertEquals(ExitCodes.LOCKED, other.exit(), other.toString());
             assertEquals(List.of("prune: another prune is running (lock " + lockFile + " held by pid "
                     + ProcessHandle.current().pid() + "): nothing removed"), other.err().lines().toList(), other.toString());
-            assertEquals("", other.out(), other.toString());
+            assertTrue(other.out().startsWith("summary outcome=locked exit=14 "), other.toString());
             assertFalse((other.out() + other.err()).contains("\tat "), other.toString());
             assertEquals(before, engineState(), "nothing removed");
         }
@@ -218,7 +231,7 @@ class PruneSafetyTest {
                     "container", "prune", "-f", "--filter", "label=ccci-bulk")
                     .redirectErrorStream(true).redirectOutput(tmp.resolve("other-prune.out").toFile()).start();
             ScriptRun ours;
-            try (DockerEngine watch = DockerEngine.connect(engine.host())) {
+            try (Engine watch = Engine.connect(engine.host())) {
                 if (!awaitBulkShrinking(watch, bulk, other)) {
                     other.waitFor(30, TimeUnit.SECONDS);
                     missed.add("attempt " + attempt + ": did not see the other prune at work");
@@ -269,8 +282,8 @@ class PruneSafetyTest {
 
         PruneRun.Listener stopTheEngine = new PruneRun.Listener() {
             @Override
-            public void phaseStarting(PrunePlan.Phase phase) {
-                if (phase == PrunePlan.Phase.IMAGES) {
+            public void phaseStarting(PrunePolicy.Phase phase) {
+                if (phase == PrunePolicy.Phase.IMAGES) {
                     engine.stopEngine();
                 }
             }
@@ -280,9 +293,9 @@ class PruneSafetyTest {
 
         assertEquals(PruneRun.Outcome.FAILED, report.outcome(), text);
         assertEquals(ExitCodes.ENGINE_FAILED, report.exitCode(), text);
-        assertEquals(List.of(PrunePlan.Phase.CONTAINERS), phases(report), text);
+        assertEquals(List.of(PrunePolicy.Phase.CONTAINERS), phases(report), text);
         assertEquals(List.of(exited), report.phases().get(0).removedIds(), text);
-        assertEquals(Optional.of(PrunePlan.Phase.IMAGES), report.stoppedBefore());
+        assertEquals(Optional.of(PrunePolicy.Phase.IMAGES), report.stoppedBefore());
         String problem = report.problem().orElseThrow();
         assertTrue(problem.startsWith("during images: cannot reach the Docker engine at " + engine.host()), problem);
         assertEquals(1, problem.lines().count(), problem);
@@ -349,9 +362,15 @@ class PruneSafetyTest {
                 "--lock-file", tmp.resolve("unreachable.lock").toString());
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().contains(PruneFormat.NOOP_LINE), run.toString());
-        assertTrue(run.out().contains("summary outcome=noop exit=11 phases=none "), run.toString());
-        assertEquals(List.of("prune: cannot reach the Docker engine at unix:///nonexistent.sock: " + rest(run.err())),
-                run.err().lines().toList(), run.toString());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("summary outcome=failed exit=11 phases=none ")
+                && l.contains(" reason=\"disk: cannot measure: cannot reach the Docker engine at unix:///nonexistent.sock: ")),
+                "an unreachable engine is a failure, with its reason\n" + run);
+        List<String> err = run.err().lines().toList();
+        assertEquals(1, err.size(), run.toString());
+        String prefix = "prune: cannot reach the Docker engine at unix:///nonexistent.sock: ";
+        assertTrue(err.get(0).startsWith(prefix), run.toString());
+        assertTrue(err.get(0).substring(prefix.length()).matches("(?i).*(no such file|not found|does not exist|enoent).*"),
+                "the cause says the socket is missing: " + err.get(0));
         assertFalse((run.out() + run.err()).contains("\tat "), run.toString());
         assertEquals(before, engineState(), "nothing removed");
     }
@@ -378,7 +397,7 @@ class PruneSafetyTest {
                 files.filter(f -> f.toString().endsWith(".java")).sorted().forEach(sources::add);
             }
         }
-        assertTrue(sources.stream().anyMatch(f -> f.endsWith("lib/EnginePrune.java")), sources.toString());
+        assertTrue(sources.stream().anyMatch(f -> f.endsWith("lib/PrunePolicy.java")), sources.toString());
         assertTrue(sources.stream().anyMatch(f -> f.endsWith("scripts/prune.java")), sources.toString());
         List<String> found = new ArrayList<>();
         for (Path source : sources) {
@@ -419,21 +438,21 @@ class PruneSafetyTest {
     void eachPhaseSendsExactlyItsOwnQuery() {
         Until day = Until.parse("24h");
         assertEquals("/containers/prune?filters=%7B%22until%22%3A%5B%2286400s%22%5D%7D",
-                EnginePrune.request(PrunePlan.Phase.CONTAINERS, day));
+                PrunePolicy.request(PrunePolicy.Phase.CONTAINERS, day));
         assertEquals("/images/prune?filters=%7B%22dangling%22%3A%5B%22true%22%5D%2C%22until%22%3A%5B%2286400s%22%5D%7D",
-                EnginePrune.request(PrunePlan.Phase.IMAGES, day));
+                PrunePolicy.request(PrunePolicy.Phase.IMAGES, day));
         assertEquals("/build/prune?filters=%7B%22until%22%3A%5B%2286400s%22%5D%7D",
-                EnginePrune.request(PrunePlan.Phase.BUILD_CACHE, day));
+                PrunePolicy.request(PrunePolicy.Phase.BUILD_CACHE, day));
 
         ObjectMapper json = new ObjectMapper();
         for (String age : List.of("1s", "90m", "7d", "1d12h", "3650d")) {
             Until until = Until.parse(age);
-            for (PrunePlan.Phase phase : PrunePlan.Phase.values()) {
-                String request = EnginePrune.request(phase, until);
+            for (PrunePolicy.Phase phase : PrunePolicy.Phase.values()) {
+                String request = PrunePolicy.request(phase, until);
                 String path = request.substring(0, request.indexOf('?'));
                 String query = request.substring(request.indexOf('?') + 1);
-                assertEquals(Map.of(PrunePlan.Phase.CONTAINERS, "/containers/prune", PrunePlan.Phase.IMAGES, "/images/prune",
-                        PrunePlan.Phase.BUILD_CACHE, "/build/prune").get(phase), path);
+                assertEquals(Map.of(PrunePolicy.Phase.CONTAINERS, "/containers/prune", PrunePolicy.Phase.IMAGES, "/images/prune",
+                        PrunePolicy.Phase.BUILD_CACHE, "/build/prune").get(phase), path);
                 assertTrue(query.startsWith("filters=") && !query.contains("&"), "one parameter only: " + request);
                 String filters = URLDecoder.decode(query.substring("filters=".length()), StandardCharsets.UTF_8);
                 JsonNode node;
@@ -444,9 +463,9 @@ class PruneSafetyTest {
                 }
                 List<String> keys = new ArrayList<>();
                 node.fieldNames().forEachRemaining(keys::add);
-                assertEquals(phase == PrunePlan.Phase.IMAGES ? List.of("dangling", "until") : List.of("until"), keys, filters);
+                assertEquals(phase == PrunePolicy.Phase.IMAGES ? List.of("dangling", "until") : List.of("until"), keys, filters);
                 assertEquals("[\"" + until.engineFilter() + "\"]", node.get("until").toString());
-                if (phase == PrunePlan.Phase.IMAGES) {
+                if (phase == PrunePolicy.Phase.IMAGES) {
                     assertEquals("[\"true\"]", node.get("dangling").toString());
                 }
                 for (String never : List.of("all", "volume", "network", "force", "false")) {
@@ -460,8 +479,8 @@ class PruneSafetyTest {
 
     /** Runs prune in this JVM against the sandbox, as the command would, with a listener of the test's. */
     static PruneRun.Report runInProcess(PruneRun.Listener listener) {
-        try (DockerEngine docker = DockerEngine.connect(engine.host())) {
-            return PruneRun.run(() -> docker, GateSettings.parse("1", GateSettings.DEFAULT_STACK_PATTERN, null),
+        try (Engine docker = Engine.connect(engine.host())) {
+            return PruneRun.run(() -> docker, GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null),
                     Until.parse("1s"), false, listener, Clock.systemUTC());
         }
     }
@@ -570,7 +589,7 @@ class PruneSafetyTest {
     /** Created (never started) containers labelled ccci-bulk, made through the API on a few threads. */
     static void createBulkContainers(int count) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(4);
-        try (DockerEngine docker = DockerEngine.connect(engine.host())) {
+        try (Engine docker = Engine.connect(engine.host())) {
             List<Future<?>> made = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 made.add(pool.submit(() -> docker.api().createContainerCmd(IMAGE).withCmd("true")
@@ -586,7 +605,7 @@ class PruneSafetyTest {
     }
 
     /** True once the other prune has removed some but not all of the bulk containers. */
-    static boolean awaitBulkShrinking(DockerEngine watch, int bulk, Process other) throws InterruptedException {
+    static boolean awaitBulkShrinking(Engine watch, int bulk, Process other) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (System.nanoTime() < deadline) {
             int left = watch.api().listContainersCmd().withShowAll(true)
@@ -613,8 +632,8 @@ class PruneSafetyTest {
                 "--format", "{{.ID}} {{.Names}} {{.State}}"))));
     }
 
-    static List<PrunePlan.Phase> phases(PruneRun.Report report) {
-        return report.phases().stream().map(EnginePrune.PhaseResult::phase).toList();
+    static List<PrunePolicy.Phase> phases(PruneRun.Report report) {
+        return report.phases().stream().map(PruneRun.PhaseResult::phase).toList();
     }
 
     /** Findings "file:line: kind: text" for every forbidden pattern outside comments. */
@@ -675,10 +694,4 @@ class PruneSafetyTest {
         return Stream.concat(a.stream(), b.stream()).toArray(String[]::new);
     }
 
-    /** What follows the fixed start of a one-line error (the transport's own words vary). */
-    static String rest(String err) {
-        String line = err.lines().findFirst().orElse("");
-        int colon = line.indexOf(".sock: ");
-        return colon < 0 ? line : line.substring(colon + ".sock: ".length());
-    }
 }

@@ -3,6 +3,8 @@ package ccci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.ExitCodes;
+import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * With 24h only the old dangling images go; with a few seconds, containers, young images, images
  * freed by phase 1 and build cache go too, which exercises every phase and their order.
  */
+@OnEveryEngine
 class PruneSeedEquivalenceTest {
 
     static String[] concat(String[] args, String more) {

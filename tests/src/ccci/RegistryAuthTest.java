@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.Cli.BadInput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,36 +30,36 @@ class RegistryAuthTest {
     @Test
     void dockerHubCredentialsLiveUnderTheIndexUrlKey() throws Exception {
         config("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"" + basic("nptest2", SECRET) + "\"}}}");
-        RegistryAuth.Lookup hub = RegistryAuth.lookup(dir, "docker.io");
-        assertEquals(RegistryAuth.DOCKER_HUB_KEY, hub.key());
-        RegistryAuth.Credentials c = hub.credentials().orElseThrow();
+        Registry.Lookup hub = Registry.lookup(dir, "docker.io");
+        assertEquals(Registry.DOCKER_HUB_KEY, hub.key());
+        Registry.Credentials c = hub.credentials().orElseThrow();
         assertEquals("nptest2", c.user());
         assertEquals("https://index.docker.io/v1/", c.serverAddress());
         assertEquals(SECRET, c.authConfig().getPassword());
-        assertEquals(RegistryAuth.DOCKER_HUB_KEY, RegistryAuth.key("index.docker.io"));
-        assertEquals(RegistryAuth.DOCKER_HUB_KEY, RegistryAuth.key("https://index.docker.io/v1/"));
+        assertEquals(Registry.DOCKER_HUB_KEY, Registry.key("index.docker.io"));
+        assertEquals(Registry.DOCKER_HUB_KEY, Registry.key("https://index.docker.io/v1/"));
     }
 
     @Test
     void aKeyWrittenAsAUrlMatchesItsHost() throws Exception {
         config("{\"auths\":{\"https://registry.example.org/v2/\":{\"username\":\"bob\",\"password\":\"" + SECRET + "\"}}}");
-        assertEquals("bob", RegistryAuth.lookup(dir, "registry.example.org").credentials().orElseThrow().user());
-        assertTrue(RegistryAuth.lookup(dir, "localhost:5000").credentials().isEmpty());
+        assertEquals("bob", Registry.lookup(dir, "registry.example.org").credentials().orElseThrow().user());
+        assertTrue(Registry.lookup(dir, "localhost:5000").credentials().isEmpty());
     }
 
     @Test
     void noEntryNoFileAndHelpersSayWhyWithoutCredentials() throws Exception {
-        RegistryAuth.Lookup missing = RegistryAuth.lookup(dir, "localhost:5000");
+        Registry.Lookup missing = Registry.lookup(dir, "localhost:5000");
         assertFalse(missing.fileExists());
         assertTrue(missing.whyNone().orElseThrow().startsWith("no docker client config at " + dir.resolve("config.json")));
 
         config("{\"auths\":{\"localhost:5000\":{}},\"credsStore\":\"desktop\"}");
-        RegistryAuth.Lookup helper = RegistryAuth.lookup(dir, "localhost:5000");
+        Registry.Lookup helper = Registry.lookup(dir, "localhost:5000");
         assertEquals("desktop", helper.helper().orElseThrow());
         assertTrue(helper.whyNone().orElseThrow().contains("docker-credential-desktop"), helper.whyNone().get());
 
         config("{\"auths\":{\"localhost:5000\":{}}}");
-        RegistryAuth.Lookup empty = RegistryAuth.lookup(dir, "localhost:5000");
+        Registry.Lookup empty = Registry.lookup(dir, "localhost:5000");
         assertTrue(empty.credentials().isEmpty(), "an entry without user and password is no credentials");
         assertTrue(empty.whyNone().orElseThrow().contains("run docker login localhost:5000"));
     }
@@ -66,12 +67,12 @@ class RegistryAuthTest {
     @Test
     void aBrokenFileIsOneLineThatQuotesNoContent() throws Exception {
         config("{\"auths\":{\"localhost:5000\":{\"auth\":\"" + basic("u", SECRET) + "\"}} " + SECRET + "garbage");
-        BadInput e = assertThrows(BadInput.class, () -> RegistryAuth.lookup(dir, "localhost:5000"));
+        BadInput e = assertThrows(BadInput.class, () -> Registry.lookup(dir, "localhost:5000"));
         assertTrue(e.getMessage().startsWith("the docker client config " + dir.resolve("config.json") + " is not valid JSON (line 1"), e.getMessage());
         assertFalse(e.getMessage().contains(SECRET), e.getMessage());
 
         config("{\"auths\":{\"localhost:5000\":{\"auth\":\"" + SECRET + "!!\"}}}");
-        BadInput b = assertThrows(BadInput.class, () -> RegistryAuth.lookup(dir, "localhost:5000"));
+        BadInput b = assertThrows(BadInput.class, () -> Registry.lookup(dir, "localhost:5000"));
         assertTrue(b.getMessage().contains("not base64 of user:password"), b.getMessage());
         assertFalse(b.getMessage().contains(SECRET), b.getMessage());
     }
@@ -79,10 +80,10 @@ class RegistryAuthTest {
     @Test
     void credentialsNeverShowTheirSecretsAndRedactThemEverywhere() throws Exception {
         config("{\"auths\":{\"localhost:5000\":{\"auth\":\"" + basic("alice", SECRET) + "\"}}}");
-        RegistryAuth.Credentials c = RegistryAuth.lookup(dir, "localhost:5000").credentials().orElseThrow();
+        Registry.Credentials c = Registry.lookup(dir, "localhost:5000").credentials().orElseThrow();
         assertEquals("credentials of user alice for localhost:5000", c.toString());
         assertFalse(c.authConfig().toString().contains(SECRET));
-        assertFalse(RegistryAuth.lookup(dir, "localhost:5000").toString().contains(SECRET));
+        assertFalse(Registry.lookup(dir, "localhost:5000").toString().contains(SECRET));
         String leaky = "x " + SECRET + " y " + basic("alice", SECRET) + " z " + c.header();
         assertEquals("x *** y *** z ***", c.redact(leaky));
         String header = new String(Base64.getUrlDecoder().decode(c.header()), StandardCharsets.UTF_8);
@@ -91,11 +92,11 @@ class RegistryAuthTest {
 
     @Test
     void theConfigDirFollowsTheDockerCliOrder() {
-        assertEquals(Path.of("/etc/x"), RegistryAuth.configDir("/etc/x"));
+        assertEquals(Path.of("/etc/x"), Engine.configDir("/etc/x"));
         String env = System.getenv("DOCKER_CONFIG");
         Path expected = env != null && !env.isBlank() ? Path.of(env)
                 : Path.of(System.getenv("HOME") != null ? System.getenv("HOME") : System.getProperty("user.home"), ".docker");
-        assertEquals(expected, RegistryAuth.configDir(null));
+        assertEquals(expected, Engine.configDir(null));
     }
 
     @Test
@@ -103,17 +104,17 @@ class RegistryAuthTest {
         Path real = Files.writeString(dir.resolve("rendered.json"), "{}");
         Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rw-------"));
         Path link = Files.createSymbolicLink(dir.resolve("config.json"), real);
-        RegistryAuth.FileMode mode = RegistryAuth.mode(link);
+        Registry.FileMode mode = Registry.mode(link);
         assertEquals("0600", mode.octal());
         assertEquals(real.toRealPath(), mode.linkTarget().orElseThrow());
         assertFalse(mode.exposed());
 
         Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rw-r--r--"));
-        RegistryAuth.FileMode open = RegistryAuth.mode(link);
+        Registry.FileMode open = Registry.mode(link);
         assertTrue(open.exposed());
         assertTrue(open.describe().contains("readable or writable by group and others (run: chmod 600 " + real.toRealPath() + ")"),
                 open.describe());
         Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rw----r--"));
-        assertTrue(RegistryAuth.mode(link).describe().contains("by others"));
+        assertTrue(Registry.mode(link).describe().contains("by others"));
     }
 }

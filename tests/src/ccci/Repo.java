@@ -17,6 +17,19 @@ final class Repo {
         }
     }
 
+    /**
+     * JBang's compile cache (JBANG_CACHE_DIR) shared by every test that runs scripts through JBang,
+     * in every test JVM of the build: each script compiles once per build, not once per class.
+     * JBANG_DIR (catalogs, settings) stays each test's own.
+     */
+    static String jbangCacheDir() {
+        try {
+            return Files.createDirectories(root().resolve("tests/target/jbang-cache")).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static String read(String relative) {
         try {
             return Files.readString(root().resolve(relative));

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 class ReuseProofVerdictTest {
     static final Optional<String> ID = Optional.of("sha256:" + "1".repeat(64));
 
-    static ReuseProofVerdict.Verdict judge(Optional<String> failure, boolean checked, Optional<String> after,
+    static ReuseProofRun.Verdict judge(Optional<String> failure, boolean checked, Optional<String> after,
                                            Optional<Integer> warmDownloaded, Optional<Boolean> upToDate) {
-        return ReuseProofVerdict.judge(new ReuseProofVerdict.Facts(failure, ID, checked, after, warmDownloaded, upToDate));
+        return ReuseProofRun.judge(new ReuseProofRun.Facts(failure, ID, checked, after, warmDownloaded, upToDate));
     }
 
     @Test

@@ -94,7 +94,7 @@ class ScriptSourcesTest {
     static Set<String> namesUsedIn(Path file, Set<String> candidates) {
         try {
             String code = COMMENTS_AND_STRINGS.matcher(Files.readString(file)).replaceAll(" ");
-            // a nested type of the same simple name (e.g. ReuseProofVerdict.Verdict) shadows a lib class
+            // a nested type of the same simple name (e.g. ReuseProofRun.Verdict) shadows a lib class
             Set<String> shadowed = new TreeSet<>();
             Matcher d = DECLARED.matcher(code);
             while (d.find()) {

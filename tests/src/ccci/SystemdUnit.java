@@ -120,6 +120,12 @@ record SystemdUnit(Map<String, Map<String, List<String>>> sections) {
         s.append("Description=").append(service.path("description").asText()).append('\n');
         service.path("after").forEach(u -> s.append("After=").append(u.asText()).append('\n'));
         service.path("requires").forEach(u -> s.append("Requires=").append(u.asText()).append('\n'));
+        // NixOS writes onFailure as one OnFailure= line, and none when the list is empty
+        List<String> onFailure = new ArrayList<>();
+        service.path("onFailure").forEach(u -> onFailure.add(u.asText()));
+        if (!onFailure.isEmpty()) {
+            s.append("OnFailure=").append(String.join(" ", onFailure)).append('\n');
+        }
         service.path("unitConfig").fields().forEachRemaining(f -> s.append(f.getKey()).append('=').append(value(f.getValue())).append('\n'));
         s.append("\n[Service]\n");
         service.path("environment").fields().forEachRemaining(f ->

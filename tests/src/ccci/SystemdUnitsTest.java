@@ -9,28 +9,33 @@ import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The plain units of nix/systemd/ for hosts without Nix, installed by nix/systemd/install into a
- * temp dir instead of /var/lib/cc-ci. systemd does not run here (no PID 1), so: systemd-analyze
+ * The plain units of deploy/systemd/ for hosts without Nix, installed by deploy/systemd/install into
+ * a temp dir instead of /var/lib/cc-ci. systemd does not run here (no PID 1), so: systemd-analyze
  * verify checks the installed units; they are held to the NixOS module's settings; and their
  * ExecStart runs the way the unit runs it (same arguments, only the unit's environment and
  * systemd's PATH) on a real engine. What is not exercised: systemd's own sandboxing (PrivateTmp,
- * ProtectSystem...) and the timer firing.
+ * ProtectSystem...), the timer firing, and install's systemctl calls.
  */
 class SystemdUnitsTest {
     static final String UNIT = "ci-docker-prune";
+    static final String INSTALL = "deploy/systemd/install";
+    static final String ON_FAILURE = "ccci-notify@%n.service";
     static SystemdUnit service;
     static SystemdUnit timer;
 
@@ -39,22 +44,39 @@ class SystemdUnitsTest {
     static Path units;
     static Path cache;
 
-    /** The documented install (nix/systemd/README.md), with a temp prefix and unit dir. */
+    /** The documented install (deploy/systemd/README.md), with a temp prefix and unit dir and one --on-failure. */
     @BeforeAll
     static void install() throws IOException {
-        service = SystemdUnit.parse(Repo.read("nix/systemd/" + UNIT + ".service"));
-        timer = SystemdUnit.parse(Repo.read("nix/systemd/" + UNIT + ".timer"));
+        service = SystemdUnit.parse(Repo.read("deploy/systemd/" + UNIT + ".service"));
+        timer = SystemdUnit.parse(Repo.read("deploy/systemd/" + UNIT + ".timer"));
         prefix = root.resolve("var/lib/cc-ci");
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
+        Cmd installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
+                "--on-failure", ON_FAILURE, "--no-enable"));
+        assertEquals(0, installed.exit(), installed.toString());
+        assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
+                "--no-enable says how to enable the timer later:\n" + installed);
+    }
+
+    static Cmd install(List<String> args) {
+        List<String> command = new ArrayList<>(List.of(Repo.root().resolve(INSTALL).toString()));
+        command.addAll(args);
+        return Cmd.run(command, installEnvironment(), root);
+    }
+
+    static Map<String, String> installEnvironment() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", NixTest.SYSTEMD_PATH);
         env.put("HOME", System.getProperty("user.home")); // the launcher's and JBang's caches
         env.put("JBANG_DIR", root.resolve("jbang").toString());
+        env.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
         env.put("DOCKER_HOST", Sandboxes.sharedSwarm().host()); // for the class-data-sharing training run
-        Cmd installed = Cmd.run(List.of(Repo.root().resolve("nix/systemd/install").toString(),
-                "--prefix", prefix.toString(), "--unit-dir", units.toString(), "--no-enable"), env, root);
-        assertEquals(0, installed.exit(), installed.toString());
+        return env;
+    }
+
+    static SystemdUnit installedService() throws IOException {
+        return SystemdUnit.parse(Files.readString(units.resolve(UNIT + ".service")));
     }
 
     /** The documented paths, moved under the temp dir. */
@@ -65,9 +87,14 @@ class SystemdUnitsTest {
 
     @Test
     void systemdAnalyzeVerifiesTheInstalledUnitsWithoutAWarning() throws IOException {
-        assertEquals(Repo.read("nix/systemd/" + UNIT + ".service").replace("/var/lib/cc-ci/", prefix + "/"),
+        String template = Repo.read("deploy/systemd/" + UNIT + ".service");
+        assertFalse(template.contains("OnFailure="), "no OnFailure= unless asked");
+        assertEquals(template.replace("/var/lib/cc-ci/", prefix + "/")
+                        .replace("Requires=docker.service\n", "Requires=docker.service\nOnFailure=" + ON_FAILURE + "\n"),
                 Files.readString(units.resolve(UNIT + ".service")),
-                "install copies the unit, with its prefix");
+                "install copies the unit, with its prefix and the --on-failure unit");
+        assertEquals(Repo.read("deploy/systemd/" + UNIT + ".timer").replace("/var/lib/cc-ci/", prefix + "/"),
+                Files.readString(units.resolve(UNIT + ".timer")));
         Cmd verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
@@ -99,6 +126,99 @@ class SystemdUnitsTest {
         assertEquals("/var/lib/cc-ci/app/bin/prune", args.get(0));
         assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
         assertEquals(Map.of("CC_CI_JNA_TMPDIR", "/var/cache/" + service.one("Service", "CacheDirectory")), service.environment());
+    }
+
+    /** install --on-failure gives the unit the OnFailure= line the module's onFailure gives it. */
+    @Test
+    void onFailureIsTheModulesOnFailure() throws Exception {
+        String scenario = "{\"d\":{\"settings\":{\"enable\":true,\"onFailure\":[\"" + ON_FAILURE + "\"]}}}";
+        JsonNode nix = Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.d.systemd");
+        SystemdUnit nixUnit = SystemdUnit.parse(SystemdUnit.renderNixUnits(UNIT, nix.path("services").path(UNIT),
+                nix.path("timers").path(UNIT)).get(UNIT + ".service"));
+        assertEquals(nixUnit.one("Unit", "OnFailure"), installedService().one("Unit", "OnFailure"));
+        assertEquals(ON_FAILURE, installedService().one("Unit", "OnFailure"));
+    }
+
+    /** The unit's Documentation= is a file install put there: this directory's README, as installed. */
+    @Test
+    void theDocumentationTheUnitNamesIsInstalled() throws IOException {
+        String documentation = installedService().one("Unit", "Documentation");
+        assertTrue(documentation.startsWith("file:///"), documentation);
+        Path readme = Path.of(URI.create(documentation));
+        assertTrue(readme.startsWith(prefix), documentation + " is not under the install prefix " + prefix);
+        assertTrue(Files.isRegularFile(readme), documentation + " does not exist after install");
+        assertEquals(Repo.read("deploy/systemd/README.md"), Files.readString(readme));
+    }
+
+    /** The same commands as the Nix package (one per script), each starting. */
+    @Test
+    void everyCommandOfTheNixPackageIsInstalled() throws IOException {
+        TreeSet<String> packaged = new TreeSet<>();
+        Nix.eval(NixTest.EVAL, Map.of(), "package.commands").fieldNames().forEachRemaining(packaged::add);
+        assertTrue(packaged.containsAll(List.of("gates", "prune", "reuse-proof", "auth-check")), packaged.toString());
+        assertEquals(packaged, installedCommands());
+        for (String command : packaged) {
+            Cmd version = Cmd.run(List.of(prefix.resolve("app/bin/" + command).toString(), "--version"),
+                    Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            assertEquals(0, version.exit(), command + ": " + version);
+        }
+    }
+
+    static TreeSet<String> installedCommands() throws IOException {
+        try (Stream<Path> bins = Files.list(prefix.resolve("app/bin"))) {
+            return new TreeSet<>(bins.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    /**
+     * Where systemd is not running (here: a mount namespace whose /run is empty, whatever the host
+     * runs), install without --no-enable stops before building anything and says to use --no-enable.
+     */
+    @Test
+    void withoutSystemdItStopsBeforeBuildingAndSuggestsNoEnable() {
+        Path elsewhere = root.resolve("no-systemd");
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "bash", "-c",
+                "mount -t tmpfs tmpfs /run && exec \"$0\" \"$@\"", Repo.root().resolve(INSTALL).toString(),
+                "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir", elsewhere.resolve("units").toString()));
+        Cmd run = Cmd.run(command, installEnvironment(), root);
+        assertEquals(1, run.exit(), run.toString());
+        assertEquals("", run.out());
+        assertEquals(1, run.err().lines().count(), "one line: " + run);
+        assertTrue(run.err().contains("systemd is not running") && run.err().contains("--no-enable"), run.toString());
+        assertFalse(Files.exists(elsewhere), "nothing built or installed: " + elsewhere);
+    }
+
+    @Test
+    void helpIsAUsageTextThatNamesEveryOption() throws IOException {
+        Cmd help = install(List.of("--help"));
+        assertEquals(0, help.exit(), help.toString());
+        assertTrue(help.out().startsWith("usage: " + INSTALL + " "), help.out());
+        assertFalse(help.out().contains("set -euo") || help.out().contains("#!"), "not the script's own lines:\n" + help.out());
+        Matcher option = Pattern.compile("^\\s+(--[a-z-]+)\\)", Pattern.MULTILINE).matcher(Repo.read(INSTALL));
+        int options = 0;
+        while (option.find()) {
+            options++;
+            assertTrue(help.out().contains(option.group(1)), option.group(1) + " is not in --help:\n" + help.out());
+        }
+        for (String command : installedCommands()) {
+            assertTrue(help.out().contains(command), "--help names the command " + command);
+        }
+        assertEquals(4, options, "install's options, as its parser lists them");
+    }
+
+    @Test
+    void badOptionsAreOneLineAndExit12BeforeBuilding() {
+        Path elsewhere = root.resolve("bad-options");
+        for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
+                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"))) {
+            List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
+            all.addAll(args); // a later --prefix wins
+            Cmd run = install(all);
+            assertEquals(12, run.exit(), args + ": " + run);
+            assertEquals(1, run.err().lines().count(), args + ": one line: " + run);
+            assertTrue(run.err().startsWith("install: "), run.toString());
+        }
+        assertFalse(Files.exists(elsewhere), "nothing built or installed");
     }
 
     private static String text(JsonNode v) {
@@ -144,7 +264,7 @@ class SystemdUnitsTest {
      */
     @Test
     void everyInstalledCommandsArchiveIsUsable() throws IOException {
-        for (String command : List.of("gates", "prune")) {
+        for (String command : installedCommands()) {
             String wrapper = Files.readString(prefix.resolve("app/bin/" + command));
             Matcher exec = Pattern.compile("(?m)^exec (.*) \"\\$@\"$").matcher(wrapper);
             assertTrue(exec.find(), wrapper);

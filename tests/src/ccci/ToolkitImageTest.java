@@ -3,6 +3,7 @@ package ccci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
 import ccci.sandbox.ToolkitImage;
@@ -30,7 +31,7 @@ class ToolkitImageTest {
     }
 
     /** `docker run` of the image with the engine's socket at the usual path; extra docker options first. */
-    static SandboxEngine.Result run(List<String> dockerOptions, String... args) {
+    static CommandResult run(List<String> dockerOptions, String... args) {
         List<String> command = new ArrayList<>(List.of("run", "--rm", "--network", "none",
                 "-v", engine.host().substring("unix://".length()) + ":/var/run/docker.sock"));
         command.addAll(dockerOptions);
@@ -43,7 +44,7 @@ class ToolkitImageTest {
     void gatesInTheImageSeeTheEngineAsTheScriptDoesOnTheHost() throws IOException {
         String dataRoot = engine.dataRoot().toString();
         // the data root at its own path, read-only, so the disk gate measures the engine's disk
-        SandboxEngine.Result inImage = run(List.of("-v", dataRoot + ":" + dataRoot + ":ro"), "gates", "--json");
+        CommandResult inImage = run(List.of("-v", dataRoot + ":" + dataRoot + ":ro"), "gates", "--json");
         ScriptRun onHost = ScriptRun.of("Gates", "--json", "-H", engine.host());
 
         JsonNode container = new ObjectMapper().readTree(inImage.out());
@@ -68,13 +69,13 @@ class ToolkitImageTest {
     @Test
     void theEntryPointRunsEachCommandAndRefusesOthers() {
         for (String command : List.of("gates", "prune", "reuse-proof", "auth-check")) {
-            SandboxEngine.Result help = run(List.of(), command, "--help");
+            CommandResult help = run(List.of(), command, "--help");
             assertEquals(0, help.exit(), command + ": " + help.err());
             assertTrue(help.out().startsWith("Usage: " + command + " "), command + " --help: " + help.out());
         }
-        SandboxEngine.Result version = run(List.of(), "gates", "--version");
+        CommandResult version = run(List.of(), "gates", "--version");
         assertTrue(version.out().contains("(/opt/java/openjdk)"), "runs the image's JRE: " + version.out());
-        SandboxEngine.Result unknown = run(List.of(), "rm-rf");
+        CommandResult unknown = run(List.of(), "rm-rf");
         assertEquals(12, unknown.exit(), unknown.toString());
         assertTrue(unknown.err().startsWith("cc-ci: unknown command"), unknown.err());
         assertEquals(12, run(List.of()).exit(), "no command is a usage error");

@@ -12,7 +12,7 @@ import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
 
 /**
- * The toolkit installed the way an operator installs it, into a temp prefix: nix/systemd/install
+ * The toolkit installed the way an operator installs it, into a temp prefix: deploy/systemd/install
  * (ahead-of-time build, class-data-sharing archives, rendered units) and the catalog registered
  * for ./jbang. Gives the commands to time, each aimed at the sandbox engine.
  */
@@ -33,7 +33,7 @@ final class Toolkit implements AutoCloseable {
         Path prefix = Files.createTempDirectory("ccci-bench-prefix");
         Path jbangDir = Files.createTempDirectory("ccci-bench-jbang");
         Benchmark.progress("installing the plain-systemd build into %s", prefix);
-        run(Map.of("DOCKER_HOST", engine.host()), repo.resolve("nix/systemd/install").toString(),
+        run(Map.of("DOCKER_HOST", engine.host()), repo.resolve("deploy/systemd/install").toString(),
                 "--prefix", prefix.toString(), "--unit-dir", prefix.resolve("units").toString(), "--no-enable");
         Benchmark.progress("registering the catalog for ./jbang");
         run(Map.of("JBANG_DIR", jbangDir.toString()), repo.resolve("jbang").toString(),

@@ -2,9 +2,7 @@ package ccci.sandbox;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,45 +66,20 @@ final class Daemon {
         if (!process.isAlive()) {
             return;
         }
-        long logOffset = sizeOf(log);
+        long logOffset = LogTail.size(log);
         process.destroy();
-        long deadline = System.nanoTime() + grace.toNanos();
-        try {
-            while (process.isAlive() && System.nanoTime() < deadline) {
-                if (doneLine != null && logSince(logOffset).contains(doneLine)) {
-                    break;
-                }
-                process.waitFor(50, TimeUnit.MILLISECONDS);
+        boolean done = Await.within(() -> !process.isAlive()
+                || doneLine != null && LogTail.since(log, logOffset).contains(doneLine), grace);
+        if (process.isAlive()) {
+            if (!done) {
+                System.err.println("[sandbox] " + this + " ignored SIGTERM for " + grace + ": SIGKILL");
             }
-            if (process.isAlive()) {
-                if (System.nanoTime() >= deadline) {
-                    System.err.println("[sandbox] " + this + " ignored SIGTERM for " + grace + ": SIGKILL");
-                }
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
             process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static long sizeOf(Path file) {
-        try {
-            return Files.size(file);
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
-    private String logSince(long offset) {
-        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-            byte[] bytes = new byte[(int) Math.max(0, Math.min(f.length() - offset, 1 << 20))];
-            f.seek(offset);
-            f.readFully(bytes);
-            return new String(bytes, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

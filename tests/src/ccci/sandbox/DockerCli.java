@@ -9,31 +9,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The docker CLI aimed at one engine only: `-H` its socket, a private DOCKER_CONFIG, and none of the
- * caller's DOCKER_HOST / DOCKER_CONTEXT / TLS settings.
+ * The docker CLI of the engine's own release aimed at that engine only: `-H` its socket, a private
+ * DOCKER_CONFIG, and none of the caller's DOCKER_HOST / DOCKER_CONTEXT / TLS settings.
  */
 final class DockerCli {
+    private final Path docker;
     private final String host;
     private final Path configDir;
     private final Path daemonLog;
 
-    DockerCli(String host, Path configDir, Path daemonLog) {
+    DockerCli(Path docker, String host, Path configDir, Path daemonLog) {
+        this.docker = docker;
         this.host = host;
         this.configDir = configDir;
         this.daemonLog = daemonLog;
     }
 
     /** env overrides the defaults; a null value removes a variable. stdin may be null. */
-    SandboxEngine.Result run(Map<String, String> env, String stdin, Duration timeout, String... args) {
+    CommandResult run(Map<String, String> env, String stdin, Duration timeout, String... args) {
         return Exec.run(command(args), env(env), stdin, timeout);
     }
 
-    SandboxEngine.Result runStreaming(Exec.StdinWriter stdin, Duration timeout, String... args) {
+    CommandResult runStreaming(Exec.StdinWriter stdin, Duration timeout, String... args) {
         return Exec.runStreaming(command(args), env(Map.of()), stdin, timeout);
     }
 
     /** Returns {@code r} when it exited 0, else throws with its output and the engine's log tail. */
-    SandboxEngine.Result requireOk(SandboxEngine.Result r, String... args) {
+    CommandResult requireOk(CommandResult r, String... args) {
         if (!r.ok()) {
             throw new AssertionError("docker " + String.join(" ", args) + " against " + host
                     + " exited " + r.exit() + "\n--- stderr ---\n" + r.err().strip()
@@ -43,7 +45,7 @@ final class DockerCli {
     }
 
     private List<String> command(String... args) {
-        List<String> command = new ArrayList<>(List.of(Provision.binary("docker").toString(), "-H", host));
+        List<String> command = new ArrayList<>(List.of(docker.toString(), "-H", host));
         command.addAll(Arrays.asList(args));
         return command;
     }

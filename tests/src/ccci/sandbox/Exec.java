@@ -9,6 +9,7 @@ import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,13 +29,13 @@ final class Exec {
 
     private Exec() {}
 
-    static SandboxEngine.Result run(List<String> command) {
+    static CommandResult run(List<String> command) {
         return run(command, Map.of(), null, DEFAULT_TIMEOUT);
     }
 
     /** Like {@link #run(List)} but throws an AssertionError (with output) when the exit code is not 0. */
-    static SandboxEngine.Result ok(List<String> command) {
-        SandboxEngine.Result r = run(command);
+    static CommandResult ok(List<String> command) {
+        CommandResult r = run(command);
         if (r.exit() != 0) {
             throw new AssertionError(describeFailure(command, r));
         }
@@ -42,15 +43,21 @@ final class Exec {
     }
 
     /** env: overrides of the inherited environment; a null value removes the variable. */
-    static SandboxEngine.Result run(List<String> command, Map<String, String> env, String stdin,
+    static CommandResult run(List<String> command, Map<String, String> env, String stdin,
             Duration timeout) {
+        return run(command, env, stdin, timeout, null);
+    }
+
+    /** Like the above, in {@code workingDir} (null: the current directory). */
+    static CommandResult run(List<String> command, Map<String, String> env, String stdin,
+            Duration timeout, Path workingDir) {
         InputStream in = stdin == null ? null
                 : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
-        return execute(command, env, in, timeout);
+        return execute(command, env, in, timeout, workingDir);
     }
 
     /** Streams stdin from {@code writer} through a pipe while the command runs. */
-    static SandboxEngine.Result runStreaming(List<String> command, Map<String, String> env,
+    static CommandResult runStreaming(List<String> command, Map<String, String> env,
             StdinWriter writer, Duration timeout) {
         try {
             PipedInputStream in = new PipedInputStream(1 << 20);
@@ -62,7 +69,7 @@ final class Exec {
                     throw new UncheckedIOException(e);
                 }
             });
-            SandboxEngine.Result result = execute(command, env, in, timeout);
+            CommandResult result = execute(command, env, in, timeout, null);
             try {
                 writing.join();
             } catch (RuntimeException e) {
@@ -77,14 +84,14 @@ final class Exec {
         }
     }
 
-    static String describeFailure(List<String> command, SandboxEngine.Result r) {
+    static String describeFailure(List<String> command, CommandResult r) {
         return String.join(" ", command) + " exited " + r.exit()
                 + "\n--- stderr ---\n" + r.err().strip()
                 + "\n--- stdout ---\n" + r.out().strip();
     }
 
-    private static SandboxEngine.Result execute(List<String> command, Map<String, String> env,
-            InputStream stdin, Duration timeout) {
+    private static CommandResult execute(List<String> command, Map<String, String> env,
+            InputStream stdin, Duration timeout, Path workingDir) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         // no destroyOnExit(): it adds a shutdown hook per call, which throws while the JVM exits,
@@ -99,10 +106,12 @@ final class Exec {
         if (stdin != null) {
             executor.redirectInput(stdin);
         }
+        if (workingDir != null) {
+            executor.directory(workingDir.toFile());
+        }
         try {
             int exit = executor.execute().getExitValue();
-            return new SandboxEngine.Result(exit, out.toString(StandardCharsets.UTF_8),
-                    err.toString(StandardCharsets.UTF_8));
+            return new CommandResult(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } catch (TimeoutException e) {
             throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout
                     + "\n--- stderr so far ---\n" + err.toString(StandardCharsets.UTF_8), e);

@@ -49,7 +49,7 @@ public final class GlobalJob implements AutoCloseable {
         this.cluster = cluster;
         this.name = name;
         SandboxEngine engine = cluster.manager().engine();
-        this.manager = new DockerCli(engine.host(), engine.dockerConfigDir(), engine.logFile());
+        this.manager = new DockerCli(engine.kind().binaries().docker(), engine.host(), engine.dockerConfigDir(), engine.logFile());
     }
 
     static GlobalJob create(SwarmCluster cluster, String name, List<String> options, String image, String... args) {
@@ -117,7 +117,7 @@ public final class GlobalJob implements AutoCloseable {
         return logs(task).out();
     }
 
-    public SandboxEngine.Result logs(Task task) {
+    public CommandResult logs(Task task) {
         String[] args = {"service", "logs", "--raw", task.id()};
         return manager.requireOk(manager.run(Map.of(), null, LOGS_TIMEOUT, args), args);
     }
@@ -125,7 +125,7 @@ public final class GlobalJob implements AutoCloseable {
     /** `docker service rm`; a service already gone is fine. */
     @Override
     public void close() {
-        SandboxEngine.Result r = cluster.manager().docker("service", "rm", name);
+        CommandResult r = cluster.manager().docker("service", "rm", name);
         if (!r.ok() && !r.err().contains("not found")) {
             throw new AssertionError("docker service rm " + name + " exited " + r.exit() + ": " + r.err());
         }

@@ -12,7 +12,7 @@ import java.util.HexFormat;
 /**
  * A docker-archive (what `docker save` writes, `docker load` reads) for an {@link ImageSpec}:
  * manifest.json, the config JSON (its "created" is the image's Created; its sha256 is the image
- * ID) and one layer tar. Streamed; the payload is generated twice (digest, then write) rather
+ * ID on the classic store) and one layer tar. Streamed; the payload is generated twice (digest, then write) rather
  * than held in memory or on disk.
  */
 final class ImageArchive {
@@ -30,8 +30,22 @@ final class ImageArchive {
         this.configHex = sha256Hex(o -> o.write(config));
     }
 
-    String imageId() {
-        return "sha256:" + configHex;
+    /**
+     * The ID the engine gives the loaded image: the config's digest on the classic store; on the
+     * containerd image store the digest of the manifest containerd writes for the archive entry
+     * (schema 2, uncompressed layer; seen with containerd 2.1's importer).
+     */
+    String imageId(boolean containerdImageStore) {
+        if (!containerdImageStore) {
+            return "sha256:" + configHex;
+        }
+        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"sha256:" + configHex
+                + "\",\"size\":" + config.length + "},"
+                + "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar\",\"digest\":\"sha256:" + layerHex
+                + "\",\"size\":" + TarWriter.sizeOfSingleFileTar(spec.layerBytes()) + "}]}";
+        byte[] bytes = manifest.getBytes(StandardCharsets.UTF_8);
+        return "sha256:" + sha256Hex(o -> o.write(bytes));
     }
 
     void writeTo(OutputStream out) throws IOException {

@@ -124,8 +124,8 @@ final class JlinkRuntime {
         }
     }
 
-    private static SandboxEngine.Result ok(List<String> command) {
-        SandboxEngine.Result r = Exec.run(command, Map.of(), null, TIMEOUT);
+    private static CommandResult ok(List<String> command) {
+        CommandResult r = Exec.run(command, Map.of(), null, TIMEOUT);
         if (r.exit() != 0) {
             throw new AssertionError(Exec.describeFailure(command, r));
         }

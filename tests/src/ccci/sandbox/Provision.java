@@ -157,7 +157,7 @@ public final class Provision {
     }
 
     private static void apt(Map<String, String> env, List<String> command) {
-        SandboxEngine.Result r = Exec.run(command, env, null, Duration.ofMinutes(15));
+        CommandResult r = Exec.run(command, env, null, Duration.ofMinutes(15));
         if (r.exit() != 0) {
             throw new IllegalStateException(Exec.describeFailure(command, r));
         }

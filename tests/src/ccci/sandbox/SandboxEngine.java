@@ -12,10 +12,13 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * A private dockerd (Debian's docker.io, engine 20.10): its own socket, data root, exec root and
- * pid files under a fresh dir in /tmp; never the default socket. Optionally a single-node swarm
- * manager, optionally with the data root on a small loop-mounted ext4 or a tmpfs (both support
- * overlay2 here, as does ext4 /tmp). Closed by {@link #close()} or, at the latest, at JVM exit.
+ * A private dockerd of one {@link EngineKind} (Debian's docker.io 20.10 by default, or the one
+ * -Dccci.engine names): its own socket, data root, exec root and pid files under a fresh dir in
+ * /tmp; never the default socket. With the containerd image store it also runs a containerd of
+ * its own ({@link PrivateContainerd}) whose root lies in the data root's file system. Optionally a
+ * single-node swarm manager, optionally with the data root on a small loop-mounted ext4 or a tmpfs
+ * (both support overlay2 here, as does ext4 /tmp). Closed by {@link #close()} or, at the latest,
+ * at JVM exit.
  */
 public final class SandboxEngine implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
@@ -24,11 +27,18 @@ public final class SandboxEngine implements AutoCloseable {
     private static final String SHUTDOWN_COMPLETE = "Daemon shutdown complete";
 
     public static final class Options {
+        private EngineKind kind = EngineKind.current();
         private boolean swarm = true;
         private int loopMb;
         private int tmpfsMb;
         private boolean debug;
         private UnaryOperator<List<String>> launcher = UnaryOperator.identity();
+
+        /** Default: {@link EngineKind#current()}, the one -Dccci.engine names. */
+        public Options engine(EngineKind kind) {
+            this.kind = kind;
+            return this;
+        }
 
         /** Default true: `docker swarm init` on 127.0.0.1 with a free listen port. */
         public Options swarm(boolean on) {
@@ -66,12 +76,6 @@ public final class SandboxEngine implements AutoCloseable {
         }
     }
 
-    public record Result(int exit, String out, String err) {
-        public boolean ok() {
-            return exit == 0;
-        }
-    }
-
     private final Options options;
     private final Path workDir;
     private final Path dataRoot;
@@ -80,7 +84,9 @@ public final class SandboxEngine implements AutoCloseable {
     private final Path configDir;
     private final Path log;
     private final Path pidFile;
+    private final EngineKind.Binaries binaries;
     private final DockerCli cli;
+    private final PrivateContainerd containerd;
     private Daemon dockerd;
     private Watchdog watchdog;
     private int swarmPort = -1;
@@ -95,7 +101,10 @@ public final class SandboxEngine implements AutoCloseable {
         this.configDir = workDir.resolve("docker-config");
         this.log = workDir.resolve("dockerd.log");
         this.pidFile = workDir.resolve("dockerd.pid");
-        this.cli = new DockerCli(host(), configDir, log);
+        this.binaries = options.kind.binaries();
+        this.cli = new DockerCli(binaries.docker(), host(), configDir, log);
+        this.containerd = options.kind.containerdImageStore()
+                ? new PrivateContainerd(binaries, workDir, dataRoot.resolve("containerd-root")) : null;
     }
 
     public static Options options() {
@@ -114,15 +123,19 @@ public final class SandboxEngine implements AutoCloseable {
         Reaper.register(engine);
         try {
             engine.prepareDirs();
-            engine.watchdog = Watchdog.guard(engine.workDir, engine.pidFile);
+            List<Path> pidFiles = new ArrayList<>(List.of(engine.pidFile));
+            if (engine.containerd != null) {
+                pidFiles.add(engine.containerd.pidFile());
+            }
+            engine.watchdog = Watchdog.guard(engine.workDir, pidFiles);
             engine.launch();
             long t1 = System.nanoTime();
             if (o.swarm) {
                 engine.initSwarm();
             }
             long t2 = System.nanoTime();
-            System.err.printf("[sandbox] %s: dockerd up in %d ms, swarm init %d ms%n",
-                    engine.workDir, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
+            System.err.printf("[sandbox] %s: engine %s up in %d ms, swarm init %d ms%n",
+                    engine.workDir, o.kind, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
             return engine;
         } catch (RuntimeException | Error e) {
             try {
@@ -136,6 +149,10 @@ public final class SandboxEngine implements AutoCloseable {
 
     public String host() {
         return "unix://" + socket;
+    }
+
+    public EngineKind kind() {
+        return options.kind;
     }
 
     public Path dataRoot() {
@@ -177,7 +194,7 @@ public final class SandboxEngine implements AutoCloseable {
     }
 
     /** The docker CLI against this engine only; never throws on a non-zero exit. */
-    public Result docker(String... args) {
+    public CommandResult docker(String... args) {
         return dockerWithEnv(Map.of(), args);
     }
 
@@ -187,12 +204,12 @@ public final class SandboxEngine implements AutoCloseable {
     }
 
     /** env overrides the defaults (e.g. DOCKER_CONFIG); a null value removes a variable. */
-    public Result dockerWithEnv(Map<String, String> env, String... args) {
+    public CommandResult dockerWithEnv(Map<String, String> env, String... args) {
         return cli.run(env, null, Exec.DEFAULT_TIMEOUT, args);
     }
 
     /** With {@code stdin} on the CLI's standard input (e.g. `login --password-stdin`). */
-    public Result dockerWithInput(String stdin, String... args) {
+    public CommandResult dockerWithInput(String stdin, String... args) {
         return cli.run(Map.of(), stdin, Exec.DEFAULT_TIMEOUT, args);
     }
 
@@ -229,7 +246,7 @@ public final class SandboxEngine implements AutoCloseable {
         env.put("DOCKER_BUILDKIT", "1");
         env.put("DOCKER_HOST", null);
         env.put("DOCKER_CONFIG", dockerConfigDir().toString());
-        Result r = Exec.run(command, env, null, LOAD_TIMEOUT);
+        CommandResult r = Exec.run(command, env, null, LOAD_TIMEOUT);
         if (!r.ok()) {
             throw new AssertionError("BuildKit build of " + tag + " failed (exit " + r.exit() + "):\n" + r.err() + r.out());
         }
@@ -240,7 +257,7 @@ public final class SandboxEngine implements AutoCloseable {
         ImageArchive archive = new ImageArchive(spec);
         String[] args = {"load"};
         cli.requireOk(cli.runStreaming(archive::writeTo, LOAD_TIMEOUT, args), args);
-        String id = archive.imageId();
+        String id = archive.imageId(options.kind.containerdImageStore());
         if (spec.isDangling()) {
             String dangling = dockerOk("images", "-q", "--no-trunc", "-f", "dangling=true");
             if (!dangling.lines().toList().contains(id)) {
@@ -256,11 +273,12 @@ public final class SandboxEngine implements AutoCloseable {
         List<ImageArchive> archives = specs.stream().map(ImageArchive::new).toList();
         String[] args = {"load", "-q"};
         cli.requireOk(cli.runStreaming(out -> ImageArchive.writeAll(archives, out), LOAD_TIMEOUT, args), args);
-        return archives.stream().map(ImageArchive::imageId).toList();
+        return archives.stream().map(a -> a.imageId(options.kind.containerdImageStore())).toList();
     }
 
     /**
-     * Stops dockerd (SIGTERM by pid, SIGKILL after 20 s) and keeps all state: "the engine went away".
+     * Stops dockerd (SIGTERM by pid, SIGKILL after 20 s), then the private containerd if any, and
+     * keeps all state: "the engine went away".
      * dockerd first stops running containers, each with its stop timeout (10 s unless `docker run
      * --stop-timeout`; --shutdown-timeout does not shorten it on 20.10): the busybox `sleep` exits
      * on SIGTERM, a `sh -c 'while ...'` PID 1 does not.
@@ -269,14 +287,21 @@ public final class SandboxEngine implements AutoCloseable {
         if (dockerd != null) {
             dockerd.stop(STOP_GRACE, SHUTDOWN_COMPLETE);
         }
+        if (containerd != null) {
+            containerd.stop();
+        }
     }
 
-    /** Starts dockerd again on the same socket and data root (a swarm comes back by itself). */
+    /** Starts dockerd (and containerd) again on the same sockets and roots (a swarm comes back by itself). */
     public void restartEngine() {
         if (isRunning()) {
             throw new IllegalStateException("dockerd of " + workDir + " is still running");
         }
-        awaitContainerdExit();
+        if (containerd == null) {
+            awaitManagedContainerdExit();
+        } else {
+            containerd.stop();
+        }
         launch();
     }
 
@@ -284,18 +309,13 @@ public final class SandboxEngine implements AutoCloseable {
      * dockerd's own containerd outlives it for a moment; a new dockerd that finds it still shutting
      * down reuses it and fails after ~15 s. Wait for it first.
      */
-    private void awaitContainerdExit() {
+    private void awaitManagedContainerdExit() {
         Path pidFile = execRoot.resolve("containerd").resolve("containerd.pid");
         try {
             long pid = Long.parseLong(Files.readString(pidFile).strip());
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            Await.within(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15));
         } catch (IOException | NumberFormatException noPidFile) {
             // no containerd left from the last run
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -310,8 +330,8 @@ public final class SandboxEngine implements AutoCloseable {
         try {
             if (isRunning()) {
                 removeAllContainersQuietly();
-                dockerd.stop(STOP_GRACE, SHUTDOWN_COMPLETE);
             }
+            stopEngine();
         } finally {
             if (watchdog != null) {
                 watchdog.dismiss();
@@ -344,8 +364,9 @@ public final class SandboxEngine implements AutoCloseable {
             Files.createDirectories(dataRoot);
             Files.createDirectories(execRoot);
             Files.createDirectories(configDir);
-            // an empty config file, so a host's /etc/docker/daemon.json cannot leak in
-            Files.writeString(workDir.resolve("daemon.json"), "{}\n");
+            // a config file of our own, so a host's /etc/docker/daemon.json cannot leak in
+            Files.writeString(workDir.resolve("daemon.json"), options.kind.containerdImageStore()
+                    ? "{\"features\": {\"containerd-snapshotter\": true}}\n" : "{}\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -357,37 +378,38 @@ public final class SandboxEngine implements AutoCloseable {
     }
 
     private void launch() {
-        // dockerd 20.10 uses a system containerd when /run/containerd/containerd.sock exists (and
-        // starts its own under the exec root otherwise): own namespaces keep engines apart either way
+        // dockerd uses a system containerd when /run/containerd/containerd.sock exists (and starts
+        // its own under the exec root otherwise): own namespaces keep engines apart either way
         String namespace = workDir.getFileName().toString();
-        List<String> command = new ArrayList<>(List.of(Provision.binary("dockerd").toString(),
+        List<String> command = new ArrayList<>(List.of(binaries.dockerd().toString(),
                 "--config-file", workDir.resolve("daemon.json").toString(),
                 "--data-root", dataRoot.toString(),
                 "--exec-root", execRoot.toString(),
                 "--pidfile", execRoot.resolve("docker.pid").toString(),
                 "-H", host(),
                 "--bridge", "none", "--iptables=false", "--ip-masq=false",
-                "--storage-driver", "overlay2",
                 "--containerd-namespace", namespace,
                 "--containerd-plugins-namespace", namespace + "-plugins"));
+        if (containerd == null) {
+            command.addAll(List.of("--storage-driver", "overlay2"));
+        } else {
+            containerd.start();
+            command.addAll(List.of("--containerd", containerd.socket().toString()));
+        }
         if (options.debug) {
             command.add("--debug");
         }
-        dockerd = Daemon.start("dockerd", options.launcher.apply(command), Map.of(), log, pidFile);
+        dockerd = Daemon.start("dockerd", options.launcher.apply(command), binaries.env(), log, pidFile);
         waitUntilAnswering();
     }
 
     private void waitUntilAnswering() {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!UnixPing.answers(socket)) {
-            if (!dockerd.isAlive()) {
-                throw new IllegalStateException("dockerd exited before answering /_ping\n" + logTail(40));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("dockerd did not answer /_ping within " + START_TIMEOUT
-                        + "\n" + logTail(40));
-            }
-            sleep(50);
+        boolean answered = Await.within(() -> !dockerd.isAlive() || UnixPing.answers(socket), START_TIMEOUT);
+        if (!dockerd.isAlive()) {
+            throw new IllegalStateException("dockerd exited before answering /_ping\n" + logTail(40));
+        }
+        if (!answered) {
+            throw new IllegalStateException("dockerd did not answer /_ping within " + START_TIMEOUT + "\n" + logTail(40));
         }
     }
 
@@ -395,7 +417,7 @@ public final class SandboxEngine implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             int port = FreePorts.next();
             String[] args = {"swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:" + port};
-            Result r = docker(args);
+            CommandResult r = docker(args);
             if (r.ok()) {
                 swarmPort = port;
                 return;
@@ -408,7 +430,7 @@ public final class SandboxEngine implements AutoCloseable {
 
     private void removeAllContainersQuietly() {
         try {
-            Result ids = cli.run(Map.of(), null, Duration.ofSeconds(15), "ps", "-aq");
+            CommandResult ids = cli.run(Map.of(), null, Duration.ofSeconds(15), "ps", "-aq");
             List<String> list = ids.out().lines().filter(s -> !s.isBlank()).toList();
             if (ids.ok() && !list.isEmpty()) {
                 List<String> rm = new ArrayList<>(List.of("rm", "-f"));
@@ -417,15 +439,6 @@ public final class SandboxEngine implements AutoCloseable {
             }
         } catch (AssertionError | RuntimeException e) {
             System.err.println("[sandbox] could not remove containers before stopping " + workDir + ": " + e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
         }
     }
 }

@@ -32,7 +32,7 @@ public final class SandboxRegistry implements AutoCloseable {
         this.password = password;
         this.dir = dir;
         this.port = port;
-        this.watchdog = Watchdog.guard(dir, pidFile());
+        this.watchdog = Watchdog.guard(dir, List.of(pidFile()));
     }
 
     public static SandboxRegistry start(String user, String password) {
@@ -152,21 +152,13 @@ public final class SandboxRegistry implements AutoCloseable {
         registry = Daemon.start("docker-registry",
                 List.of(Provision.binary("docker-registry").toString(), "serve", dir.resolve("config.yml").toString()),
                 Map.of(), log(), pidFile());
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!answers()) {
-            if (!registry.isAlive()) {
-                throw new IllegalStateException("docker-registry exited before answering\n" + LogTail.of(log(), 30));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("docker-registry did not answer within " + START_TIMEOUT
-                        + "\n" + LogTail.of(log(), 30));
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+        boolean answered = Await.within(() -> !registry.isAlive() || answers(), START_TIMEOUT);
+        if (!registry.isAlive()) {
+            throw new IllegalStateException("docker-registry exited before answering\n" + LogTail.of(log(), 30));
+        }
+        if (!answered) {
+            throw new IllegalStateException("docker-registry did not answer within " + START_TIMEOUT
+                    + "\n" + LogTail.of(log(), 30));
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** The sandbox does for real what the other tests rely on. */
+@OnEveryEngine
 class SandboxSmokeTest {
     private static final String BUSYBOX = "sbx-smoke/busybox:1";
 
@@ -72,7 +73,8 @@ class SandboxSmokeTest {
         Path workDir;
         try (SandboxEngine engine = SandboxEngine.start(new SandboxEngine.Options().swarm(false).dataRootOnTmpfs(128))) {
             workDir = engine.workDir();
-            assertEquals("overlay2", engine.dockerOk("info", "-f", "{{.Driver}}"));
+            String driver = engine.kind().containerdImageStore() ? "overlayfs" : "overlay2"; // the snapshotter's name
+            assertEquals(driver, engine.dockerOk("info", "-f", "{{.Driver}}"));
             engine.importBusybox(BUSYBOX);
             // left running on purpose: close() must cope
             engine.dockerOk("run", "-d", "--network", "none", BUSYBOX, "sleep", "3600");
@@ -114,17 +116,7 @@ class SandboxSmokeTest {
     }
 
     private static void awaitEquals(String expected, Supplier<String> actual, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = actual.get();
-        while (!expected.equals(last) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-            last = actual.get();
-        }
-        assertEquals(expected, last, "after " + timeout);
+        Await.within(() -> expected.equals(actual.get()), timeout);
+        assertEquals(expected, actual.get(), "after " + timeout);
     }
 }

@@ -58,7 +58,7 @@ public final class SwarmCluster implements AutoCloseable {
 
     private SwarmCluster(Path dir) {
         this.dir = dir;
-        this.watchdog = Watchdog.guard(dir, dir.resolve("no-daemon.pid"));
+        this.watchdog = Watchdog.guard(dir, List.of(dir.resolve("no-daemon.pid")));
     }
 
     public static Options options() {

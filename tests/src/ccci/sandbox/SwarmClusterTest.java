@@ -65,7 +65,7 @@ class SwarmClusterTest {
                 SwarmNode node = cluster.nodes().get(i);
                 GlobalJob.Task task = taskOn(node, tasks);
                 assertTrue(task.complete(), node + ": " + task);
-                SandboxEngine.Result logs = job.logs(task);
+                CommandResult logs = job.logs(task);
                 JsonNode report = new ObjectMapper().readTree(logs.out());
                 assertEquals("exit=" + report.path("exitCode").asInt(), logs.err().strip(), node + ": " + logs.out());
                 String out = logs.out();

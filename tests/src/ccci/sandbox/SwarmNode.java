@@ -93,7 +93,7 @@ public final class SwarmNode {
     }
 
     /** The docker CLI against this node's engine only. */
-    public SandboxEngine.Result docker(String... args) {
+    public CommandResult docker(String... args) {
         return engine.docker(args);
     }
 

@@ -120,7 +120,7 @@ public final class ToolkitImage {
     private static Path export(Path cache, Path work) {
         Path out = work.resolve("export");
         List<String> command = List.of(repoRoot().resolve("deploy/container/export").toString(), "--out", out.toString());
-        SandboxEngine.Result r = Exec.run(command, Map.of("JBANG_DIR", cache.resolve("jbang").toString()), null, EXPORT_TIMEOUT);
+        CommandResult r = Exec.run(command, Map.of("JBANG_DIR", cache.resolve("jbang").toString()), null, EXPORT_TIMEOUT);
         if (r.exit() != 0) {
             throw new AssertionError(Exec.describeFailure(command, r));
         }
@@ -129,7 +129,7 @@ public final class ToolkitImage {
 
     private static void stageRootfs(Path stage, Path exported, Path context, ToolkitDockerfile dockerfile) throws IOException {
         List<String> untar = List.of("tar", "-x", "-C", stage.toString());
-        SandboxEngine.Result unpacked = Exec.runStreaming(untar, Map.of(), BusyboxRootfs::writeTo, UNPACK_TIMEOUT);
+        CommandResult unpacked = Exec.runStreaming(untar, Map.of(), BusyboxRootfs::writeTo, UNPACK_TIMEOUT);
         if (unpacked.exit() != 0) {
             throw new AssertionError(Exec.describeFailure(untar, unpacked));
         }

@@ -4,23 +4,27 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A tiny shell process that outlives a hard-killed test JVM (SIGKILL skips shutdown hooks): once
- * the JVM is gone it stops the daemon named in a pid file (TERM, then KILL), unmounts whatever is
+ * the JVM is gone it stops the daemons named in pid files, in order (TERM, then KILL), unmounts whatever is
  * mounted under the sandbox dir and removes it. Normally it is killed, unused, by close().
  */
 final class Watchdog {
     private static final String SCRIPT = """
-            jvm=$1; dir=$2; pidfile=$3
+            jvm=$1; dir=$2; shift 2
             running() { s=$(sed -n 's/^.*) \\(.\\) .*$/\\1/p' /proc/$1/stat 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
             while running "$jvm"; do sleep 1; done
-            pid=$(cat "$pidfile" 2>/dev/null)
-            if [ -n "$pid" ] && running "$pid"; then
-              kill -TERM "$pid"; i=0
-              while running "$pid" && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
-              kill -KILL "$pid" 2>/dev/null
-            fi
+            for pidfile in "$@"; do
+              pid=$(cat "$pidfile" 2>/dev/null)
+              if [ -n "$pid" ] && running "$pid"; then
+                kill -TERM "$pid"; i=0
+                while running "$pid" && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
+                kill -KILL "$pid" 2>/dev/null
+              fi
+            done
             awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
               while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
             rm -rf "$dir"
@@ -32,9 +36,12 @@ final class Watchdog {
         this.process = process;
     }
 
-    static Watchdog guard(Path dir, Path daemonPidFile) {
-        ProcessBuilder pb = new ProcessBuilder("sh", "-c", SCRIPT, "sandbox-watchdog",
-                Long.toString(ProcessHandle.current().pid()), dir.toString(), daemonPidFile.toString())
+    /** daemonPidFiles: stopped in this order (dockerd before the containerd it uses). */
+    static Watchdog guard(Path dir, List<Path> daemonPidFiles) {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sandbox-watchdog",
+                Long.toString(ProcessHandle.current().pid()), dir.toString()));
+        daemonPidFiles.forEach(f -> command.add(f.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);

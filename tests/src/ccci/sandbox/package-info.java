@@ -1,6 +1,7 @@
 /**
- * A real, private Docker sandbox for the tests: {@link ccci.sandbox.SandboxEngine} (a dockerd of
- * Debian's docker.io 20.10, optionally a single-node swarm, optionally on a small loop-mounted or
+ * A real, private Docker sandbox for the tests: {@link ccci.sandbox.SandboxEngine} (a dockerd of one
+ * {@link ccci.sandbox.EngineKind}: Debian's docker.io 20.10, 26.1 or 28.5, the last also with the
+ * containerd image store; optionally a single-node swarm, optionally on a small loop-mounted or
  * tmpfs data root), {@link ccci.sandbox.SandboxRegistry} (Debian's docker-registry with htpasswd),
  * crafted images ({@link ccci.sandbox.ImageSpec}) and {@link ccci.sandbox.Sandboxes#sharedSwarm()};
  * a multi-node swarm ({@link ccci.sandbox.SwarmCluster}, {@link ccci.sandbox.GlobalJob}) and the
@@ -17,6 +18,13 @@
  *     whatever --shutdown-timeout says; the sandbox busybox's {@code sleep} exits on SIGTERM.</li>
  * <li>A SIGKILLed dockerd leaves containerd shims, containers and mounts behind: close() kills them
  *     by pid and unmounts. A hard-killed test JVM is covered by a watchdog shell process.</li>
+ * <li>trixie's and sid's dockerd and containerd run on bookworm; sid's runc does not (glibc 2.38),
+ *     so the host's runc comes first on their PATH. They are fetched once into
+ *     /var/cache/ccci-engines by a private apt-get ({@link ccci.sandbox.EngineCache}).</li>
+ * <li>On the containerd image store a loaded image's ID is the digest of the manifest containerd
+ *     writes for it, and `docker info` shows the driver "overlayfs" (the snapshotter).</li>
+ * <li>containerd's shims (any version here) put their sockets in the fixed /run/containerd/s and
+ *     remove them when they exit; dockerd 28 creates an empty /run/docker/plugins.</li>
  * <li>Installing docker.io / docker-registry starts their services unless /usr/sbin/policy-rc.d
  *     denies it: {@link ccci.sandbox.Provision} puts one in place while it installs.</li>
  * <li>Each swarm node's dockerd runs in its own mount namespace (`unshare -m`, a tmpfs /run):

@@ -6,11 +6,16 @@
 //DEPS org.slf4j:slf4j-nop:2.0.17
 package ccci;
 
+import ccci.Cli.BadInput;
+import ccci.Cli.ExitCodes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.model.Info;
+import com.github.dockerjava.api.model.LocalNodeState;
+import com.github.dockerjava.api.model.SwarmInfo;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
@@ -19,34 +24,158 @@ import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Option;
 
 /**
  * One connection to a Docker engine, found as the docker CLI finds it: the --host option, else
  * DOCKER_HOST (with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the default unix socket. The API
- * version is left to negotiation. Every failure becomes an {@link EngineUnavailable} with one line.
+ * version is left to negotiation. Every failure becomes an {@link Unavailable} with one line.
  */
-public final class DockerEngine implements AutoCloseable {
+public final class Engine implements AutoCloseable {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The Docker engine could not be asked (unreachable, permission denied, timed out) or refused (see {@link Refused}). */
+    public static class Unavailable extends Cli.Failure {
+        public Unavailable(String message, Throwable cause) {
+            super(ExitCodes.CANNOT_EVALUATE, message, cause);
+        }
+    }
+
+    /** The engine answered, but with an HTTP error (e.g. 409 "a prune operation is already running"). */
+    public static final class Refused extends Unavailable {
+        private final int status;
+        private final String engineMessage;
+
+        /** @param engineMessage the engine's own one-line message, without what was asked (may be empty) */
+        public Refused(int status, String message, String engineMessage) {
+            super(message, null);
+            this.status = status;
+            this.engineMessage = engineMessage;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        /** The engine's own message, e.g. "unauthorized: authentication required". */
+        public String engineMessage() {
+            return engineMessage;
+        }
+    }
+
+    /** One shared ObjectMapper, created on first use: text output and the disk-only no-op never load Jackson. */
+    public static final class Json {
+        private Json() {}
+
+        private static final class Holder {
+            static final ObjectMapper MAPPER = new ObjectMapper();
+        }
+
+        public static ObjectMapper mapper() {
+            return Holder.MAPPER;
+        }
+    }
+
+    /** Which Docker engine to talk to (a picocli mixin); the docker CLI's -H and DOCKER_HOST rules. */
+    public static final class Options {
+        @Option(names = {"-H", "--host"}, paramLabel = "URI",
+                description = {"Docker engine to use (as docker -H).", "Default: $DOCKER_HOST, else", DEFAULT_SOCKET})
+        String host;
+
+        public Engine connect() {
+            return Engine.connect(check(host));
+        }
+
+        /** Connects on first use; the host's form is still checked now, so bad input never goes unnoticed. */
+        public Lazy lazy() {
+            return new Lazy(check(host));
+        }
+
+        static final String DEFAULT_SOCKET = "unix:///var/run/docker.sock";
+
+        private static final Pattern HOST_FORM = Pattern.compile("(unix|tcp|npipe|ssh|http|https)://.+");
+
+        static String check(String option) {
+            String given = option != null ? option : System.getenv("DOCKER_HOST");
+            if (given != null && !given.isEmpty() && !HOST_FORM.matcher(given).matches()) {
+                throw new BadInput((option != null ? "--host '" : "DOCKER_HOST '") + given
+                        + "' is not a Docker host URI (expected unix:///path/to/docker.sock or tcp://host:port)");
+            }
+            return option;
+        }
+    }
+
+    /** Where the docker client config (registry credentials) is: a picocli mixin with the docker CLI's --config rule. */
+    public static final class ConfigOption {
+        @Option(names = "--config", paramLabel = "DIR",
+                description = {"Docker client config dir holding config.json, like the docker CLI's --config.",
+                    "Default: $DOCKER_CONFIG, else ~/.docker"})
+        String dir;
+
+        /** The raw option value, or null. */
+        public String option() {
+            return dir;
+        }
+
+        public Path dir() {
+            return configDir(dir);
+        }
+    }
+
+    /** The docker client config dir, as the docker CLI finds it: --config, else $DOCKER_CONFIG, else $HOME/.docker. */
+    public static Path configDir(String option) {
+        if (option != null && !option.isBlank()) {
+            return Path.of(option);
+        }
+        String env = System.getenv("DOCKER_CONFIG");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".docker");
+    }
+
+    /** A node's place in a swarm: the one swarm-manager check, from GET /info. */
+    public enum SwarmRole {
+        NOT_IN_SWARM, WORKER, MANAGER;
+
+        public static SwarmRole of(SwarmInfo swarm) {
+            if (swarm == null || swarm.getLocalNodeState() != LocalNodeState.ACTIVE) {
+                return NOT_IN_SWARM;
+            }
+            return Boolean.TRUE.equals(swarm.getControlAvailable()) ? MANAGER : WORKER;
+        }
+
+        /** The engine's word for the node's swarm state: inactive, pending, active, error, locked. */
+        public static String state(SwarmInfo swarm) {
+            return swarm == null || swarm.getLocalNodeState() == null ? "unknown" : swarm.getLocalNodeState().getValue();
+        }
+    }
 
     private final String host;
     private final DockerHttpClient http;
     private final DockerClient api;
     private final ObjectMapper json = Json.mapper();
 
-    private DockerEngine(String host, DockerHttpClient http, DockerClient api) {
+    private Engine(String host, DockerHttpClient http, DockerClient api) {
         this.host = host;
         this.http = http;
         this.api = api;
     }
 
     /** @param hostOption the --host value, or null to use DOCKER_HOST or the default socket */
-    public static DockerEngine connect(String hostOption) {
+    public static Engine connect(String hostOption) {
+        Path configDir = configDir(null);
         try {
-            DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder();
+            DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder()
+                    .withDockerConfig(configDir.toString());
             if (hostOption != null) {
                 builder.withDockerHost(hostOption);
             }
@@ -57,19 +186,20 @@ public final class DockerEngine implements AutoCloseable {
                     .connectionTimeout(CONNECT_TIMEOUT)
                     .responseTimeout(RESPONSE_TIMEOUT)
                     .build();
-            return new DockerEngine(config.getDockerHost().toString(), http, DockerClientImpl.getInstance(config, http));
+            return new Engine(config.getDockerHost().toString(), http, DockerClientImpl.getInstance(config, http));
         } catch (RuntimeException e) {
             JsonProcessingException badConfig = causeOf(e, JsonProcessingException.class);
             if (badConfig != null) {
                 // docker-java reads the client config for the current docker context; the parser's
                 // message quotes the file's content, which may be a secret: say only where
                 var at = badConfig.getLocation();
-                throw new BadInput("the docker client config " + clientConfigFile() + " is not valid JSON"
+                throw new BadInput("the docker client config " + configDir.resolve("config.json") + " is not valid JSON"
                         + (at != null ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : "")
                         + ": fix it, or point DOCKER_CONFIG elsewhere");
             }
             String given = hostOption != null ? "--host '" + hostOption + "'" : "DOCKER_HOST '" + System.getenv("DOCKER_HOST") + "'";
-            throw new BadInput(given + " is not a usable Docker host (expected unix:///path/to/docker.sock or tcp://host:port): " + rootMessage(e));
+            throw new BadInput(given + " is not a usable Docker host (expected unix:///path/to/docker.sock or tcp://host:port): "
+                    + Text.rootMessage(e));
         }
     }
 
@@ -78,16 +208,16 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     /** Connects on first use only, so a run that needs no engine loads none of docker-java. */
-    public static final class Lazy implements Supplier<DockerEngine>, AutoCloseable {
+    public static final class Lazy implements Supplier<Engine>, AutoCloseable {
         private final String hostOption;
-        private DockerEngine engine;
+        private Engine engine;
 
         public Lazy(String hostOption) {
             this.hostOption = hostOption;
         }
 
         @Override
-        public synchronized DockerEngine get() {
+        public synchronized Engine get() {
             if (engine == null) {
                 engine = connect(hostOption);
             }
@@ -106,25 +236,30 @@ public final class DockerEngine implements AutoCloseable {
         return api;
     }
 
-    /** Runs one engine call; any failure becomes a one-line {@link EngineUnavailable} naming the call. */
+    /** GET /info: the data root, the swarm state and more. */
+    public Info info() {
+        return call("GET /info", () -> api.infoCmd().exec());
+    }
+
+    /** Runs one engine call; any failure becomes a one-line {@link Unavailable} naming the call. */
     public <T> T call(String what, Supplier<T> action) {
         try {
             return action.get();
-        } catch (BadInput | EngineUnavailable e) {
+        } catch (Cli.Failure e) {
             throw e;
         } catch (DockerException e) {
             String text = e.getMessage() == null ? "" : e.getMessage().replaceFirst("^Status \\d+: ", "");
-            String message = firstLine(engineMessage(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            throw new EngineRefused(e.getHttpStatus(), "the Docker engine at " + host + " answered HTTP "
+            String message = Text.firstLine(engineMessage(text.getBytes(StandardCharsets.UTF_8)));
+            throw new Refused(e.getHttpStatus(), "the Docker engine at " + host + " answered HTTP "
                     + e.getHttpStatus() + " to " + what + ": " + message, message);
         } catch (RuntimeException e) {
-            throw new EngineUnavailable(describe(what, e), e);
+            throw new Unavailable(describe(what, e), e);
         }
     }
 
     /** A raw GET for what docker-java's model lacks (e.g. /services?status=true, API 1.41+). */
     public JsonNode getJson(String pathAndQuery) {
-        return send(DockerHttpClient.Request.Method.GET, pathAndQuery);
+        return send(DockerHttpClient.Request.Method.GET, pathAndQuery, Map.of(), null);
     }
 
     /**
@@ -132,7 +267,7 @@ public final class DockerEngine implements AutoCloseable {
      * while the engine also says which objects it removed.
      */
     public JsonNode postJson(String pathAndQuery) {
-        return send(DockerHttpClient.Request.Method.POST, pathAndQuery);
+        return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of(), null);
     }
 
     /**
@@ -148,10 +283,6 @@ public final class DockerEngine implements AutoCloseable {
         return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of("Content-Type", "application/json"), body);
     }
 
-    private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery) {
-        return send(method, pathAndQuery, Map.of(), null);
-    }
-
     private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery, Map<String, String> headers, JsonNode payload) {
         String what = method + " " + pathAndQuery.replaceFirst("\\?.*", "");
         return call(what, () -> {
@@ -160,14 +291,14 @@ public final class DockerEngine implements AutoCloseable {
                     .path(pathAndQuery)
                     .headers(headers);
             if (payload != null) {
-                builder.bodyBytes(payload.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                builder.bodyBytes(payload.toString().getBytes(StandardCharsets.UTF_8));
             }
             DockerHttpClient.Request request = builder.build();
             try (DockerHttpClient.Response response = http.execute(request); InputStream body = response.getBody()) {
                 byte[] bytes = body.readAllBytes();
                 if (response.getStatusCode() / 100 != 2) {
-                    String message = firstLine(engineMessage(bytes));
-                    throw new EngineRefused(response.getStatusCode(), "the Docker engine at " + host + " answered HTTP "
+                    String message = Text.firstLine(engineMessage(bytes));
+                    throw new Refused(response.getStatusCode(), "the Docker engine at " + host + " answered HTTP "
                             + response.getStatusCode() + " to " + what + ": " + message, message);
                 }
                 return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
@@ -175,10 +306,6 @@ public final class DockerEngine implements AutoCloseable {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-    }
-
-    public ObjectMapper json() {
-        return json;
     }
 
     private String engineMessage(byte[] body) {
@@ -190,60 +317,29 @@ public final class DockerEngine implements AutoCloseable {
         } catch (IOException ignored) {
             // not JSON: show the text
         }
-        return new String(body, java.nio.charset.StandardCharsets.UTF_8).strip();
+        return new String(body, StandardCharsets.UTF_8).strip();
     }
 
     private String describe(String what, Throwable e) {
-        String root = rootMessage(e);
+        String root = Text.rootMessage(e);
         if (root.contains("Permission denied") || root.contains("EACCES")) {
             return "permission denied on the Docker engine socket " + host
                     + " (run as root or as a member of the docker group)";
         }
-        if (hasCause(e, SocketTimeoutException.class)) {
+        if (causeOf(e, SocketTimeoutException.class) != null) {
             return "the Docker engine at " + host + " did not answer " + what + " in time: " + root;
         }
         return "cannot reach the Docker engine at " + host + ": " + root;
     }
 
-    static String rootMessage(Throwable e) {
-        Throwable t = e;
-        String message = null;
-        while (t != null) {
-            if (t.getMessage() != null && !t.getMessage().isBlank()) {
-                message = t.getMessage();
-            }
-            t = t.getCause();
-        }
-        return firstLine(message != null ? message : e.getClass().getSimpleName());
-    }
-
-    private static String clientConfigFile() {
-        String dir = System.getenv("DOCKER_CONFIG");
-        return java.nio.file.Path.of(dir != null && !dir.isBlank() ? dir : System.getProperty("user.home") + "/.docker", "config.json").toString();
-    }
-
-    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+    /** The first exception of {@code type} among e and its causes, or null. */
+    static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (type.isInstance(t)) {
                 return type.cast(t);
             }
         }
         return null;
-    }
-
-    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String firstLine(String text) {
-        String line = text.strip();
-        int newline = line.indexOf('\n');
-        return newline < 0 ? line : line.substring(0, newline).strip();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.Cli.BadInput;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,26 +18,35 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Registry credentials, read as the docker CLI reads them: the config dir is --config, else
- * $DOCKER_CONFIG, else ~/.docker; the file is config.json; the entry is the `auths` key of the
+ * A registry as this host sees it. Credentials are read as the docker CLI reads them: the config
+ * dir is {@link Engine#configDir}, the file is config.json, the entry is the `auths` key of the
  * image's registry (docker.io is "https://index.docker.io/v1/"; keys written as URLs match their
- * host). The file is parsed by docker-java's own {@link DockerConfigFile}. Secrets never leave this
+ * host); the file is parsed by docker-java's own {@link DockerConfigFile}. Secrets never leave this
  * class except inside the engine request that needs them: {@link Credentials#toString()} shows the
  * user only, and {@link Credentials#redact(String)} blanks them out of any text.
+ *
+ * <p>Calls to the registry are made by the engine itself (its registry client, its proxy and TLS
+ * settings), so they show what a pull or a deploy on this host would get: {@link #login} is POST
+ * /auth, what `docker login` asks the engine; {@link #manifest} is GET /distribution/NAME/json with
+ * X-Registry-Auth, a manifest check that downloads no layer. An engine that cannot be reached throws
+ * {@link Engine.Unavailable}; a registry that says no (or cannot be reached by the engine) is an
+ * {@link Answer} with the engine's reason.
  */
-public final class RegistryAuth {
+public final class Registry {
     public static final String CONFIG_FILE = "config.json";
     /** The `auths` key the docker CLI uses for Docker Hub. */
     public static final String DOCKER_HUB_KEY = AuthConfig.DEFAULT_SERVER_ADDRESS;
 
-    private RegistryAuth() {}
+    private Registry() {}
 
     /** What the docker client config holds for one registry. */
-    public record Lookup(Path dir, Path file, boolean fileExists, String registry, String key,
+    public record Lookup(Path file, boolean fileExists, String registry, String key,
                          Optional<Credentials> credentials, Optional<String> helper) {
 
         /** One line on why there is nothing usable, or empty when there are credentials. */
@@ -56,19 +66,6 @@ public final class RegistryAuth {
         }
     }
 
-    /** The config dir: {@code option} (--config), else $DOCKER_CONFIG, else $HOME/.docker. */
-    public static Path configDir(String option) {
-        if (option != null && !option.isBlank()) {
-            return Path.of(option);
-        }
-        String env = System.getenv("DOCKER_CONFIG");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        String home = System.getenv("HOME");
-        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".docker");
-    }
-
     /** The `auths` key for a registry host: Docker Hub's is a URL, every other registry's is its host[:port]. */
     public static String key(String registry) {
         String host = hostOf(registry);
@@ -81,7 +78,7 @@ public final class RegistryAuth {
         String s = registry.strip();
         s = s.replaceFirst("^[a-zA-Z][a-zA-Z0-9+.-]*://", "");
         int slash = s.indexOf('/');
-        return (slash < 0 ? s : s.substring(0, slash)).toLowerCase(java.util.Locale.ROOT);
+        return (slash < 0 ? s : s.substring(0, slash)).toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -94,7 +91,7 @@ public final class RegistryAuth {
         String host = hostOf(registry);
         String key = key(host);
         if (!Files.exists(file)) {
-            return new Lookup(dir, file, false, host, key, Optional.empty(), Optional.empty());
+            return new Lookup(file, false, host, key, Optional.empty(), Optional.empty());
         }
         ObjectMapper mapper = DockerClientConfig.getDefaultObjectMapper();
         JsonNode tree;
@@ -112,13 +109,13 @@ public final class RegistryAuth {
         }
         Optional<String> helper = helper(tree, key);
         if (helper.isPresent()) {
-            return new Lookup(dir, file, true, host, key, Optional.empty(), helper);
+            return new Lookup(file, true, host, key, Optional.empty(), helper);
         }
         AuthConfig entry = config.resolveAuthConfig(key);
         Optional<Credentials> credentials = Optional.ofNullable(entry)
                 .filter(a -> notBlank(a.getUsername()) && (notBlank(a.getPassword()) || notBlank(a.getIdentitytoken())))
                 .map(a -> new Credentials(a, serverAddress(key, a)));
-        return new Lookup(dir, file, true, host, key, credentials, Optional.empty());
+        return new Lookup(file, true, host, key, credentials, Optional.empty());
     }
 
     private static String serverAddress(String key, AuthConfig entry) {
@@ -139,11 +136,11 @@ public final class RegistryAuth {
 
     /** Messages from the parser may quote file content (a secret): say only where and what kind. */
     private static String unreadable(Path file, Exception e) {
-        JsonProcessingException json = cause(e, JsonProcessingException.class);
+        JsonProcessingException json = Engine.causeOf(e, JsonProcessingException.class);
         if (json != null) {
             return notJson(file, json);
         }
-        if ("Invalid auth configuration file".equals(e.getMessage()) || cause(e, IllegalArgumentException.class) != null) {
+        if ("Invalid auth configuration file".equals(e.getMessage()) || Engine.causeOf(e, IllegalArgumentException.class) != null) {
             return "the docker client config " + file + " has an `auth` value that is not base64 of user:password";
         }
         return "cannot read the docker client config " + file + ": " + e.getClass().getSimpleName();
@@ -153,15 +150,6 @@ public final class RegistryAuth {
         var at = e.getLocation();
         return "the docker client config " + file + " is not valid JSON"
                 + (at != null ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : "");
-    }
-
-    private static <T extends Throwable> T cause(Throwable e, Class<T> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return type.cast(t);
-            }
-        }
-        return null;
     }
 
     private static boolean notBlank(String s) {
@@ -291,5 +279,47 @@ public final class RegistryAuth {
         public String toString() {
             return "credentials of user " + user() + " for " + serverAddress;
         }
+    }
+
+    /**
+     * @param credentialsRejected the registry refused the credentials (or wants some and got none)
+     * @param detail              the engine's one-line reason when not ok, else its status text
+     */
+    public record Answer(boolean ok, boolean credentialsRejected, String detail, Optional<String> digest) {}
+
+    public static Answer login(Engine engine, Credentials credentials) {
+        try {
+            JsonNode status = engine.postJson("/auth", credentials.loginBody());
+            return new Answer(true, false, status.path("Status").asText("Login Succeeded"), Optional.empty());
+        } catch (Engine.Refused e) {
+            return refused(e, credentials);
+        }
+    }
+
+    public static Answer manifest(Engine engine, ImageRef image, Optional<Credentials> credentials) {
+        Map<String, String> headers = credentials.map(c -> Map.of("X-Registry-Auth", c.header())).orElse(Map.of());
+        try {
+            JsonNode answer = engine.getJson("/distribution/" + image.local() + "/json", headers);
+            String digest = answer.path("Descriptor").path("digest").asText("");
+            return new Answer(true, false, "manifest " + (digest.isEmpty() ? "found" : digest),
+                    digest.isEmpty() ? Optional.empty() : Optional.of(digest));
+        } catch (Engine.Refused e) {
+            return refused(e, credentials.orElse(null));
+        }
+    }
+
+    private static Answer refused(Engine.Refused e, Credentials credentials) {
+        String message = e.engineMessage().isBlank() ? e.getMessage() : e.engineMessage();
+        if (credentials != null) {
+            message = credentials.redact(message);
+        }
+        return new Answer(false, e.status() == 401 || e.status() == 403 || isAuthProblem(message), message, Optional.empty());
+    }
+
+    /** The registry's ways of saying "who are you?" or "not you", as relayed by the engine. */
+    static boolean isAuthProblem(String message) {
+        String m = message.toLowerCase(Locale.ROOT);
+        return m.contains("unauthorized") || m.contains("authentication required") || m.contains("no basic auth credentials")
+                || m.contains("incorrect username or password") || m.contains("401 unauthorized") || m.contains("denied");
     }
 }

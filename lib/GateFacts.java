@@ -2,53 +2,74 @@ package ccci;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.model.Info;
-import com.github.dockerjava.api.model.LocalNodeState;
-import com.github.dockerjava.api.model.SwarmInfo;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Reads {@link HostFacts} with a constant number of engine requests, whatever the host's size. */
-public final class HostFactsReader {
-    private HostFactsReader() {}
+/**
+ * What the gates need to know about the host, read once from the engine with a constant number of
+ * requests, whatever the host's size (no policy here).
+ */
+public record GateFacts(
+        String dockerRootDir,
+        Engine.SwarmRole swarmRole,
+        List<Service> services,
+        List<Container> runningContainers) {
 
-    public static HostFacts read(DockerEngine engine) {
-        Info info = engine.call("GET /info", () -> engine.api().infoCmd().exec());
-        HostFacts.SwarmRole role = swarmRole(info.getSwarm());
-        List<HostFacts.Service> services = role == HostFacts.SwarmRole.MANAGER
-                ? services(engine.getJson("/services?status=true"))
-                : List.of();
-        List<HostFacts.Container> running = engine.call("GET /containers/json",
-                () -> engine.api().listContainersCmd().exec()).stream()
-                .map(c -> new HostFacts.Container(firstName(c.getNames()), nonNull(c.getLabels())))
-                .toList();
-        return new HostFacts(info.getDockerRootDir(), role, services, running);
+    public static final String STACK_LABEL = "com.docker.stack.namespace";
+
+    /**
+     * A swarm service with the engine's own task counts (the numbers `docker service ls` shows).
+     * updateState is the engine's UpdateStatus.State, or empty when no update ever ran.
+     */
+    public record Service(String name, Map<String, String> labels, String mode,
+                          long runningTasks, long desiredTasks, Optional<String> updateState) {}
+
+    public record Container(String name, Map<String, String> labels) {}
+
+    /** A fact read from the host, or the one-line reason it could not be read (the policy fails closed on it). */
+    public sealed interface Reading<T> {
+        record Ok<T>(T value) implements Reading<T> {}
+
+        record Failed<T>(String reason) implements Reading<T> {}
+
+        static <T> Reading<T> ok(T value) {
+            return new Ok<>(value);
+        }
+
+        static <T> Reading<T> failed(String reason) {
+            return new Failed<>(reason);
+        }
     }
 
-    static HostFacts.SwarmRole swarmRole(SwarmInfo swarm) {
-        if (swarm == null || swarm.getLocalNodeState() != LocalNodeState.ACTIVE) {
-            return HostFacts.SwarmRole.NOT_IN_SWARM;
-        }
-        return Boolean.TRUE.equals(swarm.getControlAvailable())
-                ? HostFacts.SwarmRole.MANAGER
-                : HostFacts.SwarmRole.WORKER;
+    public static GateFacts read(Engine engine) {
+        Info info = engine.info();
+        Engine.SwarmRole role = Engine.SwarmRole.of(info.getSwarm());
+        List<Service> services = role == Engine.SwarmRole.MANAGER
+                ? services(engine.getJson("/services?status=true"))
+                : List.of();
+        List<Container> running = engine.call("GET /containers/json",
+                () -> engine.api().listContainersCmd().exec()).stream()
+                .map(c -> new Container(firstName(c.getNames()), c.getLabels() == null ? Map.of() : c.getLabels()))
+                .toList();
+        return new GateFacts(info.getDockerRootDir(), role, services, running);
     }
 
     /** Parses GET /services?status=true; ServiceStatus (API 1.41+) carries the engine's own task counts. */
-    static List<HostFacts.Service> services(JsonNode array) {
-        List<HostFacts.Service> result = new ArrayList<>();
+    static List<Service> services(JsonNode array) {
+        List<Service> result = new ArrayList<>();
         for (JsonNode service : array) {
             JsonNode spec = service.path("Spec");
             JsonNode status = service.path("ServiceStatus");
             String name = spec.path("Name").asText();
             if (status.isMissingNode()) {
-                throw new EngineUnavailable("the engine did not report task counts for service " + name
+                throw new Engine.Unavailable("the engine did not report task counts for service " + name
                         + " (ServiceStatus needs Docker API 1.41 or newer)", null);
             }
             JsonNode update = service.path("UpdateStatus").path("State");
-            result.add(new HostFacts.Service(
+            result.add(new Service(
                     name,
                     labels(spec.path("Labels")),
                     mode(spec.path("Mode")),
@@ -77,9 +98,5 @@ public final class HostFactsReader {
             return "";
         }
         return names[0].startsWith("/") ? names[0].substring(1) : names[0];
-    }
-
-    private static Map<String, String> nonNull(Map<String, String> labels) {
-        return labels == null ? Map.of() : labels;
     }
 }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * used / (used + available to unprivileged users), rounded up. The root-reserved blocks count
  * neither as used nor as available, so a full ext4 shows 100% before it is truly full.
  */
-public record DiskUsage(Path path, long usedBytes, long availableBytes) {
+public record Disk(Path path, long usedBytes, long availableBytes) {
 
     public int usedPercent() {
         long total = usedBytes + availableBytes;
@@ -21,9 +21,9 @@ public record DiskUsage(Path path, long usedBytes, long availableBytes) {
         return (int) ((usedBytes * 100 + total - 1) / total);
     }
 
-    public static DiskUsage measure(Path path) throws IOException {
+    public static Disk measure(Path path) throws IOException {
         FileStore store = Files.getFileStore(path);
         long used = store.getTotalSpace() - store.getUnallocatedSpace();
-        return new DiskUsage(path, used, store.getUsableSpace());
+        return new Disk(path, used, store.getUsableSpace());
     }
 }

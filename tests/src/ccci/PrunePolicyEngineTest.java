@@ -1,0 +1,73 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ccci.Cli.ExitCodes;
+import ccci.sandbox.ImageSpec;
+import ccci.sandbox.OnEveryEngine;
+import ccci.sandbox.SandboxEngine;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The policy's request and its prediction, against a real engine, for a dangling image in the band
+ * between an hour and a week (three days old): --until 7d keeps it, in the dry run and in the real
+ * run alike, and --until 24h then removes it, again exactly as its dry run said. Images older and
+ * younger than the band, and a tagged one, show that each run removes no more and no less.
+ */
+@OnEveryEngine
+class PrunePolicyEngineTest {
+
+    @Test
+    void aThreeDayOldDanglingImageIsPredictedAndRemovedAlikeUnder7dAnd24h() {
+        Instant now = Instant.now();
+        try (SandboxEngine engine = SandboxEngine.start(SandboxEngine.options().swarm(false))) {
+            String young = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofMinutes(30)), 1L << 16, 401));
+            String band = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 402));
+            String old = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(10)), 1L << 16, 403));
+            String tagged = engine.loadImage(ImageSpec.tagged("ccci/band-tagged:1", now.minus(Duration.ofDays(3)), 1L << 16));
+
+            JsonNode week = dryRunThenRun(engine, "7d", Set.of(old));
+            assertEquals("dangling, younger than 7d", PruneEngineTest.reasonFor(week.path("kept"), band));
+            assertTrue(PruneScenario.imageIds(engine).containsAll(Set.of(young, band, tagged)));
+            assertFalse(PruneScenario.imageIds(engine).contains(old));
+
+            JsonNode day = dryRunThenRun(engine, "24h", Set.of(band));
+            assertEquals("dangling and older than 24h", PruneEngineTest.reasonFor(day.path("removed"), band));
+            assertEquals(Set.of(young, tagged), PruneScenario.imageIds(engine));
+
+            // in text, a real run says what it is about to do before the first phase
+            String another = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404));
+            ScriptRun text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
+                    "--lock-file", engine.workDir().resolve("prune.lock").toString());
+            assertEquals(ExitCodes.OK, text.exit(), text.toString());
+            List<String> lines = text.out().lines().toList();
+            assertTrue(lines.get(0).matches("gates hold: .*; will remove 0 containers, 1 image, 0 build cache records "
+                    + "\\(\\d+\\.\\d kB\\)"), text.toString());
+            assertTrue(lines.get(1).startsWith("containers   removed 0, "), text.toString());
+            assertTrue(lines.get(2).startsWith("images       removed 1, "), text.toString());
+            String summary = lines.get(lines.size() - 1);
+            assertTrue(summary.startsWith("summary outcome=pruned exit=0 ") && !summary.contains("reason="), summary);
+            assertFalse(PruneScenario.imageIds(engine).contains(another));
+        }
+    }
+
+    /** A dry run, then the real run with the same options: both must name exactly {@code expected}. */
+    static JsonNode dryRunThenRun(SandboxEngine engine, String until, Set<String> expected) {
+        String[] args = {"--host", engine.host(), "--threshold", "1", "--until", until,
+            "--lock-file", engine.workDir().resolve("prune.lock").toString(), "--json"};
+        ScriptRun dryRun = ScriptRun.of("Prune", PruneSeedEquivalenceTest.concat(args, "--dry-run"));
+        assertEquals(ExitCodes.OK, dryRun.exit(), dryRun.toString());
+        assertEquals(expected, PruneEngineTest.ids(dryRun.json().path("wouldRemove")), "--until " + until + " dry run\n" + dryRun.out());
+        ScriptRun run = ScriptRun.of("Prune", args);
+        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        assertEquals(expected, PruneEngineTest.ids(run.json().path("removed")), "--until " + until + " real run\n" + run.out());
+        return run.json();
+    }
+}
