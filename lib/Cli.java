@@ -48,6 +48,8 @@ public final class Cli {
         public static final int AUTH_FAILED = 22;
         /** auth-check: the registry accepts the credentials, but the config file is readable by group or others. */
         public static final int AUTH_CONFIG_EXPOSED = 23;
+        /** --fleet: a node did not report in time, was down or drained, or its job failed (the per-node lines say which). */
+        public static final int FLEET_NODE_MISSING = 25;
     }
 
     /** A problem the operator can act on: its message is the one line shown, its exit code says which kind. */

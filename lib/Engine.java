@@ -283,6 +283,13 @@ public final class Engine implements AutoCloseable {
         return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of("Content-Type", "application/json"), body);
     }
 
+    /** A raw POST of a JSON body with request headers, e.g. POST /services/create with X-Registry-Auth. */
+    public JsonNode postJson(String pathAndQuery, Map<String, String> headers, JsonNode body) {
+        Map<String, String> all = new java.util.HashMap<>(headers);
+        all.put("Content-Type", "application/json");
+        return send(DockerHttpClient.Request.Method.POST, pathAndQuery, all, body);
+    }
+
     private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery, Map<String, String> headers, JsonNode payload) {
         String what = method + " " + pathAndQuery.replaceFirst("\\?.*", "");
         return call(what, () -> {

@@ -23,13 +23,20 @@ public final class GatePolicy {
     private GatePolicy() {}
 
     /** The gate policy's knobs, validated once at the edge; every error quotes the offending input. */
-    public record Settings(int thresholdPercent, Pattern stackPattern, Optional<Path> diskPath) {
+    public record Settings(int thresholdPercent, Pattern stackPattern, Optional<Path> diskPath,
+                           Optional<ClusterVerdict> clusterVerdict) {
 
         public static final int DEFAULT_THRESHOLD = 80;
         public static final String DEFAULT_STACK_PATTERN = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_commoninternet_net(_|$)";
 
         public static Settings parse(String threshold, String stackPattern, String path) {
-            return new Settings(parseThreshold(threshold), parsePattern(stackPattern), parsePath(path));
+            return parse(threshold, stackPattern, path, null);
+        }
+
+        /** @param clusterVerdict --cluster-verdict (a fleet run's node job), or null */
+        public static Settings parse(String threshold, String stackPattern, String path, String clusterVerdict) {
+            return new Settings(parseThreshold(threshold), parsePattern(stackPattern), parsePath(path),
+                    clusterVerdict == null ? Optional.empty() : Optional.of(ClusterVerdict.parse(clusterVerdict)));
         }
 
         static int parseThreshold(String text) {
@@ -86,13 +93,88 @@ public final class GatePolicy {
                     "Default: under Defaults below"})
         String stackPattern;
 
+        @Option(names = ClusterVerdict.OPTION, paramLabel = "VERDICT",
+                description = {"Set by a fleet run for its node job: the manager's verdict for the gates that need the cluster's view,",
+                    "as stack=STATE,convergence=STATE (holds, blocks or unknown); this node then checks its own disk and containers.",
+                    "The command then exits 0 and reports its outcome in its output (a failing swarm job task would run again)."})
+        String clusterVerdict;
+
         public Settings settings() {
-            return Settings.parse(threshold, stackPattern, path);
+            return Settings.parse(threshold, stackPattern, path, clusterVerdict);
+        }
+
+        /** The raw options, for a fleet run to hand on to its node jobs. */
+        public String threshold() {
+            return threshold;
+        }
+
+        public String stackPattern() {
+            return stackPattern;
         }
 
         /** The help's footer for a default too wide for the option table: on a line of its own. */
         public static final String DEFAULTS_FOOTER_HEADING = "%nDefaults:%n";
         public static final String STACK_PATTERN_DEFAULT_LINE = "  --stack-pattern " + Settings.DEFAULT_STACK_PATTERN;
+    }
+
+    /** The label of a fleet run's job service: not a workload, so never counted as converging. */
+    public static final String FLEET_JOB_LABEL = "ccci.fleet";
+
+    /**
+     * The manager's answer for the gates that need the cluster's view (a worker cannot list
+     * services), handed to each node job of a fleet run as {@code stack=holds,convergence=blocks}.
+     */
+    public record ClusterVerdict(GateResult.State stack, GateResult.State convergence) {
+        public static final String OPTION = "--cluster-verdict";
+        private static final List<String> GATES = List.of("stack", "convergence");
+
+        public static ClusterVerdict of(GateResult stack, GateResult convergence) {
+            return new ClusterVerdict(stack.state() == GateResult.State.SKIPPED ? GateResult.State.UNKNOWN : stack.state(),
+                    convergence.state() == GateResult.State.SKIPPED ? GateResult.State.UNKNOWN : convergence.state());
+        }
+
+        /** @throws BadInput quoting the text unless it names both gates once, each holds, blocks or unknown */
+        public static ClusterVerdict parse(String text) {
+            Map<String, GateResult.State> states = new LinkedHashMap<>();
+            for (String part : text.split(",", -1)) {
+                String[] kv = part.strip().split("=", -1);
+                GateResult.State state = kv.length == 2 ? state(kv[1].strip()) : null;
+                String gate = kv[0].strip();
+                if (state == null || !GATES.contains(gate) || states.put(gate, state) != null) {
+                    throw badVerdict(text);
+                }
+            }
+            if (!states.keySet().containsAll(GATES)) {
+                throw badVerdict(text);
+            }
+            return new ClusterVerdict(states.get("stack"), states.get("convergence"));
+        }
+
+        private static GateResult.State state(String word) {
+            return switch (word) {
+                case "holds" -> GateResult.State.HOLDS;
+                case "blocks" -> GateResult.State.BLOCKS;
+                case "unknown" -> GateResult.State.UNKNOWN;
+                default -> null;
+            };
+        }
+
+        private static BadInput badVerdict(String text) {
+            return new BadInput(OPTION + " '" + text + "' is not stack=STATE,convergence=STATE (each holds, blocks or unknown)");
+        }
+
+        public GateResult.State of(String gate) {
+            return gate.equals("stack") ? stack : convergence;
+        }
+
+        @Override
+        public String toString() {
+            return "stack=" + word(stack) + ",convergence=" + word(convergence);
+        }
+
+        static String word(GateResult.State state) {
+            return state.name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /**
@@ -153,7 +235,25 @@ public final class GatePolicy {
         return new Verdict(List.of(
                 diskGate(settings.thresholdPercent(), disk),
                 stackGate(settings, facts),
-                convergenceGate(facts)), problems, measured(disk));
+                convergenceGate(facts, settings.clusterVerdict())), problems, measured(disk));
+    }
+
+    /**
+     * A fleet run's decision on its manager: the stack gate over the cluster's services only (each
+     * node checks its own containers) and the convergence gate, once for every node.
+     */
+    public static List<GateResult> clusterGates(Settings settings, Reading<GateFacts> facts) {
+        Reading<GateFacts> servicesOnly = facts instanceof Reading.Ok<GateFacts> ok
+                ? Reading.ok(new GateFacts(ok.value().dockerRootDir(), ok.value().swarmRole(), ok.value().services(), List.of()))
+                : facts;
+        Settings alone = new Settings(settings.thresholdPercent(), settings.stackPattern(), settings.diskPath(), Optional.empty());
+        GateResult stack = stackGate(alone, servicesOnly);
+        if (stack.holds()) {
+            int services = ((Reading.Ok<GateFacts>) servicesOnly).value().services().size();
+            stack = new GateResult("stack", stack.state(), "no live run-app stack among the cluster's " + services
+                    + " services (each node checks its own containers)", stack.figures());
+        }
+        return List.of(stack, convergenceGate(servicesOnly, Optional.empty()));
     }
 
     /**
@@ -217,9 +317,11 @@ public final class GatePolicy {
             return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: " + failed.reason(), figures);
         }
         GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
+        Optional<ClusterVerdict> cluster = settings.clusterVerdict();
         Set<String> stacks = new TreeSet<>();
         List<String> matches = new ArrayList<>();
-        for (GateFacts.Service s : host.services()) {
+        // with the manager's verdict, the cluster's services are its business; this node checks its containers
+        for (GateFacts.Service s : cluster.isPresent() ? List.<GateFacts.Service>of() : host.services()) {
             stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
                 stacks.add(stack);
                 matches.add("service " + s.name());
@@ -233,6 +335,20 @@ public final class GatePolicy {
         }
         figures.put("liveStacks", List.copyOf(stacks));
         figures.put("matchedObjects", matches);
+        cluster.ifPresent(c -> figures.put("clusterVerdict", ClusterVerdict.word(c.stack())));
+        String checkedHere = host.runningContainers().size() + " running containers checked here";
+        if (stacks.isEmpty() && cluster.isPresent()) {
+            return switch (cluster.get().stack()) {
+                case HOLDS -> new GateResult("stack", GateResult.State.HOLDS, "no live run-app stack (the manager's verdict for the cluster's services; "
+                        + checkedHere + ")", figures);
+                case BLOCKS -> new GateResult("stack", GateResult.State.BLOCKS, "live run-app stack in the cluster (the manager's verdict, given by the fleet run)", figures);
+                default -> new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: the manager could not read the cluster's services (its verdict, given by the fleet run)", figures);
+            };
+        }
+        if (stacks.isEmpty() && host.swarmRole() == Engine.SwarmRole.WORKER) {
+            return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: a swarm worker cannot see the cluster's services ("
+                    + checkedHere + "); " + FROM_A_MANAGER, figures);
+        }
         if (stacks.isEmpty()) {
             return new GateResult("stack", GateResult.State.HOLDS, "no live run-app stack ("
                     + host.services().size() + " services, " + host.runningContainers().size()
@@ -256,28 +372,45 @@ public final class GatePolicy {
         return Optional.empty();
     }
 
+    /** What a worker says when a gate needs the cluster's view. */
+    static final String FROM_A_MANAGER = "run from a manager, or with --fleet on a manager";
+
     static GateResult convergenceGate(Reading<GateFacts> facts) {
+        return convergenceGate(facts, Optional.empty());
+    }
+
+    static GateResult convergenceGate(Reading<GateFacts> facts, Optional<ClusterVerdict> cluster) {
         Map<String, Object> figures = new LinkedHashMap<>();
         if (facts instanceof Reading.Failed<GateFacts> failed) {
             return new GateResult("convergence", GateResult.State.UNKNOWN, "cannot evaluate: " + failed.reason(), figures);
         }
         GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
         figures.put("swarm", host.swarmRole().name().toLowerCase().replace('_', '-'));
+        if (cluster.isPresent()) {
+            GateResult.State state = cluster.get().convergence();
+            figures.put("clusterVerdict", ClusterVerdict.word(state));
+            return new GateResult("convergence", state, switch (state) {
+                case HOLDS -> "all services converged (the manager's verdict, given by the fleet run)";
+                case BLOCKS -> "services converging in the cluster (the manager's verdict, given by the fleet run)";
+                default -> "cannot evaluate: the manager could not read the cluster's services (its verdict, given by the fleet run)";
+            }, figures);
+        }
         switch (host.swarmRole()) {
             case NOT_IN_SWARM:
                 figures.put("converging", List.of());
                 return new GateResult("convergence", GateResult.State.HOLDS,
                         "not a swarm node: no services to converge", figures);
             case WORKER:
-                figures.put("converging", List.of());
-                return new GateResult("convergence", GateResult.State.HOLDS,
-                        "swarm worker, not a manager: no services are visible here", figures);
+                return new GateResult("convergence", GateResult.State.UNKNOWN,
+                        "cannot evaluate: a swarm worker cannot see the cluster's services; " + FROM_A_MANAGER, figures);
             default:
                 break;
         }
         List<Map<String, Object>> converging = new ArrayList<>();
         List<String> described = new ArrayList<>();
-        for (GateFacts.Service s : host.services()) {
+        // a fleet run's own job runs while the fleet decides, and is no workload
+        List<GateFacts.Service> workloads = host.services().stream().filter(s -> !s.labels().containsKey(FLEET_JOB_LABEL)).toList();
+        for (GateFacts.Service s : workloads) {
             if (isConverging(s)) {
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("service", s.name());
@@ -290,11 +423,11 @@ public final class GatePolicy {
                         + s.updateState().filter(UNSETTLED_UPDATE_STATES::contains).map(u -> " " + u).orElse(""));
             }
         }
-        figures.put("services", host.services().size());
+        figures.put("services", workloads.size());
         figures.put("converging", converging);
         if (converging.isEmpty()) {
             return new GateResult("convergence", GateResult.State.HOLDS,
-                    "all " + host.services().size() + " services converged", figures);
+                    "all " + workloads.size() + " services converged", figures);
         }
         return new GateResult("convergence", GateResult.State.BLOCKS, converging.size()
                 + (converging.size() == 1 ? " service converging: " : " services converging: ")

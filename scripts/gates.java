@@ -1,10 +1,13 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
-//SOURCES ../lib/GatePolicy.java ../lib/Text.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java
+//SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
+//SOURCES ../lib/Registry.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.Fleet;
+import ccci.FleetFormat;
 import ccci.GateCheck;
 import ccci.GatePolicy;
 import java.util.concurrent.Callable;
@@ -20,20 +23,25 @@ import picocli.CommandLine.Model.CommandSpec;
             "  disk         the data root's filesystem is at least --threshold full",
             "  stack        no live run-app stack (service or running container)",
             "  convergence  no swarm service short of its tasks, updating or rolling back",
-            "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the host."},
+            "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the host.",
+            "On a swarm worker the cluster's gates are unknown: run from a manager, or --fleet on a manager (one line per node)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:all gates hold, pruning is allowed",
             "10:a gate blocks, pruning is not allowed",
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): blocked",
-            "12:bad input (value out of range, invalid pattern, missing path)",
-            "19:unexpected internal error"},
+            "12:bad input (value out of range, invalid pattern, missing path; --fleet on a non-manager)",
+            "14:--fleet: another fleet run's job service exists: nothing started",
+            "19:unexpected internal error",
+            "25:--fleet: a node did not report in time, was down or drained, or its job failed",
+            "  :(otherwise --fleet exits with the worst node's code)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Gates implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
+    @Mixin Fleet.Options fleetOptions;
 
     @Option(names = "--json", description = "Print one JSON object (pruneAllowed, gates[] with figures) instead of text.")
     boolean json;
@@ -41,6 +49,14 @@ class Gates implements Callable<Integer> {
     @Override
     public Integer call() {
         var settings = gates.settings();
+        var fleet = fleetOptions.settings();
+        if (fleet != null) {
+            try (Engine docker = engine.connect()) {
+                Fleet.Report report = Fleet.run(docker, fleet, settings, Fleet.Command.gates(), listener());
+                spec.commandLine().getOut().print(json ? FleetFormat.json(report) : FleetFormat.text(report));
+                return report.exitCode();
+            }
+        }
         try (Engine docker = engine.connect()) {
             GatePolicy.Verdict verdict = GateCheck.run(docker, settings);
             spec.commandLine().getOut().print(json
@@ -51,7 +67,24 @@ class Gates implements Callable<Integer> {
         }
     }
 
+    private Fleet.Listener listener() {
+        return new Fleet.Listener() {
+            @Override
+            public void started(String job, String image, java.util.List<Fleet.Node> targets, java.time.Duration timeout) {
+                if (!json) {
+                    spec.commandLine().getOut().println(FleetFormat.startLine(job, image, targets, timeout));
+                    spec.commandLine().getOut().flush();
+                }
+            }
+
+            @Override
+            public void signal(String line) {
+                System.err.println("gates: " + line);
+            }
+        };
+    }
+
     public static void main(String... args) {
-        System.exit(Cli.run(new Gates(), args));
+        System.exit(Fleet.nodeJobExit(args, Cli.run(new Gates(), args)));
     }
 }

@@ -1,11 +1,14 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
-//SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
-//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Text.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java
+//SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
+//SOURCES ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java
+//SOURCES ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Registry.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.Fleet;
+import ccci.FleetFormat;
 import ccci.GatePolicy;
 import ccci.PruneFormat;
 import ccci.PruneLock;
@@ -29,7 +32,8 @@ import picocli.CommandLine.Spec;
             "Phases, each limited to objects older than --until, the gates checked before each:",
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
-            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
+            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason.",
+            "--fleet (on a swarm manager): the same on every node, as one swarm global job; one line per node."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
@@ -39,13 +43,16 @@ import picocli.CommandLine.Spec;
             "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
-            "19:unexpected internal error"},
+            "19:unexpected internal error",
+            "25:--fleet: a node did not report in time, was down or drained, or its job failed",
+            "  :(otherwise --fleet exits with the worst node's code; 14: another fleet run's job exists)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
+    @Mixin Fleet.Options fleetOptions;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
@@ -76,6 +83,31 @@ class Prune implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        var fleet = fleetOptions.settings();
+        if (fleet != null) {
+            if (metricsFile != null) {
+                throw new Cli.BadInput("--metrics-file is per host: not with --fleet (each node's summary is in the fleet's output)");
+            }
+            try (Engine docker = engine.connect()) {
+                var command = Fleet.Command.prune(age.text(), dryRun, lockFile != null ? lockFile : PruneLock.defaultPath());
+                Fleet.Report report = Fleet.run(docker, fleet, settings, command, new Fleet.Listener() {
+                    @Override
+                    public void started(String job, String image, java.util.List<Fleet.Node> targets, java.time.Duration timeout) {
+                        if (!json) {
+                            out.println(FleetFormat.startLine(job, image, targets, timeout));
+                            out.flush();
+                        }
+                    }
+
+                    @Override
+                    public void signal(String line) {
+                        System.err.println("prune: " + line);
+                    }
+                });
+                out.print(json ? FleetFormat.json(report) : FleetFormat.text(report));
+                return report.exitCode();
+            }
+        }
         PruneLock lock = null;
         try {
             if (!dryRun) {
@@ -124,6 +156,6 @@ class Prune implements Callable<Integer> {
     }
 
     public static void main(String... args) {
-        System.exit(Cli.run(new Prune(), args));
+        System.exit(Fleet.nodeJobExit(args, Cli.run(new Prune(), args)));
     }
 }

@@ -149,4 +149,75 @@ class GatePolicyTest {
         assertEquals(Reading.ok(Path.of("/var/lib/docker")), GatePolicy.diskTarget(Optional.empty(), facts, p -> true));
         assertEquals(Reading.ok(Path.of("/")), GatePolicy.diskTarget(Optional.empty(), facts, p -> false));
     }
+
+    static GateFacts worker(List<GateFacts.Container> containers) {
+        return new GateFacts("/var/lib/docker", Engine.SwarmRole.WORKER, List.of(), containers);
+    }
+
+    @Test
+    void aWorkerAloneCannotSeeTheClustersGatesAndFailsClosed() {
+        Verdict verdict = GatePolicy.evaluate(DEFAULTS, Reading.ok(worker(List.of())), disk(90 * GB, 10 * GB));
+        assertEquals(ExitCodes.CANNOT_EVALUATE, verdict.exitCode());
+        for (String gate : List.of("stack", "convergence")) {
+            GateResult g = verdict.gates().stream().filter(r -> r.name().equals(gate)).findFirst().orElseThrow();
+            assertEquals(GateResult.State.UNKNOWN, g.state(), g.toString());
+            assertTrue(g.detail().contains("run from a manager, or with --fleet"), g.detail());
+        }
+    }
+
+    @Test
+    void aWorkerWithAStackContainerOfItsOwnKnowsTheStackGateBlocks() {
+        GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(worker(List.of(
+                new GateFacts.Container("abcd-1a2b3c_ci_commoninternet_net_app.1.xyz", Map.of())))));
+        assertEquals(GateResult.State.BLOCKS, gate.state());
+    }
+
+    @Test
+    void aNodeJobTakesTheManagersVerdictAndStillChecksItsOwnContainers() {
+        GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null,
+                "stack=holds,convergence=holds");
+        Verdict verdict = GatePolicy.evaluate(holds, Reading.ok(worker(List.of())), disk(90 * GB, 10 * GB));
+        assertTrue(verdict.pruneAllowed(), verdict.toString());
+        assertEquals("holds", verdict.gates().get(2).figures().get("clusterVerdict"));
+
+        Verdict local = GatePolicy.evaluate(holds, Reading.ok(worker(List.of(
+                new GateFacts.Container("zz9-abcdef_ci_commoninternet_net_db.1.x", Map.of())))), disk(90 * GB, 10 * GB));
+        assertEquals(GateResult.State.BLOCKS, local.gates().get(1).state(), "its own containers still count");
+
+        GatePolicy.Settings blocks = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null,
+                "stack=blocks,convergence=unknown");
+        Verdict closed = GatePolicy.evaluate(blocks, Reading.ok(manager(List.of(), List.of())), disk(90 * GB, 10 * GB));
+        assertEquals(GateResult.State.BLOCKS, closed.gates().get(1).state());
+        assertEquals(GateResult.State.UNKNOWN, closed.gates().get(2).state());
+        assertEquals(ExitCodes.CANNOT_EVALUATE, closed.exitCode());
+    }
+
+    @Test
+    void aNodeJobOnTheManagerIgnoresTheServicesTheManagerAlreadyJudged() {
+        GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null,
+                "stack=holds,convergence=holds");
+        GateFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1), service("stuck", 0, 1)), List.of());
+        assertTrue(GatePolicy.evaluate(holds, Reading.ok(host), disk(90 * GB, 10 * GB)).pruneAllowed(),
+                "the fleet decided on the services before its job started; the job follows that decision");
+    }
+
+    @Test
+    void theFleetsOwnJobIsNoWorkloadForConvergence() {
+        GateFacts.Service job = new GateFacts.Service("ccci-fleet-x", Map.of(GatePolicy.FLEET_JOB_LABEL, "1"), "global-job", 3, 3, Optional.empty());
+        GateResult gate = GatePolicy.convergenceGate(Reading.ok(manager(List.of(job, service("web", 1, 1)), List.of())));
+        assertEquals(GateResult.State.HOLDS, gate.state());
+        assertEquals("all 1 services converged", gate.detail());
+        GateFacts.Service other = new GateFacts.Service("backup", Map.of(), "global-job", 3, 3, Optional.empty());
+        assertEquals(GateResult.State.BLOCKS, GatePolicy.convergenceGate(Reading.ok(manager(List.of(other), List.of()))).state());
+    }
+
+    @Test
+    void theClusterGatesLookAtServicesOnlyOnTheManager() {
+        GateFacts host = manager(List.of(service("web", 1, 1)), List.of(new GateFacts.Container("abcd-1a2b3c_ci_commoninternet_net_x", Map.of())));
+        List<GateResult> cluster = GatePolicy.clusterGates(DEFAULTS, Reading.ok(host));
+        assertEquals(GateResult.State.HOLDS, cluster.get(0).state(), "the manager's containers are its own node job's business");
+        assertEquals(GateResult.State.HOLDS, cluster.get(1).state());
+        List<GateResult> unknown = GatePolicy.clusterGates(DEFAULTS, Reading.failed("engine gone"));
+        assertEquals(List.of(GateResult.State.UNKNOWN, GateResult.State.UNKNOWN), unknown.stream().map(GateResult::state).toList());
+    }
 }

@@ -1,0 +1,647 @@
+package ccci;
+
+import ccci.Cli.BadInput;
+import ccci.Cli.ExitCodes;
+import ccci.GateFacts.Reading;
+import ccci.GatePolicy.ClusterVerdict;
+import ccci.GatePolicy.GateResult;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Option;
+
+/**
+ * Fleet mode, on a swarm manager: the gates that need the cluster's view (stack over the services,
+ * convergence) are decided once, then ONE swarm global job of the toolkit's image runs the node's
+ * own command on every ready, active node, with the node's Docker socket and data root mounted and
+ * the manager's verdict as --cluster-verdict. Each node reads its own disk and containers; its JSON
+ * result comes back through the job's logs. Nodes that are down, drained or never report are
+ * listed; the run ends at --fleet-timeout. The job service is labelled {@value GatePolicy#FLEET_JOB_LABEL},
+ * removed on every path (a shutdown hook for SIGTERM and Ctrl-C), and a second fleet run refuses
+ * while one exists.
+ */
+public final class Fleet {
+    private Fleet() {}
+
+    public static final String IMAGE_ENV = "CCCI_FLEET_IMAGE";
+    public static final String NAME_PREFIX = "ccci-fleet-";
+    public static final String DEFAULT_TIMEOUT = "10m";
+    /** Each node's own engine, at the usual path on the node and in its job. */
+    static final String SOCKET = "/var/run/docker.sock";
+    /** Where a node's lock directory appears in its job: the job and the node's own timer share one lock. */
+    static final String HOST_LOCK_DIR = "/run/ccci-host";
+    private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration LOGS_TIMEOUT = Duration.ofSeconds(20);
+    private static final Duration HOOK_WAIT = Duration.ofSeconds(15);
+    private static final DateTimeFormatter NAME_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+    /** The fleet options shared by gates and prune (a picocli mixin). */
+    public static final class Options {
+        @Option(names = "--fleet",
+                description = {"On a swarm manager: decide the cluster's gates once, then run this command on every ready, active node",
+                    "as one swarm global job of the toolkit's image (--image); one line per node, exit code of the worst node."})
+        boolean fleet;
+
+        @Option(names = "--image", paramLabel = "REF",
+                description = {"With --fleet: the toolkit's container image each node runs (built from deploy/container).",
+                    "Default: $" + IMAGE_ENV})
+        String image;
+
+        @Option(names = "--fleet-timeout", paramLabel = "TIME", defaultValue = DEFAULT_TIMEOUT,
+                description = {"With --fleet: stop waiting for nodes after this long (s, m or h); the missing ones are listed.",
+                    "Default: ${DEFAULT-VALUE}"})
+        String timeout;
+
+        @Option(names = "--config", paramLabel = "DIR",
+                description = {"With --fleet: the docker client config whose credentials for the image's registry go with the job",
+                    "(as docker service create --with-registry-auth). Default: $DOCKER_CONFIG, else ~/.docker"})
+        String config;
+
+        public boolean on() {
+            return fleet;
+        }
+
+        /** @throws BadInput for a fleet option without --fleet, or --fleet without an image or with a bad value */
+        public Settings settings() {
+            return Settings.parse(fleet, image, System.getenv(IMAGE_ENV), timeout, config);
+        }
+    }
+
+    /** The fleet's knobs, validated at the edge. */
+    public record Settings(ImageRef image, Duration timeout, Path configDir) {
+        private static final Pattern TIME = Pattern.compile("(\\d{1,6})([smh])");
+
+        /** @return null without --fleet (after checking no fleet-only option was given) */
+        public static Settings parse(boolean fleet, String imageOption, String imageEnv, String timeout, String config) {
+            if (!fleet) {
+                if (imageOption != null || config != null) {
+                    throw new BadInput((imageOption != null ? "--image" : "--config") + " is for --fleet runs (the job each node runs)");
+                }
+                if (timeout != null && !timeout.equals(DEFAULT_TIMEOUT)) {
+                    throw new BadInput("--fleet-timeout is for --fleet runs");
+                }
+                return null;
+            }
+            String image = imageOption != null ? imageOption : imageEnv;
+            if (image == null || image.isBlank()) {
+                throw new BadInput("--fleet needs the toolkit's image: --image REF or $" + IMAGE_ENV
+                        + " (build it from deploy/container and push it where every node can pull)");
+            }
+            return new Settings(ImageRef.parse(image), parseTimeout(timeout == null ? DEFAULT_TIMEOUT : timeout), Engine.configDir(config));
+        }
+
+        static Duration parseTimeout(String text) {
+            Matcher m = TIME.matcher(text.strip());
+            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+                throw new BadInput("--fleet-timeout '" + text + "' is not a time like 90s, 10m or 1h");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+        }
+    }
+
+    /**
+     * What each node runs: the command and its own options beyond the gates' (which the fleet adds:
+     * --json, --threshold, --stack-pattern, --path and --cluster-verdict).
+     *
+     * @param lockFile the lock file's path on every node (prune): its directory is mounted into the job
+     */
+    public record Command(String name, List<String> options, Optional<Path> lockFile, boolean dryRun) {
+        public static Command gates() {
+            return new Command("gates", List.of(), Optional.empty(), false);
+        }
+
+        public static Command prune(String until, boolean dryRun, Path lockFile) {
+            List<String> options = new ArrayList<>(List.of("--until", until));
+            if (dryRun) {
+                options.add("--dry-run");
+            } else {
+                options.addAll(List.of("--lock-file", HOST_LOCK_DIR + "/" + lockFile.getFileName()));
+            }
+            return new Command("prune", List.copyOf(options), dryRun ? Optional.empty() : Optional.of(lockFile), dryRun);
+        }
+    }
+
+    /** A swarm node as the manager sees it (GET /nodes). */
+    public record Node(String id, String hostname, String role, String state, String availability) {
+        /** A global job runs a task here only when the node is ready and active. */
+        public boolean eligible() {
+            return state.equals("ready") && availability.equals("active");
+        }
+
+        public String shortId() {
+            return id.substring(0, Math.min(12, id.length()));
+        }
+
+        static List<Node> parse(JsonNode array) {
+            List<Node> nodes = new ArrayList<>();
+            for (JsonNode n : array) {
+                nodes.add(new Node(n.path("ID").asText(), n.path("Description").path("Hostname").asText(),
+                        n.path("Spec").path("Role").asText(), n.path("Status").path("State").asText("unknown"),
+                        n.path("Spec").path("Availability").asText("unknown")));
+            }
+            nodes.sort(Comparator.comparing((Node n) -> !n.role().equals("manager")).thenComparing(Node::hostname).thenComparing(Node::id));
+            return nodes;
+        }
+    }
+
+    /**
+     * How a node ended: REPORTED (its JSON came back; exitCode is the node's own), or one of the ways
+     * it did not, each exit 25: FAILED (its task failed or printed no result), NO_REPORT (nothing by
+     * the timeout), DOWN, WENT_DOWN (during the run), DRAINED, PAUSED (no task was placed there).
+     */
+    public enum Status {
+        REPORTED, FAILED, NO_REPORT, DOWN, WENT_DOWN, DRAINED, PAUSED;
+
+        public String word() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** One node's result; report is the node command's own JSON when it reported. */
+    public record NodeResult(Node node, Status status, int exitCode, Optional<JsonNode> report, String detail) {
+
+        /** The node's outcome in one word: prune's (pruned, noop, dry-run...), gates' (allowed, blocks, unknown) or the status. */
+        public String outcome() {
+            if (report.isEmpty()) {
+                return status.word();
+            }
+            JsonNode r = report.get();
+            if (r.has("outcome")) {
+                return r.path("outcome").asText();
+            }
+            return r.path("pruneAllowed").asBoolean() ? "allowed" : exitCode == ExitCodes.CANNOT_EVALUATE ? "unknown" : "blocks";
+        }
+
+        public Optional<Integer> diskBefore() {
+            return report.flatMap(r -> r.has("diskBefore") ? intOf(r.path("diskBefore")) : intOf(diskGate(r).path("usedPercent")));
+        }
+
+        public Optional<Integer> diskAfter() {
+            return report.flatMap(r -> intOf(r.path("diskAfter")));
+        }
+
+        /** What the node removed (or, in a dry run, would remove): containers, images, build cache records. */
+        public int removed() {
+            return report.map(r -> r.path(r.path("dryRun").asBoolean() ? "wouldRemove" : "removed").size()).orElse(0);
+        }
+
+        /** Bytes reclaimed (a dry run: the listed size of what it would remove). */
+        public long reclaimedBytes() {
+            return report.map(r -> {
+                if (!r.path("dryRun").asBoolean()) {
+                    return r.path("reclaimedBytes").asLong();
+                }
+                long sum = 0;
+                for (JsonNode item : r.path("wouldRemove")) {
+                    sum += item.path("size").asLong();
+                }
+                return sum;
+            }).orElse(0L);
+        }
+
+        private static JsonNode diskGate(JsonNode report) {
+            for (JsonNode gate : report.path("gates")) {
+                if (gate.path("name").asText().equals("disk")) {
+                    return gate;
+                }
+            }
+            return report.path("none");
+        }
+
+        private static Optional<Integer> intOf(JsonNode value) {
+            return value.isNumber() ? Optional.of(value.asInt()) : Optional.empty();
+        }
+    }
+
+    /** A fleet run's result: the manager's verdict for the cluster's gates and one result per node. */
+    public record Report(String command, boolean dryRun, String job, String image, List<GateResult> clusterGates,
+                         ClusterVerdict verdict, List<NodeResult> nodes, List<String> notes, Duration elapsed) {
+        /** The worst node's exit code (the highest); 25 when there is no node at all. */
+        public int exitCode() {
+            return nodes.stream().mapToInt(NodeResult::exitCode).max().orElse(ExitCodes.FLEET_NODE_MISSING);
+        }
+    }
+
+    /** Progress for a terminal or journald. */
+    public interface Listener {
+        default void started(String job, String image, List<Node> targets, Duration timeout) {}
+
+        /** A line from the shutdown hook (SIGTERM or Ctrl-C). */
+        default void signal(String line) {}
+    }
+
+    /**
+     * A node job's exit: 0 whenever --cluster-verdict is given, so swarm does not run a failed task
+     * again and again (it does, whatever the restart policy); the outcome is in its output, and the
+     * real code on stderr as exit=N for a run that printed no JSON.
+     */
+    public static int nodeJobExit(String[] args, int code) {
+        for (String arg : args) {
+            if (arg.equals(ClusterVerdict.OPTION) || arg.startsWith(ClusterVerdict.OPTION + "=")) {
+                System.err.println("exit=" + code);
+                return ExitCodes.OK;
+            }
+        }
+        return code;
+    }
+
+    /**
+     * The whole fleet run. Throws a {@link Cli.Failure} only before any job exists: not a manager
+     * (12), engine unreachable (11), another fleet run's job exists (14).
+     */
+    public static Report run(Engine engine, Settings fleet, GatePolicy.Settings gates, Command command, Listener listener) {
+        long start = System.nanoTime();
+        if (gates.clusterVerdict().isPresent()) {
+            throw new BadInput(ClusterVerdict.OPTION + " is what a fleet run gives its node jobs: not with --fleet");
+        }
+        var info = engine.info();
+        Engine.SwarmRole role = Engine.SwarmRole.of(info.getSwarm());
+        if (role != Engine.SwarmRole.MANAGER) {
+            throw new BadInput("--fleet runs on a swarm manager; the engine at " + engine.host() + " is "
+                    + (role == Engine.SwarmRole.WORKER ? "a swarm worker" : "not in a swarm") + " (use -H to reach a manager)");
+        }
+        refuseWhileAJobExists(engine, Optional.empty());
+        Reading<GateFacts> facts = GateCheck.readFacts(engine);
+        List<GateResult> clusterGates = GatePolicy.clusterGates(gates, facts);
+        ClusterVerdict verdict = ClusterVerdict.of(clusterGates.get(0), clusterGates.get(1));
+        Path dataRoot = gates.diskPath().orElseGet(() -> Path.of(info.getDockerRootDir()));
+        List<Node> nodes = Node.parse(engine.getJson("/nodes"));
+        List<Node> targets = nodes.stream().filter(Node::eligible).toList();
+        List<String> notes = new ArrayList<>();
+        Registry.Lookup auth = Registry.lookup(fleet.configDir(), fleet.image().registry());
+        auth.whyNone().ifPresent(why -> notes.add("nodes pull " + fleet.image() + " without credentials: " + why));
+
+        String name = NAME_PREFIX + NAME_TIME.format(Instant.now()) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
+        ObjectNode spec = jobSpec(name, fleet.image().toString(), nodeArgs(command, gates, dataRoot, verdict),
+                dataRoot, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).toList());
+        List<NodeResult> results = new ArrayList<>();
+        try (Job job = Job.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::signal)) {
+            refuseWhileAJobExists(engine, Optional.of(job));
+            listener.started(name, fleet.image().toString(), targets, fleet.timeout());
+            results.addAll(collect(engine, job, targets, start + fleet.timeout().toNanos()));
+        }
+        for (Node n : nodes) {
+            if (!n.eligible()) {
+                results.add(leftOut(n));
+            }
+        }
+        results.sort(Comparator.comparingInt(r -> nodes.indexOf(r.node())));
+        return new Report(command.name(), command.dryRun(), name, fleet.image().toString(), clusterGates, verdict,
+                List.copyOf(results), notes, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** The node command's arguments (after the image's entry point). */
+    static List<String> nodeArgs(Command command, GatePolicy.Settings gates, Path dataRoot, ClusterVerdict verdict) {
+        List<String> args = new ArrayList<>(List.of(command.name(), "--json",
+                "--threshold", Integer.toString(gates.thresholdPercent()),
+                "--stack-pattern", gates.stackPattern().pattern(),
+                "--path", dataRoot.toString(),
+                ClusterVerdict.OPTION, verdict.toString()));
+        args.addAll(command.options());
+        return args;
+    }
+
+    /**
+     * POST /services/create's body: a global job (one task per eligible node, API 1.41+), never
+     * restarted, the node's socket and data root (read-only) mounted at the same paths, the lock
+     * directory at {@value #HOST_LOCK_DIR}; nodes that are not eligible excluded by constraint, so
+     * a node that comes back during the run gets no task that nobody waits for.
+     */
+    static ObjectNode jobSpec(String name, String image, List<String> args, Path dataRoot, Optional<Path> lockDir, List<Node> excluded) {
+        ObjectNode spec = Engine.Json.mapper().createObjectNode();
+        spec.put("Name", name);
+        spec.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
+        ObjectNode task = spec.putObject("TaskTemplate");
+        ObjectNode container = task.putObject("ContainerSpec");
+        container.put("Image", image);
+        ArrayNode argArray = container.putArray("Args");
+        args.forEach(argArray::add);
+        container.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
+        ArrayNode mounts = container.putArray("Mounts");
+        bind(mounts, SOCKET, SOCKET, false);
+        bind(mounts, dataRoot.toString(), dataRoot.toString(), true);
+        lockDir.ifPresent(dir -> bind(mounts, dir.toString(), HOST_LOCK_DIR, false));
+        task.putObject("RestartPolicy").put("Condition", "none");
+        ArrayNode constraints = task.putObject("Placement").putArray("Constraints");
+        excluded.forEach(n -> constraints.add("node.id!=" + n.id()));
+        spec.putObject("Mode").putObject("GlobalJob");
+        return spec;
+    }
+
+    private static void bind(ArrayNode mounts, String source, String target, boolean readOnly) {
+        ObjectNode m = mounts.addObject();
+        m.put("Type", "bind");
+        m.put("Source", source);
+        m.put("Target", target);
+        m.put("ReadOnly", readOnly);
+    }
+
+    /** Another fleet run's job exists (the oldest one wins when two runs started together): exit 14. */
+    private static void refuseWhileAJobExists(Engine engine, Optional<Job> ours) {
+        List<JsonNode> jobs = new ArrayList<>();
+        engine.getJson("/services?filters=" + urlEncode("{\"label\":[\"" + GatePolicy.FLEET_JOB_LABEL + "\"]}")).forEach(jobs::add);
+        jobs.sort(Comparator.comparing((JsonNode s) -> Instant.parse(s.path("CreatedAt").asText())).thenComparing(s -> s.path("ID").asText()));
+        Optional<JsonNode> other = jobs.stream().filter(s -> ours.isEmpty() || !s.path("ID").asText().equals(ours.get().id)).findFirst();
+        boolean ourIsOldest = ours.isPresent() && !jobs.isEmpty() && jobs.get(0).path("ID").asText().equals(ours.get().id);
+        if (other.isPresent() && !ourIsOldest) {
+            String otherName = other.get().path("Spec").path("Name").asText();
+            ours.ifPresent(Job::close);
+            throw new Cli.Failure(ExitCodes.LOCKED, "another fleet run's job exists: service " + Text.safe(otherName)
+                    + " (created " + Text.safe(other.get().path("CreatedAt").asText()) + "); nothing started. If no fleet run is active,"
+                    + " remove it: docker service rm " + Text.safe(otherName), null);
+        }
+    }
+
+    /** Waits for every target's task to end (or its node to go down) until the deadline; then reads the results. */
+    private static List<NodeResult> collect(Engine engine, Job job, List<Node> targets, long deadline) {
+        Map<String, NodeResult> done = new LinkedHashMap<>();
+        Map<String, JsonNode> finished = new LinkedHashMap<>();
+        while (true) {
+            Map<String, JsonNode> latest = latestTaskPerNode(job.tasks(engine));
+            Map<String, Node> now = new LinkedHashMap<>();
+            Node.parse(engine.getJson("/nodes")).forEach(n -> now.put(n.id(), n));
+            for (Node node : targets) {
+                if (done.containsKey(node.id()) || finished.containsKey(node.id())) {
+                    continue;
+                }
+                JsonNode task = latest.get(node.id());
+                if (task != null && TaskStates.terminal(task.path("Status").path("State").asText())) {
+                    finished.put(node.id(), task);
+                } else if (now.containsKey(node.id()) && !now.get(node.id()).state().equals("ready")) {
+                    done.put(node.id(), new NodeResult(node, Status.WENT_DOWN, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
+                            "the node went " + now.get(node.id()).state() + " during the run"
+                                    + (task == null ? "" : " (its task was " + task.path("Status").path("State").asText() + ")")));
+                }
+            }
+            if (done.size() + finished.size() == targets.size() || System.nanoTime() > deadline) {
+                break;
+            }
+            sleep(POLL);
+        }
+        List<NodeResult> results = new ArrayList<>();
+        for (Node node : targets) {
+            if (done.containsKey(node.id())) {
+                results.add(done.get(node.id()));
+            } else if (finished.containsKey(node.id())) {
+                long left = Math.max(Duration.ofSeconds(5).toNanos(), deadline - System.nanoTime());
+                Duration logsTimeout = Duration.ofNanos(Math.min(left, LOGS_TIMEOUT.toNanos()));
+                results.add(fromTask(node, finished.get(node.id()), job.logs(engine, finished.get(node.id()).path("ID").asText(), logsTimeout)));
+            } else {
+                results.add(new NodeResult(node, Status.NO_REPORT, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
+                        "no report by the fleet timeout (its task: " + job.lastState(node.id()) + ")"));
+            }
+        }
+        return results;
+    }
+
+    /** A re-run task leaves the old ones listed: a node's newest task is the one that counts. */
+    static Map<String, JsonNode> latestTaskPerNode(JsonNode tasks) {
+        Map<String, JsonNode> latest = new LinkedHashMap<>();
+        for (JsonNode t : tasks) {
+            String node = t.path("NodeID").asText();
+            if (node.isEmpty()) {
+                continue;
+            }
+            JsonNode seen = latest.get(node);
+            if (seen == null || Instant.parse(t.path("CreatedAt").asText()).isAfter(Instant.parse(seen.path("CreatedAt").asText()))) {
+                latest.put(node, t);
+            }
+        }
+        return latest;
+    }
+
+    /** A node's result from its finished task and the task's output (pure). */
+    static NodeResult fromTask(Node node, JsonNode task, Logs logs) {
+        String state = task.path("Status").path("State").asText();
+        String err = task.path("Status").path("Err").asText("");
+        if (!state.equals("complete")) {
+            JsonNode exit = task.path("Status").path("ContainerStatus").path("ExitCode");
+            return new NodeResult(node, Status.FAILED, ExitCodes.FLEET_NODE_MISSING, Optional.empty(), "its task " + state
+                    + (exit.isNumber() ? " (exit " + exit.asInt() + ")" : "") + (err.isBlank() ? "" : ": " + err)
+                    + lastLine(logs.err()).map(l -> "; " + l).orElse(""));
+        }
+        if (logs.problem().isPresent()) {
+            return new NodeResult(node, Status.FAILED, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
+                    "its task completed, but its output could not be read: " + logs.problem().get());
+        }
+        Optional<JsonNode> report = parseReport(logs.out());
+        if (report.isEmpty()) {
+            return new NodeResult(node, Status.FAILED, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
+                    "its job printed no result" + lastLine(logs.err()).filter(l -> !l.startsWith("exit=")).map(l -> ": " + l)
+                            .or(() -> lastLines(logs.err(), 2).map(l -> ": " + l)).orElse(""));
+        }
+        JsonNode r = report.get();
+        String reason = r.path("reason").isTextual() ? r.path("reason").asText() : "";
+        return new NodeResult(node, Status.REPORTED, r.path("exitCode").asInt(ExitCodes.FLEET_NODE_MISSING), report, reason);
+    }
+
+    /** The node command's JSON object (its whole standard output), if that is what it printed. */
+    static Optional<JsonNode> parseReport(String out) {
+        try {
+            JsonNode node = Engine.Json.mapper().readTree(out);
+            return node != null && node.isObject() && node.has("exitCode") ? Optional.of(node) : Optional.empty();
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<String> lastLine(String text) {
+        List<String> lines = text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        return lines.isEmpty() ? Optional.empty() : Optional.of(lines.get(lines.size() - 1));
+    }
+
+    private static Optional<String> lastLines(String text, int n) {
+        List<String> lines = text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        return lines.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", lines.subList(Math.max(0, lines.size() - n), lines.size())));
+    }
+
+    private static NodeResult leftOut(Node n) {
+        Status status = !n.state().equals("ready") ? Status.DOWN : n.availability().equals("drain") ? Status.DRAINED : Status.PAUSED;
+        return new NodeResult(n, status, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
+                "not run: the node is " + n.state() + " and " + n.availability());
+    }
+
+    /** Swarm's task states. */
+    static final class TaskStates {
+        private TaskStates() {}
+
+        static boolean terminal(String state) {
+            return List.of("complete", "failed", "rejected", "shutdown", "orphaned", "remove").contains(state);
+        }
+    }
+
+    /** A task's output, or why it could not be read. */
+    public record Logs(String out, String err, Optional<String> problem) {}
+
+    /** The job service: created once, removed on every path (close, or the shutdown hook). */
+    static final class Job implements AutoCloseable {
+        private final Engine engine;
+        private final String name;
+        private final Consumer<String> onSignal;
+        private final Thread hook;
+        private final Object lock = new Object();
+        private final Map<String, String> lastState = new LinkedHashMap<>();
+        private String id;
+        private boolean removed;
+        private boolean stopping;
+
+        private Job(Engine engine, String name, Consumer<String> onSignal) {
+            this.engine = engine;
+            this.name = name;
+            this.onSignal = onSignal;
+            this.hook = new Thread(this::onShutdown, "ccci-fleet-cleanup");
+        }
+
+        static Job create(Engine engine, String name, ObjectNode spec, Optional<String> registryAuth, Consumer<String> onSignal) {
+            Job job = new Job(engine, name, onSignal);
+            Runtime.getRuntime().addShutdownHook(job.hook);
+            try {
+                synchronized (job.lock) {
+                    if (job.stopping) {
+                        throw new Cli.Failure(ExitCodes.INTERNAL_ERROR, "stopping: service " + name + " not created", null);
+                    }
+                    job.id = engine.postJson("/services/create",
+                            registryAuth.map(h -> Map.of("X-Registry-Auth", h)).orElse(Map.of()), spec).path("ID").asText();
+                }
+            } catch (RuntimeException e) {
+                job.close();
+                throw e;
+            }
+            return job;
+        }
+
+        JsonNode tasks(Engine engine) {
+            JsonNode tasks = engine.getJson("/tasks?filters=" + urlEncode("{\"service\":[\"" + id + "\"]}"));
+            latestTaskPerNode(tasks).forEach((node, t) -> lastState.put(node, t.path("Status").path("State").asText()));
+            return tasks;
+        }
+
+        String lastState(String nodeId) {
+            return lastState.getOrDefault(nodeId, "none placed");
+        }
+
+        /** The task's stdout and stderr through the manager, waiting at most {@code timeout}. */
+        Logs logs(Engine engine, String taskId, Duration timeout) {
+            var out = new java.io.ByteArrayOutputStream();
+            var err = new java.io.ByteArrayOutputStream();
+            var callback = new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame>() {
+                @Override
+                public void onNext(com.github.dockerjava.api.model.Frame frame) {
+                    (frame.getStreamType() == com.github.dockerjava.api.model.StreamType.STDERR ? err : out).writeBytes(frame.getPayload());
+                }
+            };
+            try {
+                engine.call("GET /tasks/" + taskId + "/logs", () -> engine.api().logTaskCmd(taskId)
+                        .withStdout(true).withStderr(true).withFollow(false).exec(callback));
+                if (!callback.awaitCompletion(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8),
+                            Optional.of("the logs did not arrive within " + timeout.toSeconds() + " s"));
+                }
+                return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8), Optional.empty());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Logs("", "", Optional.of("interrupted"));
+            } catch (RuntimeException e) {
+                return new Logs("", "", Optional.of(Text.rootMessage(e)));
+            } finally {
+                try {
+                    callback.close();
+                } catch (java.io.IOException ignored) {
+                    // the stream is done or abandoned either way
+                }
+            }
+        }
+
+        private void remove(Engine via) {
+            synchronized (lock) {
+                if (id == null || removed) {
+                    return;
+                }
+                try {
+                    via.call("DELETE /services/" + name, () -> {
+                        via.api().removeServiceCmd(id).exec();
+                        return null;
+                    });
+                } catch (Engine.Refused e) {
+                    if (e.status() != 404) {
+                        throw e;
+                    }
+                }
+                removed = true;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                remove(engine);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or about to: it finds the service removed
+                }
+            }
+        }
+
+        private void onShutdown() {
+            boolean there;
+            synchronized (lock) {
+                stopping = true;
+                there = id != null && !removed;
+            }
+            if (!there) {
+                return;
+            }
+            // its own connection: the main thread may be using (or closing) its own
+            long deadline = System.nanoTime() + HOOK_WAIT.toNanos();
+            while (true) {
+                try (Engine own = Engine.connect(engine.host())) {
+                    remove(own);
+                    onSignal.accept("stopped by a signal: removed the fleet job service " + name);
+                    return;
+                } catch (RuntimeException e) {
+                    if (System.nanoTime() > deadline) {
+                        onSignal.accept("stopped by a signal: could not remove the fleet job service " + name
+                                + " (run: docker service rm " + name + "): " + Text.rootMessage(e));
+                        return;
+                    }
+                    sleep(POLL);
+                }
+            }
+        }
+    }
+
+    private static String urlEncode(String text) {
+        return java.net.URLEncoder.encode(text, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Cli.Failure(ExitCodes.INTERNAL_ERROR, "interrupted", e);
+        }
+    }
+}
