@@ -1,0 +1,380 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ccci.Cli.ExitCodes;
+import ccci.sandbox.SandboxEngine;
+import ccci.sandbox.SwarmCluster;
+import ccci.sandbox.SwarmNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * `prune --fleet` and `gates --fleet` on a real three-node swarm (a manager and two workers, each
+ * its own engine on its own disk; {@link SwarmCluster#shared()}): one global job of the toolkit's
+ * image, each node deciding on its own disk and containers with the manager's verdict.
+ */
+class FleetEngineTest {
+    private static final String STACK_SERVICE = "abcd-1a2b3c_ci_commoninternet_net_app";
+
+    static ScriptRun fleet(String script, String... args) {
+        return ScriptRun.of(script, fleetArgs(SwarmCluster.shared(), "2m", args).toArray(String[]::new));
+    }
+
+    /** Without {@link SwarmCluster#shared()}, which would bring a drained or stopped node back. */
+    static List<String> fleetArgs(SwarmCluster cluster, String timeout, String... args) {
+        List<String> all = new ArrayList<>(List.of("--host", cluster.manager().host(), "--fleet",
+                "--image", cluster.toolkitImage(), "--config", cluster.manager().engine().dockerConfigDir().toString(),
+                "--fleet-timeout", timeout));
+        all.addAll(List.of(args));
+        return all;
+    }
+
+    /** The fleet's per-node results by node name (manager, worker1...). */
+    static Map<String, JsonNode> byNode(SwarmCluster cluster, JsonNode fleetJson) {
+        Map<String, JsonNode> nodes = new LinkedHashMap<>();
+        for (JsonNode n : fleetJson.path("nodes")) {
+            nodes.put(cluster.byId(n.path("id").asText()).name(), n);
+        }
+        return nodes;
+    }
+
+    static String fleetJobs(SwarmCluster cluster) {
+        return cluster.manager().dockerOk("service", "ls", "-q", "--filter", "label=" + GatePolicy.FLEET_JOB_LABEL);
+    }
+
+    /**
+     * Every node holds the prune scenario; only worker1's disk is over the threshold. The dry run
+     * lists on each node what the seed's three commands remove on an identical engine; the real run
+     * prunes worker1 only (exactly that set); a run at threshold 1 then prunes the others, each
+     * exactly that set again.
+     */
+    @Test
+    void oneNodeOverTheThresholdPrunesAloneAndEachNodeRemovesWhatTheSeedsCommandsRemove() throws Exception {
+        SwarmCluster cluster = SwarmCluster.shared();
+        cluster.toolkitImage();
+        Instant now = Instant.now();
+        SwarmNode full = cluster.node("worker1");
+        Path filler = full.diskOnHost().resolve("ccci-filler");
+        Set<String> seedRemoves;
+        try (SandboxEngine reference = SandboxEngine.start(SandboxEngine.options().swarm(false))) {
+            PruneScenario.build(reference, now, 1, false);
+            Set<String> before = PruneScenario.survivors(reference);
+            reference.dockerOk("container", "prune", "-f", "--filter", "until=24h");
+            reference.dockerOk("image", "prune", "-f", "--filter", "until=24h");
+            reference.dockerOk("builder", "prune", "-f", "--filter", "until=24h");
+            seedRemoves = minus(before, PruneScenario.survivors(reference));
+        }
+        assertEquals(3, seedRemoves.size(), "the seed's commands remove the three old dangling images: " + seedRemoves);
+        Map<String, Set<String>> start = new LinkedHashMap<>();
+        try {
+            for (SwarmNode node : cluster.nodes()) {
+                PruneScenario.build(node.engine(), now, 1, false);
+                start.put(node.name(), state(node));
+            }
+            int others = cluster.nodes().stream().filter(n -> n != full).mapToInt(FleetEngineTest::usedPercent).max().orElseThrow();
+            int threshold = others + 8;
+            fill(full, filler, threshold + 2);
+            System.err.println("[fleet test] threshold " + threshold + "%; disks: " + cluster.nodes().stream()
+                    .map(n -> n.name() + " " + usedPercent(n) + "%").toList());
+
+            ScriptRun dry = fleet("Prune", "--dry-run", "--threshold", Integer.toString(threshold), "--json");
+            assertEquals(ExitCodes.OK, dry.exit(), dry.toString());
+            Map<String, JsonNode> dryNodes = byNode(cluster, dry.json());
+            assertEquals(Set.of("manager", "worker1", "worker2"), dryNodes.keySet());
+            for (SwarmNode node : cluster.nodes()) {
+                JsonNode report = dryNodes.get(node.name()).path("report");
+                assertEquals("dry-run", report.path("outcome").asText(), node + ": " + report);
+                assertEquals(seedRemoves, ids("image ", report.path("wouldRemove")), node + " would remove what the seed removes");
+                assertEquals(start.get(node.name()), state(node), node + ": a dry run removes nothing");
+            }
+
+            ScriptRun run = fleet("Prune", "--threshold", Integer.toString(threshold));
+            System.err.println("[fleet test] one node over the threshold:\n" + run.out());
+            assertEquals(ExitCodes.OK, run.exit(), run.toString());
+            List<String> rows = run.out().lines().toList();
+            assertTrue(rows.stream().anyMatch(l -> l.startsWith("NODE ") && l.contains("DISK") && l.contains("REMOVED")
+                    && l.contains("RECLAIMED") && l.endsWith("OUTCOME")), run.out());
+            assertTrue(rows.stream().anyMatch(l -> l.contains(full.nodeId().substring(0, 12)) && l.contains(" 3 ") && l.endsWith("pruned")), run.out());
+            assertEquals(2, rows.stream().filter(l -> l.contains("noop: disk: ")).count(), run.out());
+            assertTrue(run.out().contains("fleet: 3 nodes: 2 noop, 1 pruned; removed 3, reclaimed "), run.out());
+            for (SwarmNode node : cluster.nodes()) {
+                Set<String> removed = minus(start.get(node.name()), state(node));
+                assertEquals(node == full ? seedRemoves : Set.of(), removed, node + " removed");
+            }
+
+            ScriptRun all = fleet("Prune", "--threshold", "1", "--json");
+            assertEquals(ExitCodes.OK, all.exit(), all.toString());
+            Map<String, JsonNode> allNodes = byNode(cluster, all.json());
+            for (SwarmNode node : cluster.nodes()) {
+                JsonNode report = allNodes.get(node.name()).path("report");
+                assertEquals("pruned", report.path("outcome").asText(), node + ": " + report);
+                assertEquals(node == full ? Set.of() : seedRemoves, ids("image ", report.path("removed")), node + ": " + report);
+                assertEquals(seedRemoves, minus(start.get(node.name()), state(node)), node + ": in all, what the seed removes");
+                JsonNode convergence = gate(report, "convergence");
+                assertEquals("holds", convergence.path("clusterVerdict").asText(), node + " got the manager's verdict: " + convergence);
+                assertEquals(node == cluster.manager() ? "manager" : "worker", convergence.path("swarm").asText());
+            }
+            assertEquals("", fleetJobs(cluster), "no job service left behind");
+        } finally {
+            Files.deleteIfExists(filler);
+            for (SwarmNode node : cluster.nodes()) {
+                node.docker("rm", "-f", "ccci-created", "ccci-exited", "ccci-holds-dangling");
+                node.docker("volume", "rm", PruneScenario.VOLUME);
+            }
+        }
+    }
+
+    /** A run-app stack's service with its task on a worker: every node keeps its cache. */
+    @Test
+    void aRunAppStackLiveOnAWorkerBlocksTheWholeFleet() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        String busybox = busyboxInRegistry(cluster);
+        cluster.manager().dockerOk("service", "create", "--detach", "--with-registry-auth", "--name", STACK_SERVICE,
+                "--constraint", "node.labels." + SwarmCluster.NODE_LABEL + "==worker1", "--stop-grace-period", "1s",
+                busybox, "sleep", "600");
+        try {
+            GatesEngineTest.waitUntil(() -> cluster.manager().dockerOk("service", "ls", "--filter", "name=" + STACK_SERVICE,
+                    "--format", "{{.Replicas}}").equals("1/1"), "the stack's service running on worker1");
+            ScriptRun run = fleet("Prune", "--threshold", "1", "--json");
+            assertEquals(ExitCodes.OK, run.exit(), run.toString());
+            JsonNode json = run.json();
+            assertEquals("stack=blocks,convergence=holds", json.path("clusterVerdict").asText(), run.out());
+            for (JsonNode node : json.path("nodes")) {
+                assertEquals("noop", node.path("outcome").asText(), node.toString());
+                assertEquals(0, node.path("removed").asInt(), node.toString());
+                assertTrue(node.path("detail").asText().startsWith("stack: live run-app stack"), node.toString());
+            }
+            ScriptRun gates = fleet("Gates", "--threshold", "1");
+            assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
+            assertTrue(gates.out().contains("cluster: stack blocks (live run-app stack abcd-1a2b3c_ci_commoninternet_net"), gates.out());
+            assertEquals(3, gates.out().lines().filter(l -> l.contains("blocks: stack: live run-app stack")).count(), gates.out());
+        } finally {
+            cluster.manager().dockerOk("service", "rm", STACK_SERVICE);
+        }
+    }
+
+    /** A service short of its tasks: every node keeps its cache. */
+    @Test
+    void aConvergingServiceBlocksTheWholeFleet() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        cluster.manager().dockerOk("service", "create", "--detach", "--name", "ccci-stuck",
+                "--constraint", "node.labels.nowhere==1", busyboxInRegistry(cluster), "sleep", "600");
+        try {
+            ScriptRun run = fleet("Prune", "--threshold", "1", "--json");
+            assertEquals(ExitCodes.OK, run.exit(), run.toString());
+            assertEquals("stack=holds,convergence=blocks", run.json().path("clusterVerdict").asText(), run.out());
+            for (JsonNode node : run.json().path("nodes")) {
+                assertEquals("noop", node.path("outcome").asText(), node.toString());
+                assertTrue(node.path("detail").asText().startsWith("convergence: services converging in the cluster"), node.toString());
+            }
+            ScriptRun gates = fleet("Gates", "--threshold", "1");
+            assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
+            assertTrue(gates.out().contains("convergence blocks (1 service converging: ccci-stuck 0/1)"), gates.out());
+        } finally {
+            cluster.manager().dockerOk("service", "rm", "ccci-stuck");
+        }
+    }
+
+    /** A worker whose engine stops while the job runs is reported; the others finish; no hang. */
+    @Test
+    void aWorkerStoppedMidRunIsReportedAndTheOthersFinish() throws Exception {
+        SwarmCluster cluster = SwarmCluster.shared();
+        cluster.toolkitImage();
+        SwarmNode stopped = cluster.node("worker2");
+        long t0 = System.nanoTime();
+        CompletableFuture<ScriptRun> running = CompletableFuture.supplyAsync(
+                () -> ScriptRun.of("Prune", fleetArgs(cluster, "60s", "--threshold", "99").toArray(String[]::new)));
+        try {
+            GatesEngineTest.waitUntil(() -> running.isDone() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
+            stopped.stopEngine();
+            ScriptRun run = running.get(3, TimeUnit.MINUTES);
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            System.err.println("[fleet test] worker2 stopped mid-run, after " + took.toSeconds() + " s:\n" + run.out());
+            assertEquals(ExitCodes.FLEET_NODE_MISSING, run.exit(), run.toString());
+            assertTrue(took.compareTo(Duration.ofSeconds(60 + 30)) < 0, "ended by the fleet timeout: " + took);
+            String line = run.out().lines().filter(l -> l.contains(stopped.nodeId().substring(0, 12))).findFirst().orElseThrow();
+            assertTrue(line.matches(".*(went-down|no-report|failed): .*"), line);
+            for (SwarmNode node : List.of(cluster.manager(), cluster.node("worker1"))) {
+                String row = run.out().lines().filter(l -> l.contains(node.nodeId().substring(0, 12))).findFirst().orElseThrow();
+                assertTrue(row.contains("noop: disk: "), "it reported: " + row);
+            }
+            assertTrue(run.out().contains("not accounted for: "), run.out());
+            assertEquals("", fleetJobs(cluster), "no job service left behind");
+        } finally {
+            running.get(3, TimeUnit.MINUTES);
+            if (!stopped.isRunning()) {
+                stopped.startEngine();
+            }
+            cluster.awaitState(stopped, "ready", Duration.ofSeconds(60));
+        }
+    }
+
+    /** SIGTERM while the job runs: the shutdown hook removes the job service. */
+    @Test
+    void sigtermLeavesNoJobServiceBehind() throws Exception {
+        SwarmCluster cluster = SwarmCluster.shared();
+        cluster.toolkitImage();
+        Path out = Files.createTempFile("ccci-fleet", ".out");
+        Path err = Files.createTempFile("ccci-fleet", ".err");
+        List<String> command = new ArrayList<>(List.of("Prune"));
+        command.addAll(fleetArgs(cluster, "2m", "--threshold", "99"));
+        Process process = PruneSafetyTest.java(command, ProcessBuilder.Redirect.to(out.toFile()), ProcessBuilder.Redirect.to(err.toFile()));
+        try {
+            GatesEngineTest.waitUntil(() -> !process.isAlive() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
+            assertTrue(process.isAlive(), "still waiting for its nodes");
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "prune --fleet did not exit after SIGTERM");
+            String output = Files.readString(out) + Files.readString(err);
+            System.err.println("[fleet test] SIGTERM:\n" + output);
+            assertEquals(143, process.exitValue(), output);
+            assertEquals("", fleetJobs(cluster), "the job service is gone:\n" + output);
+            assertTrue(Files.readString(err).contains("prune: stopped by a signal: removed the fleet job service " + Fleet.NAME_PREFIX), output);
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** While a job with the fleet's label exists, another fleet run starts nothing and exits 14. */
+    @Test
+    void aSecondFleetRunRefusesWhileAJobExists() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        cluster.manager().dockerOk("service", "create", "--detach", "--name", "ccci-fleet-other", "--label",
+                GatePolicy.FLEET_JOB_LABEL + "=1", "--replicas", "0", cluster.toolkitImage(), "gates");
+        try {
+            for (String script : List.of("Prune", "Gates")) {
+                ScriptRun run = fleet(script, "--threshold", "1");
+                assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
+                assertTrue(run.err().contains("another fleet run's job exists: service ccci-fleet-other"), run.toString());
+                assertTrue(run.err().contains("docker service rm ccci-fleet-other"), run.toString());
+                assertEquals(1, fleetJobs(cluster).lines().count(), "nothing else was started");
+            }
+        } finally {
+            cluster.manager().dockerOk("service", "rm", "ccci-fleet-other");
+        }
+    }
+
+    /** A drained node gets no task; it is listed, and the run exits 25. */
+    @Test
+    void aDrainedNodeIsListedAndCounts() {
+        SwarmCluster cluster = SwarmCluster.shared();
+        SwarmNode drained = cluster.node("worker1");
+        String[] args = fleetArgs(cluster, "2m", "--threshold", "1").toArray(String[]::new);
+        cluster.drain(drained);
+        try {
+            ScriptRun run = ScriptRun.of("Gates", args);
+            assertEquals(ExitCodes.FLEET_NODE_MISSING, run.exit(), run.toString());
+            String row = run.out().lines().filter(l -> l.contains(drained.nodeId().substring(0, 12))).findFirst().orElseThrow();
+            assertTrue(row.endsWith("drained: not run: the node is ready and drain"), row);
+            assertEquals(2, run.out().lines().filter(l -> l.endsWith(" allowed")).count(), run.out());
+        } finally {
+            cluster.activate(drained);
+        }
+    }
+
+    /**
+     * Alone on a worker, the gates that need the cluster's view are unknown (fail closed), and the
+     * output says where to run instead; with the manager's verdict they are that verdict.
+     */
+    @Test
+    void onAWorkerTheClustersGatesAreUnknownAloneAndTheManagersVerdictInANodeJob() throws IOException {
+        SwarmCluster cluster = SwarmCluster.shared();
+        SwarmNode worker = cluster.node("worker1");
+        ScriptRun alone = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1");
+        assertEquals(ExitCodes.CANNOT_EVALUATE, alone.exit(), alone.toString());
+        assertTrue(alone.out().lines().anyMatch(l -> l.matches("convergence +unknown +cannot evaluate: a swarm worker cannot see "
+                + "the cluster's services; run from a manager, or with --fleet on a manager")), alone.out());
+        assertTrue(alone.out().lines().anyMatch(l -> l.matches("stack +unknown +cannot evaluate: a swarm worker cannot see .*")), alone.out());
+
+        Path lock = Files.createTempDirectory("ccci-fleet-lock").resolve("prune.lock");
+        ScriptRun prune = ScriptRun.of("Prune", "--host", worker.host(), "--threshold", "1", "--lock-file", lock.toString(), "--json");
+        assertEquals(ExitCodes.CANNOT_EVALUATE, prune.exit(), prune.toString());
+        assertEquals("failed", prune.json().path("outcome").asText());
+        assertFalse(prune.json().path("ran").asBoolean());
+
+        ScriptRun verdict = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1", "--json",
+                "--cluster-verdict", "stack=holds,convergence=holds");
+        assertEquals(ExitCodes.OK, verdict.exit(), verdict.toString());
+        assertEquals("holds", verdict.gate("convergence").path("clusterVerdict").asText());
+        ScriptRun blocks = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1", "--json",
+                "--cluster-verdict", "stack=holds,convergence=blocks");
+        assertEquals(ExitCodes.GATE_BLOCKS, blocks.exit(), blocks.toString());
+
+        ScriptRun manager = ScriptRun.of("Gates", "--host", cluster.manager().host(), "--threshold", "1", "--json");
+        assertEquals("holds", manager.gate("convergence").path("state").asText(), "a manager sees the cluster: " + manager);
+        ScriptRun fleetOnWorker = ScriptRun.of("Gates", "--host", worker.host(), "--fleet", "--image", "cc-ci:1");
+        assertEquals(ExitCodes.BAD_INPUT, fleetOnWorker.exit(), fleetOnWorker.toString());
+        assertTrue(fleetOnWorker.err().contains("--fleet runs on a swarm manager"), fleetOnWorker.toString());
+    }
+
+    private static String busyboxInRegistry(SwarmCluster cluster) {
+        String ref = cluster.registry().address() + "/ccci/busybox:fleet";
+        cluster.manager().engine().importBusybox(ref);
+        cluster.manager().dockerOk("push", ref);
+        return ref;
+    }
+
+    /** What prune could remove on a node, named so that two engines compare (the fleet's own job containers left out). */
+    private static Set<String> state(SwarmNode node) {
+        Set<String> all = new TreeSet<>(PruneScenario.survivors(node.engine()));
+        all.removeIf(s -> s.startsWith("container " + Fleet.NAME_PREFIX));
+        return all;
+    }
+
+    private static Set<String> minus(Set<String> a, Set<String> b) {
+        Set<String> d = new TreeSet<>(a);
+        d.removeAll(b);
+        return d;
+    }
+
+    private static Set<String> ids(String prefix, JsonNode items) {
+        Set<String> ids = new TreeSet<>();
+        items.forEach(i -> ids.add(prefix + i.path("id").asText()));
+        return ids;
+    }
+
+    private static JsonNode gate(JsonNode report, String name) {
+        for (JsonNode gate : report.path("gates")) {
+            if (gate.path("name").asText().equals(name)) {
+                return gate;
+            }
+        }
+        throw new AssertionError("no gate " + name + " in " + report);
+    }
+
+    private static int usedPercent(SwarmNode node) {
+        try {
+            return Disk.measure(node.diskOnHost()).usedPercent();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Fills the node's disk with one file until df shows at least {@code percent}. */
+    private static void fill(SwarmNode node, Path file, int percent) throws IOException {
+        FileStore store = Files.getFileStore(node.diskOnHost());
+        long total = store.getTotalSpace() - store.getUnallocatedSpace() + store.getUsableSpace();
+        long used = store.getTotalSpace() - store.getUnallocatedSpace();
+        long bytes = Math.max(0, total * percent / 100 - used) + (1L << 20);
+        Cmd.run("fallocate", "-l", Long.toString(bytes), file.toString()).ok();
+        assertTrue(usedPercent(node) >= percent, node + " at " + usedPercent(node) + "%, not " + percent + "%");
+    }
+}
