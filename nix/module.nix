@@ -117,6 +117,49 @@ in
       '';
     };
 
+    fleet = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = ''
+        Fleet mode, for one manager of a Docker Swarm: each run decides the gates that need the
+        cluster's view once, then prunes every ready, active node as one swarm global job of the
+        toolkit's image (`prune --fleet`), each node by its own disk, and prints one line per node.
+        Enable it on one manager only (a second fleet run refuses while one's job exists, exit 14);
+        the workers need no unit of their own. Needs `fleetImage`; not with `metricsFile`.
+      '';
+    };
+
+    fleetImage = lib.mkOption {
+      type = lib.types.nullOr lib.types.nonEmptyStr;
+      default = null;
+      example = "registry.example.org/ci/cc-ci:0.1.0";
+      description = ''
+        With `fleet`: the toolkit's container image every node runs (`--image`), built from
+        `deploy/container` and pushed where every node can pull it. The manager's docker client
+        credentials for its registry go with the job (`--with-registry-auth`; see `dockerConfig`).
+      '';
+    };
+
+    fleetTimeout = lib.mkOption {
+      type = lib.types.strMatching "[0-9]+[smh]";
+      default = "10m";
+      example = "30m";
+      description = ''
+        With `fleet`: how long to wait for the nodes (`--fleet-timeout`; s, m or h); a node that has
+        not reported by then is listed and the run exits 25.
+      '';
+    };
+
+    dockerConfig = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "/root/.docker";
+      description = ''
+        With `fleet`: the docker client config directory holding the credentials for
+        `fleetImage`'s registry (`--config`). `null`: `$DOCKER_CONFIG`, else root's `~/.docker`.
+      '';
+    };
+
     extraArgs = lib.mkOption {
       type = lib.types.listOf lib.types.str;
       default = [ ];
@@ -137,6 +180,14 @@ in
           `docker system prune` (often with --all), which empties the image cache this prune keeps,
           and the engine refuses two prunes at once. Set virtualisation.docker.autoPrune.enable = false.
         '';
+      }
+      {
+        assertion = !cfg.fleet || cfg.fleetImage != null;
+        message = "services.ci-docker-prune.fleet needs fleetImage: the toolkit's image every node runs (see deploy/container).";
+      }
+      {
+        assertion = !cfg.fleet || cfg.metricsFile == null;
+        message = "services.ci-docker-prune.metricsFile is per host: not with fleet (the fleet's summary is in the journal).";
       }
     ];
 
@@ -174,6 +225,18 @@ in
           ++ lib.optionals (cfg.metricsFile != null) [
             "--metrics-file"
             (toString cfg.metricsFile)
+          ]
+          ++ lib.optionals cfg.fleet [
+            "--fleet"
+            "--image"
+            # null only when the assertion above fails the build
+            (toString cfg.fleetImage)
+            "--fleet-timeout"
+            cfg.fleetTimeout
+          ]
+          ++ lib.optionals (cfg.fleet && cfg.dockerConfig != null) [
+            "--config"
+            cfg.dockerConfig
           ]
           ++ cfg.extraArgs
         );

@@ -34,7 +34,9 @@ import picocli.CommandLine.Model.CommandSpec;
             "14:--fleet: another fleet run's job service exists: nothing started",
             "19:unexpected internal error",
             "25:--fleet: a node did not report in time, was down or drained, or its job failed",
-            "  :(otherwise --fleet exits with the worst node's code)"},
+            "  :(otherwise --fleet exits with the worst node's code)",
+            "130:--fleet: stopped by Ctrl-C (its job service removed)",
+            "143:--fleet: stopped by SIGTERM (its job service removed)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Gates implements Callable<Integer> {

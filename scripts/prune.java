@@ -40,12 +40,15 @@ import picocli.CommandLine.Spec;
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): nothing removed",
             "12:bad input (value out of range, invalid pattern or age, missing path)",
             "13:the gates closed between phases (a CI run started): stopped before the next phase",
-            "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
+            "14:another prune holds the lock file: nothing removed (the summary says outcome=locked);",
+            "  :--fleet: another fleet run's job service exists: nothing started",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
             "19:unexpected internal error",
             "25:--fleet: a node did not report in time, was down or drained, or its job failed",
-            "  :(otherwise --fleet exits with the worst node's code; 14: another fleet run's job exists)"},
+            "  :(otherwise --fleet exits with the worst node's code)",
+            "130:--fleet: stopped by Ctrl-C (its job service removed)",
+            "143:--fleet: stopped by SIGTERM (its job service removed)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Prune implements Callable<Integer> {

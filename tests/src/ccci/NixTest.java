@@ -68,6 +68,11 @@ class NixTest {
                 "defaults", Map.of("settings", Map.of("enable", true)),
                 "custom", Map.of("settings", CUSTOM),
                 "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
+                "fleet", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "registry.example.org/ci/cc-ci:0.1.0",
+                        "fleetTimeout", "30m", "dockerConfig", "/root/.docker")),
+                "fleetWithoutImage", Map.of("settings", Map.of("enable", true, "fleet", true)),
+                "fleetWithMetrics", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "cc-ci:1",
+                        "metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom")),
                 "off", Map.of());
         Map<String, Object> rejected = Map.of(
                 "valid", Map.of("settings", Map.of("enable", true, "threshold", 100)),
@@ -80,6 +85,9 @@ class NixTest {
                 "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)),
                 "onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))),
                 "onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service")));
+        rejected = new LinkedHashMap<>(rejected);
+        rejected.put("fleetTimeoutWords", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "x:1", "fleetTimeout", "ten minutes")));
+        rejected.put("fleetImageEmpty", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "")));
         evaluated = Nix.eval(EVAL, Map.of(
                 "scenarios", json.writeValueAsString(scenarios),
                 "rejected", json.writeValueAsString(rejected),
@@ -172,7 +180,8 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure")) {
+                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure", "fleet", "fleetImage", "fleetTimeout",
+                "dockerConfig")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -267,12 +276,37 @@ class NixTest {
 
     @Test
     void autoPruneOnFailsTheBuildWithAMessageThatSaysWhy() {
-        JsonNode assertions = scenario("autoPrune").path("assertions");
+        List<JsonNode> assertions = failedAssertions("autoPrune");
         assertEquals(1, assertions.size(), assertions.toString());
-        assertFalse(assertions.get(0).path("assertion").asBoolean());
         String message = assertions.get(0).path("message").asText();
         assertTrue(message.contains("virtualisation.docker.autoPrune"), message);
         assertTrue(message.contains("--all"), message);
+    }
+
+    static List<JsonNode> failedAssertions(String scenario) {
+        List<JsonNode> failed = new java.util.ArrayList<>();
+        scenario(scenario).path("assertions").forEach(a -> {
+            if (!a.path("assertion").asBoolean()) {
+                failed.add(a);
+            }
+        });
+        return failed;
+    }
+
+    /** Fleet mode on a manager: the fleet's options reach prune; without an image, or with a metrics file, the build fails. */
+    @Test
+    void fleetModeRunsPruneFleetWithTheImageAndTimeout() {
+        List<String> args = execStart(service("fleet"));
+        assertEquals(List.of("--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
+                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN, "--fleet", "--image", "registry.example.org/ci/cc-ci:0.1.0",
+                "--fleet-timeout", "30m", "--config", "/root/.docker"), args.subList(1, args.size()));
+        assertEquals(List.of(), failedAssertions("fleet"));
+        assertEquals(List.of(), failedAssertions("defaults"));
+        assertFalse(execStart(service("defaults")).contains("--fleet"), "no fleet unless asked");
+        assertTrue(failedAssertions("fleetWithoutImage").get(0).path("message").asText().contains("fleetImage"));
+        assertTrue(failedAssertions("fleetWithMetrics").get(0).path("message").asText().contains("not with fleet"));
+        String timeoutDefault = Fleet.DEFAULT_TIMEOUT;
+        assertEquals(timeoutDefault, evaluated.path("options").path("fleetTimeout").path("default").asText());
     }
 
     @Test

@@ -36,6 +36,7 @@ class SystemdUnitsTest {
     static final String UNIT = "ci-docker-prune";
     static final String INSTALL = "deploy/systemd/install";
     static final String ON_FAILURE = "ccci-notify@%n.service";
+    static final String FLEET_IMAGE = "registry.example.org/ci/cc-ci:0.1.0";
     static SystemdUnit service;
     static SystemdUnit timer;
 
@@ -53,7 +54,8 @@ class SystemdUnitsTest {
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
         Cmd installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
-                "--on-failure", ON_FAILURE, "--no-enable"));
+                "--on-failure", ON_FAILURE, "--no-enable", "--fleet-image", FLEET_IMAGE, "--fleet-timeout", "30m",
+                "--docker-config", "/root/.docker"));
         assertEquals(0, installed.exit(), installed.toString());
         assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
                 "--no-enable says how to enable the timer later:\n" + installed);
@@ -126,6 +128,22 @@ class SystemdUnitsTest {
         assertEquals("/var/lib/cc-ci/app/bin/prune", args.get(0));
         assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
         assertEquals(Map.of("CC_CI_JNA_TMPDIR", "/var/cache/" + service.one("Service", "CacheDirectory")), service.environment());
+    }
+
+    /** install --fleet-image: a drop-in whose prune line is the module's with fleet, fleetImage, fleetTimeout, dockerConfig. */
+    @Test
+    void fleetModeIsADropInWithTheModulesFleetArguments() throws Exception {
+        String scenario = "{\"f\":{\"settings\":{\"enable\":true,\"fleet\":true,\"fleetImage\":\"" + FLEET_IMAGE
+                + "\",\"fleetTimeout\":\"30m\",\"dockerConfig\":\"/root/.docker\"}}}";
+        JsonNode nix = Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.f.systemd");
+        List<String> nixArgs = NixTest.execStart(nix.path("services").path(UNIT));
+        SystemdUnit dropIn = SystemdUnit.parse(Files.readString(units.resolve(UNIT + ".service.d/fleet.conf")));
+        List<String> lines = dropIn.section("Service").get("ExecStart");
+        assertEquals(2, lines.size(), "an empty ExecStart= resets the unit's, then the fleet's: " + lines);
+        assertEquals("", lines.get(0));
+        List<String> args = SystemdUnit.execArgs(lines.get(1));
+        assertEquals(prefix + "/app/bin/prune", args.get(0));
+        assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
     }
 
     /** install --on-failure gives the unit the OnFailure= line the module's onFailure gives it. */
@@ -203,14 +221,16 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(4, options, "install's options, as its parser lists them");
+        assertEquals(7, options, "install's options, as its parser lists them");
     }
 
     @Test
     void badOptionsAreOneLineAndExit12BeforeBuilding() {
         Path elsewhere = root.resolve("bad-options");
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
-                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"))) {
+                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
+                List.of("--fleet-image", "cc-ci:1 --all"), List.of("--fleet-image", "x:1", "--fleet-timeout", "ten"),
+                List.of("--fleet-timeout", "5m"), List.of("--fleet-image", "x:1", "--docker-config", "relative"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
             Cmd run = install(all);
