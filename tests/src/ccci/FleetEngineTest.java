@@ -272,6 +272,35 @@ class FleetEngineTest {
         }
     }
 
+    /**
+     * The node's job takes the node's own prune lock (the lock's directory is mounted into it): while
+     * another prune holds it on worker1, that node reports "locked" (14) and removes nothing.
+     */
+    @Test
+    void aNodesJobSharesTheNodesPruneLock() throws Exception {
+        SwarmCluster cluster = SwarmCluster.shared();
+        SwarmNode worker = cluster.node("worker1");
+        String dockerd = Files.readString(worker.engine().workDir().resolve("dockerd.pid")).strip();
+        Process holder = new ProcessBuilder("nsenter", "-t", dockerd, "-m",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                PruneSafetyTest.HoldLock.class.getName(), PruneLock.defaultPath().toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            PruneSafetyTest.awaitLine(holder, "held");
+            ScriptRun run = fleet("Prune", "--threshold", "1", "--json");
+            assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
+            Map<String, JsonNode> nodes = byNode(cluster, run.json());
+            assertEquals("locked", nodes.get("worker1").path("outcome").asText(), run.out());
+            assertTrue(nodes.get("worker1").path("detail").asText().contains("another prune is running"), run.out());
+            assertEquals("pruned", nodes.get("manager").path("outcome").asText(), "the other nodes' locks are their own: " + run.out());
+            assertEquals("pruned", nodes.get("worker2").path("outcome").asText(), run.out());
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor(30, TimeUnit.SECONDS);
+            holder.destroyForcibly();
+        }
+    }
+
     /** A drained node gets no task; it is listed, and the run exits 25. */
     @Test
     void aDrainedNodeIsListedAndCounts() {
