@@ -246,8 +246,8 @@ public final class Fleet {
     public interface Listener {
         default void started(String job, String image, List<Node> targets, Duration timeout) {}
 
-        /** A line from the shutdown hook (SIGTERM or Ctrl-C). */
-        default void signal(String line) {}
+        /** A line for stderr: the shutdown hook's (SIGTERM or Ctrl-C), or a job service that could not be removed. */
+        default void warning(String line) {}
     }
 
     /**
@@ -295,7 +295,7 @@ public final class Fleet {
         ObjectNode spec = jobSpec(name, fleet.image().toString(), nodeArgs(command, gates, dataRoot, verdict),
                 dataRoot, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).toList());
         List<NodeResult> results = new ArrayList<>();
-        try (Job job = Job.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::signal)) {
+        try (Job job = Job.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::warning)) {
             refuseWhileAJobExists(engine, Optional.of(job));
             listener.started(name, fleet.image().toString(), targets, fleet.timeout());
             results.addAll(collect(engine, job, targets, start + fleet.timeout().toNanos()));
@@ -377,9 +377,17 @@ public final class Fleet {
         Map<String, NodeResult> done = new LinkedHashMap<>();
         Map<String, JsonNode> finished = new LinkedHashMap<>();
         while (true) {
-            Map<String, JsonNode> latest = latestTaskPerNode(job.tasks(engine));
+            Map<String, JsonNode> latest;
             Map<String, Node> now = new LinkedHashMap<>();
-            Node.parse(engine.getJson("/nodes")).forEach(n -> now.put(n.id(), n));
+            try {
+                latest = latestTaskPerNode(job.tasks(engine));
+                Node.parse(engine.getJson("/nodes")).forEach(n -> now.put(n.id(), n));
+                job.managerProblem = null;
+            } catch (Engine.Unavailable e) {
+                // the manager may be busy or electing a leader: ask again until the deadline
+                job.managerProblem = e.getMessage();
+                latest = Map.of();
+            }
             for (Node node : targets) {
                 if (done.containsKey(node.id()) || finished.containsKey(node.id())) {
                     continue;
@@ -408,7 +416,8 @@ public final class Fleet {
                 results.add(fromTask(node, finished.get(node.id()), job.logs(engine, finished.get(node.id()).path("ID").asText(), logsTimeout)));
             } else {
                 results.add(new NodeResult(node, Status.NO_REPORT, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
-                        "no report by the fleet timeout (its task: " + job.lastState(node.id()) + ")"));
+                        "no report by the fleet timeout (its task: " + job.lastState(node.id()) + ")"
+                                + (job.managerProblem == null ? "" : "; the manager did not answer: " + job.managerProblem)));
             }
         }
         return results;
@@ -497,23 +506,24 @@ public final class Fleet {
     static final class Job implements AutoCloseable {
         private final Engine engine;
         private final String name;
-        private final Consumer<String> onSignal;
+        private final Consumer<String> warn;
         private final Thread hook;
         private final Object lock = new Object();
         private final Map<String, String> lastState = new LinkedHashMap<>();
+        private String managerProblem;
         private String id;
         private boolean removed;
         private boolean stopping;
 
-        private Job(Engine engine, String name, Consumer<String> onSignal) {
+        private Job(Engine engine, String name, Consumer<String> warn) {
             this.engine = engine;
             this.name = name;
-            this.onSignal = onSignal;
+            this.warn = warn;
             this.hook = new Thread(this::onShutdown, "ccci-fleet-cleanup");
         }
 
-        static Job create(Engine engine, String name, ObjectNode spec, Optional<String> registryAuth, Consumer<String> onSignal) {
-            Job job = new Job(engine, name, onSignal);
+        static Job create(Engine engine, String name, ObjectNode spec, Optional<String> registryAuth, Consumer<String> warn) {
+            Job job = new Job(engine, name, warn);
             Runtime.getRuntime().addShutdownHook(job.hook);
             try {
                 synchronized (job.lock) {
@@ -595,6 +605,9 @@ public final class Fleet {
         public void close() {
             try {
                 remove(engine);
+            } catch (RuntimeException e) {
+                warn.accept("could not remove the fleet job service " + name + " (run: docker service rm " + name + "): "
+                        + Text.rootMessage(e));
             } finally {
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
@@ -618,11 +631,11 @@ public final class Fleet {
             while (true) {
                 try (Engine own = Engine.connect(engine.host())) {
                     remove(own);
-                    onSignal.accept("stopped by a signal: removed the fleet job service " + name);
+                    warn.accept("stopped by a signal: removed the fleet job service " + name);
                     return;
                 } catch (RuntimeException e) {
                     if (System.nanoTime() > deadline) {
-                        onSignal.accept("stopped by a signal: could not remove the fleet job service " + name
+                        warn.accept("stopped by a signal: could not remove the fleet job service " + name
                                 + " (run: docker service rm " + name + "): " + Text.rootMessage(e));
                         return;
                     }

@@ -80,7 +80,7 @@ class Gates implements Callable<Integer> {
             }
 
             @Override
-            public void signal(String line) {
+            public void warning(String line) {
                 System.err.println("gates: " + line);
             }
         };

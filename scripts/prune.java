@@ -103,7 +103,7 @@ class Prune implements Callable<Integer> {
                     }
 
                     @Override
-                    public void signal(String line) {
+                    public void warning(String line) {
                         System.err.println("prune: " + line);
                     }
                 });
