@@ -12,14 +12,14 @@ public final class AuthCheckFormat {
     public static String text(AuthCheckRun.Report r) {
         Text.Lines out = new Text.Lines();
         for (AuthCheckRun.Check c : r.checks()) {
-            out.add(String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().name(), c.detail()));
+            out.add(String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().name(), Text.safe(c.detail())));
         }
-        out.add(switch (r.exitCode()) {
+        out.add(Text.safe(switch (r.exitCode()) {
             case ExitCodes.OK -> "auth OK: user " + r.user().orElse("?") + " is accepted by " + r.registry();
             case ExitCodes.AUTH_CONFIG_EXPOSED -> "auth OK, but fix the file: user " + r.user().orElse("?") + " is accepted by "
                     + r.registry() + "; " + r.reason().orElse("");
             default -> "auth FAILED: " + r.reason().orElse("");
-        });
+        }));
         out.add(summary(r));
         return out.toString();
     }

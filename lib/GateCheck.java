@@ -61,7 +61,7 @@ public final class GateCheck {
     public static String text(Verdict verdict) {
         StringBuilder out = new StringBuilder();
         for (GateResult gate : verdict.gates()) {
-            out.append(String.format("%-12s %-7s %s%n", gate.name(), word(gate.state()), gate.detail()));
+            out.append(String.format("%-12s %-7s %s%n", gate.name(), word(gate.state()), Text.safe(gate.detail())));
         }
         out.append(verdict.pruneAllowed()
                 ? "verdict: prune allowed (all gates hold)"

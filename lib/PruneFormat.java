@@ -32,10 +32,10 @@ public final class PruneFormat {
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP -> out.add(NOOP_LINE + ": " + report.verdict().reason());
+            case NOOP -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
-                    out.add(NOOP_LINE + ": " + report.verdict().reason());
+                    out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
                     out.add("dry run: had the gates held, a real run would do this:");
                 } else {
                     out.add("gates hold: " + gatesSummary(report.verdict()));
@@ -55,10 +55,11 @@ public final class PruneFormat {
                 for (Item item : removedItems(report)) {
                     out.add("removed " + row(item));
                 }
-                report.problem().ifPresent(p -> out.add("stopped: " + p + "; completed phases: "
+                report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
                         + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
             }
         }
+        report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
         return out.toString();
     }
@@ -79,6 +80,7 @@ public final class PruneFormat {
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
         r.imagesAfter().ifPresent(v -> s.put("images_after", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
+        r.metrics().ifPresent(m -> s.put("metrics", m.written() ? "written" : "failed"));
         return s.toString();
     }
 
@@ -96,6 +98,11 @@ public final class PruneFormat {
         putOptional(root, "imagesBefore", r.imagesBefore());
         putOptional(root, "imagesAfter", r.imagesAfter());
         root.put("elapsedMs", r.elapsed().toMillis());
+        r.metrics().ifPresentOrElse(m -> {
+            ObjectNode metrics = root.putObject("metrics");
+            metrics.put("written", m.written());
+            m.problem().ifPresentOrElse(p -> metrics.put("reason", p), () -> metrics.putNull("reason"));
+        }, () -> root.putNull("metrics"));
         root.set("gates", GateCheck.json(r.verdict(), null).get("gates"));
         root.put("pruneAllowed", r.verdict().pruneAllowed());
         ArrayNode phases = root.putArray("phases");
@@ -157,9 +164,9 @@ public final class PruneFormat {
     private static String row(Item i) {
         String id = i.id().replaceFirst("^sha256:", "");
         return String.format(Locale.ROOT, "%-11s %-12s %-28s %-16s %9s  %s", i.kind(),
-                id.substring(0, Math.min(12, id.length())), Text.clip(i.name(), 28),
+                id.substring(0, Math.min(12, id.length())), Text.clip(Text.safe(i.name()), 28),
                 i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
-                i.reason());
+                Text.safe(i.reason()));
     }
 
     private static String counts(List<Item> items) {
@@ -172,7 +179,7 @@ public final class PruneFormat {
     }
 
     static String gatesSummary(Verdict v) {
-        return v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; "));
+        return Text.safe(v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; ")));
     }
 
     private static String phaseKeys(PruneRun.Report r) {

@@ -10,14 +10,14 @@ public final class ReuseProofFormat {
     private ReuseProofFormat() {}
 
     public static String stepLine(ReuseProofRun.StepResult r) {
-        return String.format(Locale.ROOT, "%-9s %-6s %s", r.step().key, r.ok() ? "ok" : "FAILED", r.detail());
+        return String.format(Locale.ROOT, "%-9s %-6s %s", r.step().key, r.ok() ? "ok" : "FAILED", Text.safe(r.detail()));
     }
 
     /** The lines after the steps: notes, the verdict with its figures, and the summary. */
     public static String ending(ReuseProofRun.Report r) {
         Text.Lines out = new Text.Lines();
         for (String note : r.notes()) {
-            out.add("note: " + note);
+            out.add("note: " + Text.safe(note));
         }
         out.add(verdictLine(r));
         out.add(summary(r));
@@ -25,13 +25,14 @@ public final class ReuseProofFormat {
     }
 
     static String verdictLine(ReuseProofRun.Report r) {
-        return switch (r.outcome()) {
+        return Text.safe(switch (r.outcome()) {
             case PASS -> "PASS: " + r.image() + " stayed in the local store through deploy and teardown, and the warm pull "
                     + "downloaded no layer (" + figures(r) + ")";
             case FAIL -> "FAIL: " + r.reason().orElse("") + (r.cold().isPresent() ? " (" + figures(r) + ")" : "");
             case REFUSED -> "REFUSED: " + r.reason().orElse("");
             case UNREACHABLE -> "FAIL: cannot run the proof: " + r.reason().orElse("");
-        };
+            case STOPPED_SIGINT, STOPPED_SIGTERM -> "STOPPED: " + r.reason().orElse("");
+        });
     }
 
     private static String figures(ReuseProofRun.Report r) {

@@ -2,12 +2,14 @@
 //JAVA 17+
 //SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/ImagePull.java ../lib/ImageRef.java ../lib/LocalImage.java
 //SOURCES ../lib/ProofService.java ../lib/Registry.java ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java
-//SOURCES ../lib/Text.java
+//SOURCES ../lib/Signals.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
+import ccci.Signals;
+import ccci.Text;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +38,9 @@ import picocli.CommandLine.Spec;
             "12:bad input (option value, image reference, unreadable client config)",
             "19:unexpected internal error",
             "20:FAIL: the proof ran or stopped and did not show reuse; the reason says why",
-            "21:refused: a container or service uses the image; nothing was changed"})
+            "21:refused: a container or service uses the image; nothing was changed",
+            "130:stopped by Ctrl-C (SIGINT): the service is removed; the summary says what else is left changed",
+            "143:stopped by SIGTERM: the service is removed; the summary says what else is left changed"})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
@@ -66,11 +70,12 @@ class ReuseProof implements Callable<Integer> {
         var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Signals.install();
         try (Engine docker = engine.connect()) {
             ReuseProofRun.Listener progress = new ReuseProofRun.Listener() {
                 @Override
                 public void stepDone(ReuseProofRun.StepResult result) {
-                    if (!json) {
+                    if (!json && Signals.received().isEmpty()) {
                         out.println(ReuseProofFormat.stepLine(result));
                         out.flush();
                     }
@@ -78,15 +83,25 @@ class ReuseProof implements Callable<Integer> {
 
                 @Override
                 public void signal(String line) {
-                    err.println("reuse-proof: " + line);
+                    err.println("reuse-proof: " + Text.safe(line));
                     err.flush();
                 }
+
+                @Override
+                public void stopped(ReuseProofRun.Report report) {
+                    print(report, out, err);
+                }
             };
-            ReuseProofRun.Report report = ReuseProofRun.run(docker, settings, progress);
-            out.print(json ? ReuseProofFormat.json(report) : ReuseProofFormat.ending(report));
-            report.reason().ifPresent(reason -> err.println("reuse-proof: " + reason));
-            return report.exitCode();
+            return print(ReuseProofRun.run(docker, settings, progress), out, err);
         }
+    }
+
+    private int print(ReuseProofRun.Report report, PrintWriter out, PrintWriter err) {
+        out.print(json ? ReuseProofFormat.json(report) : ReuseProofFormat.ending(report));
+        out.flush();
+        report.reason().ifPresent(reason -> err.println("reuse-proof: " + Text.safe(reason)));
+        err.flush();
+        return report.exitCode();
     }
 
     public static void main(String... args) {
