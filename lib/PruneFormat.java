@@ -29,10 +29,16 @@ public final class PruneFormat {
                 r.removedIds().size(), Text.bytes(r.reclaimedBytes()), r.elapsed().toMillis() / 1000.0);
     }
 
+    /** Before a real run's first phase: why it runs and what it is about to remove. */
+    public static String intentLine(Verdict verdict, Plan plan) {
+        return "gates hold: " + gatesSummary(verdict) + "; will remove " + removal(plan);
+    }
+
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
             case NOOP -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
                     out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
@@ -48,20 +54,29 @@ public final class PruneFormat {
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
-                out.add("would remove " + counts(plan.removed()) + " (images " + Text.bytes(plan.removed().stream()
-                        .filter(i -> i.kind().equals("image")).mapToLong(Item::size).sum()) + " listed size)");
+                out.add("would remove " + removal(plan));
             }
             default -> {
-                for (Item item : removedItems(report)) {
-                    out.add("removed " + row(item));
+                if (report.plan().isEmpty()) {
+                    // failed before it could plan (a gate or the host could not be read): nothing was touched
+                    out.add(NOOP_LINE + ": " + Text.safe(report.problem().orElse("")));
+                } else {
+                    for (Item item : removedItems(report)) {
+                        out.add("removed " + row(item));
+                    }
+                    report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
+                            + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
-                report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
-                        + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
             }
         }
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
         return out.toString();
+    }
+
+    /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */
+    static String removal(Plan plan) {
+        return counts(plan.removed()) + " (" + Text.bytes(plan.removed().stream().mapToLong(Item::size).sum()) + ")";
     }
 
     /** One journald-friendly line of key=value pairs. */
@@ -81,6 +96,7 @@ public final class PruneFormat {
         r.imagesAfter().ifPresent(v -> s.put("images_after", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
         r.metrics().ifPresent(m -> s.put("metrics", m.written() ? "written" : "failed"));
+        r.problem().ifPresent(p -> s.put("reason", p));
         return s.toString();
     }
 

@@ -62,16 +62,16 @@ public final class Text {
         return firstLine(message != null ? message : e.getClass().getSimpleName());
     }
 
-    /** A size for people: 512 B, 1.5 KB, 12.0 MB (powers of 1024). */
+    /** A size in the units docker prints (powers of 1000): 512 B, 1.5 kB, 12.6 MB, 1.2 GB. */
     public static String bytes(long n) {
-        if (n < 1024) return n + " B";
-        String[] units = {"KB", "MB", "GB", "TB"};
+        if (n < 1000) return n + " B";
+        String[] units = {"kB", "MB", "GB", "TB", "PB"};
         double v = n;
         int u = -1;
         do {
-            v /= 1024;
+            v /= 1000;
             u++;
-        } while (v >= 1024 && u < units.length - 1);
+        } while (v >= 999.95 && u < units.length - 1);
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 

@@ -78,15 +78,15 @@ class OutputInjectionTest {
     @Test
     void authCheckShowsAHostileUserNameEscaped() throws Exception {
         Path config = Files.createDirectories(tmp.resolve("cfg"));
-        String user = "u" + ESC + "[2J\n" + "auth OK - user forged"; // no ':' (it ends a user name)
+        String user = "u" + ESC + "[2J\n" + "PASS - user forged"; // no ':' (it ends a user name)
         String auth = java.util.Base64.getEncoder().encodeToString((user + ":pw").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Files.writeString(config.resolve("config.json"), "{\"auths\":{\"localhost:1\":{\"auth\":\"" + auth + "\"}}}");
         Files.setPosixFilePermissions(config.resolve("config.json"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         ScriptRun run = ScriptRun.of("AuthCheck", "--host", engine.host(), "--config", config.toString(), "--registry", "localhost:1");
         assertEquals(ExitCodes.AUTH_FAILED, run.exit(), run.toString());
         assertClean(run);
-        assertTrue(run.out().lines().noneMatch(l -> l.startsWith("auth OK")), run.toString());
-        assertTrue(run.out().contains("user u\\x1b[2J\\nauth OK - user forged for localhost:1"), run.toString());
+        assertTrue(run.out().lines().noneMatch(l -> l.startsWith("PASS")), run.toString());
+        assertTrue(run.out().contains("user u\\x1b[2J\\nPASS - user forged for localhost:1"), run.toString());
     }
 
     @Test
@@ -106,7 +106,7 @@ class OutputInjectionTest {
         String all = run.out() + run.err();
         assertFalse(all.contains(ESC), "an ESC byte reached the output:\n" + run);
         assertFalse(all.contains("\u009b") || all.contains("\r") || all.contains("\u007f"), "a control character reached the output:\n" + run);
-        assertTrue(all.lines().noneMatch(l -> l.startsWith(FORGED) || l.startsWith("auth OK: user forged")),
+        assertTrue(all.lines().noneMatch(l -> l.startsWith(FORGED) || l.startsWith("PASS - user forged")),
                 "a forged line:\n" + run);
     }
 }

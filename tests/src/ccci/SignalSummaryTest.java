@@ -86,10 +86,10 @@ class SignalSummaryTest {
                 "--config", engine.dockerConfigDir().toString(), "--image", image);
         boolean frozen = false;
         try {
-            awaitLine(proof, "check     ok");
+            awaitLine(proof, "check     pass");
             ChildScript.signal(host.registry().pid(), "STOP"); // the cold pull now hangs
             frozen = true;
-            awaitLine(proof, "remove    ok");
+            awaitLine(proof, "remove    pass");
             Thread.sleep(1000); // into the pull
             proof.signal("INT");
             proof.finish(60);
