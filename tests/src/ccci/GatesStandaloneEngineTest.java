@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,7 +41,7 @@ class GatesStandaloneEngineTest {
     }
 
     JsonNode gates() {
-        ScriptRun run = ScriptRun.of("Gates", "--host", engine.host(), "--json");
+        CommandResult run = ScriptRun.of("Gates", "--host", engine.host(), "--json");
         return run.json();
     }
 

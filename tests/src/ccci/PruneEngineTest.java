@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,7 +48,7 @@ class PruneEngineTest {
         }
     }
 
-    ScriptRun prune(String... args) {
+    CommandResult prune(String... args) {
         String[] all = new String[args.length + 4];
         all[0] = "--host";
         all[1] = engine.host();
@@ -57,7 +58,7 @@ class PruneEngineTest {
         return ScriptRun.of("Prune", all);
     }
 
-    void assertNoOpAndNothingRemoved(ScriptRun run, String expectedReason) {
+    void assertNoOpAndNothingRemoved(CommandResult run, String expectedReason) {
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": "), run.toString());
         assertTrue(run.out().contains(expectedReason), run.toString());
@@ -100,7 +101,7 @@ class PruneEngineTest {
     @Test
     @Order(4)
     void dryRunListsTheOldDanglingImagesAndRemovesNothing() {
-        ScriptRun run = prune("--dry-run", "--json");
+        CommandResult run = prune("--dry-run", "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
         assertTrue(json.path("dryRun").asBoolean());
@@ -130,7 +131,7 @@ class PruneEngineTest {
             listedBytes += Long.parseLong(engine.dockerOk("image", "inspect", "-f", "{{.Size}}", id));
         }
 
-        ScriptRun run = prune("--json");
+        CommandResult run = prune("--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
         assertTrue(json.path("ran").asBoolean(), run.out());
@@ -167,7 +168,7 @@ class PruneEngineTest {
     @Test
     @Order(6)
     void theSummaryLineIsOneJournaldFriendlyLine() {
-        ScriptRun run = prune("--threshold", "99");
+        CommandResult run = prune("--threshold", "99");
         String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
         assertTrue(summary.matches("summary( [a-z_]+=(\"[^\"]*\"|[^\\s\"]+))+"), summary);
     }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.Await;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
@@ -12,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -77,10 +80,10 @@ class ReuseProofEngineTest {
         return engine.dockerOk("service", "ls", "-q", "--filter", "label=" + ProofService.LABEL);
     }
 
-    static ScriptRun proof(Path configDir, String... more) {
+    static CommandResult proof(Path configDir, String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host(), "--config", configDir.toString(), "--image", image));
         args.addAll(List.of(more));
-        ScriptRun run = ScriptRun.of("ReuseProof", args.toArray(String[]::new));
+        CommandResult run = ScriptRun.of("ReuseProof", args.toArray(String[]::new));
         assertNoSecret(run.out() + run.err());
         return run;
     }
@@ -95,7 +98,7 @@ class ReuseProofEngineTest {
     @Test
     @Order(1)
     void passesOnAHealthyHostWithAWarmPullThatDownloadsNothing() {
-        ScriptRun run = proof(engine.dockerConfigDir(), "--json");
+        CommandResult run = proof(engine.dockerConfigDir(), "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode r = run.json();
         assertEquals("PASS", r.path("verdict").asText(), run.toString());
@@ -115,7 +118,7 @@ class ReuseProofEngineTest {
     @Test
     @Order(2)
     void printsEachStepWithItsFigureThenTheVerdictAndASummary() {
-        ScriptRun run = proof(engine.dockerConfigDir());
+        CommandResult run = proof(engine.dockerConfigDir());
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         System.err.println("[reuse-proof sample output]\n" + run.out());
         List<String> lines = run.out().lines().toList();
@@ -140,7 +143,7 @@ class ReuseProofEngineTest {
         Path wrong = Files.createDirectories(temp.resolve("wrong-config"));
         String auth = java.util.Base64.getEncoder().encodeToString((USER + ":" + WRONG_PASSWORD).getBytes(StandardCharsets.UTF_8));
         Files.writeString(wrong.resolve("config.json"), "{\"auths\":{\"" + registry.address() + "\":{\"auth\":\"" + auth + "\"}}}");
-        ScriptRun run = proof(wrong, "--json");
+        CommandResult run = proof(wrong, "--json");
         assertEquals(ExitCodes.PROOF_FAILED, run.exit(), run.toString());
         JsonNode r = run.json();
         assertEquals("FAIL", r.path("verdict").asText());
@@ -188,7 +191,7 @@ class ReuseProofEngineTest {
         engine.dockerOk("service", "create", "--detach", "--name", workload, "--stop-grace-period", "1s", image, "sleep", "3600");
         try {
             awaitRunningTask(workload);
-            ScriptRun run = proof(engine.dockerConfigDir());
+            CommandResult run = proof(engine.dockerConfigDir());
             assertEquals(ExitCodes.IMAGE_IN_USE, run.exit(), run.toString());
             assertTrue(run.out().contains("REFUSED: " + image + " is used by "), run.toString());
             assertTrue(run.out().contains("service " + workload + ":") || run.out().contains("service " + workload + ","), run.toString());
@@ -234,7 +237,7 @@ class ReuseProofEngineTest {
     void anImageThatWasNotHereBeforeIsRemovedAgainAtTheEnd() {
         engine.dockerOk("rmi", image);
         try {
-            ScriptRun run = proof(engine.dockerConfigDir(), "--json");
+            CommandResult run = proof(engine.dockerConfigDir(), "--json");
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             JsonNode r = run.json();
             assertEquals("PASS", r.path("verdict").asText());
@@ -250,29 +253,22 @@ class ReuseProofEngineTest {
     }
 
     /** The name of the proof's service once its task runs (the deploy step is then holding it). */
-    static String awaitProofServiceRunning(Process process, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
+    static String awaitProofServiceRunning(Process process, int seconds) {
+        String[] running = {null};
+        Await.await(() -> {
             assertTrue(process.isAlive(), "reuse-proof exited before deploying: exit " + (process.isAlive() ? "" : process.exitValue()));
             String names = engine.dockerOk("service", "ls", "--format", "{{.Name}}", "--filter", "label=" + ProofService.LABEL);
-            if (!names.isEmpty()) {
-                String name = names.lines().findFirst().orElseThrow();
-                if (engine.dockerOk("service", "ps", "--format", "{{.CurrentState}}", name).startsWith("Running")) {
-                    return name;
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the proof's service did not run within " + seconds + " s");
+            running[0] = names.lines().findFirst().filter(ReuseProofEngineTest::hasRunningTask).orElse(null);
+            return running[0] != null;
+        }, Duration.ofSeconds(seconds), "the proof's service runs");
+        return running[0];
     }
 
-    static void awaitRunningTask(String service) throws InterruptedException {
-        for (int i = 0; i < 300; i++) {
-            if (engine.dockerOk("service", "ps", "--format", "{{.CurrentState}}", service).startsWith("Running")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(service + " did not run");
+    static boolean hasRunningTask(String service) {
+        return engine.dockerOk("service", "ps", "--format", "{{.CurrentState}}", service).startsWith("Running");
+    }
+
+    static void awaitRunningTask(String service) {
+        Await.await(() -> hasRunningTask(service), Duration.ofSeconds(30), service + " runs");
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
@@ -48,7 +49,7 @@ class RunbookTest {
         image = registry.address() + "/ccci/runbook:1";
         engine.dockerOk("tag", "ccci/busybox:1", image);
         engine.dockerOk("push", image);
-        Cmd add = Cmd.run(List.of(Repo.root().resolve("jbang").toString(), "catalog", "add", "--global", "--name", "cc-ci",
+        CommandResult add = Cmd.run(List.of(Repo.root().resolve("jbang").toString(), "catalog", "add", "--global", "--name", "cc-ci",
                 Repo.root().resolve("jbang-catalog.json").toString()), environment(), Repo.root());
         assertEquals(0, add.exit(), add.toString());
     }
@@ -104,7 +105,7 @@ class RunbookTest {
                 ran.add(step);
             }
         }
-        Cmd run = Cmd.run(List.of("bash", "-c", script.toString()), environment(), Repo.root());
+        CommandResult run = Cmd.run(List.of("bash", "-c", script.toString()), environment(), Repo.root());
         String[] outputs = run.out().split("<<<step \\d+>>>\n", -1);
         assertEquals(ran.size() + 1, outputs.length, "every step ran:\n" + run);
         for (int i = 0; i < ran.size(); i++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -53,7 +54,7 @@ class SystemdUnitsTest {
         env.put("JBANG_DIR", root.resolve("jbang").toString());
         env.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
         env.put("DOCKER_HOST", Sandboxes.sharedSwarm().host()); // for the class-data-sharing training run
-        Cmd installed = Cmd.run(List.of(Repo.root().resolve("nix/systemd/install").toString(),
+        CommandResult installed = Cmd.run(List.of(Repo.root().resolve("nix/systemd/install").toString(),
                 "--prefix", prefix.toString(), "--unit-dir", units.toString(), "--no-enable"), env, root);
         assertEquals(0, installed.exit(), installed.toString());
     }
@@ -69,7 +70,7 @@ class SystemdUnitsTest {
         assertEquals(Repo.read("nix/systemd/" + UNIT + ".service").replace("/var/lib/cc-ci/", prefix + "/"),
                 Files.readString(units.resolve(UNIT + ".service")),
                 "install copies the unit, with its prefix");
-        Cmd verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
+        CommandResult verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
     }
@@ -129,7 +130,7 @@ class SystemdUnitsTest {
         daily.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host(),
                 "--lock-file", root.resolve("prune.lock").toString()));
 
-        Cmd run = Cmd.run(daily, env, root);
+        CommandResult run = Cmd.run(daily, env, root);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());
         assertEquals("dry-run", report.path("outcome").asText(), report.toString());
@@ -157,7 +158,7 @@ class SystemdUnitsTest {
             }
             assertTrue(strict.contains("-Xshare:on"), wrapper);
             strict.add("--version");
-            Cmd run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, run.exit(), command + "'s archive cannot be used:\n" + run);
         }
     }
@@ -168,7 +169,7 @@ class SystemdUnitsTest {
         List<String> daily = new ArrayList<>(SystemdUnit.execArgs(moved(service.one("Service", "ExecStart"))));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
-        Cmd run = Cmd.run(daily, unitEnvironment(), root);
+        CommandResult run = Cmd.run(daily, unitEnvironment(), root);
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
     }
