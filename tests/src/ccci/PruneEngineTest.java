@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.CommandResult;
+import ccci.sandbox.DisabledOnEngine;
+import ccci.sandbox.KnownEngineDifferences;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +37,9 @@ class PruneEngineTest {
     @BeforeAll
     static void fillTheDisk() throws Exception {
         engine = SandboxEngine.start(SandboxEngine.options().swarm(true).dataRootOnLoopFs(256));
-        scenario = PruneScenario.build(engine, Instant.now(), 22, true);
+        // the containerd store keeps each layer's blob beside its unpacked snapshot: twice the bytes
+        int danglingMb = engine.kind().containerdImageStore() ? 11 : 22;
+        scenario = PruneScenario.build(engine, Instant.now(), danglingMb, true);
         int used = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
         assertTrue(used >= 80, "precondition: the data root must be at least 80% full, is " + used + "%");
         before = PruneScenario.imageIds(engine);
@@ -124,6 +128,7 @@ class PruneEngineTest {
 
     @Test
     @Order(5)
+    @DisabledOnEngine(value = "28.5-containerd", reason = KnownEngineDifferences.CONTAINERD_AGES_IMAGES_BY_RECORD)
     void theRealRunRemovesExactlyWhatTheDryRunListedAndReportsTrueFigures() throws Exception {
         int diskBefore = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
         long listedBytes = 0;
