@@ -3,20 +3,22 @@ package ccci;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the local image store holds and who uses it, read with a constant number of requests
  * whatever the host's size: GET /info (data root, swarm role), GET /system/df (images with their
  * shared and unique bytes, every container running or stopped, build cache) and, on a swarm
  * manager, GET /services. Who uses an image ({@link #usersOf}) is a pure function of this snapshot.
+ * layersSize is the engine's own total of the image layers on disk, each counted once.
  */
 public record CacheFacts(
         String dockerRootDir,
         Engine.SwarmRole swarmRole,
+        long layersSize,
         List<Image> images,
         List<Container> containers,
         List<Service> services,
@@ -67,7 +69,7 @@ public record CacheFacts(
         // type= keeps newer engines from sizing volumes, which this view does not need; older ones ignore it
         JsonNode df = engine.getJson("/system/df?type=image&type=container&type=build-cache");
         List<Service> services = role == Engine.SwarmRole.MANAGER ? services(engine.getJson("/services")) : List.of();
-        return new CacheFacts(info.getDockerRootDir(), role, images(df.path("Images")), containers(df.path("Containers")),
+        return new CacheFacts(info.getDockerRootDir(), role, df.path("LayersSize").asLong(), images(df.path("Images")), containers(df.path("Containers")),
                 services, PruneFacts.buildCache(df.path("BuildCache")));
     }
 
@@ -143,11 +145,26 @@ public record CacheFacts(
         return users;
     }
 
-    /** Users of every image, by image ID. */
-    public Map<String, List<User>> users() {
-        Map<String, List<User>> all = new LinkedHashMap<>();
-        images.forEach(i -> all.put(i.id(), usersOf(i)));
-        return all;
+    /** Every image ID and tag in the store: records of anything else can go. */
+    public LastUse.Presence presence() {
+        Set<String> ids = new HashSet<>();
+        Set<String> tags = new HashSet<>();
+        images.forEach(i -> {
+            ids.add(i.id());
+            tags.addAll(i.tags());
+        });
+        return new LastUse.Presence(ids, tags);
+    }
+
+    /** The last use of an image, as the record knows it (else its creation time). */
+    public static LastUse.Seen lastUse(LastUse record, Image image) {
+        return record.lastUse(image.id(), image.tags(), image.created());
+    }
+
+    /** The images of running containers, and the names their users gave: what is in use right now. */
+    public List<LastUse.InUse> inUseNow() {
+        return containers.stream().filter(c -> c.state().equals("running"))
+                .map(c -> new LastUse.InUse(c.imageId(), c.image())).toList();
     }
 
     private static boolean namesTag(String reference, Image image) {
@@ -177,6 +194,6 @@ public record CacheFacts(
         return new PruneFacts(
                 containers.stream().map(c -> new PruneFacts.ContainerRow(c.id(), c.name(), c.imageId(), c.state(), c.created())).toList(),
                 images.stream().map(i -> new PruneFacts.ImageRow(i.id(), i.tags(), i.created(), i.size())).toList(),
-                buildCache, List.of(), java.util.Set.of());
+                buildCache, List.of(), Set.of());
     }
 }

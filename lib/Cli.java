@@ -37,6 +37,8 @@ public final class Cli {
         public static final int ENGINE_BUSY = 15;
         /** prune: the engine failed or went away during a phase; the report says which phases completed. */
         public static final int ENGINE_FAILED = 16;
+        /** The run finished, but the --metrics-file could not be written (the output says so). */
+        public static final int METRICS_NOT_WRITTEN = 24;
         /** A bug: something unexpected went wrong; the one-line message says what. */
         public static final int INTERNAL_ERROR = 19;
         /** reuse-proof: the proof ran (or could not finish) and the cache was not shown to work; the reason says why. */

@@ -85,7 +85,7 @@ public final class EvictionPolicy {
     /** The eviction options (a picocli mixin); --evict-to absent means eviction is off. */
     public static final class Options {
         @Option(names = "--evict-to", paramLabel = "PERCENT",
-                description = "Opt-in: when the disk is still at or above --threshold after the phases, remove tagged images nothing uses, least recently used first, until the disk is below PERCENT (must be below --threshold). Off by default.")
+                description = "Low watermark: eviction removes tagged images nothing uses, least recently used first, until the disk is below PERCENT. prune: opt-in, off unless given, runs after the phases when the disk is still at or above --threshold (PERCENT must be below it); cache: shows what it would do, default 75.")
         String evictTo;
 
         @Option(names = "--keep", paramLabel = "REGEX",
@@ -154,7 +154,7 @@ public final class EvictionPolicy {
         List<Decision> kept = new ArrayList<>();
         Instant recent = now.minus(settings.minAge().duration());
         for (CacheFacts.Image image : facts.images()) {
-            LastUse.Seen seen = record.lastUse(image);
+            LastUse.Seen seen = CacheFacts.lastUse(record, image);
             long frees = image.uniqueBytes();
             List<CacheFacts.User> users = facts.usersOf(image);
             Optional<String> keep = settings.keepMatch(image);

@@ -6,15 +6,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -25,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import picocli.CommandLine.Option;
 
 /**
  * When each local image was last used (a container created or started from it, a service naming
@@ -108,6 +105,11 @@ public final class LastUse {
         return this;
     }
 
+    public synchronized void clear() {
+        images.clear();
+        refs.clear();
+    }
+
     public synchronized int size() {
         return images.size() + refs.size();
     }
@@ -121,14 +123,14 @@ public final class LastUse {
     }
 
     /** The image's last use: its own record, else the latest record of one of its tags, else its creation time. */
-    public synchronized Seen lastUse(CacheFacts.Image image) {
-        Instant own = images.get(image.id());
+    public synchronized Seen lastUse(String imageId, List<String> tags, Instant created) {
+        Instant own = images.get(imageId);
         if (own != null) {
             return new Seen(own, Source.RECORD, "");
         }
         String bestTag = null;
         Instant best = null;
-        for (String tag : image.tags()) {
+        for (String tag : tags) {
             Instant t = refs.get(tag);
             if (t != null && (best == null || t.isAfter(best))) {
                 best = t;
@@ -138,7 +140,7 @@ public final class LastUse {
         if (best != null) {
             return new Seen(best, Source.TAG_RECORD, bestTag);
         }
-        return new Seen(image.created(), Source.CREATED, "");
+        return new Seen(created, Source.CREATED, "");
     }
 
     private static Instant later(Instant a, Instant b) {
@@ -232,37 +234,13 @@ public final class LastUse {
                 LinkOption.NOFOLLOW_LINKS); FileLock ignored = lock.lock()) {
             LastUse merged = load(target).record().merge(update);
             present.ifPresent(p -> merged.retainPresent(p.imageIds(), p.tags()));
-            Path temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-            try {
-                try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                    out.write(StandardCharsets.UTF_8.encode(merged.toJson()));
-                    out.force(true);
-                }
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
-                try {
-                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(temp);
-            }
+            StateFile.replace(target, merged.toJson());
             return merged;
         }
     }
 
     /** What the store holds now: records of anything else can go. */
-    public record Presence(Set<String> imageIds, Set<String> tags) {
-        public static Presence of(CacheFacts facts) {
-            Set<String> ids = new java.util.HashSet<>();
-            Set<String> tags = new java.util.HashSet<>();
-            facts.images().forEach(i -> {
-                ids.add(i.id());
-                tags.addAll(i.tags());
-            });
-            return new Presence(ids, tags);
-        }
-    }
+    public record Presence(Set<String> imageIds, Set<String> tags) {}
 
     /**
      * The cheap refresh every gates, prune and cache run makes: the images of running containers
@@ -281,6 +259,17 @@ public final class LastUse {
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.of("last-use record " + file + " not updated: " + Text.rootMessage(e));
+        }
+    }
+
+    /** Where the record is (a picocli mixin for every command that reads or refreshes it). */
+    public static final class FileOption {
+        @Option(names = "--last-use", paramLabel = "FILE", defaultValue = "/var/lib/cc-ci/last-use.json",
+                description = "The last-use record (written by watch; refreshed by every run with the images in use now, when its directory exists). Default: ${DEFAULT-VALUE}.")
+        Path file;
+
+        public Path file() {
+            return file;
         }
     }
 

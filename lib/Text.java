@@ -76,6 +76,47 @@ public final class Text {
         return n + " " + noun + (n == 1 ? "" : "s");
     }
 
+    /**
+     * An engine-supplied string (a name, tag, label, message) made safe for a terminal and one
+     * line: control characters (C0, DEL, C1), line and paragraph separators, bidirectional
+     * overrides and the backslash become visible escapes (\\n, \\x1b, \\u202e, \\\\).
+     */
+    public static String escape(String untrusted) {
+        if (untrusted == null) {
+            return "";
+        }
+        StringBuilder out = null;
+        for (int i = 0; i < untrusted.length(); i++) {
+            char c = untrusted.charAt(i);
+            String replacement = escaped(c);
+            if (replacement != null && out == null) {
+                out = new StringBuilder(untrusted.length() + 8).append(untrusted, 0, i);
+            }
+            if (out != null) {
+                out.append(replacement != null ? replacement : String.valueOf(c));
+            }
+        }
+        return out == null ? untrusted : out.toString();
+    }
+
+    private static String escaped(char c) {
+        switch (c) {
+            case '\\': return "\\\\";
+            case '\n': return "\\n";
+            case '\r': return "\\r";
+            case '\t': return "\\t";
+            default: break;
+        }
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
+            return String.format(Locale.ROOT, "\\x%02x", (int) c);
+        }
+        if (c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
+                || c == '\u200e' || c == '\u200f' || c == '\u061c') {
+            return String.format(Locale.ROOT, "\\u%04x", (int) c);
+        }
+        return null;
+    }
+
     /** At most width characters, ending in an ellipsis when cut. */
     public static String clip(String s, int width) {
         return s.length() <= width ? s : s.substring(0, width - 1) + "\u2026";

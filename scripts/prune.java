@@ -1,13 +1,16 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
-//SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
-//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Text.java
+//SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
+//SOURCES ../lib/EvictionRun.java ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
+//SOURCES ../lib/LastUse.java ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/StateFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Cli.ExitCodes;
 import ccci.Engine;
+import ccci.EvictionPolicy;
 import ccci.GatePolicy;
+import ccci.LastUse;
 import ccci.PruneFormat;
 import ccci.PruneLock;
 import ccci.PruneMetrics;
@@ -17,6 +20,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,7 +34,11 @@ import picocli.CommandLine.Spec;
             "Phases, each limited to objects older than --until, with the gates re-checked before each:",
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
-            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
+            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason.",
+            "Opt-in (--evict-to): when the disk is still at or above --threshold after the phases, remove tagged",
+            "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
+            "none used within --min-age, least recently used first, until the disk is below the low watermark;",
+            "the gates are checked again before each removal, and each removal is a plain (never forced) delete."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
@@ -45,6 +53,8 @@ class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
+    @Mixin EvictionPolicy.Options eviction;
+    @Mixin LastUse.FileOption lastUse;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
             description = "Only objects older than this (units s, m, h, d; e.g. 24h, 7d, 1d12h). Default: ${DEFAULT-VALUE}.")
@@ -68,6 +78,7 @@ class Prune implements Callable<Integer> {
     public Integer call() {
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
+        var evict = eviction.settings(Optional.of(settings.thresholdPercent()));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -87,7 +98,8 @@ class Prune implements Callable<Integer> {
                         }
                     }
                 };
-                PruneRun.Report report = PruneRun.run(docker, settings, age, dryRun, progress, Clock.systemUTC());
+                PruneRun.Report report = PruneRun.run(docker, settings, age, evict,
+                        Optional.of(lastUse.file()), dryRun, progress, Clock.systemUTC());
                 out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
                 if (metricsFile != null) {
                     PruneMetrics.write(metricsFile, report, Instant.now());

@@ -37,7 +37,7 @@ import picocli.CommandLine;
  */
 class NixTest {
     static final Map<String, String> MAIN_CLASS = Map.of(
-            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck");
+            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck", "cache", "Cache", "watch", "Watch");
     static final String UNIT = "ci-docker-prune";
     static final Path EVAL = Repo.root().resolve("tests/nix/eval.nix");
     /** systemd's PATH for services; a service gets no other variable but what its unit sets */
