@@ -15,7 +15,7 @@ import java.util.Locale;
 public final class CacheFormat {
     private CacheFormat() {}
 
-    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
     static final String PREFIX = "ci_docker_cache_";
 
     public static String text(CacheView v) {
@@ -30,15 +30,15 @@ public final class CacheFormat {
         out.add(String.format(Locale.ROOT, "last use  %d of %d images from the record %s; the others by their creation time",
                 v.imagesWithRecord(), f.images().size(), v.lastUseFile()));
         out.add("");
-        out.add(String.format(Locale.ROOT, "%-12s  %-30s %9s %9s %9s  %-16s %-7s %-9s %s", "IMAGE ID", "REPOSITORY:TAG", "SIZE",
+        out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", "IMAGE ID", "REPOSITORY:TAG", "SIZE",
                 "SHARED", "UNIQUE", "LAST USE", "FROM", "EVICTION", "IN USE BY / KEPT BECAUSE"));
         for (CacheFacts.Image image : f.images()) {
             Decision d = v.decision(image);
             int rank = v.rank(image);
             String eviction = rank == 0 ? "kept" : (d.evict() ? "evict " : "spare ") + rank;
             String why = rank == 0 ? d.reason() : "";
-            out.add(String.format(Locale.ROOT, "%-12s  %-30s %9s %9s %9s  %-16s %-7s %-9s %s", LocalImage.shortId(image.id()),
-                    Text.clip(Text.escape(image.name()), 30), Text.bytes(image.size()), Text.bytes(image.sharedBytes()),
+            out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", LocalImage.shortId(image.id()),
+                    Text.clipStart(Text.escape(image.name()), 36), Text.bytes(image.size()), Text.bytes(image.sharedBytes()),
                     Text.bytes(image.uniqueBytes()), WHEN.format(d.lastUse().at()), source(d.lastUse()), eviction,
                     Text.escape(why)));
         }
@@ -60,9 +60,9 @@ public final class CacheFormat {
         int rank = 0;
         for (Decision d : plan.order()) {
             rank++;
-            out.add(String.format(Locale.ROOT, "  %-5s %3d  %-12s  %-30s last use %s (%s)  frees %s", d.evict() ? "evict" : "spare", rank,
-                    LocalImage.shortId(d.image().id()), Text.clip(Text.escape(d.image().name()), 30), WHEN.format(d.lastUse().at()),
-                    d.lastUse().describe(), Text.bytes(d.frees())));
+            out.add(String.format(Locale.ROOT, "  %-5s %3d  %-12s  frees %9s  last use %s (%s)  %s", d.evict() ? "evict" : "spare", rank,
+                    LocalImage.shortId(d.image().id()), Text.bytes(d.frees()), WHEN.format(d.lastUse().at()),
+                    d.lastUse().describe(), Text.escape(d.image().name())));
         }
         v.notes().forEach(n -> out.add("note: " + Text.escape(n)));
         out.add(summary(v));

@@ -22,6 +22,7 @@ public final class PruneFormat {
     private PruneFormat() {}
 
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
+    private static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
 
     public static String phaseLine(PruneRun.PhaseResult r) {
@@ -92,7 +93,7 @@ public final class PruneFormat {
         for (EvictionRun.Removal r : e.removals()) {
             EvictionPolicy.Decision d = r.decision();
             out.add((r.removed() ? "evicted " : "kept    ") + LocalImage.shortId(d.image().id()) + " "
-                    + Text.escape(d.image().name()) + " (last use " + WHEN.format(d.lastUse().at()) + ", "
+                    + Text.escape(d.image().name()) + " (last use " + EXACT.format(d.lastUse().at()) + ", "
                     + d.lastUse().describe() + "): " + r.detail() + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
         }
         out.add(String.format(Locale.ROOT, "eviction to below %d%%: removed %s; disk %s -> %s%s", plan.evictToPercent(),
@@ -101,9 +102,9 @@ public final class PruneFormat {
     }
 
     private static String evictionRow(EvictionPolicy.Decision d) {
-        return String.format(Locale.ROOT, "%-12s %-28s last use %s (%s) %9s  %s", LocalImage.shortId(d.image().id()),
-                Text.clip(Text.escape(d.image().name()), 28), WHEN.format(d.lastUse().at()), d.lastUse().describe(),
-                Text.bytes(d.frees()), Text.escape(d.reason()));
+        return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", LocalImage.shortId(d.image().id()),
+                Text.clipStart(Text.escape(d.image().name()), 28), Text.bytes(d.frees()), EXACT.format(d.lastUse().at()),
+                Text.escape(d.reason()));
     }
 
     /** One journald-friendly line of key=value pairs. */
