@@ -38,9 +38,9 @@ public final class CacheFormat {
             String eviction = rank == 0 ? "kept" : (d.evict() ? "evict " : "spare ") + rank;
             String why = rank == 0 ? d.reason() : "";
             out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", LocalImage.shortId(image.id()),
-                    Text.clipStart(Text.escape(image.name()), 36), Text.bytes(image.size()), Text.bytes(image.sharedBytes()),
+                    Text.clipStart(Text.safe(image.name()), 36), Text.bytes(image.size()), Text.bytes(image.sharedBytes()),
                     Text.bytes(image.uniqueBytes()), WHEN.format(d.lastUse().at()), source(d.lastUse()), eviction,
-                    Text.escape(why)));
+                    Text.safe(why)));
         }
         out.add("");
         List<PrunePolicy.Item> removed = v.prunePlan().removed();
@@ -62,9 +62,9 @@ public final class CacheFormat {
             rank++;
             out.add(String.format(Locale.ROOT, "  %-5s %3d  %-12s  frees %9s  last use %s (%s)  %s", d.evict() ? "evict" : "spare", rank,
                     LocalImage.shortId(d.image().id()), Text.bytes(d.frees()), WHEN.format(d.lastUse().at()),
-                    d.lastUse().describe(), Text.escape(d.image().name())));
+                    d.lastUse().describe(), Text.safe(d.image().name())));
         }
-        v.notes().forEach(n -> out.add("note: " + Text.escape(n)));
+        v.notes().forEach(n -> out.add("note: " + Text.safe(n)));
         out.add(summary(v));
         return out.toString();
     }

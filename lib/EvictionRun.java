@@ -75,7 +75,7 @@ public final class EvictionRun {
             if (!closed.isEmpty()) {
                 boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
                 return new Result(plan, false, removals, before, now, Optional.of("gates closed before evicting "
-                        + Text.escape(d.image().name()) + ": " + String.join("; ",
+                        + Text.safe(d.image().name()) + ": " + String.join("; ",
                         closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
                         unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
             }
@@ -84,7 +84,7 @@ public final class EvictionRun {
                 removal = remove(engine, d, diskPath);
             } catch (Engine.Unavailable e) {
                 return new Result(plan, false, removals, before, percent(diskPath),
-                        Optional.of("while evicting " + Text.escape(d.image().name()) + ": " + e.getMessage()), ExitCodes.ENGINE_FAILED);
+                        Optional.of("while evicting " + Text.safe(d.image().name()) + ": " + e.getMessage()), ExitCodes.ENGINE_FAILED);
             }
             removals.add(removal);
             listener.removalDone(removal);
@@ -113,8 +113,8 @@ public final class EvictionRun {
                 if (e.status() == 404) {
                     continue;
                 }
-                String why = e.status() == 409 ? "kept: a user appeared (the engine: " + Text.escape(e.engineMessage()) + ")"
-                        : "kept: the engine refused (HTTP " + e.status() + ": " + Text.escape(e.engineMessage()) + ")";
+                String why = e.status() == 409 ? "kept: a user appeared (the engine: " + Text.safe(e.engineMessage()) + ")"
+                        : "kept: the engine refused (HTTP " + e.status() + ": " + Text.safe(e.engineMessage()) + ")";
                 return new Removal(d, false, why + (untagged.isEmpty() ? "" : "; untagged " + String.join(", ", untagged)),
                         percent(diskPath));
             }

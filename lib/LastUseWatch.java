@@ -105,7 +105,7 @@ public final class LastUseWatch {
             if (stopping) {
                 return;
             }
-            log.println("watch: engine lost (" + Text.escape(why) + "); reconnecting in " + backoff.toSeconds() + " s");
+            log.println("watch: engine lost (" + Text.safe(why) + "); reconnecting in " + backoff.toSeconds() + " s");
             log.flush();
             try {
                 Thread.sleep(backoff.toMillis());
@@ -159,8 +159,8 @@ public final class LastUseWatch {
             }
         } catch (RuntimeException e) {
             // an object gone before we looked, or an engine hiccup: this event is lost, the stream goes on
-            log.println("watch: could not record " + event.getType() + " " + Text.escape(event.getAction()) + ": "
-                    + Text.escape(Text.rootMessage(e)));
+            log.println("watch: could not record " + event.getType() + " " + Text.safe(event.getAction()) + ": "
+                    + Text.safe(Text.rootMessage(e)));
             log.flush();
         }
     }

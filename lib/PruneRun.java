@@ -27,11 +27,21 @@ import java.util.function.Supplier;
 public final class PruneRun {
     private PruneRun() {}
 
-    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED }
+    /**
+     * noop: the gates are closed, nothing to do; failed: it could not evaluate or the engine failed;
+     * locked: another prune holds the lock.
+     */
+    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED }
 
     /** Hooks for progress output (and for tests that change the host between phases or removals). */
     public interface Listener extends EvictionRun.Listener {
         default void beforeGateCheck(Phase next) {}
+
+        /** The gates as checked at the start: the decision to prune. */
+        default void gatesChecked(Verdict verdict) {}
+
+        /** A real run: the gates hold and this is the plan; the phases come next. */
+        default void planned(Verdict verdict, Plan plan) {}
 
         /** The gates held and this phase's engine call is next. */
         default void phaseStarting(Phase phase) {}
@@ -54,7 +64,22 @@ public final class PruneRun {
             Optional<Integer> imagesBefore, Optional<Integer> imagesAfter,
             Optional<EvictionRun.Result> eviction,  // when asked for (--evict-to) and the disk called for it
             Optional<String> evictionNote,          // why eviction, asked for, did not run or was not needed
-            Duration elapsed) {
+            Duration elapsed,
+            Optional<Metrics> metrics) {            // empty when no --metrics-file was asked for
+
+        /** Whether --metrics-file was written, and why not. */
+        public record Metrics(boolean written, Optional<String> problem) {}
+
+        /**
+         * This report once the metrics file was written or not: a run that succeeded but could not
+         * write its metrics exits {@link ExitCodes#METRICS_NOT_WRITTEN}; any other outcome keeps its code.
+         */
+        public Report withMetrics(boolean written, String problem) {
+            int exit = !written && exitCode == ExitCodes.OK ? ExitCodes.METRICS_NOT_WRITTEN : exitCode;
+            return new Report(outcome, exit, verdict, plan, phases, stoppedBefore, this.problem, diskBefore, diskAfter,
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed,
+                    Optional.of(new Metrics(written, Optional.ofNullable(problem))));
+        }
 
         public long reclaimedBytes() {
             return phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
@@ -72,6 +97,12 @@ public final class PruneRun {
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
         public static Builder of(Verdict verdict, long startNanos) {
             return new Builder(verdict, startNanos);
+        }
+
+        /** Another prune holds the lock: nothing was looked at or removed. */
+        public static Report locked(String reason, long startNanos) {
+            return of(GatePolicy.notEvaluated("not evaluated: another prune holds the lock"), startNanos)
+                    .problem(reason).end(Outcome.LOCKED, ExitCodes.LOCKED);
         }
     }
 
@@ -149,7 +180,7 @@ public final class PruneRun {
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
                     diskBefore, diskAfter, imagesBefore, imagesAfter, eviction, evictionNote,
-                    Duration.ofNanos(System.nanoTime() - startNanos));
+                    Duration.ofNanos(System.nanoTime() - startNanos), Optional.empty());
         }
     }
 
@@ -170,10 +201,12 @@ public final class PruneRun {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
         Verdict verdict = GateCheck.runDiskFirst(engines, gates, lastUseFile);
+        listener.gatesChecked(verdict);
         Builder report = Report.of(verdict, start);
-        int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
+        boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
+        int closedExit = unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
         if (!verdict.pruneAllowed() && !dryRun) {
-            return report.problem(verdict.reason()).diskUnchanged().end(Outcome.NOOP, closedExit);
+            return report.problem(verdict.reason()).diskUnchanged().end(unknown ? Outcome.FAILED : Outcome.NOOP, closedExit);
         }
 
         Engine engine = engines.get();
@@ -198,6 +231,7 @@ public final class PruneRun {
                     .end(Outcome.DRY_RUN, closedExit);
         }
 
+        listener.planned(verdict, plan);
         List<PhaseResult> done = new ArrayList<>();
         for (Phase phase : Phase.values()) {
             if (phase != Phase.CONTAINERS) {
@@ -206,10 +240,10 @@ public final class PruneRun {
             Verdict recheck = GateCheck.run(engine, gates);
             List<GateResult> closed = recheck.closedMidRun();
             if (!closed.isEmpty()) {
-                boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+                boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
                 return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
                                 + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
-                        verdict, Outcome.STOPPED, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
+                        verdict, Outcome.STOPPED, cannotEvaluate ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
             }
             listener.phaseStarting(phase);
             try {
@@ -362,6 +396,100 @@ public final class PruneRun {
             return Optional.of(Disk.measure(path).usedPercent());
         } catch (IOException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * What a run has done so far, for the report a shutdown hook prints when a signal stops it; and
+     * the run's side of the deal: once a signal arrived, it starts no further gate check or phase.
+     * Forwards every event to the listener it wraps.
+     */
+    public static final class Progress implements Listener {
+        private final Listener next;
+        private final long startNanos = System.nanoTime();
+        private Verdict verdict;
+        private Plan plan;
+        private final List<PhaseResult> done = new ArrayList<>();
+        private Phase running;
+        private boolean evicting;
+        private final List<String> evicted = new ArrayList<>();
+
+        public Progress(Listener next) {
+            this.next = next;
+        }
+
+        @Override
+        public void beforeGateCheck(Phase phase) {
+            Signals.stopHereIfSignalled();
+            next.beforeGateCheck(phase);
+        }
+
+        @Override
+        public synchronized void gatesChecked(Verdict v) {
+            verdict = v;
+            next.gatesChecked(v);
+        }
+
+        @Override
+        public void planned(Verdict v, Plan p) {
+            synchronized (this) {
+                plan = p;
+            }
+            next.planned(v, p);
+        }
+
+        @Override
+        public void phaseStarting(Phase phase) {
+            Signals.stopHereIfSignalled();
+            synchronized (this) {
+                running = phase;
+            }
+            next.phaseStarting(phase);
+        }
+
+        @Override
+        public void phaseDone(PhaseResult result) {
+            synchronized (this) {
+                done.add(result);
+                running = null;
+            }
+            next.phaseDone(result);
+        }
+
+        @Override
+        public void beforeRemoval(EvictionPolicy.Decision image) {
+            Signals.stopHereIfSignalled();
+            synchronized (this) {
+                evicting = true;
+            }
+            next.beforeRemoval(image);
+        }
+
+        @Override
+        public void removalDone(EvictionRun.Removal removal) {
+            synchronized (this) {
+                if (removal.removed()) {
+                    evicted.add(removal.decision().image().name());
+                }
+            }
+            next.removalDone(removal);
+        }
+
+        /** The report of a run stopped by a signal: the phases it completed, and the one the engine was running. */
+        public synchronized Report stoppedBy(Signals.Stop stop) {
+            Verdict gates = verdict != null ? verdict : GatePolicy.notEvaluated("not evaluated: stopped by " + stop.name());
+            Builder report = Report.of(gates, startNanos).phases(done);
+            if (plan != null) {
+                report.plan(plan);
+            }
+            String where = running != null ? "during " + running.key + " (the engine finishes that phase by itself)"
+                    : evicting ? "during eviction (evicted: " + (evicted.isEmpty() ? "none" : String.join(", ", evicted)) + ")"
+                    : verdict == null ? "while checking the gates" : "between phases";
+            if (running != null) {
+                report.stoppedBefore(running);
+            }
+            return report.problem("stopped by " + stop.name() + " " + where + ": nothing more was started")
+                    .end(Outcome.STOPPED, stop.exitCode());
         }
     }
 }

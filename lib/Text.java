@@ -1,8 +1,12 @@
 package ccci;
 
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 
-/** The one text helper every command shares: summary lines, one-line messages, sizes. */
+/**
+ * The one text helper every command shares: summary lines, one-line messages, sizes, and text from
+ * the engine (or any other untrusted source) made safe for a terminal.
+ */
 public final class Text {
     private Text() {}
 
@@ -11,7 +15,7 @@ public final class Text {
         private final StringBuilder line = new StringBuilder("summary");
 
         public Summary put(String key, Object value) {
-            String text = String.valueOf(value);
+            String text = safe(String.valueOf(value));
             line.append(' ').append(key).append('=')
                     .append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
             return this;
@@ -58,63 +62,70 @@ public final class Text {
         return firstLine(message != null ? message : e.getClass().getSimpleName());
     }
 
-    /** A size for people: 512 B, 1.5 KB, 12.0 MB (powers of 1024). */
+    /** A size in the units docker prints (powers of 1000): 512 B, 1.5 kB, 12.6 MB, 1.2 GB. */
     public static String bytes(long n) {
-        if (n < 1024) return n + " B";
-        String[] units = {"KB", "MB", "GB", "TB"};
+        if (n < 1000) return n + " B";
+        String[] units = {"kB", "MB", "GB", "TB", "PB"};
         double v = n;
         int u = -1;
         do {
-            v /= 1024;
+            v /= 1000;
             u++;
-        } while (v >= 1024 && u < units.length - 1);
+        } while (v >= 999.95 && u < units.length - 1);
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /**
+     * Untrusted text (names, labels, tags, messages from the engine) made safe to print: control
+     * characters (C0 with ESC, CR and LF, DEL, C1), line and paragraph separators and bidirectional
+     * overrides become visible escapes (\n, \r, \t, \xNN, \\uNNNN), so no escape sequence reaches
+     * the terminal and one object stays on one line. Every engine-supplied string in text output
+     * goes through here.
+     */
+    public static String safe(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            String escaped = escape(c);
+            if (escaped != null && out == null) {
+                out = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (escaped != null) {
+                out.append(escaped);
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    private static String escape(char c) {
+        if (c == '\n') return "\\n";
+        if (c == '\r') return "\\r";
+        if (c == '\t') return "\\t";
+        if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+            return String.format(Locale.ROOT, "\\x%02x", (int) c);
+        }
+        if (c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')) {
+            return String.format(Locale.ROOT, "\\u%04x", (int) c);
+        }
+        return null;
+    }
+
+    /** What a file is, for a message: "a directory", "a symbolic link", "a FIFO, socket or device"... */
+    public static String fileKind(BasicFileAttributes a) {
+        if (a.isDirectory()) return "a directory";
+        if (a.isSymbolicLink()) return "a symbolic link";
+        if (a.isRegularFile()) return "a regular file";
+        return "a FIFO, socket or device";
     }
 
     /** "1 layer", "2 layers". */
     public static String count(long n, String noun) {
         return n + " " + noun + (n == 1 ? "" : "s");
-    }
-
-    /**
-     * An engine-supplied string (a name, tag, label, message) made safe for a terminal and one
-     * line: control characters (C0, DEL, C1), line and paragraph separators, bidirectional
-     * overrides and the backslash become visible escapes (\\n, \\x1b, \\u202e, \\\\).
-     */
-    public static String escape(String untrusted) {
-        if (untrusted == null) {
-            return "";
-        }
-        StringBuilder out = null;
-        for (int i = 0; i < untrusted.length(); i++) {
-            char c = untrusted.charAt(i);
-            String replacement = escaped(c);
-            if (replacement != null && out == null) {
-                out = new StringBuilder(untrusted.length() + 8).append(untrusted, 0, i);
-            }
-            if (out != null) {
-                out.append(replacement != null ? replacement : String.valueOf(c));
-            }
-        }
-        return out == null ? untrusted : out.toString();
-    }
-
-    private static String escaped(char c) {
-        switch (c) {
-            case '\\': return "\\\\";
-            case '\n': return "\\n";
-            case '\r': return "\\r";
-            case '\t': return "\\t";
-            default: break;
-        }
-        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
-            return String.format(Locale.ROOT, "\\x%02x", (int) c);
-        }
-        if (c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
-                || c == '\u200e' || c == '\u200f' || c == '\u061c') {
-            return String.format(Locale.ROOT, "\\u%04x", (int) c);
-        }
-        return null;
     }
 
     /** At most width characters, starting with an ellipsis when cut: keeps the end (an image's tag). */

@@ -8,6 +8,7 @@ import ccci.Engine;
 import ccci.GateCheck;
 import ccci.GatePolicy;
 import ccci.LastUse;
+import ccci.Text;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "Decides whether this Docker host may prune: all three gates must hold.",
             "  disk         the data root's filesystem is at least --threshold full",
             "  stack        no live run-app stack (service or running container)",
-            "  convergence  no swarm service short of its desired tasks, updating or rolling back",
+            "  convergence  no swarm service short of its tasks, updating or rolling back",
             "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the engine; the images of",
             "running containers are noted in the last-use record (--last-use) when its directory exists."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -30,7 +31,9 @@ import picocli.CommandLine.Model.CommandSpec;
             "10:a gate blocks, pruning is not allowed",
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): blocked",
             "12:bad input (value out of range, invalid pattern, missing path)",
-            "19:unexpected internal error"})
+            "19:unexpected internal error"},
+        footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
+        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Gates implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
@@ -48,7 +51,7 @@ class Gates implements Callable<Integer> {
             spec.commandLine().getOut().print(json
                     ? GateCheck.jsonText(verdict, docker.host())
                     : GateCheck.text(verdict));
-            verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + problem));
+            verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + Text.safe(problem)));
             return verdict.exitCode();
         }
     }
