@@ -254,6 +254,9 @@ public final class LastUse {
         }
         LastUse update = empty();
         inUse.forEach(u -> update.use(u.imageId(), List.of(u.reference()), now));
+        if (update.size() == 0 && present.isEmpty()) {
+            return Optional.empty();
+        }
         try {
             save(file, update, present);
             return Optional.empty();

@@ -105,7 +105,7 @@ public final class PruneFormat {
             EvictionPolicy.Decision d = r.decision();
             out.add((r.removed() ? "evicted " : "kept    ") + LocalImage.shortId(d.image().id()) + " "
                     + Text.safe(d.image().name()) + " (last use " + EXACT.format(d.lastUse().at()) + ", "
-                    + d.lastUse().describe() + "): " + r.detail() + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
+                    + d.lastUse().describe() + "): " + r.detail().replaceFirst("^kept: ", "") + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
         }
         out.add(String.format(Locale.ROOT, "eviction to below %d%%: removed %s; disk %s -> %s%s", plan.evictToPercent(),
                 Text.count(e.removed().size(), "image"), e.diskBefore().map(p -> p + "%").orElse("?"),

@@ -250,6 +250,7 @@ class EvictionEngineTest {
                     engine.dataRoot().toString()), PrunePolicy.Until.parse("24h"), Optional.of(settings), Optional.of(record),
                     false, aUserAppears, Clock.systemUTC());
         }
+        System.err.println("[real run text]\n" + PruneFormat.text(report));
         EvictionRun.Result result = report.eviction().orElseThrow(() -> new AssertionError(PruneFormat.text(report)));
         Map<String, EvictionRun.Removal> byName = new LinkedHashMap<>();
         result.removals().forEach(r -> byName.put(r.decision().image().name(), r));
