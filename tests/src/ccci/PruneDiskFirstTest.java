@@ -59,7 +59,7 @@ class PruneDiskFirstTest {
     void aMalformedHostIsBadInputEvenWhenTheEngineIsNotNeeded() {
         ScriptRun run = ScriptRun.of("Prune", "--host", "bogus://x", "--path", halfFull.path().toString());
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
-        assertEquals("prune: --host 'bogus://x' is not a Docker host URI (expected unix:///path/to/docker.sock or tcp://host:port)",
+        assertEquals("prune: --host 'bogus://x' is not a Docker host URI this toolkit can use (expected unix:///path/to/docker.sock or tcp://host:port)",
                 run.err().strip());
     }
 }

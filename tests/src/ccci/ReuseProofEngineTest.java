@@ -54,7 +54,7 @@ class ReuseProofEngineTest {
         registry = host.registry();
         engine.importBusybox("ccci/busybox:1");
         image = registry.address() + "/ccci/big:1";
-        engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN dd if=/dev/urandom of=/blob bs=1M count=50\n", image);
+        engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN dd if=/dev/urandom of=/blob bs=1M count=50\nCMD [\"sleep\", \"3600\"]\n", image);
         engine.dockerOk("push", image);
         // the build cache holds the layer too: without this prune, a "cold" pull finds it present
         engine.dockerOk("builder", "prune", "-af");
@@ -170,7 +170,7 @@ class ReuseProofEngineTest {
         ReuseProofRun.Report report;
         try (Engine docker = Engine.connect(engine.host())) {
             report = ReuseProofRun.run(docker, ReuseProofRun.Settings.parse(image, engine.dockerConfigDir().toString(),
-                    "60", "120", "0"), registryGoesDown);
+                    "60", "120", "0", null), registryGoesDown);
         } finally {
             registry.restart();
         }
@@ -273,6 +273,43 @@ class ReuseProofEngineTest {
         assertTrue(last.bytes() >= 50_000_000L && last.bytesDone() == last.bytes(), "the 50 MB layer, all of it: " + last);
         assertTrue(ReuseProofFormat.progressLine(ReuseProofRun.Step.COLD_PULL, last)
                 .matches("cold-pull \\.\\.\\.  \\d+ s: 2/2 layers, \\d+\\.\\d MB of \\d+\\.\\d MB"), last.toString());
+    }
+
+    @Test
+    @Order(9)
+    void anImageWithoutSleepRunsItsOwnCommand() {
+        String noSleep = registry.address() + "/ccci/nosleep:1";
+        engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN rm /bin/sleep\nCMD [\"tail\", \"-f\", \"/dev/null\"]\n", noSleep);
+        engine.dockerOk("push", noSleep);
+        assertFalse(engine.docker("run", "--rm", "--network", "none", "--entrypoint", "sleep", noSleep, "0").ok(),
+                "precondition: the image has no sleep");
+        ScriptRun run = ScriptRun.of("ReuseProof", "--host", engine.host(), "--config", engine.dockerConfigDir().toString(),
+                "--image", noSleep);
+        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        assertTrue(run.out().lines().anyMatch(l -> l.matches("deploy +pass .*, its own entrypoint/command\\) running after .*")),
+                run.toString());
+    }
+
+    @Test
+    @Order(10)
+    void anImageWithNothingToRunIsRefusedAtCheckUnlessACommandIsGiven() {
+        String bare = registry.address() + "/ccci/bare:1";
+        engine.dockerOk("tag", "ccci/busybox:1", bare); // imported: no ENTRYPOINT, no CMD
+        engine.dockerOk("push", bare);
+        String id = engine.dockerOk("image", "inspect", "-f", "{{.Id}}", bare);
+        ScriptRun refused = ScriptRun.of("ReuseProof", "--host", engine.host(), "--config", engine.dockerConfigDir().toString(),
+                "--image", bare);
+        assertEquals(ExitCodes.PROOF_FAILED, refused.exit(), refused.toString());
+        List<String> lines = refused.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("check     fail " + bare + " has no entrypoint or command in its config"), refused.toString());
+        assertTrue(lines.get(1).startsWith("FAIL: ") && lines.get(1).endsWith("give one with --command, e.g. --command 'sleep 3600'; "
+                + "nothing was changed"), refused.toString());
+        assertEquals(id, engine.dockerOk("image", "inspect", "-f", "{{.Id}}", bare), "nothing was changed");
+
+        ScriptRun given = ScriptRun.of("ReuseProof", "--host", engine.host(), "--config", engine.dockerConfigDir().toString(),
+                "--image", bare, "--command", "sleep 3600");
+        assertEquals(ExitCodes.OK, given.exit(), given.toString());
+        assertTrue(given.out().contains(", sleep 3600) running after "), given.toString());
     }
 
     /** The name of the proof's service once its task runs (the deploy step is then holding it). */

@@ -47,7 +47,7 @@ class RunbookTest {
         registry = host.registry();
         engine.importBusybox("ccci/busybox:1");
         image = registry.address() + "/ccci/runbook:1";
-        engine.dockerOk("tag", "ccci/busybox:1", image);
+        engine.buildWithBuildKit("FROM ccci/busybox:1\nCMD [\"sleep\", \"3600\"]\n", image); // runs its own command, as redis does
         engine.dockerOk("push", image);
         Cmd add = Cmd.run(List.of(Repo.root().resolve("jbang").toString(), "catalog", "add", "--global", "--name", "cc-ci",
                 Repo.root().resolve("jbang-catalog.json").toString()), environment(), Repo.root());
