@@ -177,7 +177,7 @@ public record CacheFacts(
         if (serviceImage.isEmpty()) {
             return false;
         }
-        LocalImage local = new LocalImage(image.id(), image.repoDigests());
+        LocalImage local = new LocalImage(image.id(), image.repoDigests(), List.of(), List.of());
         List<String> names = new ArrayList<>(image.tags());
         image.repoDigests().forEach(d -> names.add(d));
         for (String name : names) {
