@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,7 +72,7 @@ class CacheEngineTest {
         }
     }
 
-    ScriptRun cache(String... args) {
+    CommandResult cache(String... args) {
         List<String> all = new ArrayList<>(List.of("--host", engine.host(), "--last-use", dir.resolve("last-use.json").toString()));
         all.addAll(List.of(args));
         return ScriptRun.of("Cache", all.toArray(String[]::new));
@@ -134,7 +135,7 @@ class CacheEngineTest {
 
     @Test
     void textNeverPassesEngineControlCharacters() {
-        ScriptRun run = cache();
+        CommandResult run = cache();
         assertEquals(0, run.exit(), run.toString());
         assertFalse(run.out().contains("\u001b"), run.out());
         assertFalse(run.out().lines().anyMatch(l -> l.startsWith("verdict")), run.out());
@@ -145,7 +146,7 @@ class CacheEngineTest {
     @Test
     void theMetricsFileHoldsTheSameFiguresAndPromtoolAcceptsIt() throws Exception {
         Path file = dir.resolve("cache.prom");
-        ScriptRun run = cache("--json", "--metrics-file", file.toString(), "--evict-to", "1", "--min-age", "1s");
+        CommandResult run = cache("--json", "--metrics-file", file.toString(), "--evict-to", "1", "--min-age", "1s");
         assertEquals(0, run.exit(), run.toString());
         ProcessResult check = new ProcessExecutor(Provision.binary("promtool").toString(), "check", "metrics")
                 .redirectInput(Files.newInputStream(file)).readOutput(true).redirectErrorStream(true)
@@ -161,7 +162,7 @@ class CacheEngineTest {
 
     @Test
     void badInputIsOneLineAndExitTwelve() {
-        ScriptRun run = cache("--evict-to", "0");
+        CommandResult run = cache("--evict-to", "0");
         assertEquals(Cli.ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals(1, run.err().lines().count(), run.err());
         assertEquals(Cli.ExitCodes.BAD_INPUT, cache("--metrics-file", "/dev/null").exit());

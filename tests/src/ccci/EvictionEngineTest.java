@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -138,7 +139,7 @@ class EvictionEngineTest {
         throw new AssertionError(ref + " not in " + json);
     }
 
-    static ScriptRun prune(String... more) {
+    static CommandResult prune(String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host(), "--lock-file", engine.workDir().resolve("prune.lock").toString(),
                 "--path", engine.dataRoot().toString(), "--threshold", String.valueOf(threshold), "--evict-to", String.valueOf(evictTo),
                 "--keep", "^ccci/keep:", "--min-age", MIN_AGE, "--last-use", record.toString()));
@@ -155,7 +156,7 @@ class EvictionEngineTest {
     @Test
     @Order(1)
     void theDryRunListsTheLeastRecentlyUsedFirstAndKeepsWhatIsProtected() {
-        ScriptRun run = prune("--dry-run", "--json");
+        CommandResult run = prune("--dry-run", "--json");
         assertEquals(0, run.exit(), run.toString());
         JsonNode eviction = run.json().path("eviction");
         assertTrue(eviction.path("predicted").asBoolean(), run.out());
@@ -204,7 +205,7 @@ class EvictionEngineTest {
     @Test
     @Order(3)
     void theRealRunEvictsExactlyWhatTheDryRunListedUntilBelowTheWatermark() throws Exception {
-        ScriptRun run = prune("--json");
+        CommandResult run = prune("--json");
         assertEquals(0, run.exit(), run.toString());
         JsonNode json = run.json();
         JsonNode eviction = json.path("eviction");

@@ -213,7 +213,7 @@ class SystemdUnitsTest {
         String watchUnit = "ci-docker-watch.service";
         assertEquals(Repo.read("deploy/systemd/" + watchUnit).replace("/var/lib/cc-ci/", prefix + "/"),
                 Files.readString(units.resolve(watchUnit)), "install copies the watch unit with its prefix");
-        Cmd verify = NixTest.verify(units.resolve(watchUnit));
+        CommandResult verify = NixTest.verify(units.resolve(watchUnit));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
 
@@ -241,7 +241,7 @@ class SystemdUnitsTest {
     void evictionOptionsReachThePruneUnitAsTheModulesDo() throws Exception {
         Path elsewhere = root.resolve("evicting");
         String keep = "^registry.example.org/base/.*:$table";
-        Cmd installed = install(List.of("--no-enable", "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir",
+        CommandResult installed = install(List.of("--no-enable", "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir",
                 elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
         assertEquals(0, installed.exit(), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
@@ -252,7 +252,7 @@ class SystemdUnitsTest {
         assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
         assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", keep, "--keep", ":stable$"),
                 args.subList(args.indexOf("--evict-to"), args.size()));
-        Cmd verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
+        CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
         assertEquals(0, verify.exit(), verify.toString());
     }
 
