@@ -86,6 +86,7 @@ class GatesEngineTest {
     @Test
     void aServiceNamedLikeARunAppStackBlocksUntilRemoved() {
         engine.dockerOk("service", "create", "--detach", "--name", STACK_SERVICE, IMAGE, "sleep", "3600");
+        engine.awaitServiceContainer(STACK_SERVICE);
         CommandResult run = gates("--path", fullDisk.path().toString());
         assertEquals(ExitCodes.GATE_BLOCKS, run.exit(), run.toString());
         assertTrue(run.json().path("reason").asText().startsWith("stack: live run-app stack ab12-0a0b0c_ci_commoninternet_net"),
@@ -99,8 +100,7 @@ class GatesEngineTest {
         assertFalse(stack.path("holds").asBoolean());
         assertEquals("ab12-0a0b0c_ci_commoninternet_net", stack.path("liveStacks").get(0).asText());
 
-        engine.dockerOk("service", "rm", STACK_SERVICE);
-        waitUntil(() -> engine.dockerOk("ps", "-q").isEmpty(), "the stack's container gone");
+        engine.removeService(STACK_SERVICE);
         assertTrue(ScriptRun.gate(gates("--path", fullDisk.path().toString()), "stack").path("holds").asBoolean());
     }
 

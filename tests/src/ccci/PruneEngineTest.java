@@ -86,9 +86,10 @@ class PruneEngineTest {
         engine.dockerOk("service", "create", "--detach", "--name", "cd34-abcdef_ci_commoninternet_net_app",
                 scenario.busybox(), "sleep", "3600");
         try {
+            engine.awaitServiceContainer("cd34-abcdef_ci_commoninternet_net_app");
             assertNoOpAndNothingRemoved(prune(), "stack: live run-app stack cd34-abcdef_ci_commoninternet_net");
         } finally {
-            engine.dockerOk("service", "rm", "cd34-abcdef_ci_commoninternet_net_app");
+            engine.removeService("cd34-abcdef_ci_commoninternet_net_app");
         }
     }
 

@@ -216,6 +216,32 @@ public final class SandboxEngine implements AutoCloseable {
         return cli.run(Map.of(), stdin, Exec.DEFAULT_TIMEOUT, args);
     }
 
+    /**
+     * Waits until a service's task container runs. A service removed before that can still get its
+     * container a moment after `service rm` returns (the agent was creating it), which then outlives
+     * any "no containers left" check made in between.
+     */
+    public void awaitServiceContainer(String service) {
+        Await.await(() -> !dockerOk("ps", "-q", "--filter", "label=com.docker.swarm.service.name=" + service).isEmpty(),
+                Duration.ofSeconds(60), "a container of service " + service + " runs");
+    }
+
+    /** `service rm`, then waits until no container of the service is left. */
+    public void removeService(String service) {
+        dockerOk("service", "rm", service);
+        Await.await(() -> dockerOk("ps", "-aq", "--filter", "label=com.docker.swarm.service.name=" + service).isEmpty(),
+                Duration.ofSeconds(60), "the containers of service " + service + " are gone");
+    }
+
+    /** {@link #dockerOk}'s output parsed as JSON ("null" reads as an empty node). */
+    public com.fasterxml.jackson.databind.JsonNode dockerJson(String... args) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(dockerOk(args));
+        } catch (IOException e) {
+            throw new AssertionError("not JSON from docker " + String.join(" ", args), e);
+        }
+    }
+
     /** `docker login` into the private DOCKER_CONFIG; throws when it fails. */
     public void login(String registry, String user, String password) {
         String[] args = {"login", "--username", user, "--password-stdin", registry};
