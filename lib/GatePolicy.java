@@ -3,8 +3,13 @@ package ccci;
 import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
 import ccci.GateFacts.Reading;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +47,7 @@ public final class GatePolicy {
         static int parseThreshold(String text) {
             int value;
             try {
-                value = Integer.parseInt(text.trim().replaceFirst("%$", ""));
+                value = Cli.wholeNumber(text.strip().replaceFirst("%$", ""));
             } catch (NumberFormatException e) {
                 throw new BadInput("--threshold '" + text + "' is not a whole number of percent (1-100)");
             }
@@ -68,9 +73,18 @@ public final class GatePolicy {
             if (text == null) {
                 return Optional.empty();
             }
-            Path path = Path.of(text);
-            if (!Files.exists(path)) {
+            Path path;
+            try {
+                path = Path.of(text);
+                Files.readAttributes(path, BasicFileAttributes.class);
+            } catch (InvalidPathException e) {
+                throw new BadInput("--path '" + text + "' is not a path: " + e.getReason());
+            } catch (NoSuchFileException e) {
                 throw new BadInput("--path '" + text + "' does not exist");
+            } catch (AccessDeniedException e) {
+                throw new BadInput("--path '" + text + "': permission denied (cannot look it up)");
+            } catch (IOException e) {
+                throw new BadInput("--path '" + text + "' cannot be read: " + Text.rootMessage(e));
             }
             return Optional.of(path.toAbsolutePath().normalize());
         }
@@ -93,7 +107,7 @@ public final class GatePolicy {
                     "Default: under Defaults below"})
         String stackPattern;
 
-        @Option(names = ClusterVerdict.OPTION, paramLabel = "VERDICT",
+        @Option(names = ClusterVerdict.OPTION, paramLabel = "V",
                 description = {"Set by a fleet run for its node job: the manager's verdict for the gates that need the cluster's view,",
                     "as stack=STATE,convergence=STATE (holds, blocks or unknown); this node then checks its own disk and containers.",
                     "The command then exits 0 and reports its outcome in its output (a failing swarm job task would run again)."})
@@ -213,6 +227,17 @@ public final class GatePolicy {
             return pruneAllowed() ? ExitCodes.OK : ExitCodes.GATE_BLOCKS;
         }
 
+        /**
+         * Between phases (and eviction's removals), a workload gate (stack, convergence) that stops
+         * holding, or any gate that can no longer be evaluated, stops the run. The disk gate only
+         * starts a run: the phases themselves free space, and the seed's commands run all three once
+         * the disk crossed the threshold.
+         */
+        public List<GateResult> closedMidRun() {
+            return gates.stream().filter(g -> g.state() == GateResult.State.UNKNOWN
+                    || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
+        }
+
         /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
         public String reason() {
             return String.join("; ", notHolding().stream()
@@ -320,18 +345,26 @@ public final class GatePolicy {
         Optional<ClusterVerdict> cluster = settings.clusterVerdict();
         Set<String> stacks = new TreeSet<>();
         List<String> matches = new ArrayList<>();
-        // with the manager's verdict, the cluster's services are its business; this node checks its containers
-        for (GateFacts.Service s : cluster.isPresent() ? List.<GateFacts.Service>of() : host.services()) {
-            stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
-                stacks.add(stack);
-                matches.add("service " + s.name());
-            });
-        }
-        for (GateFacts.Container c : host.runningContainers()) {
-            stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
-                stacks.add(stack);
-                matches.add("container " + c.name());
-            });
+        String object = "";
+        try {
+            // with the manager's verdict, the cluster's services are its business; this node checks its containers
+            for (GateFacts.Service s : cluster.isPresent() ? List.<GateFacts.Service>of() : host.services()) {
+                object = "service " + s.name();
+                stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
+                    stacks.add(stack);
+                    matches.add("service " + s.name());
+                });
+            }
+            for (GateFacts.Container c : host.runningContainers()) {
+                object = "container " + c.name();
+                stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
+                    stacks.add(stack);
+                    matches.add("container " + c.name());
+                });
+            }
+        } catch (Bounded.TooSlow e) {
+            return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: --stack-pattern took more than "
+                    + Bounded.STEPS + " steps on " + object + " (it backtracks too much): simplify the pattern", figures);
         }
         figures.put("liveStacks", List.copyOf(stacks));
         figures.put("matchedObjects", matches);
@@ -358,13 +391,17 @@ public final class GatePolicy {
                 + abbreviate(List.copyOf(stacks)) + " (" + abbreviate(matches) + ")", figures);
     }
 
-    /** The stack an object belongs to when its stack label or its name matches the pattern. */
+    /**
+     * The stack an object belongs to when its stack label or its name matches the pattern.
+     *
+     * @throws Bounded.TooSlow when the pattern needs more than {@link Bounded#STEPS} steps on one text
+     */
     static Optional<String> stackOf(Settings settings, String name, Map<String, String> labels) {
         String namespace = labels.get(GateFacts.STACK_LABEL);
-        if (namespace != null && settings.stackPattern().matcher(namespace).find()) {
+        if (namespace != null && settings.stackPattern().matcher(new Bounded(namespace)).find()) {
             return Optional.of(namespace);
         }
-        Matcher m = settings.stackPattern().matcher(name);
+        Matcher m = settings.stackPattern().matcher(new Bounded(name));
         if (m.find()) {
             String matched = name.substring(0, m.end());
             return Optional.of(matched.endsWith("_") ? matched.substring(0, matched.length() - 1) : matched);
@@ -432,6 +469,56 @@ public final class GatePolicy {
         return new GateResult("convergence", GateResult.State.BLOCKS, converging.size()
                 + (converging.size() == 1 ? " service converging: " : " services converging: ")
                 + abbreviate(described), figures);
+    }
+
+    /**
+     * A text read through a step budget: java.util.regex reads its input through charAt, so a
+     * pattern that backtracks without end (e.g. (.*a){20}$ on a long label) runs out of steps and
+     * fails closed instead of holding the lock for minutes.
+     */
+    static final class Bounded implements CharSequence {
+        static final int STEPS = 1_000_000;
+
+        static final class TooSlow extends RuntimeException {
+            TooSlow() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final String text;
+        private final int[] left;
+
+        Bounded(String text) {
+            this(text, new int[] {STEPS});
+        }
+
+        private Bounded(String text, int[] left) {
+            this.text = text;
+            this.left = left;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--left[0] < 0) {
+                throw new TooSlow();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Bounded(text.substring(start, end), left);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     /** Jobs run to completion, so a job converges while it still has running tasks. */

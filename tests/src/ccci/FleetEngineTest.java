@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SwarmCluster;
 import ccci.sandbox.SwarmNode;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class FleetEngineTest {
     private static final String STACK_SERVICE = "abcd-1a2b3c_ci_commoninternet_net_app";
 
-    static ScriptRun fleet(String script, String... args) {
+    static CommandResult fleet(String script, String... args) {
         return ScriptRun.of(script, fleetArgs(SwarmCluster.shared(), "2m", args).toArray(String[]::new));
     }
 
@@ -94,7 +95,7 @@ class FleetEngineTest {
             System.err.println("[fleet test] threshold " + threshold + "%; disks: " + cluster.nodes().stream()
                     .map(n -> n.name() + " " + usedPercent(n) + "%").toList());
 
-            ScriptRun dry = fleet("Prune", "--dry-run", "--threshold", Integer.toString(threshold), "--json");
+            CommandResult dry = fleet("Prune", "--dry-run", "--threshold", Integer.toString(threshold), "--json");
             assertEquals(ExitCodes.OK, dry.exit(), dry.toString());
             Map<String, JsonNode> dryNodes = byNode(cluster, dry.json());
             assertEquals(Set.of("manager", "worker1", "worker2"), dryNodes.keySet());
@@ -105,7 +106,7 @@ class FleetEngineTest {
                 assertEquals(start.get(node.name()), state(node), node + ": a dry run removes nothing");
             }
 
-            ScriptRun run = fleet("Prune", "--threshold", Integer.toString(threshold));
+            CommandResult run = fleet("Prune", "--threshold", Integer.toString(threshold));
             System.err.println("[fleet test] one node over the threshold:\n" + run.out());
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             List<String> rows = run.out().lines().toList();
@@ -119,7 +120,7 @@ class FleetEngineTest {
                 assertEquals(node == full ? seedRemoves : Set.of(), removed, node + " removed");
             }
 
-            ScriptRun all = fleet("Prune", "--threshold", "1", "--json");
+            CommandResult all = fleet("Prune", "--threshold", "1", "--json");
             assertEquals(ExitCodes.OK, all.exit(), all.toString());
             Map<String, JsonNode> allNodes = byNode(cluster, all.json());
             for (SwarmNode node : cluster.nodes()) {
@@ -152,7 +153,7 @@ class FleetEngineTest {
         try {
             GatesEngineTest.waitUntil(() -> cluster.manager().dockerOk("service", "ls", "--filter", "name=" + STACK_SERVICE,
                     "--format", "{{.Replicas}}").equals("1/1"), "the stack's service running on worker1");
-            ScriptRun run = fleet("Prune", "--threshold", "1", "--json");
+            CommandResult run = fleet("Prune", "--threshold", "1", "--json");
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             JsonNode json = run.json();
             assertEquals("stack=blocks,convergence=holds", json.path("clusterVerdict").asText(), run.out());
@@ -161,7 +162,7 @@ class FleetEngineTest {
                 assertEquals(0, node.path("removed").asInt(), node.toString());
                 assertTrue(node.path("detail").asText().startsWith("stack: live run-app stack"), node.toString());
             }
-            ScriptRun gates = fleet("Gates", "--threshold", "1");
+            CommandResult gates = fleet("Gates", "--threshold", "1");
             assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
             assertTrue(gates.out().contains("cluster: stack blocks (live run-app stack abcd-1a2b3c_ci_commoninternet_net"), gates.out());
             assertEquals(3, gates.out().lines().filter(l -> l.contains("blocks: stack: live run-app stack")).count(), gates.out());
@@ -177,14 +178,14 @@ class FleetEngineTest {
         cluster.manager().dockerOk("service", "create", "--detach", "--name", "ccci-stuck",
                 "--constraint", "node.labels.nowhere==1", busyboxInRegistry(cluster), "sleep", "600");
         try {
-            ScriptRun run = fleet("Prune", "--threshold", "1", "--json");
+            CommandResult run = fleet("Prune", "--threshold", "1", "--json");
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             assertEquals("stack=holds,convergence=blocks", run.json().path("clusterVerdict").asText(), run.out());
             for (JsonNode node : run.json().path("nodes")) {
                 assertEquals("noop", node.path("outcome").asText(), node.toString());
                 assertTrue(node.path("detail").asText().startsWith("convergence: services converging in the cluster"), node.toString());
             }
-            ScriptRun gates = fleet("Gates", "--threshold", "1");
+            CommandResult gates = fleet("Gates", "--threshold", "1");
             assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
             assertTrue(gates.out().contains("convergence blocks (1 service converging: ccci-stuck 0/1)"), gates.out());
         } finally {
@@ -199,12 +200,12 @@ class FleetEngineTest {
         cluster.toolkitImage();
         SwarmNode stopped = cluster.node("worker2");
         long t0 = System.nanoTime();
-        CompletableFuture<ScriptRun> running = CompletableFuture.supplyAsync(
+        CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(
                 () -> ScriptRun.of("Prune", fleetArgs(cluster, "60s", "--threshold", "99").toArray(String[]::new)));
         try {
             GatesEngineTest.waitUntil(() -> running.isDone() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
             stopped.stopEngine();
-            ScriptRun run = running.get(3, TimeUnit.MINUTES);
+            CommandResult run = running.get(3, TimeUnit.MINUTES);
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             System.err.println("[fleet test] worker2 stopped mid-run, after " + took.toSeconds() + " s:\n" + run.out());
             assertEquals(ExitCodes.FLEET_NODE_MISSING, run.exit(), run.toString());
@@ -261,7 +262,7 @@ class FleetEngineTest {
                 GatePolicy.FLEET_JOB_LABEL + "=1", "--replicas", "0", cluster.toolkitImage(), "gates");
         try {
             for (String script : List.of("Prune", "Gates")) {
-                ScriptRun run = fleet(script, "--threshold", "1");
+                CommandResult run = fleet(script, "--threshold", "1");
                 assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
                 assertTrue(run.err().contains("another fleet run's job exists: service ccci-fleet-other"), run.toString());
                 assertTrue(run.err().contains("docker service rm ccci-fleet-other"), run.toString());
@@ -287,7 +288,7 @@ class FleetEngineTest {
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             PruneSafetyTest.awaitLine(holder, "held");
-            ScriptRun run = fleet("Prune", "--threshold", "1", "--json");
+            CommandResult run = fleet("Prune", "--threshold", "1", "--json");
             assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
             Map<String, JsonNode> nodes = byNode(cluster, run.json());
             assertEquals("locked", nodes.get("worker1").path("outcome").asText(), run.out());
@@ -309,7 +310,7 @@ class FleetEngineTest {
         String[] args = fleetArgs(cluster, "2m", "--threshold", "1").toArray(String[]::new);
         cluster.drain(drained);
         try {
-            ScriptRun run = ScriptRun.of("Gates", args);
+            CommandResult run = ScriptRun.of("Gates", args);
             assertEquals(ExitCodes.FLEET_NODE_MISSING, run.exit(), run.toString());
             String row = run.out().lines().filter(l -> l.contains(drained.nodeId().substring(0, 12))).findFirst().orElseThrow();
             assertTrue(row.endsWith("drained: not run: the node is ready and drain"), row);
@@ -327,29 +328,29 @@ class FleetEngineTest {
     void onAWorkerTheClustersGatesAreUnknownAloneAndTheManagersVerdictInANodeJob() throws IOException {
         SwarmCluster cluster = SwarmCluster.shared();
         SwarmNode worker = cluster.node("worker1");
-        ScriptRun alone = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1");
+        CommandResult alone = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1");
         assertEquals(ExitCodes.CANNOT_EVALUATE, alone.exit(), alone.toString());
         assertTrue(alone.out().lines().anyMatch(l -> l.matches("convergence +unknown +cannot evaluate: a swarm worker cannot see "
                 + "the cluster's services; run from a manager, or with --fleet on a manager")), alone.out());
         assertTrue(alone.out().lines().anyMatch(l -> l.matches("stack +unknown +cannot evaluate: a swarm worker cannot see .*")), alone.out());
 
         Path lock = Files.createTempDirectory("ccci-fleet-lock").resolve("prune.lock");
-        ScriptRun prune = ScriptRun.of("Prune", "--host", worker.host(), "--threshold", "1", "--lock-file", lock.toString(), "--json");
+        CommandResult prune = ScriptRun.of("Prune", "--host", worker.host(), "--threshold", "1", "--lock-file", lock.toString(), "--json");
         assertEquals(ExitCodes.CANNOT_EVALUATE, prune.exit(), prune.toString());
         assertEquals("failed", prune.json().path("outcome").asText());
         assertFalse(prune.json().path("ran").asBoolean());
 
-        ScriptRun verdict = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1", "--json",
+        CommandResult verdict = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1", "--json",
                 "--cluster-verdict", "stack=holds,convergence=holds");
         assertEquals(ExitCodes.OK, verdict.exit(), verdict.toString());
-        assertEquals("holds", verdict.gate("convergence").path("clusterVerdict").asText());
-        ScriptRun blocks = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1", "--json",
+        assertEquals("holds", ScriptRun.gate(verdict, "convergence").path("clusterVerdict").asText());
+        CommandResult blocks = ScriptRun.of("Gates", "--host", worker.host(), "--threshold", "1", "--json",
                 "--cluster-verdict", "stack=holds,convergence=blocks");
         assertEquals(ExitCodes.GATE_BLOCKS, blocks.exit(), blocks.toString());
 
-        ScriptRun manager = ScriptRun.of("Gates", "--host", cluster.manager().host(), "--threshold", "1", "--json");
-        assertEquals("holds", manager.gate("convergence").path("state").asText(), "a manager sees the cluster: " + manager);
-        ScriptRun fleetOnWorker = ScriptRun.of("Gates", "--host", worker.host(), "--fleet", "--image", "cc-ci:1");
+        CommandResult manager = ScriptRun.of("Gates", "--host", cluster.manager().host(), "--threshold", "1", "--json");
+        assertEquals("holds", ScriptRun.gate(manager, "convergence").path("state").asText(), "a manager sees the cluster: " + manager);
+        CommandResult fleetOnWorker = ScriptRun.of("Gates", "--host", worker.host(), "--fleet", "--image", "cc-ci:1");
         assertEquals(ExitCodes.BAD_INPUT, fleetOnWorker.exit(), fleetOnWorker.toString());
         assertTrue(fleetOnWorker.err().contains("--fleet runs on a swarm manager"), fleetOnWorker.toString());
     }
@@ -403,7 +404,7 @@ class FleetEngineTest {
         long total = store.getTotalSpace() - store.getUnallocatedSpace() + store.getUsableSpace();
         long used = store.getTotalSpace() - store.getUnallocatedSpace();
         long bytes = Math.max(0, total * percent / 100 - used) + (1L << 20);
-        Cmd.run("fallocate", "-l", Long.toString(bytes), file.toString()).ok();
+        Cmd.run("fallocate", "-l", Long.toString(bytes), file.toString()).requireOk();
         assertTrue(usedPercent(node) >= percent, node + " at " + usedPercent(node) + "%, not " + percent + "%");
     }
 }

@@ -167,7 +167,7 @@ class FleetTest {
         assertFalse(text.contains("\u001b"), text);
         List<String> lines = text.lines().toList();
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("ci-1 m1aaaaaaaaaa") && l.contains("91% -> 62%") && l.contains("pruned")), text);
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("ci-\\u001b[31mred e1dddddddddd") && l.contains("down: not run")), text);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("ci-\\x1b[31mred e1dddddddddd") && l.contains("down: not run")), text);
         assertTrue(text.contains("fleet: 2 nodes: 1 down, 1 pruned; removed 2, reclaimed 1.5 MB; not accounted for: "), text);
         assertTrue(text.contains("exit 25"), text);
         assertTrue(text.contains("summary fleet=prune exit=25 nodes=2 reported=1 missing=1"), text);
