@@ -142,54 +142,40 @@ class FleetEngineTest {
         }
     }
 
-    /** A run-app stack's service with its task on a worker: every node keeps its cache. */
+    /**
+     * A run-app stack's service with its task on a worker, and a service short of its tasks: the
+     * manager decides each cluster gate blocks, and every node keeps its cache.
+     */
     @Test
-    void aRunAppStackLiveOnAWorkerBlocksTheWholeFleet() {
+    void aRunAppStackLiveOnAWorkerAndAConvergingServiceBlockTheWholeFleet() {
         SwarmCluster cluster = SwarmCluster.shared();
         String busybox = busyboxInRegistry(cluster);
         cluster.manager().dockerOk("service", "create", "--detach", "--with-registry-auth", "--name", STACK_SERVICE,
                 "--constraint", "node.labels." + SwarmCluster.NODE_LABEL + "==worker1", "--stop-grace-period", "1s",
                 busybox, "sleep", "600");
+        cluster.manager().dockerOk("service", "create", "--detach", "--name", "ccci-stuck",
+                "--constraint", "node.labels.nowhere==1", busybox, "sleep", "600");
         try {
             GatesEngineTest.waitUntil(() -> cluster.manager().dockerOk("service", "ls", "--filter", "name=" + STACK_SERVICE,
                     "--format", "{{.Replicas}}").equals("1/1"), "the stack's service running on worker1");
             CommandResult run = fleet("Prune", "--threshold", "1", "--json");
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             JsonNode json = run.json();
-            assertEquals("stack=blocks,convergence=holds", json.path("clusterVerdict").asText(), run.out());
+            assertEquals("stack=blocks,convergence=blocks", json.path("clusterVerdict").asText(), run.out());
             for (JsonNode node : json.path("nodes")) {
                 assertEquals("noop", node.path("outcome").asText(), node.toString());
                 assertEquals(0, node.path("removed").asInt(), node.toString());
-                assertTrue(node.path("detail").asText().startsWith("stack: live run-app stack"), node.toString());
+                String detail = node.path("detail").asText();
+                assertTrue(detail.startsWith("stack: live run-app stack "), detail);
+                assertTrue(detail.contains("; convergence: services converging in the cluster (the manager's verdict"), detail);
             }
             CommandResult gates = fleet("Gates", "--threshold", "1");
             assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
             assertTrue(gates.out().contains("cluster: stack blocks (live run-app stack abcd-1a2b3c_ci_commoninternet_net"), gates.out());
+            assertTrue(gates.out().contains("convergence blocks (1 service converging: ccci-stuck 0/1)"), gates.out());
             assertEquals(3, gates.out().lines().filter(l -> l.contains("blocks: stack: live run-app stack")).count(), gates.out());
         } finally {
-            cluster.manager().dockerOk("service", "rm", STACK_SERVICE);
-        }
-    }
-
-    /** A service short of its tasks: every node keeps its cache. */
-    @Test
-    void aConvergingServiceBlocksTheWholeFleet() {
-        SwarmCluster cluster = SwarmCluster.shared();
-        cluster.manager().dockerOk("service", "create", "--detach", "--name", "ccci-stuck",
-                "--constraint", "node.labels.nowhere==1", busyboxInRegistry(cluster), "sleep", "600");
-        try {
-            CommandResult run = fleet("Prune", "--threshold", "1", "--json");
-            assertEquals(ExitCodes.OK, run.exit(), run.toString());
-            assertEquals("stack=holds,convergence=blocks", run.json().path("clusterVerdict").asText(), run.out());
-            for (JsonNode node : run.json().path("nodes")) {
-                assertEquals("noop", node.path("outcome").asText(), node.toString());
-                assertTrue(node.path("detail").asText().startsWith("convergence: services converging in the cluster"), node.toString());
-            }
-            CommandResult gates = fleet("Gates", "--threshold", "1");
-            assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
-            assertTrue(gates.out().contains("convergence blocks (1 service converging: ccci-stuck 0/1)"), gates.out());
-        } finally {
-            cluster.manager().dockerOk("service", "rm", "ccci-stuck");
+            cluster.manager().dockerOk("service", "rm", STACK_SERVICE, "ccci-stuck");
         }
     }
 
