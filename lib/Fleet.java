@@ -46,6 +46,7 @@ public final class Fleet {
     /** Where a node's lock directory appears in its job: the job and the node's own timer share one lock. */
     static final String HOST_LOCK_DIR = "/run/ccci-host";
     private static final Duration POLL = Duration.ofMillis(500);
+    /** How long reading the finished nodes' results may take after the wait (all at once). */
     private static final Duration LOGS_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration HOOK_WAIT = Duration.ofSeconds(15);
     private static final DateTimeFormatter NAME_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
@@ -406,14 +407,17 @@ public final class Fleet {
             }
             sleep(POLL);
         }
+        Map<String, LogsCall> logs = new LinkedHashMap<>();
+        finished.forEach((node, task) -> logs.put(node, job.startLogs(engine, task.path("ID").asText())));
+        // the results are read within LOGS_TIMEOUT after the wait, however many nodes hang
+        long logsDeadline = System.nanoTime() + LOGS_TIMEOUT.toNanos();
         List<NodeResult> results = new ArrayList<>();
         for (Node node : targets) {
             if (done.containsKey(node.id())) {
                 results.add(done.get(node.id()));
             } else if (finished.containsKey(node.id())) {
-                long left = Math.max(Duration.ofSeconds(5).toNanos(), deadline - System.nanoTime());
-                Duration logsTimeout = Duration.ofNanos(Math.min(left, LOGS_TIMEOUT.toNanos()));
-                results.add(fromTask(node, finished.get(node.id()), job.logs(engine, finished.get(node.id()).path("ID").asText(), logsTimeout)));
+                Duration left = Duration.ofNanos(Math.max(0, logsDeadline - System.nanoTime()));
+                results.add(fromTask(node, finished.get(node.id()), logs.get(node.id()).await(left)));
             } else {
                 results.add(new NodeResult(node, Status.NO_REPORT, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
                         "no report by the fleet timeout (its task: " + job.lastState(node.id()) + ")"
@@ -502,6 +506,45 @@ public final class Fleet {
     /** A task's output, or why it could not be read. */
     public record Logs(String out, String err, Optional<String> problem) {}
 
+    /** One task's logs on their way: every node's are read at once, so a node whose logs hang delays no other. */
+    static final class LogsCall {
+        private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        private final java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        private String failed;
+        private final com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame> callback =
+                new com.github.dockerjava.api.async.ResultCallback.Adapter<>() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.Frame frame) {
+                        synchronized (LogsCall.this) {
+                            (frame.getStreamType() == com.github.dockerjava.api.model.StreamType.STDERR ? err : out)
+                                    .writeBytes(frame.getPayload());
+                        }
+                    }
+                };
+
+        Logs await(Duration timeout) {
+            if (failed != null) {
+                return new Logs("", "", Optional.of(failed));
+            }
+            try {
+                boolean complete = callback.awaitCompletion(Math.max(1, timeout.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+                synchronized (this) {
+                    return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8),
+                            complete ? Optional.empty() : Optional.of("its logs did not arrive in time"));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Logs("", "", Optional.of("interrupted"));
+            } finally {
+                try {
+                    callback.close();
+                } catch (java.io.IOException ignored) {
+                    // the stream is done or abandoned either way
+                }
+            }
+        }
+    }
+
     /** The job service: created once, removed on every path (close, or the shutdown hook). */
     static final class Job implements AutoCloseable {
         private final Engine engine;
@@ -550,36 +593,16 @@ public final class Fleet {
             return lastState.getOrDefault(nodeId, "none placed");
         }
 
-        /** The task's stdout and stderr through the manager, waiting at most {@code timeout}. */
-        Logs logs(Engine engine, String taskId, Duration timeout) {
-            var out = new java.io.ByteArrayOutputStream();
-            var err = new java.io.ByteArrayOutputStream();
-            var callback = new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame>() {
-                @Override
-                public void onNext(com.github.dockerjava.api.model.Frame frame) {
-                    (frame.getStreamType() == com.github.dockerjava.api.model.StreamType.STDERR ? err : out).writeBytes(frame.getPayload());
-                }
-            };
+        /** Starts reading the task's stdout and stderr through the manager; {@link LogsCall#await} collects them. */
+        LogsCall startLogs(Engine engine, String taskId) {
+            LogsCall call = new LogsCall();
             try {
                 engine.call("GET /tasks/" + taskId + "/logs", () -> engine.api().logTaskCmd(taskId)
-                        .withStdout(true).withStderr(true).withFollow(false).exec(callback));
-                if (!callback.awaitCompletion(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                    return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8),
-                            Optional.of("the logs did not arrive within " + timeout.toSeconds() + " s"));
-                }
-                return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8), Optional.empty());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Logs("", "", Optional.of("interrupted"));
+                        .withStdout(true).withStderr(true).withFollow(false).exec(call.callback));
             } catch (RuntimeException e) {
-                return new Logs("", "", Optional.of(Text.rootMessage(e)));
-            } finally {
-                try {
-                    callback.close();
-                } catch (java.io.IOException ignored) {
-                    // the stream is done or abandoned either way
-                }
+                call.failed = Text.rootMessage(e);
             }
+            return call;
         }
 
         private void remove(Engine via) {
