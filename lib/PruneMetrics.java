@@ -65,6 +65,13 @@ public final class PruneMetrics {
             sample(out, "outcome", "{outcome=\"" + o.name().toLowerCase(Locale.ROOT).replace('_', '-') + "\"}",
                     r.outcome() == o ? "1" : "0");
         }
+        gauge(out, "insufficient", "1 when the last run pruned and the disk was still at or above the threshold (outcome insufficient, exit 17), else 0.",
+                "", r.outcome() == PruneRun.Outcome.INSUFFICIENT ? "1" : "0");
+        r.state().flatMap(s -> s.state().gatesLastAllowed()).ifPresent(t -> gauge(out, "gates_last_allowed_timestamp_seconds",
+                "Unix time of the last run in which every gate held (from the state file).", "", seconds(t)));
+        r.state().flatMap(s -> s.state().blockedSince()).ifPresent(t -> gauge(out, "blocked_since_timestamp_seconds",
+                "Unix time since which the disk has been at or above the threshold with a gate blocking pruning (absent when not blocked).",
+                "", seconds(t)));
         help(out, "gate_holds", "1 when the gate held at the start of the last run, else 0.");
         for (GateResult g : r.verdict().gates()) {
             sample(out, "gate_holds", "{gate=\"" + g.name() + "\"}", g.holds() ? "1" : "0");

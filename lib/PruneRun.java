@@ -8,9 +8,11 @@ import ccci.PrunePolicy.Plan;
 import ccci.PrunePolicy.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +28,18 @@ import java.util.function.Supplier;
 public final class PruneRun {
     private PruneRun() {}
 
-    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED }
+    /**
+     * insufficient: the phases ran and the disk is still at or above the threshold; blocked-too-long:
+     * the disk is at or above the threshold and a gate has blocked pruning for longer than the limit.
+     */
+    public enum Outcome {
+        NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, INSUFFICIENT, BLOCKED_TOO_LONG;
+
+        /** The outcome as the summary, JSON, metrics and state file spell it: noop, dry-run, blocked-too-long... */
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /** Hooks for progress output (and for tests that change the host between phases). */
     public interface Listener {
@@ -37,6 +50,9 @@ public final class PruneRun {
 
         default void phaseDone(PhaseResult result) {}
     }
+
+    /** The state file as this run left it (a dry run: as it read it), and one-line notes about it. */
+    public record StateReport(Path file, PruneState state, List<String> notes) {}
 
     /** What the engine says one phase removed. */
     public record PhaseResult(Phase phase, List<String> removedIds, long reclaimedBytes, Duration elapsed) {}
@@ -51,7 +67,9 @@ public final class PruneRun {
             Optional<String> problem,              // one line: why it stopped or failed
             Optional<Integer> diskBefore, Optional<Integer> diskAfter,
             Optional<Integer> imagesBefore, Optional<Integer> imagesAfter,
-            Duration elapsed) {
+            Duration elapsed,
+            Optional<PruneShortfall.Shortfall> shortfall, // not enough: insufficient, blocked too long, or a dry run's estimate
+            Optional<StateReport> state) {               // empty when no state file is kept (in-process runs)
 
         public long reclaimedBytes() {
             return phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
@@ -59,6 +77,11 @@ public final class PruneRun {
 
         public boolean ran() {
             return !phases.isEmpty();
+        }
+
+        Report withState(StateReport value) {
+            return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem, diskBefore, diskAfter,
+                    imagesBefore, imagesAfter, elapsed, shortfall, Optional.of(value));
         }
 
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
@@ -78,6 +101,8 @@ public final class PruneRun {
         private Optional<Integer> diskAfter = Optional.empty();
         private Optional<Integer> imagesBefore = Optional.empty();
         private Optional<Integer> imagesAfter = Optional.empty();
+        private Optional<PruneShortfall.Shortfall> shortfall = Optional.empty();
+        private Optional<StateReport> state = Optional.empty();
 
         private Builder(Verdict verdict, long startNanos) {
             this.verdict = verdict;
@@ -126,22 +151,80 @@ public final class PruneRun {
             return this;
         }
 
+        public Builder shortfall(PruneShortfall.Shortfall value) {
+            shortfall = Optional.of(value);
+            return this;
+        }
+
+        public Builder state(StateReport value) {
+            state = Optional.of(value);
+            return this;
+        }
+
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
-                    diskBefore, diskAfter, imagesBefore, imagesAfter, Duration.ofNanos(System.nanoTime() - startNanos));
+                    diskBefore, diskAfter, imagesBefore, imagesAfter, Duration.ofNanos(System.nanoTime() - startNanos),
+                    shortfall, state);
         }
     }
 
-    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
+    /** A run that keeps no state file (no blocked clock). */
     public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, boolean dryRun,
                              Listener listener, Clock clock) {
+        return run(engines, gates, PruneShortfall.Settings.withoutState(), until, dryRun, listener, clock);
+    }
+
+    /**
+     * @param engines the engine, connected on first use: a no-op decided by the disk alone never connects
+     * @param shortfall the state file and the blocked limit; a real run reads and replaces the state, a dry run only reads it
+     */
+    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, PruneShortfall.Settings shortfall,
+                             Until until, boolean dryRun, Listener listener, Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
         Verdict verdict = GateCheck.runDiskFirst(engines, gates);
+        Instant now = clock.instant();
+        PruneState.Loaded loaded = shortfall.load();
+        PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, gates.thresholdPercent(), now,
+                shortfall.blockedLimit());
         Builder report = Report.of(verdict, start);
+        if (dryRun) {
+            shortfall.stateFile().ifPresent(file -> report.state(new StateReport(file, loaded.state(),
+                    loaded instanceof PruneState.Loaded.Unusable u ? List.of("state: " + u.reason() + ": ignored") : List.of())));
+            return plan(engines, gates, until, verdict, report, clock);
+        }
+        Report done = prune(engines, gates, until, verdict, blocked, report, listener, clock);
+        return shortfall.stateFile().map(file -> remember(done, file, blocked, now)).orElse(done);
+    }
+
+    /** A dry run: read the host, plan, and estimate whether a real run would be enough. Nothing is changed. */
+    private static Report plan(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, Verdict verdict,
+                               Builder report, Clock clock) {
         int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
-        if (!verdict.pruneAllowed() && !dryRun) {
-            return report.problem(verdict.reason()).diskUnchanged().end(Outcome.NOOP, closedExit);
+        PruneFacts facts;
+        try {
+            facts = PruneFacts.read(engines.get());
+        } catch (Engine.Unavailable e) {
+            return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+        }
+        Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
+        PruneShortfall.predict(verdict.disk(), gates.thresholdPercent(), plan, PruneShortfall.kept(facts, plan, until))
+                .ifPresent(report::shortfall);
+        return report.plan(plan).imagesBefore(facts.images().size())
+                .problem(verdict.pruneAllowed() ? null : verdict.reason())
+                .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
+                .end(Outcome.DRY_RUN, closedExit);
+    }
+
+    private static Report prune(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, Verdict verdict,
+                                PruneShortfall.Blocked blocked, Builder report, Listener listener, Clock clock) {
+        int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
+        if (!verdict.pruneAllowed()) {
+            report.problem(verdict.reason()).diskUnchanged();
+            if (blocked.tooLong().isPresent()) {
+                return report.shortfall(blocked.tooLong().get()).end(Outcome.BLOCKED_TOO_LONG, ExitCodes.BLOCKED_TOO_LONG);
+            }
+            return report.end(Outcome.NOOP, closedExit);
         }
 
         Engine engine = engines.get();
@@ -153,11 +236,6 @@ public final class PruneRun {
         }
         Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
         report.plan(plan).imagesBefore(facts.images().size());
-        if (dryRun) {
-            return report.problem(verdict.pruneAllowed() ? null : verdict.reason())
-                    .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
-                    .end(Outcome.DRY_RUN, closedExit);
-        }
 
         List<PhaseResult> done = new ArrayList<>();
         for (Phase phase : Phase.values()) {
@@ -190,7 +268,47 @@ public final class PruneRun {
                         verdict, Outcome.FAILED, ExitCodes.ENGINE_FAILED);
             }
         }
-        return finish(engine, report.phases(done), verdict, Outcome.PRUNED, ExitCodes.OK);
+        return afterPhases(engine, report.phases(done), verdict, gates, until, facts, plan);
+    }
+
+    /**
+     * After the three phases: measure the disk again and say whether the conservative policy was
+     * enough. Work that follows the phases (opt-in eviction, issue 12) slots in here, before the
+     * measurement that decides.
+     */
+    static Report afterPhases(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Until until,
+                              PruneFacts facts, Plan plan) {
+        Optional<Disk> after = verdict.disk().map(Disk::path).flatMap(PruneRun::measure);
+        long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
+        Optional<PruneShortfall.Shortfall> insufficient = after.flatMap(disk -> PruneShortfall.afterPhases(
+                disk, gates.thresholdPercent(), reclaimed, PruneShortfall.kept(facts, plan, until)));
+        if (insufficient.isPresent()) {
+            Disk disk = after.get();
+            report.shortfall(insufficient.get()).problem("disk still " + disk.usedPercent() + "% of " + disk.path()
+                    + " \u2265 " + gates.thresholdPercent() + "% after the phases");
+            return finish(engine, report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
+        }
+        return finish(engine, report, after, Outcome.PRUNED, ExitCodes.OK);
+    }
+
+    /**
+     * Replaces the state file with what this run learnt. Below the threshold with no state directory
+     * there is nothing to remember (no clock runs) and nothing is said; any other failure is one note.
+     */
+    static Report remember(Report report, Path file, PruneShortfall.Blocked blocked, Instant now) {
+        PruneState next = blocked.next().ended(now, report.outcome().word());
+        List<String> notes = new ArrayList<>(blocked.notes());
+        Path dir = file.toAbsolutePath().getParent();
+        boolean belowThreshold = report.verdict().gates().stream()
+                .anyMatch(g -> g.name().equals("disk") && g.state() == GateResult.State.BLOCKS);
+        if (!belowThreshold || dir == null || Files.isDirectory(dir)) {
+            try {
+                next.save(file);
+            } catch (SmallFile.Unusable e) {
+                notes.add("state: " + e.getMessage() + ": not remembered");
+            }
+        }
+        return report.withState(new StateReport(file, next, notes));
     }
 
     /**
@@ -217,14 +335,17 @@ public final class PruneRun {
     }
 
     private static Report finish(Engine engine, Builder report, Verdict verdict, Outcome outcome, int exit) {
+        return finish(engine, report, verdict.disk().map(Disk::path).flatMap(PruneRun::measure), outcome, exit);
+    }
+
+    private static Report finish(Engine engine, Builder report, Optional<Disk> diskAfter, Outcome outcome, int exit) {
         Optional<Integer> imagesAfter;
         try {
             imagesAfter = Optional.of(PruneFacts.imageCount(engine));
         } catch (Engine.Unavailable e) {
             imagesAfter = Optional.empty();
         }
-        return report.diskAfter(verdict.disk().map(Disk::path).flatMap(PruneRun::usedPercentNow))
-                .imagesAfter(imagesAfter).end(outcome, exit);
+        return report.diskAfter(diskAfter.map(Disk::usedPercent)).imagesAfter(imagesAfter).end(outcome, exit);
     }
 
     /**
@@ -237,9 +358,9 @@ public final class PruneRun {
                 || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
     }
 
-    private static Optional<Integer> usedPercentNow(Path path) {
+    private static Optional<Disk> measure(Path path) {
         try {
-            return Optional.of(Disk.measure(path).usedPercent());
+            return Optional.of(Disk.measure(path));
         } catch (IOException e) {
             return Optional.empty();
         }

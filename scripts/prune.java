@@ -2,7 +2,8 @@
 //JAVA 17+
 //SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
 //SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
-//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Text.java
+//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
+//SOURCES ../lib/PruneState.java ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Cli.ExitCodes;
@@ -13,6 +14,7 @@ import ccci.PruneLock;
 import ccci.PruneMetrics;
 import ccci.PrunePolicy;
 import ccci.PruneRun;
+import ccci.PruneShortfall;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,7 +32,9 @@ import picocli.CommandLine.Spec;
             "Phases, each limited to objects older than --until, with the gates re-checked before each:",
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
-            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
+            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason.",
+            "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases;",
+            "exit 18 when it is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
@@ -40,11 +44,14 @@ import picocli.CommandLine.Spec;
             "14:another prune holds the lock file: nothing removed",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
+            "17:insufficient: the phases ran, the disk is still at or above the threshold (WARN line)",
+            "18:blocked too long: disk at or above the threshold, a gate blocking longer than --blocked-limit (WARN line)",
             "19:unexpected internal error"})
 class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
+    @Mixin PruneShortfall.Options shortfall;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
             description = "Only objects older than this (units s, m, h, d; e.g. 24h, 7d, 1d12h). Default: ${DEFAULT-VALUE}.")
@@ -68,6 +75,7 @@ class Prune implements Callable<Integer> {
     public Integer call() {
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
+        var notEnough = shortfall.settings();
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -87,12 +95,13 @@ class Prune implements Callable<Integer> {
                         }
                     }
                 };
-                PruneRun.Report report = PruneRun.run(docker, settings, age, dryRun, progress, Clock.systemUTC());
+                PruneRun.Report report = PruneRun.run(docker, settings, notEnough, age, dryRun, progress, Clock.systemUTC());
                 out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
                 if (metricsFile != null) {
                     PruneMetrics.write(metricsFile, report, Instant.now());
                 }
                 report.verdict().problems().forEach(p -> err.println("prune: " + p));
+                report.state().ifPresent(s -> s.notes().forEach(n -> err.println("prune: " + n)));
                 if (report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED) {
                     report.problem().ifPresent(p -> err.println("prune: " + p));
                 }
