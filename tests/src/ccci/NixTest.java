@@ -56,6 +56,8 @@ class NixTest {
         CUSTOM.put("dataRoot", "/srv/docker");
         CUSTOM.put("extraArgs", List.of("--lock-file", "/run/ci-docker-prune.lock"));
         CUSTOM.put("onFailure", List.of("ccci-notify@%n.service", "ccci-page.target"));
+        CUSTOM.put("stateFile", "/srv/cc-ci/state.json");
+        CUSTOM.put("blockedLimit", "5d");
     }
 
     static JsonNode evaluated;
@@ -69,7 +71,7 @@ class NixTest {
                 "custom", Map.of("settings", CUSTOM),
                 "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
                 "off", Map.of());
-        Map<String, Object> rejected = Map.of(
+        Map<String, Object> rejected = new LinkedHashMap<>(Map.of(
                 "valid", Map.of("settings", Map.of("enable", true, "threshold", 100)),
                 "threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)),
                 "threshold101", Map.of("settings", Map.of("enable", true, "threshold", 101)),
@@ -79,7 +81,9 @@ class NixTest {
                 "twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")),
                 "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)),
                 "onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))),
-                "onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service")));
+                "onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service"))));
+        rejected.put("relativeStateFile", Map.of("settings", Map.of("enable", true, "stateFile", "state.json")));
+        rejected.put("blockedLimitWords", Map.of("settings", Map.of("enable", true, "blockedLimit", "3 days")));
         evaluated = Nix.eval(EVAL, Map.of(
                 "scenarios", json.writeValueAsString(scenarios),
                 "rejected", json.writeValueAsString(rejected),
@@ -172,7 +176,7 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure")) {
+                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure", "stateFile", "blockedLimit")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -205,6 +209,11 @@ class NixTest {
         String pruneUntil = Class.forName("Prune").getDeclaredField("until")
                 .getAnnotation(CommandLine.Option.class).defaultValue();
         assertEquals(pruneUntil, options.path("until").path("default").asText());
+        for (String[] option : new String[][] {{"stateFile", "stateFile"}, {"blockedLimit", "blockedLimit"}}) {
+            String pruneDefault = PruneShortfall.Options.class.getDeclaredField(option[1])
+                    .getAnnotation(CommandLine.Option.class).defaultValue();
+            assertEquals(pruneDefault, options.path(option[0]).path("default").asText(), option[0]);
+        }
     }
 
     @Test
@@ -215,7 +224,8 @@ class NixTest {
         assertEquals("[\"docker.service\"]", service.path("requires").toString());
         String defaultPackage = evaluated.path("package").path("out").asText();
         assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
-                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN), execStart(service));
+                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
+                "--state-file", "/var/lib/cc-ci/state.json", "--blocked-limit", "72h"), execStart(service));
 
         JsonNode timer = timer("defaults");
         assertEquals("[\"timers.target\"]", timer.path("wantedBy").toString());
@@ -226,12 +236,24 @@ class NixTest {
         assertEquals("0", when.path("RandomizedDelaySec").asText());
         assertTrue(scenario("defaults").path("assertions").get(0).path("assertion").asBoolean());
         assertEquals("[]", service.path("onFailure").toString(), "no OnFailure= unless asked");
+        assertEquals("cc-ci", service.path("serviceConfig").path("StateDirectory").asText(), "makes the state file's directory");
+    }
+
+    /** Exits 17 (insufficient) and 18 (blocked too long) fail the unit, so OnFailure= and systemctl --failed see them. */
+    @Test
+    void onlyExit0IsSuccessSoInsufficientAndBlockedTooLongFailTheUnit() {
+        for (String scenario : List.of("defaults", "custom")) {
+            SystemdUnit unit = SystemdUnit.parse(SystemdUnit.renderNixUnits(UNIT, service(scenario), timer(scenario)).get(UNIT + ".service"));
+            assertFalse(unit.section("Service").containsKey("SuccessExitStatus"), unit.toString());
+        }
+        assertTrue(evaluated.path("options").path("onFailure").path("description").asText().contains("exit 17"));
     }
 
     @Test
     void everySettingReachesTheUnitLiterally() {
         List<String> args = execStart(service("custom"));
         assertEquals(List.of("--path", "/srv/docker", "--threshold", "90", "--until", "1d12h", "--stack-pattern", "^run-%d_[a-z]+$",
+                "--state-file", "/srv/cc-ci/state.json", "--blocked-limit", "5d",
                 "--metrics-file", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom",
                 "--lock-file", "/run/ci-docker-prune.lock"), args.subList(1, args.size()));
         // % and $ reach prune as written, not as a systemd specifier or variable

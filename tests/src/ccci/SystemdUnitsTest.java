@@ -119,6 +119,9 @@ class SystemdUnitsTest {
             }
         });
         assertFalse(service.section("Service").containsKey("MemoryDenyWriteExecute"), "breaks the JIT");
+        assertFalse(service.section("Service").containsKey("SuccessExitStatus"),
+                "only 0 is success: exits 17 (insufficient) and 18 (blocked too long) must fail the unit");
+        assertEquals("cc-ci", service.one("Service", "StateDirectory"), "the state file's directory");
 
         // the same prune arguments, and JNA's directory the CacheDirectory, as on NixOS
         List<String> nixArgs = NixTest.execStart(nixService);
@@ -290,5 +293,8 @@ class SystemdUnitsTest {
         Cmd run = Cmd.run(daily, unitEnvironment(), root);
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
+        assertEquals("", run.err(), run.toString());
+        assertEquals(java.util.Optional.of("noop"), PruneState.load(prefix.resolve("state.json")).state().lastOutcome(),
+                "the state file the unit names (moved with the prefix) remembers the run");
     }
 }
