@@ -92,28 +92,28 @@ public final class PruneFormat {
         }
         PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
         return "WARN pruning blocked for " + age(s.blockedFor())
-                    + " (since " + s.since() + ", longer than --blocked-limit " + s.limit() + ") while the disk is at "
-                    + s.disk().usedPercent() + "% of " + s.disk().path() + " (threshold " + s.threshold() + "%): blocked by "
-                    + String.join("; ", s.blocking().stream().map(g -> g.name() + " " + GateCheck.word(g.state()) + " (" + g.detail() + ")").toList())
+                + " (since " + s.since() + ", longer than --blocked-limit " + s.limit() + ") while the disk is at "
+                + s.disk().usedPercent() + "% of " + s.disk().path() + " (threshold " + s.threshold() + "%): blocked by "
+                + String.join("; ", s.blocking().stream().map(g -> "the " + g.name() + " gate: " + g.detail()).toList())
                 + "; the gates last allowed a run " + s.gatesLastAllowed().map(Object::toString).orElse("never, as far as the state file knows");
     }
 
-    /** "the conservative policy keeps 3 tagged images nothing uses (1.2 GB listed size), ..." */
+    /** "the conservative policy keeps 3 tagged images nothing uses (1.2 GB listed), ...": listed sizes count shared layers in each. */
     static String kept(PruneShortfall.Kept kept) {
         List<String> parts = new ArrayList<>();
         if (kept.taggedUnused().images() > 0) {
-            parts.add(Text.count(kept.taggedUnused().images(), "tagged image") + " nothing uses (" + Text.bytes(kept.taggedUnused().bytes()) + ")");
+            parts.add(Text.count(kept.taggedUnused().images(), "tagged image") + " nothing uses (" + Text.bytes(kept.taggedUnused().bytes()) + " listed)");
         }
         if (kept.inUse().images() > 0) {
-            parts.add(Text.count(kept.inUse().images(), "image") + " in use by containers (" + Text.bytes(kept.inUse().bytes()) + ")");
+            parts.add(Text.count(kept.inUse().images(), "image") + " in use by containers (" + Text.bytes(kept.inUse().bytes()) + " listed)");
         }
         if (kept.youngDangling().images() > 0) {
             parts.add(Text.count(kept.youngDangling().images(), "dangling image") + " younger than " + kept.until()
-                    + " (" + Text.bytes(kept.youngDangling().bytes()) + ")");
+                    + " (" + Text.bytes(kept.youngDangling().bytes()) + " listed)");
         }
         return parts.isEmpty()
                 ? "the conservative policy keeps no image: the space is held by something else (containers, volumes, files beside the engine)"
-                : "the conservative policy keeps " + String.join(", ", parts) + " (listed sizes)";
+                : "the conservative policy keeps " + String.join(", ", parts);
     }
 
     /** "3d 4h", "5h 12m", "40m", "12s". */

@@ -168,7 +168,7 @@ class PruneShortfallEngineTest {
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": stack: live run-app stack abcd-1a2b3c_ci_commoninternet_net"), run.out());
         String warn = run.out().lines().filter(l -> l.startsWith("WARN ")).findFirst().orElseThrow(() -> new AssertionError(run));
         assertTrue(warn.startsWith("WARN pruning blocked for 3d 1h (since " + since + ", longer than --blocked-limit 72h)"), warn);
-        assertTrue(warn.contains("blocked by stack blocks (live run-app stack abcd-1a2b3c_ci_commoninternet_net"), warn);
+        assertTrue(warn.contains("(threshold 80%): blocked by the stack gate: live run-app stack abcd-1a2b3c_ci_commoninternet_net"), warn);
         assertTrue(warn.endsWith("the gates last allowed a run " + allowed), warn);
         assertTrue(run.out().contains("summary outcome=blocked-too-long exit=18 "), run.out());
         assertEquals(taggedBefore, tagged(), "nothing removed");

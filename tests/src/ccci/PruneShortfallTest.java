@@ -193,8 +193,8 @@ class PruneShortfallTest {
         assertEquals(new PruneShortfall.Kept.Count(2, 60), kept.taggedUnused());
         assertEquals(new PruneShortfall.Kept.Count(1, 10), kept.inUse());
         assertEquals(new PruneShortfall.Kept.Count(1, 80), kept.youngDangling(), "the old dangling one is removed, not kept");
-        assertEquals("the conservative policy keeps 2 tagged images nothing uses (60 B), 1 image in use by containers (10 B), "
-                + "1 dangling image younger than 24h (80 B) (listed sizes)", PruneFormat.kept(kept));
+        assertEquals("the conservative policy keeps 2 tagged images nothing uses (60 B listed), 1 image in use by containers (10 B listed), "
+                + "1 dangling image younger than 24h (80 B listed)", PruneFormat.kept(kept));
     }
 
     @Test
