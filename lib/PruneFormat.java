@@ -29,13 +29,19 @@ public final class PruneFormat {
                 r.removedIds().size(), Text.bytes(r.reclaimedBytes()), r.elapsed().toMillis() / 1000.0);
     }
 
+    /** Before a real run's first phase: why it runs and what it is about to remove. */
+    public static String intentLine(Verdict verdict, Plan plan) {
+        return "gates hold: " + gatesSummary(verdict) + "; will remove " + removal(plan);
+    }
+
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP, BLOCKED_TOO_LONG -> out.add(NOOP_LINE + ": " + report.verdict().reason());
+            case NOOP, BLOCKED_TOO_LONG -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
-                    out.add(NOOP_LINE + ": " + report.verdict().reason());
+                    out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
                     out.add("dry run: had the gates held, a real run would do this:");
                 } else {
                     out.add("gates hold: " + gatesSummary(report.verdict()));
@@ -48,8 +54,7 @@ public final class PruneFormat {
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
-                out.add("would remove " + counts(plan.removed()) + " (images " + Text.bytes(plan.removed().stream()
-                        .filter(i -> i.kind().equals("image")).mapToLong(Item::size).sum()) + " listed size)");
+                out.add("would remove " + removal(plan));
             }
             case INSUFFICIENT -> {
                 for (Item item : removedItems(report)) {
@@ -57,14 +62,19 @@ public final class PruneFormat {
                 }
             }
             default -> {
-                for (Item item : removedItems(report)) {
-                    out.add("removed " + row(item));
+                if (report.plan().isEmpty()) {
+                    // failed before it could plan (a gate or the host could not be read): nothing was touched
+                    out.add(NOOP_LINE + ": " + Text.safe(report.problem().orElse("")));
+                } else {
+                    for (Item item : removedItems(report)) {
+                        out.add("removed " + row(item));
+                    }
+                    report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
+                            + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
-                report.problem().ifPresent(p -> out.add("stopped: " + p + "; completed phases: "
-                        + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
             }
         }
-        warning(report).ifPresent(out::add);
+        warning(report).map(Text::safe).ifPresent(out::add);
         out.add(summary(report));
         return out.toString();
     }
@@ -130,10 +140,15 @@ public final class PruneFormat {
         return minutes > 0 ? minutes + "m" : d.toSecondsPart() + "s";
     }
 
+    /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */
+    static String removal(Plan plan) {
+        return counts(plan.removed()) + " (" + Text.bytes(plan.removed().stream().mapToLong(Item::size).sum()) + ")";
+    }
+
     /** One journald-friendly line of key=value pairs. */
     public static String summary(PruneRun.Report r) {
         Text.Summary s = new Text.Summary();
-        s.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        s.put("outcome", r.outcome().word());
         s.put("exit", r.exitCode());
         s.put("phases", r.phases().isEmpty() ? "none" : phaseKeys(r));
         for (Phase p : Phase.values()) {
@@ -146,6 +161,7 @@ public final class PruneFormat {
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
         r.imagesAfter().ifPresent(v -> s.put("images_after", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
+        r.problem().ifPresent(p -> s.put("reason", p));
         return s.toString();
     }
 
@@ -153,7 +169,7 @@ public final class PruneFormat {
         ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("ran", r.ran());
         root.put("dryRun", r.outcome() == PruneRun.Outcome.DRY_RUN);
-        root.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        root.put("outcome", r.outcome().word());
         root.put("exitCode", r.exitCode());
         root.put("reclaimedBytes", r.reclaimedBytes());
         r.problem().ifPresentOrElse(p -> root.put("reason", p), () -> root.putNull("reason"));
@@ -280,9 +296,9 @@ public final class PruneFormat {
     private static String row(Item i) {
         String id = i.id().replaceFirst("^sha256:", "");
         return String.format(Locale.ROOT, "%-11s %-12s %-28s %-16s %9s  %s", i.kind(),
-                id.substring(0, Math.min(12, id.length())), Text.clip(i.name(), 28),
+                id.substring(0, Math.min(12, id.length())), Text.clip(Text.safe(i.name()), 28),
                 i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
-                i.reason());
+                Text.safe(i.reason()));
     }
 
     private static String counts(List<Item> items) {
@@ -295,7 +311,7 @@ public final class PruneFormat {
     }
 
     static String gatesSummary(Verdict v) {
-        return v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; "));
+        return Text.safe(v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; ")));
     }
 
     private static String phaseKeys(PruneRun.Report r) {

@@ -29,11 +29,13 @@ public final class PruneRun {
     private PruneRun() {}
 
     /**
-     * insufficient: the phases ran and the disk is still at or above the threshold; blocked-too-long:
-     * the disk is at or above the threshold and a gate has blocked pruning for longer than the limit.
+     * noop: the gates are closed, nothing to do; failed: it could not evaluate or the engine failed;
+     * locked: another prune holds the lock; insufficient: the phases ran and the disk is still at or
+     * above the threshold; blocked-too-long: the disk is at or above the threshold and a gate has
+     * blocked pruning for longer than the limit.
      */
     public enum Outcome {
-        NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, INSUFFICIENT, BLOCKED_TOO_LONG;
+        NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED, INSUFFICIENT, BLOCKED_TOO_LONG;
 
         /** The outcome as the summary, JSON, metrics and state file spell it: noop, dry-run, blocked-too-long... */
         public String word() {
@@ -44,6 +46,9 @@ public final class PruneRun {
     /** Hooks for progress output (and for tests that change the host between phases). */
     public interface Listener {
         default void beforeGateCheck(Phase next) {}
+
+        /** A real run: the gates hold and this is the plan; the phases come next. */
+        default void planned(Verdict verdict, Plan plan) {}
 
         /** The gates held and this phase's engine call is next. */
         default void phaseStarting(Phase phase) {}
@@ -87,6 +92,12 @@ public final class PruneRun {
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
         public static Builder of(Verdict verdict, long startNanos) {
             return new Builder(verdict, startNanos);
+        }
+
+        /** Another prune holds the lock: nothing was looked at or removed. */
+        public static Report locked(String reason, long startNanos) {
+            return of(GatePolicy.notEvaluated("not evaluated: another prune holds the lock"), startNanos)
+                    .problem(reason).end(Outcome.LOCKED, ExitCodes.LOCKED);
         }
     }
 
@@ -218,13 +229,13 @@ public final class PruneRun {
 
     private static Report prune(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, Verdict verdict,
                                 PruneShortfall.Blocked blocked, Builder report, Listener listener, Clock clock) {
-        int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
+        boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
         if (!verdict.pruneAllowed()) {
             report.problem(verdict.reason()).diskUnchanged();
             if (blocked.tooLong().isPresent()) {
                 return report.shortfall(blocked.tooLong().get()).end(Outcome.BLOCKED_TOO_LONG, ExitCodes.BLOCKED_TOO_LONG);
             }
-            return report.end(Outcome.NOOP, closedExit);
+            return report.end(unknown ? Outcome.FAILED : Outcome.NOOP, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK);
         }
 
         Engine engine = engines.get();
@@ -237,6 +248,7 @@ public final class PruneRun {
         Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
         report.plan(plan).imagesBefore(facts.images().size());
 
+        listener.planned(verdict, plan);
         List<PhaseResult> done = new ArrayList<>();
         for (Phase phase : Phase.values()) {
             if (phase != Phase.CONTAINERS) {
@@ -245,10 +257,10 @@ public final class PruneRun {
             Verdict recheck = GateCheck.run(engine, gates);
             List<GateResult> closed = closedMidRun(recheck);
             if (!closed.isEmpty()) {
-                boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+                boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
                 return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
                                 + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
-                        verdict, Outcome.STOPPED, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
+                        verdict, Outcome.STOPPED, cannotEvaluate ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
             }
             listener.phaseStarting(phase);
             try {
