@@ -213,20 +213,20 @@ public final class PrunePolicy {
     }
 
     /**
-     * An age like prune's --until: one or more whole-number parts with a unit s, m, h or d
+     * The age limit of prune's --until: one or more whole-number parts with a unit s, m, h or d
      * (e.g. 24h, 90m, 7d, 1d12h). The engine's filter speaks Go durations, which have no "d", so
-     * {@link #engineFilter()} always gives seconds. Other age options (--blocked-limit) parse the same way.
+     * {@link #engineFilter()} always gives seconds.
      */
     public record Until(String text, Duration duration) {
         private static final Pattern PART = Pattern.compile("(\\d+)([smhd])");
         private static final Duration MAX = Duration.ofDays(3650);
 
         public static Until parse(String text) {
-            return parse("--until", text, "it would prune objects created a moment ago");
+            return parse("--until", text);
         }
 
-        /** @param zeroMeans why zero is refused, for the message */
-        public static Until parse(String option, String text, String zeroMeans) {
+        /** @param option the option the text came from, named in every error */
+        public static Until parse(String option, String text) {
             String value = text.strip();
             if (value.isEmpty()) {
                 throw notAnAge(option, text);
@@ -259,7 +259,7 @@ public final class PrunePolicy {
                 }
             }
             if (total.isZero()) {
-                throw new BadInput(option + " '" + text + "' is zero: " + zeroMeans);
+                throw new BadInput(option + " '" + text + "' is zero: it would cover objects created a moment ago");
             }
             return new Until(value, total);
         }

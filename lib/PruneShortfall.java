@@ -35,7 +35,7 @@ public final class PruneShortfall {
     /** Where the state lives (none: nothing remembered, e.g. in-process runs) and how long a block may last. */
     public record Settings(Optional<Path> stateFile, Until blockedLimit) {
         public static Settings withoutState() {
-            return new Settings(Optional.empty(), Until.parse("--blocked-limit", DEFAULT_BLOCKED_LIMIT, ""));
+            return new Settings(Optional.empty(), Until.parse("--blocked-limit", DEFAULT_BLOCKED_LIMIT));
         }
 
         public PruneState.Loaded load() {
@@ -59,8 +59,7 @@ public final class PruneShortfall {
             if (stateFile.isBlank()) {
                 throw new Cli.BadInput("--state-file is empty: name a file, e.g. " + PruneState.DEFAULT_PATH);
             }
-            return new Settings(Optional.of(Path.of(stateFile)), Until.parse("--blocked-limit", blockedLimit,
-                    "every run over the threshold with a gate blocking would be an alarm"));
+            return new Settings(Optional.of(Path.of(stateFile)), Until.parse("--blocked-limit", blockedLimit));
         }
     }
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PruneShortfallTest {
     static final GatePolicy.Settings DEFAULTS = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null);
     static final Instant NOW = Instant.parse("2026-06-10T00:00:00Z");
-    static final Until LIMIT = Until.parse("--blocked-limit", "72h", "");
+    static final Until LIMIT = Until.parse("--blocked-limit", "72h");
     static final Until DAY = Until.parse("24h");
     static final long GB = 1L << 30;
     static final Path STATE = Path.of("/var/lib/cc-ci/state.json");
