@@ -3,8 +3,13 @@ package ccci;
 import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
 import ccci.GateFacts.Reading;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +40,7 @@ public final class GatePolicy {
         static int parseThreshold(String text) {
             int value;
             try {
-                value = Integer.parseInt(text.trim().replaceFirst("%$", ""));
+                value = Cli.wholeNumber(text.strip().replaceFirst("%$", ""));
             } catch (NumberFormatException e) {
                 throw new BadInput("--threshold '" + text + "' is not a whole number of percent (1-100)");
             }
@@ -61,9 +66,18 @@ public final class GatePolicy {
             if (text == null) {
                 return Optional.empty();
             }
-            Path path = Path.of(text);
-            if (!Files.exists(path)) {
+            Path path;
+            try {
+                path = Path.of(text);
+                Files.readAttributes(path, BasicFileAttributes.class);
+            } catch (InvalidPathException e) {
+                throw new BadInput("--path '" + text + "' is not a path: " + e.getReason());
+            } catch (NoSuchFileException e) {
                 throw new BadInput("--path '" + text + "' does not exist");
+            } catch (AccessDeniedException e) {
+                throw new BadInput("--path '" + text + "': permission denied (cannot look it up)");
+            } catch (IOException e) {
+                throw new BadInput("--path '" + text + "' cannot be read: " + Text.rootMessage(e));
             }
             return Optional.of(path.toAbsolutePath().normalize());
         }
@@ -219,17 +233,25 @@ public final class GatePolicy {
         GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
         Set<String> stacks = new TreeSet<>();
         List<String> matches = new ArrayList<>();
-        for (GateFacts.Service s : host.services()) {
-            stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
-                stacks.add(stack);
-                matches.add("service " + s.name());
-            });
-        }
-        for (GateFacts.Container c : host.runningContainers()) {
-            stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
-                stacks.add(stack);
-                matches.add("container " + c.name());
-            });
+        String object = "";
+        try {
+            for (GateFacts.Service s : host.services()) {
+                object = "service " + s.name();
+                stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
+                    stacks.add(stack);
+                    matches.add("service " + s.name());
+                });
+            }
+            for (GateFacts.Container c : host.runningContainers()) {
+                object = "container " + c.name();
+                stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
+                    stacks.add(stack);
+                    matches.add("container " + c.name());
+                });
+            }
+        } catch (Bounded.TooSlow e) {
+            return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: --stack-pattern took more than "
+                    + Bounded.STEPS + " steps on " + object + " (it backtracks too much): simplify the pattern", figures);
         }
         figures.put("liveStacks", List.copyOf(stacks));
         figures.put("matchedObjects", matches);
@@ -242,13 +264,17 @@ public final class GatePolicy {
                 + abbreviate(List.copyOf(stacks)) + " (" + abbreviate(matches) + ")", figures);
     }
 
-    /** The stack an object belongs to when its stack label or its name matches the pattern. */
+    /**
+     * The stack an object belongs to when its stack label or its name matches the pattern.
+     *
+     * @throws Bounded.TooSlow when the pattern needs more than {@link Bounded#STEPS} steps on one text
+     */
     static Optional<String> stackOf(Settings settings, String name, Map<String, String> labels) {
         String namespace = labels.get(GateFacts.STACK_LABEL);
-        if (namespace != null && settings.stackPattern().matcher(namespace).find()) {
+        if (namespace != null && settings.stackPattern().matcher(new Bounded(namespace)).find()) {
             return Optional.of(namespace);
         }
-        Matcher m = settings.stackPattern().matcher(name);
+        Matcher m = settings.stackPattern().matcher(new Bounded(name));
         if (m.find()) {
             String matched = name.substring(0, m.end());
             return Optional.of(matched.endsWith("_") ? matched.substring(0, matched.length() - 1) : matched);
@@ -299,6 +325,56 @@ public final class GatePolicy {
         return new GateResult("convergence", GateResult.State.BLOCKS, converging.size()
                 + (converging.size() == 1 ? " service converging: " : " services converging: ")
                 + abbreviate(described), figures);
+    }
+
+    /**
+     * A text read through a step budget: java.util.regex reads its input through charAt, so a
+     * pattern that backtracks without end (e.g. (.*a){20}$ on a long label) runs out of steps and
+     * fails closed instead of holding the lock for minutes.
+     */
+    static final class Bounded implements CharSequence {
+        static final int STEPS = 1_000_000;
+
+        static final class TooSlow extends RuntimeException {
+            TooSlow() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final String text;
+        private final int[] left;
+
+        Bounded(String text) {
+            this(text, new int[] {STEPS});
+        }
+
+        private Bounded(String text, int[] left) {
+            this.text = text;
+            this.left = left;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--left[0] < 0) {
+                throw new TooSlow();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Bounded(text.substring(start, end), left);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     /** Jobs run to completion, so a job converges while it still has running tasks. */

@@ -222,7 +222,27 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
+    private final Object shutdown = new Object();
+    private boolean cleanedUp;
+
+    /**
+     * After a signal: removes the service if it is there and waits for its container, once; a second
+     * caller (the proof's own hook, which reports after this) waits until the first is done.
+     */
+    public void cleanUpAfterSignal() {
+        synchronized (shutdown) {
+            if (!cleanedUp) {
+                cleanedUp = true;
+                removeOnShutdown();
+            }
+        }
+    }
+
     private void onShutdown() {
+        cleanUpAfterSignal();
+    }
+
+    private void removeOnShutdown() {
         boolean wasThere;
         synchronized (lock) {
             stopping = true;
@@ -232,7 +252,7 @@ public final class ProofService implements AutoCloseable {
             return;
         }
         // its own connection: the main thread may close its own while this runs
-        try (Engine own = Engine.connect(engine.host())) {
+        try (Engine own = engine.reconnect()) {
             try {
                 remove(own);
             } catch (RuntimeException e) {

@@ -75,6 +75,7 @@ public final class PruneFormat {
             }
         }
         warning(report).map(Text::safe).ifPresent(out::add);
+        report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
         return out.toString();
     }
@@ -161,6 +162,7 @@ public final class PruneFormat {
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
         r.imagesAfter().ifPresent(v -> s.put("images_after", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
+        r.metrics().ifPresent(m -> s.put("metrics", m.written() ? "written" : "failed"));
         r.problem().ifPresent(p -> s.put("reason", p));
         return s.toString();
     }
@@ -179,6 +181,11 @@ public final class PruneFormat {
         putOptional(root, "imagesBefore", r.imagesBefore());
         putOptional(root, "imagesAfter", r.imagesAfter());
         root.put("elapsedMs", r.elapsed().toMillis());
+        r.metrics().ifPresentOrElse(m -> {
+            ObjectNode metrics = root.putObject("metrics");
+            metrics.put("written", m.written());
+            m.problem().ifPresentOrElse(p -> metrics.put("reason", p), () -> metrics.putNull("reason"));
+        }, () -> root.putNull("metrics"));
         root.set("gates", GateCheck.json(r.verdict(), null).get("gates"));
         root.put("pruneAllowed", r.verdict().pruneAllowed());
         ArrayNode phases = root.putArray("phases");

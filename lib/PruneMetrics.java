@@ -6,11 +6,10 @@ import ccci.GatePolicy.GateResult;
 import ccci.PrunePolicy.Phase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
@@ -29,25 +28,35 @@ public final class PruneMetrics {
     private static final Pattern LAST_SUCCESS = Pattern.compile(
             "(?m)^" + PREFIX + "last_success_timestamp_seconds (\\S+)$");
 
+    /** The metrics file could not be written after the run: the run's outcome stands, the exit code says so (24). */
+    public static final class NotWritten extends Cli.Failure {
+        public NotWritten(String message, Throwable cause) {
+            super(ExitCodes.METRICS_NOT_WRITTEN, message, cause);
+        }
+    }
+
+    /**
+     * Replaces the file atomically through {@link SmallFile} (a new file in the same directory, synced,
+     * mode 0644, renamed over the target; a link, FIFO, device or directory there is refused).
+     *
+     * @throws NotWritten one line on why the file could not be written
+     */
     public static void write(Path file, PruneRun.Report report, Instant finishedAt) {
-        Path target = file.toAbsolutePath();
-        Optional<String> previousSuccess = previousSuccess(target);
-        String text = render(report, finishedAt, previousSuccess);
+        Optional<String> previousSuccess = previousSuccess(file.toAbsolutePath());
         try {
-            Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            try {
-                Files.writeString(temp, text, StandardCharsets.UTF_8);
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
-                try {
-                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new BadInput("--metrics-file '" + file + "' cannot be written: " + Text.rootMessage(e));
+            SmallFile.writeAtomically(file, render(report, finishedAt, previousSuccess));
+        } catch (SmallFile.Unusable e) {
+            throw new NotWritten("--metrics-file '" + file + "' " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the file for this report and returns the report saying whether it was written (exit 24 if not, after a success). */
+    public static PruneRun.Report record(Path file, PruneRun.Report report, Instant finishedAt) {
+        try {
+            write(file, report, finishedAt);
+            return report.withMetrics(true, null);
+        } catch (NotWritten e) {
+            return report.withMetrics(false, e.getMessage());
         }
     }
 
@@ -108,10 +117,32 @@ public final class PruneMetrics {
         return out.toString();
     }
 
-    /** Fails before any pruning when the file could never be written. */
+    /**
+     * Fails before the lock and before the engine is asked when the file could never be written:
+     * the path must be absent or a regular file (never followed: not a link, FIFO, device or
+     * directory), in an existing directory this process may write.
+     */
     public static void checkTarget(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
+        if (file.toString().isEmpty()) {
+            throw new BadInput("--metrics-file is empty: give a file path, or leave the option out");
+        }
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        if (dir == null || target.getFileName() == null) {
+            throw new BadInput("--metrics-file '" + file + "' is not a file path");
+        }
+        try {
+            Optional<String> notRegular = SmallFile.notRegular(target);
+            if (notRegular.isPresent()) {
+                throw new BadInput("--metrics-file '" + file + "' " + notRegular.get()
+                        + ": it must be a regular file or not exist yet (it is replaced by a new file)");
+            }
+        } catch (AccessDeniedException e) {
+            throw new BadInput("--metrics-file '" + file + "': permission denied");
+        } catch (IOException e) {
+            throw new BadInput("--metrics-file '" + file + "' cannot be checked: " + Text.rootMessage(e));
+        }
+        if (!Files.isDirectory(dir)) {
             throw new BadInput("--metrics-file '" + file + "': directory " + dir + " does not exist");
         }
         if (!Files.isWritable(dir)) {
@@ -119,9 +150,17 @@ public final class PruneMetrics {
         }
     }
 
+    /** The last success time from the previous file: read only when it is a regular file, and at most 1 MiB of it. */
     static Optional<String> previousSuccess(Path file) {
         try {
-            Matcher m = LAST_SUCCESS.matcher(Files.readString(file));
+            if (SmallFile.notRegular(file).isPresent() || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            byte[] bytes;
+            try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                bytes = in.readNBytes(1 << 20);
+            }
+            Matcher m = LAST_SUCCESS.matcher(new String(bytes, StandardCharsets.UTF_8));
             return m.find() ? Optional.of(m.group(1)) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();

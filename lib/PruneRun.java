@@ -47,6 +47,9 @@ public final class PruneRun {
     public interface Listener {
         default void beforeGateCheck(Phase next) {}
 
+        /** The gates as checked at the start: the decision to prune. */
+        default void gatesChecked(Verdict verdict) {}
+
         /** A real run: the gates hold and this is the plan; the phases come next. */
         default void planned(Verdict verdict, Plan plan) {}
 
@@ -74,7 +77,21 @@ public final class PruneRun {
             Optional<Integer> imagesBefore, Optional<Integer> imagesAfter,
             Duration elapsed,
             Optional<PruneShortfall.Shortfall> shortfall, // not enough: insufficient, blocked too long, or a dry run's estimate
-            Optional<StateReport> state) {               // empty when no state file is kept (in-process runs)
+            Optional<StateReport> state,                 // empty when no state file is kept (in-process runs)
+            Optional<Metrics> metrics) {                 // empty when no --metrics-file was asked for
+
+        /** Whether --metrics-file was written, and why not. */
+        public record Metrics(boolean written, Optional<String> problem) {}
+
+        /**
+         * This report once the metrics file was written or not: a run that succeeded but could not
+         * write its metrics exits {@link ExitCodes#METRICS_NOT_WRITTEN}; any other outcome keeps its code.
+         */
+        public Report withMetrics(boolean written, String problem) {
+            int exit = !written && exitCode == ExitCodes.OK ? ExitCodes.METRICS_NOT_WRITTEN : exitCode;
+            return new Report(outcome, exit, verdict, plan, phases, stoppedBefore, this.problem, diskBefore, diskAfter,
+                    imagesBefore, imagesAfter, elapsed, shortfall, state, Optional.of(new Metrics(written, Optional.ofNullable(problem))));
+        }
 
         public long reclaimedBytes() {
             return phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
@@ -86,7 +103,7 @@ public final class PruneRun {
 
         Report withState(StateReport value) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem, diskBefore, diskAfter,
-                    imagesBefore, imagesAfter, elapsed, shortfall, Optional.of(value));
+                    imagesBefore, imagesAfter, elapsed, shortfall, Optional.of(value), metrics);
         }
 
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
@@ -175,7 +192,7 @@ public final class PruneRun {
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
                     diskBefore, diskAfter, imagesBefore, imagesAfter, Duration.ofNanos(System.nanoTime() - startNanos),
-                    shortfall, state);
+                    shortfall, state, Optional.empty());
         }
     }
 
@@ -194,6 +211,7 @@ public final class PruneRun {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
         Verdict verdict = GateCheck.runDiskFirst(engines, gates);
+        listener.gatesChecked(verdict);
         Instant now = clock.instant();
         PruneState.Loaded loaded = shortfall.load();
         PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, gates.thresholdPercent(), now,
@@ -304,20 +322,22 @@ public final class PruneRun {
     }
 
     /**
-     * Replaces the state file with what this run learnt. Below the threshold with no state directory
-     * there is nothing to remember (no clock runs) and nothing is said; any other failure is one note.
+     * Replaces the state file with what this run learnt. Without a state directory there is nothing
+     * to say unless a blocked clock runs (it cannot, then: one note says so instead of "starts now");
+     * any other failure to write is one note.
      */
     static Report remember(Report report, Path file, PruneShortfall.Blocked blocked, Instant now) {
         PruneState next = blocked.next().ended(now, report.outcome().word());
         List<String> notes = new ArrayList<>(blocked.notes());
         Path dir = file.toAbsolutePath().getParent();
-        boolean belowThreshold = report.verdict().gates().stream()
-                .anyMatch(g -> g.name().equals("disk") && g.state() == GateResult.State.BLOCKS);
-        if (!belowThreshold || dir == null || Files.isDirectory(dir)) {
+        boolean noDirectory = dir == null || !Files.isDirectory(dir);
+        if (!noDirectory || next.blockedSince().isPresent()) {
             try {
                 next.save(file);
             } catch (SmallFile.Unusable e) {
-                notes.add("state: " + e.getMessage() + ": not remembered");
+                notes.removeIf(n -> n.startsWith(PruneShortfall.CLOCK_STARTS_NOTE));
+                notes.add("state: " + file + " " + e.getMessage() + "; not remembered"
+                        + (next.blockedSince().isPresent() ? ": the blocked clock cannot run" : ""));
             }
         }
         return report.withState(new StateReport(file, next, notes));
@@ -375,6 +395,78 @@ public final class PruneRun {
             return Optional.of(Disk.measure(path));
         } catch (IOException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * What a run has done so far, for the report a shutdown hook prints when a signal stops it; and
+     * the run's side of the deal: once a signal arrived, it starts no further gate check or phase.
+     * Forwards every event to the listener it wraps.
+     */
+    public static final class Progress implements Listener {
+        private final Listener next;
+        private final long startNanos = System.nanoTime();
+        private Verdict verdict;
+        private Plan plan;
+        private final List<PhaseResult> done = new ArrayList<>();
+        private Phase running;
+
+        public Progress(Listener next) {
+            this.next = next;
+        }
+
+        @Override
+        public void beforeGateCheck(Phase phase) {
+            Signals.stopHereIfSignalled();
+            next.beforeGateCheck(phase);
+        }
+
+        @Override
+        public synchronized void gatesChecked(Verdict v) {
+            verdict = v;
+            next.gatesChecked(v);
+        }
+
+        @Override
+        public void planned(Verdict v, Plan p) {
+            synchronized (this) {
+                plan = p;
+            }
+            next.planned(v, p);
+        }
+
+        @Override
+        public void phaseStarting(Phase phase) {
+            Signals.stopHereIfSignalled();
+            synchronized (this) {
+                running = phase;
+            }
+            next.phaseStarting(phase);
+        }
+
+        @Override
+        public void phaseDone(PhaseResult result) {
+            synchronized (this) {
+                done.add(result);
+                running = null;
+            }
+            next.phaseDone(result);
+        }
+
+        /** The report of a run stopped by a signal: the phases it completed, and the one the engine was running. */
+        public synchronized Report stoppedBy(Signals.Stop stop) {
+            Verdict gates = verdict != null ? verdict : GatePolicy.notEvaluated("not evaluated: stopped by " + stop.name());
+            Builder report = Report.of(gates, startNanos).phases(done);
+            if (plan != null) {
+                report.plan(plan);
+            }
+            String where = running != null ? "during " + running.key + " (the engine finishes that phase by itself)"
+                    : verdict == null ? "while checking the gates" : "between phases";
+            if (running != null) {
+                report.stoppedBefore(running);
+            }
+            return report.problem("stopped by " + stop.name() + " " + where + ": nothing more was started")
+                    .end(Outcome.STOPPED, stop.exitCode());
         }
     }
 }

@@ -31,6 +31,7 @@ public final class PruneShortfall {
     private PruneShortfall() {}
 
     public static final String DEFAULT_BLOCKED_LIMIT = "72h";
+    static final String CLOCK_STARTS_NOTE = "state: no state yet in ";
 
     /** Where the state lives (none: nothing remembered, e.g. in-process runs) and how long a block may last. */
     public record Settings(Optional<Path> stateFile, Until blockedLimit) {
@@ -176,11 +177,15 @@ public final class PruneShortfall {
             return new Blocked(new PruneState(previous.gatesLastAllowed(), since, previous.lastRun(), previous.lastOutcome()),
                     Optional.empty(), notes(loaded, false));
         }
+        boolean unknown = verdict.gates().stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+        if (unknown && previous.blockedSince().isEmpty()) {
+            // a gate that cannot be evaluated is exit 11's business: it starts no clock (one already running keeps running)
+            return new Blocked(previous, Optional.empty(), notes(loaded, false));
+        }
         Instant since = previous.blockedSince().orElse(now);
         List<String> notes = notes(loaded, previous.blockedSince().isEmpty());
         PruneState next = new PruneState(previous.gatesLastAllowed(), Optional.of(since), previous.lastRun(), previous.lastOutcome());
         List<GateResult> blocking = verdict.notHolding().stream().filter(g -> !g.name().equals("disk")).toList();
-        boolean unknown = verdict.gates().stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
         Duration blockedFor = Duration.between(since, now);
         Optional<Shortfall> tooLong = !unknown && blockedFor.compareTo(limit.duration()) > 0
                 ? Optional.of(new Shortfall.BlockedTooLong(blocking, since, blockedFor, limit, previous.gatesLastAllowed(),
@@ -195,7 +200,7 @@ public final class PruneShortfall {
             return List.of("state: " + unusable.reason() + ": ignored" + (clockStarts ? "; the blocked clock starts now" : ""));
         }
         if (loaded instanceof PruneState.Loaded.Missing missing && clockStarts) {
-            return List.of("state: no state yet in " + missing.file() + ": the blocked clock starts now");
+            return List.of(CLOCK_STARTS_NOTE + missing.file() + ": the blocked clock starts now");
         }
         return List.of();
     }

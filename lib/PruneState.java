@@ -58,7 +58,7 @@ public record PruneState(
         try {
             text = SmallFile.read(file, MAX_BYTES);
         } catch (SmallFile.Unusable e) {
-            return new Loaded.Unusable(e.getMessage());
+            return new Loaded.Unusable(file + " " + e.getMessage());
         }
         if (text.isEmpty()) {
             return new Loaded.Missing(file);
@@ -70,7 +70,7 @@ public record PruneState(
         }
     }
 
-    /** @throws SmallFile.Unusable with the one-line reason when it cannot be written */
+    /** @throws SmallFile.Unusable saying why (a clause to follow the file's name) when it cannot be written */
     public void save(Path file) throws SmallFile.Unusable {
         SmallFile.writeAtomically(file, render());
     }

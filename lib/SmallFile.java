@@ -2,6 +2,7 @@ package ccci;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -13,62 +14,68 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The toolkit's small files on disk (state, metrics): written whole or not at all, never through a
- * symbolic link. A write goes to a new temp file in the same directory (created exclusively, so
- * nothing already there is followed or reused), is made mode 0644 whatever the umask, then renamed
- * over the target: a reader sees the old file or the new one, never half of one, even after kill -9.
- * A target that is a symbolic link (or anything but a regular file) is refused, not replaced.
+ * The toolkit's small files on disk (the metrics file, the state file): written whole or not at
+ * all, never through a link. A write goes to a new file in the same directory (created exclusively
+ * with an unguessable name, so nothing already there is followed or reused), is synced and made mode
+ * 0644 whatever the umask, then renamed over the target, which is checked again right before the
+ * rename: a reader sees the old file or the new one, never half of one, even after kill -9 or a
+ * crash. A target that is a symbolic link, FIFO, device or directory is refused, never replaced.
  */
 public final class SmallFile {
     private SmallFile() {}
 
-    /** Why a small file could not be read or written; the message is one line naming the file. */
+    /** Why a small file could not be read or written: a clause to follow the file's name, e.g. "is a symbolic link: not replaced". */
     public static final class Unusable extends IOException {
-        public Unusable(String message) {
-            super(message);
+        public Unusable(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
-    private static final Set<java.nio.file.attribute.PosixFilePermission> MODE_0644 =
-            PosixFilePermissions.fromString("rw-r--r--");
+    private static final Set<PosixFilePermission> MODE_0644 = PosixFilePermissions.fromString("rw-r--r--");
+    private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Replaces file with text, atomically. @throws Unusable with the reason, when it cannot */
+    /** Replaces file with text, atomically. @throws Unusable saying why, when it cannot */
     public static void writeAtomically(Path file, String text) throws Unusable {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
-            throw new Unusable(file + ": directory " + dir + " does not exist");
+            throw new Unusable("cannot be written: its directory " + dir + " does not exist", null);
         }
-        refuseAnythingButARegularFile(target, file);
-        Path temp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        refuseAnythingButARegularFile(target);
+        Path temp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         try {
-            try (SeekableByteChannel out = Files.newByteChannel(temp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS))) {
+            try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(MODE_0644))) {
                 ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
                 while (bytes.hasRemaining()) {
                     out.write(bytes);
                 }
+                out.force(true);
             }
             // without following links (fchmod on an O_NOFOLLOW descriptor): the umask decides nothing
             Files.getFileAttributeView(temp, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(MODE_0644);
+            refuseAnythingButARegularFile(target); // again: something may have been put there meanwhile
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (Unusable e) {
+            throw e;
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            throw new Unusable(file + " cannot be written: " + Text.rootMessage(e));
+            throw new Unusable("could not be written: " + Text.rootMessage(e), e);
         } finally {
             try {
                 Files.deleteIfExists(temp);
             } catch (IOException ignored) {
-                // the temp file's name starts with a dot and says .tmp: harmless if left
+                // the temp file's name starts with a dot and ends in .tmp: harmless if left
             }
         }
     }
@@ -76,7 +83,7 @@ public final class SmallFile {
     /**
      * The file's text, or empty when there is no such file.
      *
-     * @throws Unusable when it is a symbolic link or not a regular file, larger than maxBytes, or unreadable
+     * @throws Unusable when it is a link or not a regular file, larger than maxBytes, or unreadable
      */
     public static Optional<String> read(Path file, int maxBytes) throws Unusable {
         BasicFileAttributes attributes;
@@ -85,42 +92,51 @@ public final class SmallFile {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException | SecurityException e) {
-            throw new Unusable(file + " cannot be read: " + Text.rootMessage(e));
+            throw new Unusable("could not be read: " + Text.rootMessage(e), e);
         }
         if (!attributes.isRegularFile()) {
-            throw new Unusable(file + " is " + (attributes.isSymbolicLink() ? "a symbolic link" : "not a regular file") + ": not read");
+            throw new Unusable("is " + Text.fileKind(attributes) + ": not read", null);
         }
         if (attributes.size() > maxBytes) {
-            throw new Unusable(file + " is larger than " + maxBytes + " bytes: not read");
+            throw new Unusable("is larger than " + maxBytes + " bytes: not read", null);
         }
         try (SeekableByteChannel in = Files.newByteChannel(file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
             ByteBuffer bytes = ByteBuffer.allocate(maxBytes + 1);
             while (bytes.hasRemaining() && in.read(bytes) > 0) {
-                // read until the end or one byte past the limit
+                // until the end, or one byte past the limit
             }
             if (bytes.position() > maxBytes) {
-                throw new Unusable(file + " is larger than " + maxBytes + " bytes: not read");
+                throw new Unusable("is larger than " + maxBytes + " bytes: not read", null);
             }
             return Optional.of(new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (Unusable e) {
+            throw e;
         } catch (IOException | SecurityException e) {
-            throw new Unusable(file + " cannot be read: " + Text.rootMessage(e));
+            throw new Unusable("could not be read: " + Text.rootMessage(e), e);
         }
     }
 
-    private static void refuseAnythingButARegularFile(Path target, Path named) throws Unusable {
-        BasicFileAttributes existing;
+    /** Why the path is not a regular file (a link, directory, FIFO or device), or empty when it is one or is absent. */
+    public static Optional<String> notRegular(Path file) throws IOException {
         try {
-            existing = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return; // a new file
-        } catch (IOException | SecurityException e) {
-            throw new Unusable(named + " cannot be written: " + Text.rootMessage(e));
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() ? Optional.empty() : Optional.of("is " + Text.fileKind(a));
+        } catch (NoSuchFileException absent) {
+            return Optional.empty();
         }
-        if (!existing.isRegularFile()) {
-            throw new Unusable(named + " is " + (existing.isSymbolicLink() ? "a symbolic link" : "not a regular file")
-                    + ": not replaced");
+    }
+
+    private static void refuseAnythingButARegularFile(Path target) throws Unusable {
+        Optional<String> notRegular;
+        try {
+            notRegular = notRegular(target);
+        } catch (IOException | SecurityException e) {
+            throw new Unusable("could not be written: " + Text.rootMessage(e), e);
+        }
+        if (notRegular.isPresent()) {
+            throw new Unusable(notRegular.get() + ": not replaced", null);
         }
     }
 }

@@ -7,6 +7,7 @@ import ccci.Cli;
 import ccci.Engine;
 import ccci.GateCheck;
 import ccci.GatePolicy;
+import ccci.Text;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,7 +47,7 @@ class Gates implements Callable<Integer> {
             spec.commandLine().getOut().print(json
                     ? GateCheck.jsonText(verdict, docker.host())
                     : GateCheck.text(verdict));
-            verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + problem));
+            verdict.problems().forEach(problem -> spec.commandLine().getErr().println("gates: " + Text.safe(problem)));
             return verdict.exitCode();
         }
     }

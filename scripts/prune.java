@@ -3,7 +3,7 @@
 //SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
 //SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
-//SOURCES ../lib/PruneState.java ../lib/SmallFile.java ../lib/Text.java
+//SOURCES ../lib/PruneState.java ../lib/Signals.java ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
@@ -14,6 +14,7 @@ import ccci.PruneMetrics;
 import ccci.PrunePolicy;
 import ccci.PruneRun;
 import ccci.PruneShortfall;
+import ccci.Signals;
 import ccci.Text;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -46,7 +47,10 @@ import picocli.CommandLine.Spec;
             "16:the engine failed or went away during a phase",
             "17:insufficient: the phases ran, the disk is still at or above the threshold (WARN line)",
             "18:blocked too long: disk at or above the threshold, a gate blocking longer than --blocked-limit (WARN line)",
-            "19:unexpected internal error"},
+            "19:unexpected internal error",
+            "24:the run finished, but --metrics-file could not be written (the summary says metrics=failed)",
+            "130:stopped by Ctrl-C (SIGINT): the summary says which phases completed",
+            "143:stopped by SIGTERM: the summary says which phases completed"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Prune implements Callable<Integer> {
@@ -66,12 +70,12 @@ class Prune implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--lock-file", paramLabel = "FILE",
-            description = {"Lock that keeps prunes from overlapping.", "Default: /run/ci-docker-prune.lock",
-                "(the temp dir when /run is not writable)"})
+            description = {"Lock that keeps prunes from overlapping: a regular file of ours, never followed through a link.",
+                "Default: " + PruneLock.WHERE + "."})
     Path lockFile;
 
     @Option(names = "--metrics-file", paramLabel = "FILE",
-            description = "Also write node_exporter textfile-collector metrics to FILE, in the collector's directory (atomically, mode 0644).")
+            description = "Also write node_exporter textfile-collector metrics to FILE, in the collector's directory (a new file, mode 0644, renamed over FILE, which must be absent or a regular file).")
     Path metricsFile;
 
     @Override
@@ -86,12 +90,13 @@ class Prune implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PruneLock lock = null;
+        Signals.install();
         try {
             if (!dryRun) {
                 lock = PruneLock.acquire(lockFile != null ? lockFile : PruneLock.defaultPath());
             }
             try (Engine.Lazy docker = engine.lazy()) {
-                PruneRun.Listener progress = new PruneRun.Listener() {
+                PruneRun.Progress progress = new PruneRun.Progress(new PruneRun.Listener() {
                     @Override
                     public void planned(GatePolicy.Verdict verdict, PrunePolicy.Plan plan) {
                         if (!json) {
@@ -107,30 +112,39 @@ class Prune implements Callable<Integer> {
                             out.flush();
                         }
                     }
-                };
-                PruneRun.Report report = PruneRun.run(docker, settings, notEnough, age, dryRun, progress, Clock.systemUTC());
-                out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
-                if (metricsFile != null) {
-                    PruneMetrics.write(metricsFile, report, Instant.now());
+                });
+                try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
+                    PruneRun.Report report = PruneRun.run(docker, settings, notEnough, age, dryRun, progress, Clock.systemUTC());
+                    signalled.claim();
+                    return report(report, out, err);
                 }
-                report.verdict().problems().forEach(p -> err.println("prune: " + p));
-                report.state().ifPresent(st -> st.notes().forEach(n -> err.println("prune: " + Text.safe(n))));
-                boolean failed = report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED;
-                if (failed && report.verdict().problems().isEmpty()) {
-                    report.problem().ifPresent(p -> err.println("prune: " + p));
-                }
-                return report.exitCode();
             }
         } catch (PruneLock.AlreadyLocked e) {
             PruneRun.Report report = PruneRun.Report.locked(e.getMessage(), start);
             out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
-            err.println("prune: " + e.getMessage());
+            err.println("prune: " + Text.safe(e.getMessage()));
             return report.exitCode();
         } finally {
             if (lock != null) {
                 lock.close();
             }
         }
+    }
+
+    /** Writes the metrics when asked, then prints the report (text or JSON) and its problems; returns the exit code. */
+    private int report(PruneRun.Report ran, PrintWriter out, PrintWriter err) {
+        PruneRun.Report report = metricsFile == null ? ran : PruneMetrics.record(metricsFile, ran, Instant.now());
+        out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
+        out.flush();
+        report.verdict().problems().forEach(p -> err.println("prune: " + Text.safe(p)));
+        report.state().ifPresent(st -> st.notes().forEach(n -> err.println("prune: " + Text.safe(n))));
+        boolean failed = report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED;
+        if (failed && report.verdict().problems().isEmpty()) {
+            report.problem().ifPresent(p -> err.println("prune: " + Text.safe(p)));
+        }
+        report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> err.println("prune: " + Text.safe(p)));
+        err.flush();
+        return report.exitCode();
     }
 
     public static void main(String... args) {

@@ -2,13 +2,15 @@
 //JAVA 17+
 //SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/ImagePull.java ../lib/ImageRef.java ../lib/LocalImage.java
 //SOURCES ../lib/ProofService.java ../lib/Registry.java ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java
-//SOURCES ../lib/Text.java
+//SOURCES ../lib/Signals.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
 import ccci.ImagePull;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
+import ccci.Signals;
+import ccci.Text;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,8 +40,8 @@ import picocli.CommandLine.Spec;
             "19:unexpected internal error",
             "20:FAIL: the proof ran or stopped and did not show reuse; the reason says why",
             "21:refused: a container or service uses the image; nothing was changed",
-            "130:stopped by Ctrl-C (SIGINT): the proof's service is removed first",
-            "143:stopped by SIGTERM: the proof's service is removed first"})
+            "130:stopped by Ctrl-C (SIGINT): the service is removed; the summary says what else is left changed",
+            "143:stopped by SIGTERM: the service is removed; the summary says what else is left changed"})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
@@ -69,11 +71,12 @@ class ReuseProof implements Callable<Integer> {
         var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Signals.install();
         try (Engine docker = engine.connect()) {
             ReuseProofRun.Listener progress = new ReuseProofRun.Listener() {
                 @Override
                 public void stepDone(ReuseProofRun.StepResult result) {
-                    if (!json) {
+                    if (!json && Signals.received().isEmpty()) {
                         out.println(ReuseProofFormat.stepLine(result));
                         out.flush();
                     }
@@ -81,7 +84,7 @@ class ReuseProof implements Callable<Integer> {
 
                 @Override
                 public void progress(ReuseProofRun.Step step, ImagePull.Progress pull) {
-                    if (!json) {
+                    if (!json && Signals.received().isEmpty()) {
                         out.println(ReuseProofFormat.progressLine(step, pull));
                         out.flush();
                     }
@@ -89,15 +92,25 @@ class ReuseProof implements Callable<Integer> {
 
                 @Override
                 public void signal(String line) {
-                    err.println("reuse-proof: " + line);
+                    err.println("reuse-proof: " + Text.safe(line));
                     err.flush();
                 }
+
+                @Override
+                public void stopped(ReuseProofRun.Report report) {
+                    print(report, out, err);
+                }
             };
-            ReuseProofRun.Report report = ReuseProofRun.run(docker, settings, progress);
-            out.print(json ? ReuseProofFormat.json(report) : ReuseProofFormat.ending(report));
-            report.reason().ifPresent(reason -> err.println("reuse-proof: " + reason));
-            return report.exitCode();
+            return print(ReuseProofRun.run(docker, settings, progress), out, err);
         }
+    }
+
+    private int print(ReuseProofRun.Report report, PrintWriter out, PrintWriter err) {
+        out.print(json ? ReuseProofFormat.json(report) : ReuseProofFormat.ending(report));
+        out.flush();
+        report.reason().ifPresent(reason -> err.println("reuse-proof: " + Text.safe(reason)));
+        err.flush();
+        return report.exitCode();
     }
 
     public static void main(String... args) {

@@ -228,7 +228,10 @@ class PruneShortfallEngineTest {
         assertTrue(run.err().startsWith("prune: state: " + state + " is corrupt (blockedSince is not a time: last tuesday): ignored"), run.err());
         assertTrue(PruneState.load(state) instanceof PruneState.Loaded.Found, "replaced by a good one");
 
-        ScriptRun unwritable = prune("--state-file", dir.resolve("no/such/dir/state.json").toString());
+        Path nowhere = dir.resolve("no/such/dir/state.json");
+        ScriptRun unwritable = prune("--state-file", nowhere.toString());
         assertEquals(ExitCodes.OK, unwritable.exit(), "never breaks the run: " + unwritable);
+        assertEquals("prune: state: " + nowhere + " cannot be written: its directory " + nowhere.getParent()
+                + " does not exist; not remembered: the blocked clock cannot run", unwritable.err().strip());
     }
 }

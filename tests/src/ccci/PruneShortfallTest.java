@@ -129,6 +129,15 @@ class PruneShortfallTest {
     }
 
     @Test
+    void aGateThatCannotBeEvaluatedStartsNoClock() {
+        Verdict unknown = GatePolicy.evaluate(DEFAULTS, Reading.failed("engine unreachable"), Reading.ok(disk(91)));
+        Blocked b = blocked(new PruneState.Loaded.Missing(STATE), unknown);
+        assertTrue(b.tooLong().isEmpty());
+        assertEquals(Optional.empty(), b.next().blockedSince());
+        assertEquals(List.of(), b.notes(), "exit 11 has its own line");
+    }
+
+    @Test
     void aGateThatCannotBeEvaluatedKeepsTheClockRunningButDecidesNothing() {
         Verdict unknown = GatePolicy.evaluate(DEFAULTS, Reading.failed("engine unreachable"), Reading.ok(disk(91)));
         Blocked b = blocked(state(null, NOW.minus(Duration.ofDays(5))), unknown);

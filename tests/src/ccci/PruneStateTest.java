@@ -84,7 +84,19 @@ class PruneStateTest {
     void aDirectoryThatDoesNotExistIsOneLine() {
         Path file = dir.resolve("missing/state.json");
         SmallFile.Unusable e = assertThrows(SmallFile.Unusable.class, () -> STATE.save(file));
-        assertEquals(file + ": directory " + dir.resolve("missing") + " does not exist", e.getMessage());
+        assertEquals("cannot be written: its directory " + dir.resolve("missing") + " does not exist", e.getMessage());
+    }
+
+    @Test
+    void aFifoOrADirectoryIsRefusedNotReplaced() throws Exception {
+        Path fifo = dir.resolve("state.fifo");
+        Cmd.run("mkfifo", fifo.toString());
+        SmallFile.Unusable e = assertThrows(SmallFile.Unusable.class, () -> STATE.save(fifo));
+        assertEquals("is a FIFO, socket or device: not replaced", e.getMessage());
+        PruneState.Loaded.Unusable read = assertInstanceOf(PruneState.Loaded.Unusable.class, PruneState.load(fifo));
+        assertEquals(fifo + " is a FIFO, socket or device: not read", read.reason(), "never opened: a FIFO would block");
+        Path sub = Files.createDirectories(dir.resolve("state.d"));
+        assertEquals("is a directory: not replaced", assertThrows(SmallFile.Unusable.class, () -> STATE.save(sub)).getMessage());
     }
 
     @Test

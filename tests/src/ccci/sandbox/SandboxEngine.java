@@ -185,6 +185,11 @@ public final class SandboxEngine implements AutoCloseable {
         return dockerd != null && dockerd.isAlive();
     }
 
+    /** dockerd's pid, e.g. to freeze it (SIGSTOP) so that a request hangs. */
+    public long dockerdPid() {
+        return dockerd.pid();
+    }
+
     /** The docker CLI against this engine only; never throws on a non-zero exit. */
     public CommandResult docker(String... args) {
         return dockerWithEnv(Map.of(), args);
