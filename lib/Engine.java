@@ -305,8 +305,12 @@ public final class Engine implements AutoCloseable {
     public static Engine connect(String hostOption) {
         Path configDir = configDir(null);
         Options.check(hostOption);
-        // docker-java reads config.json (for the current context) itself: it must be safe to read first
-        readClientConfig(configDir.resolve("config.json"));
+        // docker-java reads config.json (for the current context) itself: it must be safe to read first.
+        // One this user may not read at all is skipped, as docker-java and the docker CLI skip it.
+        Path configFile = configDir.resolve("config.json");
+        if (Files.isReadable(configFile) || Files.notExists(configFile)) {
+            readClientConfig(configFile);
+        }
         Optional<SSLConfig> tls = tls(System.getenv(), configDir);
         try {
             DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder()

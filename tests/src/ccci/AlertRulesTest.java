@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.GateFacts.Reading;
 import ccci.GatePolicy.Verdict;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ class AlertRulesTest {
 
     @Test
     void promtoolChecksTheRules() {
-        Cmd check = Cmd.run(List.of(promtool(), "check", "rules", RULES), null, Repo.root());
+        CommandResult check = Cmd.run(List.of(promtool(), "check", "rules", RULES), null, Repo.root());
         assertEquals(0, check.exit(), check.toString());
         assertTrue(check.out().contains("SUCCESS: " + ALERTS.size() + " rules found"), check.toString());
         assertEquals(ALERTS, alertsIn(Repo.read(RULES)));
@@ -54,7 +55,7 @@ class AlertRulesTest {
 
     @Test
     void promtoolsUnitTestsPass() {
-        Cmd test = Cmd.run(List.of(promtool(), "test", "rules", RULE_TESTS), null, Repo.root());
+        CommandResult test = Cmd.run(List.of(promtool(), "test", "rules", RULE_TESTS), null, Repo.root());
         assertEquals(0, test.exit(), test.toString());
         assertTrue(test.out().contains("SUCCESS"), test.toString());
     }
@@ -81,7 +82,7 @@ class AlertRulesTest {
                     .matcher(rules);
             assertTrue(expr.find(), "no expr for " + alert);
             Files.writeString(dir.resolve("ci-docker-prune.rules.yml"), expr.replaceFirst("$1vector(0) > 1\n"));
-            Cmd test = Cmd.run(List.of(promtool(), "test", "rules", "ci-docker-prune.rules.test.yml"), null, dir);
+            CommandResult test = Cmd.run(List.of(promtool(), "test", "rules", "ci-docker-prune.rules.test.yml"), null, dir);
             assertNotEquals(0, test.exit(), alert + " never firing went unnoticed:\n" + test);
             assertTrue(test.out().contains(alert) || test.err().contains(alert), test.toString());
         }

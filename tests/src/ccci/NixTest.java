@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -119,7 +120,7 @@ class NixTest {
     }
 
     static String normalizedCalendar(String spec) {
-        Cmd run = Cmd.run(systemdAnalyze(), "calendar", spec).ok();
+        CommandResult run = Cmd.run(systemdAnalyze(), "calendar", spec).requireOk();
         Matcher m = Pattern.compile("Normalized form: (.+)").matcher(run.out());
         assertTrue(m.find(), run.toString());
         return m.group(1).strip();
@@ -141,7 +142,7 @@ class NixTest {
         assertTrue(names.containsAll(List.of("flake.nix", "nix/module.nix", "nix/package.nix", "nix/deps.nix",
                 "tests/nix/stand-ins.nix", "tests/nix/eval.nix")), names.toString());
         for (Path file : files) {
-            Cmd parse = Nix.parse(file);
+            CommandResult parse = Nix.parse(file);
             assertEquals(0, parse.exit(), file + " does not parse:\n" + parse.err());
         }
     }
@@ -378,11 +379,11 @@ class NixTest {
             Path src = Files.createDirectories(work.resolve("src"));
             // only what the package's fileset takes
             Cmd.run("cp", "-r", Repo.root().resolve("lib").toString(), Repo.root().resolve("scripts").toString(),
-                    src.toString()).ok();
+                    src.toString()).requireOk();
             JsonNode pkg = evaluated.path("package");
             String script = "set -euo pipefail\nrunHook() { :; }\n" + pkg.path("buildPhase").asText() + pkg.path("installPhase").asText();
             Path out = work.resolve("out");
-            Cmd.run(List.of("/bin/bash", "-c", script), Map.of("PATH", SYSTEMD_PATH, "out", out.toString()), src).ok();
+            Cmd.run(List.of("/bin/bash", "-c", script), Map.of("PATH", SYSTEMD_PATH, "out", out.toString()), src).requireOk();
             built = out;
         }
         return built;
@@ -399,7 +400,7 @@ class NixTest {
         evaluated.path("package").path("commands").fieldNames().forEachRemaining(commands::add);
         assertEquals(commands, bins);
         for (String command : bins) {
-            Cmd version = Cmd.run(List.of(out.resolve("bin").resolve(command).toString(), "--version"), Map.of("PATH", SYSTEMD_PATH), null);
+            CommandResult version = Cmd.run(List.of(out.resolve("bin").resolve(command).toString(), "--version"), Map.of("PATH", SYSTEMD_PATH), null);
             assertEquals(0, version.exit(), command + ": " + version);
             assertTrue(version.out().startsWith("cc-ci docker cache toolkit"), version.toString());
         }
@@ -424,7 +425,7 @@ class NixTest {
         for (var unit : SystemdUnit.renderNixUnits(UNIT, service, timer).entrySet()) {
             Files.writeString(units.resolve(unit.getKey()), unit.getValue());
         }
-        Cmd verify = verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
+        CommandResult verify = verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
 
@@ -439,7 +440,7 @@ class NixTest {
         command.set(command.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString()); // not /var/lib/docker here
         command.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
         command.set(command.indexOf("--threshold") + 1, "1"); // every gate is then asked, and holds
-        Cmd run = Cmd.run(command, env, tmp);
+        CommandResult run = Cmd.run(command, env, tmp);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());
         assertEquals("dry-run", report.path("outcome").asText(), report.toString());
@@ -455,11 +456,11 @@ class NixTest {
         // and loads JNA only as a fallback: the run works even where JNA could not unpack anything.
         // The CacheDirectory for jna.tmpdir stays, for that fallback; this pins down the finding.
         env.put("CC_CI_JNA_TMPDIR", Files.writeString(tmp.resolve("a-file"), "").resolve("sub").toString());
-        Cmd withoutJna = Cmd.run(command, env, tmp);
+        CommandResult withoutJna = Cmd.run(command, env, tmp);
         assertEquals(0, withoutJna.exit(), withoutJna.toString());
     }
 
-    static Cmd verify(Path... units) {
+    static CommandResult verify(Path... units) {
         ensureDockerServiceUnit();
         List<String> command = new ArrayList<>(List.of(systemdAnalyze(), "verify"));
         for (Path unit : units) {

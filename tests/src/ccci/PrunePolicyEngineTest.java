@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,7 +45,7 @@ class PrunePolicyEngineTest {
 
             // in text, a real run says what it is about to do before the first phase
             String another = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404));
-            ScriptRun text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
+            CommandResult text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
                     "--lock-file", engine.workDir().resolve("prune.lock").toString());
             // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
             assertEquals(ExitCodes.INSUFFICIENT, text.exit(), text.toString());
@@ -64,10 +65,10 @@ class PrunePolicyEngineTest {
     static JsonNode dryRunThenRun(SandboxEngine engine, String until, Set<String> expected) {
         String[] args = {"--host", engine.host(), "--threshold", "1", "--until", until,
             "--lock-file", engine.workDir().resolve("prune.lock").toString(), "--json"};
-        ScriptRun dryRun = ScriptRun.of("Prune", PruneSeedEquivalenceTest.concat(args, "--dry-run"));
+        CommandResult dryRun = ScriptRun.of("Prune", PruneSeedEquivalenceTest.concat(args, "--dry-run"));
         assertEquals(ExitCodes.OK, dryRun.exit(), dryRun.toString());
         assertEquals(expected, PruneEngineTest.ids(dryRun.json().path("wouldRemove")), "--until " + until + " dry run\n" + dryRun.out());
-        ScriptRun run = ScriptRun.of("Prune", args);
+        CommandResult run = ScriptRun.of("Prune", args);
         // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
         assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
         assertEquals(expected, PruneEngineTest.ids(run.json().path("removed")), "--until " + until + " real run\n" + run.out());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.ImageSpec;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
@@ -72,7 +73,7 @@ class PruneShortfallEngineTest {
                 .filter(l -> !l.startsWith("<none>")).toList());
     }
 
-    ScriptRun prune(String... args) {
+    CommandResult prune(String... args) {
         List<String> all = new ArrayList<>(List.of("--host", engine.host(),
                 "--lock-file", engine.workDir().resolve("prune.lock").toString()));
         if (Arrays.stream(args).noneMatch(a -> a.equals("--state-file"))) {
@@ -95,7 +96,7 @@ class PruneShortfallEngineTest {
     @Test
     @Order(1)
     void aDryRunPredictsItAsAnEstimateAndStillExits0() {
-        ScriptRun run = prune("--dry-run");
+        CommandResult run = prune("--dry-run");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         String warn = run.out().lines().filter(l -> l.startsWith("WARN ")).findFirst().orElseThrow(() -> new AssertionError(run));
         assertTrue(warn.startsWith("WARN estimate: a real run would leave the disk at or above the threshold"), warn);
@@ -114,7 +115,7 @@ class PruneShortfallEngineTest {
     void theDefaultPruneRemovesNothingTaggedWarnsAndExits17() throws Exception {
         Path metrics = dir.resolve("ci-docker-prune.prom");
         int before = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
-        ScriptRun run = prune("--json", "--metrics-file", metrics.toString());
+        CommandResult run = prune("--json", "--metrics-file", metrics.toString());
         assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
         assertEquals(taggedBefore, tagged(), "nothing tagged is removed");
         int after = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
@@ -146,7 +147,7 @@ class PruneShortfallEngineTest {
                 "the gates allowed this run: " + m);
         assertEquals(null, m.get("ci_docker_prune_blocked_since_timestamp_seconds"), "not blocked");
 
-        ScriptRun text = prune();
+        CommandResult text = prune();
         assertEquals(ExitCodes.INSUFFICIENT, text.exit(), text.toString());
         List<String> warns = text.out().lines().filter(l -> l.startsWith("WARN ")).toList();
         assertEquals(1, warns.size(), text.out());
@@ -163,7 +164,7 @@ class PruneShortfallEngineTest {
         stateFile(allowed, since);
         Path metrics = dir.resolve("ci-docker-prune.prom");
 
-        ScriptRun run = prune("--metrics-file", metrics.toString());
+        CommandResult run = prune("--metrics-file", metrics.toString());
         assertEquals(ExitCodes.BLOCKED_TOO_LONG, run.exit(), run.toString());
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": stack: live run-app stack abcd-1a2b3c_ci_commoninternet_net"), run.out());
         String warn = run.out().lines().filter(l -> l.startsWith("WARN ")).findFirst().orElseThrow(() -> new AssertionError(run));
@@ -193,11 +194,11 @@ class PruneShortfallEngineTest {
         startTheStack();
         Instant since = Instant.now().minus(Duration.ofHours(73));
         stateFile(since.minus(Duration.ofDays(90)), since);
-        ScriptRun longer = prune("--blocked-limit", "4d");
+        CommandResult longer = prune("--blocked-limit", "4d");
         assertEquals(ExitCodes.OK, longer.exit(), longer.toString());
         assertTrue(longer.out().contains("outcome=noop"), longer.out());
 
-        ScriptRun below = prune("--threshold", "99");
+        CommandResult below = prune("--threshold", "99");
         assertEquals(ExitCodes.OK, below.exit(), below.toString());
         assertTrue(below.out().lines().noneMatch(l -> l.startsWith("WARN")), below.out());
         assertEquals("", below.err());
@@ -209,7 +210,7 @@ class PruneShortfallEngineTest {
     @Order(5)
     void theFirstRunEverStartsTheClockAndSaysSoInOneLine() {
         startTheStack();
-        ScriptRun run = prune();
+        CommandResult run = prune();
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertEquals("prune: state: no state yet in " + dir.resolve("state.json") + ": the blocked clock starts now", run.err().strip());
         Instant since = PruneState.load(dir.resolve("state.json")).state().blockedSince().orElseThrow();
@@ -221,7 +222,7 @@ class PruneShortfallEngineTest {
     void aCorruptStateFileIsIgnoredInOneLineAndReplaced() throws Exception {
         startTheStack();
         Path state = Files.writeString(dir.resolve("state.json"), "{\"version\": 1, \"blockedSince\": \"last tuesday\"}");
-        ScriptRun run = prune("--json");
+        CommandResult run = prune("--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertEquals("noop", run.json().path("outcome").asText());
         assertEquals(1, run.err().lines().count(), run.err());
@@ -229,7 +230,7 @@ class PruneShortfallEngineTest {
         assertTrue(PruneState.load(state) instanceof PruneState.Loaded.Found, "replaced by a good one");
 
         Path nowhere = dir.resolve("no/such/dir/state.json");
-        ScriptRun unwritable = prune("--state-file", nowhere.toString());
+        CommandResult unwritable = prune("--state-file", nowhere.toString());
         assertEquals(ExitCodes.OK, unwritable.exit(), "never breaks the run: " + unwritable);
         assertEquals("prune: state: " + nowhere + " cannot be written: its directory " + nowhere.getParent()
                 + " does not exist; not remembered: the blocked clock cannot run", unwritable.err().strip());

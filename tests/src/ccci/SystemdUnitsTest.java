@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,14 +53,14 @@ class SystemdUnitsTest {
         prefix = root.resolve("var/lib/cc-ci");
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
-        Cmd installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
+        CommandResult installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
                 "--on-failure", ON_FAILURE, "--no-enable"));
         assertEquals(0, installed.exit(), installed.toString());
         assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
                 "--no-enable says how to enable the timer later:\n" + installed);
     }
 
-    static Cmd install(List<String> args) {
+    static CommandResult install(List<String> args) {
         List<String> command = new ArrayList<>(List.of(Repo.root().resolve(INSTALL).toString()));
         command.addAll(args);
         return Cmd.run(command, installEnvironment(), root);
@@ -95,7 +96,7 @@ class SystemdUnitsTest {
                 "install copies the unit, with its prefix and the --on-failure unit");
         assertEquals(Repo.read("deploy/systemd/" + UNIT + ".timer").replace("/var/lib/cc-ci/", prefix + "/"),
                 Files.readString(units.resolve(UNIT + ".timer")));
-        Cmd verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
+        CommandResult verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
     }
@@ -161,7 +162,7 @@ class SystemdUnitsTest {
         assertTrue(packaged.containsAll(List.of("gates", "prune", "reuse-proof", "auth-check")), packaged.toString());
         assertEquals(packaged, installedCommands());
         for (String command : packaged) {
-            Cmd version = Cmd.run(List.of(prefix.resolve("app/bin/" + command).toString(), "--version"),
+            CommandResult version = Cmd.run(List.of(prefix.resolve("app/bin/" + command).toString(), "--version"),
                     Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, version.exit(), command + ": " + version);
         }
@@ -183,7 +184,7 @@ class SystemdUnitsTest {
         List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "bash", "-c",
                 "mount -t tmpfs tmpfs /run && exec \"$0\" \"$@\"", Repo.root().resolve(INSTALL).toString(),
                 "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir", elsewhere.resolve("units").toString()));
-        Cmd run = Cmd.run(command, installEnvironment(), root);
+        CommandResult run = Cmd.run(command, installEnvironment(), root);
         assertEquals(1, run.exit(), run.toString());
         assertEquals("", run.out());
         assertEquals(1, run.err().lines().count(), "one line: " + run);
@@ -193,7 +194,7 @@ class SystemdUnitsTest {
 
     @Test
     void helpIsAUsageTextThatNamesEveryOption() throws IOException {
-        Cmd help = install(List.of("--help"));
+        CommandResult help = install(List.of("--help"));
         assertEquals(0, help.exit(), help.toString());
         assertTrue(help.out().startsWith("usage: " + INSTALL + " "), help.out());
         assertFalse(help.out().contains("set -euo") || help.out().contains("#!"), "not the script's own lines:\n" + help.out());
@@ -216,7 +217,7 @@ class SystemdUnitsTest {
                 List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
-            Cmd run = install(all);
+            CommandResult run = install(all);
             assertEquals(12, run.exit(), args + ": " + run);
             assertEquals(1, run.err().lines().count(), args + ": one line: " + run);
             assertTrue(run.err().startsWith("install: "), run.toString());
@@ -251,7 +252,7 @@ class SystemdUnitsTest {
         daily.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host(),
                 "--lock-file", root.resolve("prune.lock").toString()));
 
-        Cmd run = Cmd.run(daily, env, root);
+        CommandResult run = Cmd.run(daily, env, root);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());
         assertEquals("dry-run", report.path("outcome").asText(), report.toString());
@@ -279,7 +280,7 @@ class SystemdUnitsTest {
             }
             assertTrue(strict.contains("-Xshare:on"), wrapper);
             strict.add("--version");
-            Cmd run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, run.exit(), command + "'s archive cannot be used:\n" + run);
         }
     }
@@ -290,7 +291,7 @@ class SystemdUnitsTest {
         List<String> daily = new ArrayList<>(SystemdUnit.execArgs(moved(service.one("Service", "ExecStart"))));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
-        Cmd run = Cmd.run(daily, unitEnvironment(), root);
+        CommandResult run = Cmd.run(daily, unitEnvironment(), root);
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
         assertEquals("", run.err(), run.toString());

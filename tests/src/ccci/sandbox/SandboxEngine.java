@@ -195,6 +195,11 @@ public final class SandboxEngine implements AutoCloseable {
         return dockerWithEnv(Map.of(), args);
     }
 
+    /** The command line of this engine's docker CLI with {@code args}, for a test's own ProcessBuilder. */
+    public List<String> dockerCommandLine(String... args) {
+        return cli.command(args);
+    }
+
     /** Like {@link #docker} but throws an AssertionError (stderr, dockerd log tail) when exit != 0. */
     public String dockerOk(String... args) {
         return cli.requireOk(docker(args), args).out().strip();
