@@ -104,6 +104,11 @@ public final class Engine implements AutoCloseable {
             return Engine.connect(check(host));
         }
 
+        /** The --host value once checked (null: DOCKER_HOST or the default socket), for a command that connects more than once. */
+        public String checkedHost() {
+            return check(host);
+        }
+
         /** Connects on first use; the host's form is still checked now, so bad input never goes unnoticed. */
         public Lazy lazy() {
             return new Lazy(check(host));
@@ -303,6 +308,11 @@ public final class Engine implements AutoCloseable {
 
     /** @param hostOption the --host value, or null to use DOCKER_HOST or the default socket */
     public static Engine connect(String hostOption) {
+        return connect(hostOption, RESPONSE_TIMEOUT);
+    }
+
+    /** @param responseTimeout how long a response may stay silent; zero for none (a stream of events) */
+    public static Engine connect(String hostOption, Duration responseTimeout) {
         Path configDir = configDir(null);
         Options.check(hostOption);
         // docker-java reads config.json (for the current context) itself: it must be safe to read first.
@@ -329,7 +339,7 @@ public final class Engine implements AutoCloseable {
                     .dockerHost(dockerHost)
                     .sslConfig(tls.orElse(null))
                     .connectionTimeout(CONNECT_TIMEOUT)
-                    .responseTimeout(RESPONSE_TIMEOUT)
+                    .responseTimeout(responseTimeout)
                     .build();
             return new Engine(hostOption, shown(dockerHost.toString()), http, DockerClientImpl.getInstance(config, http));
         } catch (Cli.Failure e) {
@@ -415,6 +425,11 @@ public final class Engine implements AutoCloseable {
      */
     public JsonNode postJson(String pathAndQuery) {
         return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of(), null);
+    }
+
+    /** A raw DELETE, e.g. DELETE /images/NAME (never with force=true: see EvictionRun). */
+    public JsonNode deleteJson(String pathAndQuery) {
+        return send(DockerHttpClient.Request.Method.DELETE, pathAndQuery, Map.of(), null);
     }
 
     /**

@@ -1,12 +1,10 @@
 package ccci;
 
-import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
 import ccci.GatePolicy.GateResult;
 import ccci.PrunePolicy.Phase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -102,6 +100,8 @@ public final class PruneMetrics {
             sample(out, "removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
+        gauge(out, "evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+                String.valueOf(r.evictedImages()));
         if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
             help(out, "images", "Top-level images in the store before and after the last run.");
             r.imagesBefore().ifPresent(v -> sample(out, "images", "{when=\"before\"}", String.valueOf(v)));
@@ -123,31 +123,7 @@ public final class PruneMetrics {
      * directory), in an existing directory this process may write.
      */
     public static void checkTarget(Path file) {
-        if (file.toString().isEmpty()) {
-            throw new BadInput("--metrics-file is empty: give a file path, or leave the option out");
-        }
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || target.getFileName() == null) {
-            throw new BadInput("--metrics-file '" + file + "' is not a file path");
-        }
-        try {
-            Optional<String> notRegular = SmallFile.notRegular(target);
-            if (notRegular.isPresent()) {
-                throw new BadInput("--metrics-file '" + file + "' " + notRegular.get()
-                        + ": it must be a regular file or not exist yet (it is replaced by a new file)");
-            }
-        } catch (AccessDeniedException e) {
-            throw new BadInput("--metrics-file '" + file + "': permission denied");
-        } catch (IOException e) {
-            throw new BadInput("--metrics-file '" + file + "' cannot be checked: " + Text.rootMessage(e));
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new BadInput("--metrics-file '" + file + "': directory " + dir + " does not exist");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new BadInput("--metrics-file '" + file + "': directory " + dir + " is not writable");
-        }
+        SmallFile.checkTarget("--metrics-file", file);
     }
 
     /** The last success time from the previous file: read only when it is a regular file, and at most 1 MiB of it. */

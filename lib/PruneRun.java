@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -43,8 +44,8 @@ public final class PruneRun {
         }
     }
 
-    /** Hooks for progress output (and for tests that change the host between phases). */
-    public interface Listener {
+    /** Hooks for progress output (and for tests that change the host between phases or removals). */
+    public interface Listener extends EvictionRun.Listener {
         default void beforeGateCheck(Phase next) {}
 
         /** The gates as checked at the start: the decision to prune. */
@@ -75,6 +76,8 @@ public final class PruneRun {
             Optional<String> problem,              // one line: why it stopped or failed
             Optional<Integer> diskBefore, Optional<Integer> diskAfter,
             Optional<Integer> imagesBefore, Optional<Integer> imagesAfter,
+            Optional<EvictionRun.Result> eviction,  // when asked for (--evict-to) and the disk called for it
+            Optional<String> evictionNote,          // why eviction, asked for, did not run or was not needed
             Duration elapsed,
             Optional<PruneShortfall.Shortfall> shortfall, // not enough: insufficient, blocked too long, or a dry run's estimate
             Optional<StateReport> state,                 // empty when no state file is kept (in-process runs)
@@ -90,11 +93,17 @@ public final class PruneRun {
         public Report withMetrics(boolean written, String problem) {
             int exit = !written && exitCode == ExitCodes.OK ? ExitCodes.METRICS_NOT_WRITTEN : exitCode;
             return new Report(outcome, exit, verdict, plan, phases, stoppedBefore, this.problem, diskBefore, diskAfter,
-                    imagesBefore, imagesAfter, elapsed, shortfall, state, Optional.of(new Metrics(written, Optional.ofNullable(problem))));
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, state,
+                    Optional.of(new Metrics(written, Optional.ofNullable(problem))));
         }
 
         public long reclaimedBytes() {
             return phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
+        }
+
+        /** Images eviction removed (none for a dry run). */
+        public int evictedImages() {
+            return eviction.filter(e -> !e.predicted()).map(e -> e.removed().size()).orElse(0);
         }
 
         public boolean ran() {
@@ -103,7 +112,7 @@ public final class PruneRun {
 
         Report withState(StateReport value) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem, diskBefore, diskAfter,
-                    imagesBefore, imagesAfter, elapsed, shortfall, Optional.of(value), metrics);
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, Optional.of(value), metrics);
         }
 
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
@@ -129,6 +138,8 @@ public final class PruneRun {
         private Optional<Integer> diskAfter = Optional.empty();
         private Optional<Integer> imagesBefore = Optional.empty();
         private Optional<Integer> imagesAfter = Optional.empty();
+        private Optional<EvictionRun.Result> eviction = Optional.empty();
+        private Optional<String> evictionNote = Optional.empty();
         private Optional<PruneShortfall.Shortfall> shortfall = Optional.empty();
         private Optional<StateReport> state = Optional.empty();
 
@@ -179,6 +190,16 @@ public final class PruneRun {
             return this;
         }
 
+        public Builder eviction(EvictionRun.Result value) {
+            eviction = Optional.of(value);
+            return this;
+        }
+
+        public Builder evictionNote(String value) {
+            evictionNote = Optional.ofNullable(value);
+            return this;
+        }
+
         public Builder shortfall(PruneShortfall.Shortfall value) {
             shortfall = Optional.of(value);
             return this;
@@ -191,53 +212,77 @@ public final class PruneRun {
 
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
-                    diskBefore, diskAfter, imagesBefore, imagesAfter, Duration.ofNanos(System.nanoTime() - startNanos),
-                    shortfall, state, Optional.empty());
+                    diskBefore, diskAfter, imagesBefore, imagesAfter, eviction, evictionNote,
+                    Duration.ofNanos(System.nanoTime() - startNanos), shortfall, state, Optional.empty());
         }
     }
 
-    /** A run that keeps no state file (no blocked clock). */
-    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, boolean dryRun,
-                             Listener listener, Clock clock) {
-        return run(engines, gates, PruneShortfall.Settings.withoutState(), until, dryRun, listener, clock);
+    /**
+     * What a run is asked to do, built once at the edge.
+     *
+     * @param eviction    opt-in LRU eviction after the phases (--evict-to), when the disk is still at or above the threshold
+     * @param lastUseFile the last-use record: refreshed with the images in use now, read for eviction's order
+     * @param shortfall   the state file and the blocked limit; a real run reads and replaces the state, a dry run only reads it
+     */
+    public record Settings(GatePolicy.Settings gates, Until until, Optional<EvictionPolicy.Settings> eviction,
+                           Optional<Path> lastUseFile, PruneShortfall.Settings shortfall) {
+        /** The seed's policy alone: no eviction, no last-use record, no state file (no blocked clock). */
+        public static Settings of(GatePolicy.Settings gates, Until until) {
+            return new Settings(gates, until, Optional.empty(), Optional.empty(), PruneShortfall.Settings.withoutState());
+        }
     }
 
-    /**
-     * @param engines the engine, connected on first use: a no-op decided by the disk alone never connects
-     * @param shortfall the state file and the blocked limit; a real run reads and replaces the state, a dry run only reads it
-     */
-    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, PruneShortfall.Settings shortfall,
-                             Until until, boolean dryRun, Listener listener, Clock clock) {
+    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
+    public static Report run(Supplier<Engine> engines, Settings settings, boolean dryRun, Listener listener, Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
-        Verdict verdict = GateCheck.runDiskFirst(engines, gates);
+        Verdict verdict = GateCheck.runDiskFirst(engines, settings.gates(), settings.lastUseFile());
         listener.gatesChecked(verdict);
         Instant now = clock.instant();
+        PruneShortfall.Settings shortfall = settings.shortfall();
         PruneState.Loaded loaded = shortfall.load();
-        PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, gates.thresholdPercent(), now,
+        PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, settings.gates().thresholdPercent(), now,
                 shortfall.blockedLimit());
         Builder report = Report.of(verdict, start);
         if (dryRun) {
             shortfall.stateFile().ifPresent(file -> report.state(new StateReport(file, loaded.state(),
                     loaded instanceof PruneState.Loaded.Unusable u ? List.of("state: " + u.reason() + ": ignored") : List.of())));
-            return plan(engines, gates, until, verdict, report, clock);
+            return plan(engines, settings, verdict, report, clock);
         }
-        Report done = prune(engines, gates, until, verdict, blocked, report, listener, clock);
+        Report done = prune(engines, settings, verdict, blocked, report, listener, clock);
         return shortfall.stateFile().map(file -> remember(done, file, blocked, now)).orElse(done);
     }
 
-    /** A dry run: read the host, plan, and estimate whether a real run would be enough. Nothing is changed. */
-    private static Report plan(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, Verdict verdict,
-                               Builder report, Clock clock) {
+    /**
+     * A dry run: read the host, plan, predict eviction when asked, and estimate whether a real run
+     * would be enough (counting what eviction would free). Nothing is changed.
+     */
+    private static Report plan(Supplier<Engine> engines, Settings settings, Verdict verdict, Builder report, Clock clock) {
+        GatePolicy.Settings gates = settings.gates();
         int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
+        Engine engine;
         PruneFacts facts;
         try {
-            facts = PruneFacts.read(engines.get());
+            engine = engines.get();
+            facts = PruneFacts.read(engine);
         } catch (Engine.Unavailable e) {
             return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
         }
-        Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
-        PruneShortfall.predict(verdict.disk(), gates.thresholdPercent(), plan, PruneShortfall.kept(facts, plan, until))
+        Plan plan = PrunePolicy.plan(facts, clock.instant(), settings.until());
+        Optional<EvictionRun.Result> eviction = Optional.empty();
+        if (settings.eviction().isPresent()) {
+            try {
+                eviction = predictEviction(engine, report, verdict, gates, plan, settings.eviction().get(),
+                        settings.lastUseFile(), clock);
+            } catch (Engine.Unavailable e) {
+                return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+            }
+            eviction.ifPresent(report::eviction);
+        }
+        long evictionFrees = eviction.map(e -> e.plan().bytesFreed()).orElse(0L);
+        Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
+        PruneShortfall.predict(verdict.disk(), gates.thresholdPercent(), plan, evictionFrees,
+                        PruneShortfall.kept(facts, plan, settings.until(), evicted))
                 .ifPresent(report::shortfall);
         return report.plan(plan).imagesBefore(facts.images().size())
                 .problem(verdict.pruneAllowed() ? null : verdict.reason())
@@ -245,8 +290,10 @@ public final class PruneRun {
                 .end(Outcome.DRY_RUN, closedExit);
     }
 
-    private static Report prune(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, Verdict verdict,
+    private static Report prune(Supplier<Engine> engines, Settings settings, Verdict verdict,
                                 PruneShortfall.Blocked blocked, Builder report, Listener listener, Clock clock) {
+        GatePolicy.Settings gates = settings.gates();
+        Until until = settings.until();
         boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
         if (!verdict.pruneAllowed()) {
             report.problem(verdict.reason()).diskUnchanged();
@@ -273,7 +320,7 @@ public final class PruneRun {
                 listener.beforeGateCheck(phase);
             }
             Verdict recheck = GateCheck.run(engine, gates);
-            List<GateResult> closed = closedMidRun(recheck);
+            List<GateResult> closed = recheck.closedMidRun();
             if (!closed.isEmpty()) {
                 boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
                 return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
@@ -298,27 +345,131 @@ public final class PruneRun {
                         verdict, Outcome.FAILED, ExitCodes.ENGINE_FAILED);
             }
         }
-        return afterPhases(engine, report.phases(done), verdict, gates, until, facts, plan);
+        report.phases(done);
+        if (settings.eviction().isPresent()) {
+            Optional<Report> stopped = evict(engine, report, verdict, gates, settings.eviction().get(),
+                    settings.lastUseFile(), listener, clock);
+            if (stopped.isPresent()) {
+                return stopped.get();
+            }
+        }
+        return afterPhases(engine, report, verdict, gates, until, facts, plan);
     }
 
     /**
-     * After the three phases: measure the disk again and say whether the conservative policy was
-     * enough. Work that follows the phases (opt-in eviction, issue 12) slots in here, before the
-     * measurement that decides.
+     * After the three phases (and eviction, when asked): measure the disk again and say whether it
+     * was enough. Work that follows the phases (opt-in eviction) slots in before this measurement.
      */
     static Report afterPhases(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Until until,
                               PruneFacts facts, Plan plan) {
         Optional<Disk> after = verdict.disk().map(Disk::path).flatMap(PruneRun::measure);
         long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
+        Optional<EvictionRun.Result> eviction = report.eviction.filter(e -> !e.predicted());
+        long evictionFreed = eviction.map(e -> e.removed().stream().mapToLong(r -> r.decision().frees()).sum()).orElse(0L);
+        Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
         Optional<PruneShortfall.Shortfall> insufficient = after.flatMap(disk -> PruneShortfall.afterPhases(
-                disk, gates.thresholdPercent(), reclaimed, PruneShortfall.kept(facts, plan, until)));
+                disk, gates.thresholdPercent(), reclaimed + evictionFreed, PruneShortfall.kept(facts, plan, until, evicted)));
         if (insufficient.isPresent()) {
             Disk disk = after.get();
             report.shortfall(insufficient.get()).problem("disk still " + disk.usedPercent() + "% of " + disk.path()
-                    + " \u2265 " + gates.thresholdPercent() + "% after the phases");
+                    + " \u2265 " + gates.thresholdPercent() + "% after the phases" + (eviction.isPresent() ? " and eviction" : ""));
             return finish(engine, report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
         }
         return finish(engine, report, after, Outcome.PRUNED, ExitCodes.OK);
+    }
+
+    /** The IDs of the images an eviction removed (a real run) or would remove (a dry run). */
+    private static Set<String> imageIds(EvictionRun.Result result) {
+        Set<String> ids = new HashSet<>();
+        result.removed().forEach(r -> ids.add(r.decision().image().id()));
+        return ids;
+    }
+
+    /**
+     * The eviction step, after the three phases: only when the disk is still at or above the
+     * threshold, on a fresh look at the store. Returns the report when eviction had to stop the run.
+     */
+    private static Optional<Report> evict(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates,
+                                          EvictionPolicy.Settings settings, Optional<Path> lastUseFile, Listener listener,
+                                          Clock clock) {
+        Path diskPath = verdict.disk().map(Disk::path).orElseThrow();
+        Disk disk;
+        CacheFacts facts;
+        try {
+            disk = Disk.measure(diskPath);
+            if (disk.usedPercent() < gates.thresholdPercent()) {
+                report.evictionNote("eviction not needed: " + disk.usedPercent() + "% of " + diskPath
+                        + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
+                return Optional.empty();
+            }
+            facts = CacheFacts.read(engine);
+        } catch (IOException e) {
+            return Optional.of(finish(engine, report.problem("cannot measure the disk at " + diskPath + " before eviction: "
+                    + Text.rootMessage(e)), verdict, Outcome.FAILED, ExitCodes.CANNOT_EVALUATE));
+        } catch (Engine.Unavailable e) {
+            return Optional.of(finish(engine, report.problem("before eviction: " + e.getMessage()), verdict,
+                    Outcome.FAILED, ExitCodes.ENGINE_FAILED));
+        }
+        EvictionPolicy.Plan plan = EvictionPolicy.plan(facts, lastUse(facts, lastUseFile, clock), settings, disk, clock.instant());
+        EvictionRun.Result result = EvictionRun.run(engine, gates, plan, diskPath, listener);
+        report.eviction(result);
+        if (result.stopped().isPresent()) {
+            Outcome outcome = result.exitCode() == ExitCodes.STOPPED_GATES_CLOSED || result.exitCode() == ExitCodes.CANNOT_EVALUATE
+                    ? Outcome.STOPPED : Outcome.FAILED;
+            return Optional.of(finish(engine, report.problem(result.stopped().get()), verdict, outcome, result.exitCode()));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The dry run's eviction: on the store as the phases would leave it (their removed containers
+     * and images gone, the disk lower by what they would free), the plan a real run would follow.
+     * Empty when eviction would not run (the note says why).
+     */
+    private static Optional<EvictionRun.Result> predictEviction(Engine engine, Builder report, Verdict verdict,
+                                                                GatePolicy.Settings gates, Plan prunePlan,
+                                                                EvictionPolicy.Settings settings, Optional<Path> lastUseFile,
+                                                                Clock clock) {
+        Optional<Disk> measured = verdict.disk();
+        if (measured.isEmpty()) {
+            report.evictionNote("eviction not predicted: the disk could not be measured");
+            return Optional.empty();
+        }
+        CacheFacts now = CacheFacts.read(engine);
+        Set<String> gone = new HashSet<>();
+        prunePlan.removed().forEach(i -> gone.add(i.id()));
+        long freed = 0;
+        for (PrunePolicy.Item item : prunePlan.removed()) {
+            freed += switch (item.kind()) {
+                case "container" -> now.containers().stream().filter(c -> c.id().equals(item.id()))
+                        .mapToLong(CacheFacts.Container::sizeRw).sum();
+                case "image" -> now.images().stream().filter(i -> i.id().equals(item.id()))
+                        .mapToLong(CacheFacts.Image::uniqueBytes).sum();
+                default -> item.size();
+            };
+        }
+        CacheFacts after = new CacheFacts(now.dockerRootDir(), now.swarmRole(), now.layersSize(),
+                now.images().stream().filter(i -> !gone.contains(i.id())).toList(),
+                now.containers().stream().filter(c -> !gone.contains(c.id())).toList(),
+                now.services(), now.buildCache());
+        Disk disk = measured.get();
+        long moved = Math.min(freed, disk.usedBytes());
+        Disk predicted = new Disk(disk.path(), disk.usedBytes() - moved, disk.availableBytes() + moved);
+        if (predicted.usedPercent() < gates.thresholdPercent()) {
+            report.evictionNote("eviction not needed: about " + predicted.usedPercent() + "% of " + disk.path()
+                    + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
+            return Optional.empty();
+        }
+        return Optional.of(EvictionRun.predict(EvictionPolicy.plan(after, lastUse(now, lastUseFile, clock), settings, predicted,
+                clock.instant())));
+    }
+
+    /** The record, with the images in use now noted (and written back, when its directory exists). */
+    private static LastUse lastUse(CacheFacts facts, Optional<Path> file, Clock clock) {
+        LastUse record = file.map(f -> LastUse.load(f).record()).orElseGet(LastUse::empty);
+        facts.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), clock.instant()));
+        file.ifPresent(f -> LastUse.refresh(f, facts.inUseNow(), clock.instant(), Optional.of(facts.presence())));
+        return record;
     }
 
     /**
@@ -380,16 +531,6 @@ public final class PruneRun {
         return report.diskAfter(diskAfter.map(Disk::usedPercent)).imagesAfter(imagesAfter).end(outcome, exit);
     }
 
-    /**
-     * Between phases, a workload gate (stack, convergence) that stops holding, or any gate that can no
-     * longer be evaluated, stops the run. The disk gate only starts a run: the phases themselves free
-     * space, and the seed's commands run all three once the disk crossed the threshold.
-     */
-    static List<GateResult> closedMidRun(Verdict verdict) {
-        return verdict.gates().stream().filter(g -> g.state() == GateResult.State.UNKNOWN
-                || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
-    }
-
     private static Optional<Disk> measure(Path path) {
         try {
             return Optional.of(Disk.measure(path));
@@ -410,6 +551,8 @@ public final class PruneRun {
         private Plan plan;
         private final List<PhaseResult> done = new ArrayList<>();
         private Phase running;
+        private boolean evicting;
+        private final List<String> evicted = new ArrayList<>();
 
         public Progress(Listener next) {
             this.next = next;
@@ -453,6 +596,25 @@ public final class PruneRun {
             next.phaseDone(result);
         }
 
+        @Override
+        public void beforeRemoval(EvictionPolicy.Decision image) {
+            Signals.stopHereIfSignalled();
+            synchronized (this) {
+                evicting = true;
+            }
+            next.beforeRemoval(image);
+        }
+
+        @Override
+        public void removalDone(EvictionRun.Removal removal) {
+            synchronized (this) {
+                if (removal.removed()) {
+                    evicted.add(removal.decision().image().name());
+                }
+            }
+            next.removalDone(removal);
+        }
+
         /** The report of a run stopped by a signal: the phases it completed, and the one the engine was running. */
         public synchronized Report stoppedBy(Signals.Stop stop) {
             Verdict gates = verdict != null ? verdict : GatePolicy.notEvaluated("not evaluated: stopped by " + stop.name());
@@ -461,6 +623,7 @@ public final class PruneRun {
                 report.plan(plan);
             }
             String where = running != null ? "during " + running.key + " (the engine finishes that phase by itself)"
+                    : evicting ? "during eviction (evicted: " + (evicted.isEmpty() ? "none" : String.join(", ", evicted)) + ")"
                     : verdict == null ? "while checking the gates" : "between phases";
             if (running != null) {
                 report.stoppedBefore(running);

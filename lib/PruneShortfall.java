@@ -67,7 +67,7 @@ public final class PruneShortfall {
     // ---------------------------------------------------------------- what the policy keeps
 
     /**
-     * Images the conservative policy keeps, by why, with their listed sizes (shared layers count in
+     * Images the conservative policy (and eviction, when it ran or would run) keeps, by why, with their listed sizes (shared layers count in
      * each): tagged ones nothing uses, ones a container uses, dangling ones younger than until.
      */
     public record Kept(Count taggedUnused, Count inUse, Count youngDangling, Until until) {
@@ -77,12 +77,15 @@ public final class PruneShortfall {
     /**
      * Counted from the facts and the plan prune already has (no engine request): a container the plan
      * removes no longer holds its image, as after phase 1.
+     *
+     * @param evicted the IDs of the images eviction removed (or, for a dry run, would remove): not kept
      */
-    public static Kept kept(PruneFacts facts, Plan plan, Until until) {
+    public static Kept kept(PruneFacts facts, Plan plan, Until until, Set<String> evicted) {
         Set<String> keptContainers = plan.containers().stream().filter(i -> !i.remove()).map(Item::id).collect(Collectors.toSet());
         Set<String> used = facts.containers().stream().filter(c -> keptContainers.contains(c.id()))
                 .map(PruneFacts.ContainerRow::imageId).collect(Collectors.toSet());
-        Set<String> removed = plan.images().stream().filter(Item::remove).map(Item::id).collect(Collectors.toSet());
+        Set<String> removed = plan.images().stream().filter(Item::remove).map(Item::id).collect(Collectors.toCollection(java.util.HashSet::new));
+        removed.addAll(evicted);
         List<PruneFacts.ImageRow> images = facts.images().stream().filter(i -> !removed.contains(i.id())).toList();
         return new Kept(
                 count(images.stream().filter(i -> !i.dangling() && !used.contains(i.id())).toList()),
@@ -117,8 +120,12 @@ public final class PruneShortfall {
             }
         }
 
-        /** Dry run: the plan's listed sizes cannot bring the disk below the threshold (an estimate). */
-        record PredictedInsufficient(Disk now, int threshold, long wouldFreeBytes, long bytesToFree, Kept kept) implements Shortfall {
+        /**
+         * Dry run: the plan's listed sizes (and what eviction would free, when asked) cannot bring the
+         * disk below the threshold (an estimate). wouldFreeBytes includes evictionBytes.
+         */
+        record PredictedInsufficient(Disk now, int threshold, long wouldFreeBytes, long evictionBytes, long bytesToFree,
+                                     Kept kept) implements Shortfall {
             public String kind() {
                 return "insufficient-predicted";
             }
@@ -142,16 +149,17 @@ public final class PruneShortfall {
 
     /**
      * Dry run: insufficient is predicted when the disk is at or above the threshold and what the plan
-     * removes (listed sizes: an estimate, shared layers free less) is less than what must go.
+     * removes (listed sizes: an estimate, shared layers free less) plus what eviction would free
+     * (its unique bytes; 0 without eviction) is less than what must go.
      */
-    public static Optional<Shortfall> predict(Optional<Disk> now, int threshold, Plan plan, Kept kept) {
+    public static Optional<Shortfall> predict(Optional<Disk> now, int threshold, Plan plan, long evictionBytes, Kept kept) {
         if (now.isEmpty() || now.get().usedPercent() < threshold) {
             return Optional.empty();
         }
-        long wouldFree = plan.removed().stream().mapToLong(Item::size).sum();
+        long wouldFree = plan.removed().stream().mapToLong(Item::size).sum() + evictionBytes;
         long needed = bytesToFree(now.get(), threshold);
         return wouldFree < needed
-                ? Optional.of(new Shortfall.PredictedInsufficient(now.get(), threshold, wouldFree, needed, kept))
+                ? Optional.of(new Shortfall.PredictedInsufficient(now.get(), threshold, wouldFree, evictionBytes, needed, kept))
                 : Optional.empty();
     }
 

@@ -1,6 +1,7 @@
 package ccci;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -21,7 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The toolkit's small files on disk (the metrics file, the state file): written whole or not at
+ * The toolkit's small files on disk (the metrics files, the state file, the last-use record): written whole or not at
  * all, never through a link. A write goes to a new file in the same directory (created exclusively
  * with an unguessable name, so nothing already there is followed or reused), is synced and made mode
  * 0644 whatever the umask, then renamed over the target, which is checked again right before the
@@ -40,6 +41,39 @@ public final class SmallFile {
 
     private static final Set<PosixFilePermission> MODE_0644 = PosixFilePermissions.fromString("rw-r--r--");
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * Fails with one line (bad input) before any work when {@code file}, given as {@code option},
+     * could never be replaced: the path must be absent or a regular file (never followed: not a
+     * link, FIFO, device or directory), in an existing directory this process may write.
+     */
+    public static void checkTarget(String option, Path file) {
+        if (file.toString().isEmpty()) {
+            throw new Cli.BadInput(option + " is empty: give a file path, or leave the option out");
+        }
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        if (dir == null || target.getFileName() == null) {
+            throw new Cli.BadInput(option + " '" + file + "' is not a file path");
+        }
+        try {
+            Optional<String> notRegular = notRegular(target);
+            if (notRegular.isPresent()) {
+                throw new Cli.BadInput(option + " '" + file + "' " + notRegular.get()
+                        + ": it must be a regular file or not exist yet (it is replaced by a new file)");
+            }
+        } catch (AccessDeniedException e) {
+            throw new Cli.BadInput(option + " '" + file + "': permission denied");
+        } catch (IOException e) {
+            throw new Cli.BadInput(option + " '" + file + "' cannot be checked: " + Text.rootMessage(e));
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new Cli.BadInput(option + " '" + file + "': directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new Cli.BadInput(option + " '" + file + "': directory " + dir + " is not writable");
+        }
+    }
 
     /** Replaces file with text, atomically. @throws Unusable saying why, when it cannot */
     public static void writeAtomically(Path file, String text) throws Unusable {

@@ -1,13 +1,16 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
-//SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
+//SOURCES ../lib/EvictionRun.java ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
+//SOURCES ../lib/LastUse.java ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
 //SOURCES ../lib/PruneState.java ../lib/Signals.java ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.EvictionPolicy;
 import ccci.GatePolicy;
+import ccci.LastUse;
 import ccci.PruneFormat;
 import ccci.PruneLock;
 import ccci.PruneMetrics;
@@ -20,6 +23,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +38,11 @@ import picocli.CommandLine.Spec;
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
             "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason.",
-            "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases;",
+            "Opt-in (--evict-to): when the disk is still at or above --threshold after the phases, remove tagged",
+            "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
+            "none used within --min-age, least recently used first, until the disk is below the low watermark;",
+            "the gates are checked again before each removal, and each removal is a plain (never forced) delete.",
+            "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases (and eviction);",
             "exit 18 when it is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -45,7 +53,7 @@ import picocli.CommandLine.Spec;
             "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
-            "17:insufficient: the phases ran, the disk is still at or above the threshold (WARN line)",
+            "17:insufficient: the phases (and eviction, when asked) ran, the disk is still at or above the threshold (WARN line)",
             "18:blocked too long: disk at or above the threshold, a gate blocking longer than --blocked-limit (WARN line)",
             "19:unexpected internal error",
             "24:the run finished, but --metrics-file could not be written (the summary says metrics=failed)",
@@ -58,6 +66,8 @@ class Prune implements Callable<Integer> {
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
     @Mixin PruneShortfall.Options shortfall;
+    @Mixin EvictionPolicy.Options eviction;
+    @Mixin LastUse.FileOption lastUse;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
@@ -84,6 +94,7 @@ class Prune implements Callable<Integer> {
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
         var notEnough = shortfall.settings();
+        var evict = eviction.settings(Optional.of(settings.thresholdPercent()));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -114,7 +125,8 @@ class Prune implements Callable<Integer> {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Report report = PruneRun.run(docker, settings, notEnough, age, dryRun, progress, Clock.systemUTC());
+                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, Optional.of(lastUse.file()), notEnough);
+                    PruneRun.Report report = PruneRun.run(docker, run, dryRun, progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
                 }

@@ -94,7 +94,7 @@ class LauncherTest {
     void theCatalogListsItsAliases() throws Exception {
         String aliases = launcher("alias", "list", "cc-ci").outputUTF8();
         assertTrue(aliases.contains("gates@cc-ci"), "alias list is empty when the wrong gson is used:\n" + aliases);
-        for (String alias : new String[] {"prune@cc-ci", "reuse-proof@cc-ci", "auth-check@cc-ci"}) {
+        for (String alias : new String[] {"prune@cc-ci", "reuse-proof@cc-ci", "auth-check@cc-ci", "cache@cc-ci", "watch@cc-ci"}) {
             assertTrue(aliases.contains(alias), alias + " is missing:\n" + aliases);
         }
     }

@@ -38,7 +38,7 @@ import picocli.CommandLine;
  */
 class NixTest {
     static final Map<String, String> MAIN_CLASS = Map.of(
-            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck");
+            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck", "cache", "Cache", "watch", "Watch");
     static final String UNIT = "ci-docker-prune";
     static final Path EVAL = Repo.root().resolve("tests/nix/eval.nix");
     /** systemd's PATH for services; a service gets no other variable but what its unit sets */
@@ -71,18 +71,26 @@ class NixTest {
                 "defaults", Map.of("settings", Map.of("enable", true)),
                 "custom", Map.of("settings", CUSTOM),
                 "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
+                "evicting", Map.of("settings", Map.of("enable", true, "evictTo", 75, "keep", List.of("^base:", ":stable$"),
+                        "minAge", "3d", "watch", Map.of("enable", true))),
+                "evictAboveThreshold", Map.of("settings", Map.of("enable", true, "evictTo", 80)),
                 "off", Map.of());
-        Map<String, Object> rejected = new LinkedHashMap<>(Map.of(
-                "valid", Map.of("settings", Map.of("enable", true, "threshold", 100)),
-                "threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)),
-                "threshold101", Map.of("settings", Map.of("enable", true, "threshold", 101)),
-                "untilWords", Map.of("settings", Map.of("enable", true, "until", "7 days")),
-                "emptyPattern", Map.of("settings", Map.of("enable", true, "stackPattern", "")),
-                "relativeMetrics", Map.of("settings", Map.of("enable", true, "metricsFile", "x.prom")),
-                "twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")),
-                "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)),
-                "onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))),
-                "onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service"))));
+        Map<String, Object> rejected = new LinkedHashMap<>();
+        rejected.put("valid", Map.of("settings", Map.of("enable", true, "threshold", 100)));
+        rejected.put("threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)));
+        rejected.put("threshold101", Map.of("settings", Map.of("enable", true, "threshold", 101)));
+        rejected.put("untilWords", Map.of("settings", Map.of("enable", true, "until", "7 days")));
+        rejected.put("emptyPattern", Map.of("settings", Map.of("enable", true, "stackPattern", "")));
+        rejected.put("relativeMetrics", Map.of("settings", Map.of("enable", true, "metricsFile", "x.prom")));
+        rejected.put("twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")));
+        rejected.put("noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)));
+        rejected.put("onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))));
+        rejected.put("onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service")));
+        rejected.put("evictTo0", Map.of("settings", Map.of("enable", true, "evictTo", 0)));
+        rejected.put("evictTo101", Map.of("settings", Map.of("enable", true, "evictTo", 101)));
+        rejected.put("minAgeWords", Map.of("settings", Map.of("enable", true, "minAge", "1 day")));
+        rejected.put("keepEmpty", Map.of("settings", Map.of("enable", true, "keep", List.of(""))));
+        rejected.put("watchNotABool", Map.of("settings", Map.of("enable", true, "watch", Map.of("enable", "yes"))));
         rejected.put("relativeStateFile", Map.of("settings", Map.of("enable", true, "stateFile", "state.json")));
         rejected.put("blockedLimitWords", Map.of("settings", Map.of("enable", true, "blockedLimit", "3 days")));
         evaluated = Nix.eval(EVAL, Map.of(
@@ -177,7 +185,8 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure", "stateFile", "blockedLimit")) {
+                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure", "stateFile", "blockedLimit",
+                "evictTo", "keep", "minAge", "watch.enable")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -288,11 +297,41 @@ class NixTest {
         assertTrue(config.path("PrivateTmp").asBoolean());
     }
 
+    /** The assertions that fail in a scenario. */
+    static List<JsonNode> failing(String scenario) {
+        List<JsonNode> failing = new ArrayList<>();
+        scenario(scenario).path("assertions").forEach(a -> {
+            if (!a.path("assertion").asBoolean()) {
+                failing.add(a);
+            }
+        });
+        return failing;
+    }
+
+    @Test
+    void evictionIsOptInAndItsOptionsReachTheUnits() {
+        assertEquals(List.of(), failing("defaults"));
+        assertFalse(execStart(service("defaults")).contains("--evict-to"), "no eviction unless asked");
+        assertEquals("{}", scenario("defaults").path("systemd").path("services").path("ci-docker-watch").toString(),
+                "no watch unless asked");
+
+        assertEquals(List.of(), failing("evicting"));
+        List<String> args = execStart(service("evicting"));
+        assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", "^base:", "--keep", ":stable$"),
+                args.subList(args.indexOf("--evict-to"), args.size()));
+        JsonNode watch = scenario("evicting").path("systemd").path("services").path("ci-docker-watch");
+        assertTrue(execStart(watch).get(0).endsWith("/bin/watch"), watch.toString());
+        assertEquals("[\"multi-user.target\"]", watch.path("wantedBy").toString());
+
+        List<JsonNode> above = failing("evictAboveThreshold");
+        assertEquals(1, above.size(), above.toString());
+        assertTrue(above.get(0).path("message").asText().contains("must be below threshold"), above.toString());
+    }
+
     @Test
     void autoPruneOnFailsTheBuildWithAMessageThatSaysWhy() {
-        JsonNode assertions = scenario("autoPrune").path("assertions");
+        List<JsonNode> assertions = failing("autoPrune");
         assertEquals(1, assertions.size(), assertions.toString());
-        assertFalse(assertions.get(0).path("assertion").asBoolean());
         String message = assertions.get(0).path("message").asText();
         assertTrue(message.contains("virtualisation.docker.autoPrune"), message);
         assertTrue(message.contains("--all"), message);

@@ -483,8 +483,8 @@ class PruneSafetyTest {
     /** Runs prune in this JVM against the sandbox, as the command would, with a listener of the test's. */
     static PruneRun.Report runInProcess(PruneRun.Listener listener) {
         try (Engine docker = Engine.connect(engine.host())) {
-            return PruneRun.run(() -> docker, GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null),
-                    Until.parse("1s"), false, listener, Clock.systemUTC());
+            return PruneRun.run(() -> docker, PruneRun.Settings.of(GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null),
+                    Until.parse("1s")), false, listener, Clock.systemUTC());
         }
     }
 

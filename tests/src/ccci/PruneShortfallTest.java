@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -175,7 +176,7 @@ class PruneShortfallTest {
 
     @Test
     void stillAtOrAboveTheThresholdAfterThePhasesIsInsufficient() {
-        PruneShortfall.Kept kept = PruneShortfall.kept(PrunePolicyTest.facts(), plan(), DAY);
+        PruneShortfall.Kept kept = PruneShortfall.kept(PrunePolicyTest.facts(), plan(), DAY, Set.of());
         assertTrue(PruneShortfall.afterPhases(disk(80), 80, 0, kept).isPresent());
         assertTrue(PruneShortfall.afterPhases(disk(79), 80, 0, kept).isEmpty());
     }
@@ -197,7 +198,7 @@ class PruneShortfallTest {
                         new PruneFacts.ImageRow("sha256:gone", List.of(), old, 160)),
                 List.of(), List.of(), java.util.Set.of());
         Plan plan = PrunePolicy.plan(facts, NOW, DAY);
-        PruneShortfall.Kept kept = PruneShortfall.kept(facts, plan, DAY);
+        PruneShortfall.Kept kept = PruneShortfall.kept(facts, plan, DAY, Set.of());
         // job:1's only container is removed by phase 1, so nothing uses it after the phases
         assertEquals(new PruneShortfall.Kept.Count(2, 60), kept.taggedUnused());
         assertEquals(new PruneShortfall.Kept.Count(1, 10), kept.inUse());
@@ -214,20 +215,39 @@ class PruneShortfallTest {
                         new PruneFacts.ImageRow("sha256:b", List.of("app:1"), old, 50 * GB)),
                 List.of(), List.of(), java.util.Set.of());
         Plan plan = PrunePolicy.plan(facts, NOW, DAY);
-        PruneShortfall.Kept kept = PruneShortfall.kept(facts, plan, DAY);
+        PruneShortfall.Kept kept = PruneShortfall.kept(facts, plan, DAY, Set.of());
         Shortfall.PredictedInsufficient p = (Shortfall.PredictedInsufficient)
-                PruneShortfall.predict(Optional.of(disk(91)), 80, plan, kept).orElseThrow();
+                PruneShortfall.predict(Optional.of(disk(91)), 80, plan, 0, kept).orElseThrow();
         assertEquals(5 * GB, p.wouldFreeBytes());
         assertEquals(12 * GB, p.bytesToFree());
         assertTrue(PruneFormat.warning(p).startsWith("WARN estimate: a real run would leave the disk at or above the threshold"),
                 PruneFormat.warning(p));
-        assertTrue(PruneShortfall.predict(Optional.of(disk(85)), 80, plan, kept).isPresent(), "85% needs 6 GB to show 79%");
-        assertTrue(PruneShortfall.predict(Optional.of(disk(84)), 80, plan, kept).isEmpty(), "84% needs exactly the 5 GB");
+        assertTrue(PruneShortfall.predict(Optional.of(disk(85)), 80, plan, 0, kept).isPresent(), "85% needs 6 GB to show 79%");
+        assertTrue(PruneShortfall.predict(Optional.of(disk(84)), 80, plan, 0, kept).isEmpty(), "84% needs exactly the 5 GB");
+    }
+
+    @Test
+    void aDryRunCountsWhatEvictionWouldFreeAndWhatItWouldEvictIsNotKept() {
+        Instant old = NOW.minus(Duration.ofDays(30));
+        PruneFacts facts = new PruneFacts(List.of(),
+                List.of(new PruneFacts.ImageRow("sha256:a", List.of(), old, 5 * GB),
+                        new PruneFacts.ImageRow("sha256:b", List.of("app:1"), old, 50 * GB)),
+                List.of(), List.of(), java.util.Set.of());
+        Plan plan = PrunePolicy.plan(facts, NOW, DAY);
+        PruneShortfall.Kept evicted = PruneShortfall.kept(facts, plan, DAY, Set.of("sha256:b"));
+        assertEquals(new PruneShortfall.Kept.Count(0, 0), evicted.taggedUnused(), "an image eviction removes is not kept");
+        assertTrue(PruneShortfall.predict(Optional.of(disk(91)), 80, plan, 7 * GB, evicted).isEmpty(),
+                "5 GB from the phases and 7 GB from eviction are the 12 GB that must go");
+        Shortfall.PredictedInsufficient p = (Shortfall.PredictedInsufficient)
+                PruneShortfall.predict(Optional.of(disk(91)), 80, plan, 6 * GB, evicted).orElseThrow();
+        assertEquals(11 * GB, p.wouldFreeBytes());
+        assertEquals(6 * GB, p.evictionBytes());
+        assertTrue(PruneFormat.warning(p).contains("; eviction " + Text.bytes(6 * GB) + " of it)"), PruneFormat.warning(p));
     }
 
     @Test
     void belowTheThresholdNothingIsPredicted() {
-        assertFalse(PruneShortfall.predict(Optional.of(disk(50)), 80, plan(), PruneShortfall.kept(PrunePolicyTest.facts(), plan(), DAY)).isPresent());
-        assertFalse(PruneShortfall.predict(Optional.empty(), 80, plan(), PruneShortfall.kept(PrunePolicyTest.facts(), plan(), DAY)).isPresent());
+        assertFalse(PruneShortfall.predict(Optional.of(disk(50)), 80, plan(), 0, PruneShortfall.kept(PrunePolicyTest.facts(), plan(), DAY, Set.of())).isPresent());
+        assertFalse(PruneShortfall.predict(Optional.empty(), 80, plan(), 0, PruneShortfall.kept(PrunePolicyTest.facts(), plan(), DAY, Set.of())).isPresent());
     }
 }

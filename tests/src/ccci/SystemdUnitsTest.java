@@ -207,14 +207,65 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(4, options, "install's options, as its parser lists them");
+        assertEquals(8, options, "install's options, as its parser lists them");
+    }
+
+    /** The watch unit: verified, and the NixOS module's ci-docker-watch service (watch.enable) line for line. */
+    @Test
+    void theWatchUnitIsTheModulesWatchService() throws Exception {
+        String watchUnit = "ci-docker-watch.service";
+        assertEquals(Repo.read("deploy/systemd/" + watchUnit).replace("/var/lib/cc-ci/", prefix + "/"),
+                Files.readString(units.resolve(watchUnit)), "install copies the watch unit with its prefix");
+        CommandResult verify = NixTest.verify(units.resolve(watchUnit));
+        assertEquals(0, verify.exit(), verify.toString());
+        assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
+
+        SystemdUnit watch = SystemdUnit.parse(Repo.read("deploy/systemd/" + watchUnit));
+        JsonNode nix = Nix.eval(NixTest.EVAL, Map.of("scenarios", "{\"w\":{\"settings\":{\"enable\":true,\"watch\":{\"enable\":true}}}}"),
+                "scenarios.w.systemd.services.ci-docker-watch");
+        nix.path("serviceConfig").fields().forEachRemaining(f -> {
+            if (!f.getKey().equals("ExecStart")) {
+                assertEquals(text(f.getValue()), watch.one("Service", f.getKey()), "watch " + f.getKey());
+            }
+        });
+        List<String> nixArgs = NixTest.execStart(nix);
+        List<String> args = SystemdUnit.execArgs(watch.one("Service", "ExecStart"));
+        assertEquals("/var/lib/cc-ci/app/bin/watch", args.get(0));
+        assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
+        Map<String, String> nixEnv = new LinkedHashMap<>();
+        nix.path("environment").fields().forEachRemaining(f -> nixEnv.put(f.getKey(), f.getValue().asText()));
+        assertEquals(nixEnv, watch.environment());
+        assertEquals(List.of("docker.service"), watch.section("Unit").get("Wants"));
+        assertEquals(List.of("multi-user.target"), watch.section("Install").get("WantedBy"));
+    }
+
+    /** install --evict-to/--keep/--min-age give the prune unit the arguments the module's evictTo/keep/minAge give it. */
+    @Test
+    void evictionOptionsReachThePruneUnitAsTheModulesDo() throws Exception {
+        Path elsewhere = root.resolve("evicting");
+        String keep = "^registry.example.org/base/.*:$table";
+        CommandResult installed = install(List.of("--no-enable", "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir",
+                elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
+        assertEquals(0, installed.exit(), installed.toString());
+        SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
+        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
+        String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
+                + keep.replace("\\", "\\\\") + "\",\":stable$\"]}}}";
+        List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
+        assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
+        assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", keep, "--keep", ":stable$"),
+                args.subList(args.indexOf("--evict-to"), args.size()));
+        CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
+        assertEquals(0, verify.exit(), verify.toString());
     }
 
     @Test
     void badOptionsAreOneLineAndExit12BeforeBuilding() {
         Path elsewhere = root.resolve("bad-options");
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
-                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"))) {
+                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
+                List.of("--evict-to", "80"), List.of("--evict-to", "0"), List.of("--evict-to", "x"), List.of("--keep", "a"),
+                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", ""))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
             CommandResult run = install(all);

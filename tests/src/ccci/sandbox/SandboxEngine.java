@@ -54,7 +54,7 @@ public final class SandboxEngine implements AutoCloseable {
             return this;
         }
 
-        /** dockerd --debug: its log then has one "Calling METHOD /path" line per API request. */
+        /** dockerd --debug: its log then has one line per API request (see {@link #apiRequestsServed}). */
         public Options debug(boolean on) {
             this.debug = on;
             return this;
@@ -170,7 +170,8 @@ public final class SandboxEngine implements AutoCloseable {
     /** API requests the engine has served so far (needs {@link Options#debug}): count before and after a call. */
     public long apiRequestsServed() {
         try (var lines = Files.lines(log)) {
-            return lines.filter(l -> l.contains("msg=\"Calling ")).count();
+            // 20.10 logs "Calling GET /v1.41/info", 28.x "handling GET request ... request-url=/info"
+            return lines.filter(l -> l.contains("msg=\"Calling ") || l.contains("msg=\"handling ")).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
