@@ -269,7 +269,8 @@ public final class LastUse {
     /** Where the record is (a picocli mixin for every command that reads or refreshes it). */
     public static final class FileOption {
         @Option(names = "--last-use", paramLabel = "FILE", defaultValue = "/var/lib/cc-ci/last-use.json",
-                description = "The last-use record (written by watch; refreshed by every run with the images in use now, when its directory exists). Default: ${DEFAULT-VALUE}.")
+                description = {"The last-use record (written by watch; refreshed by every run with the images in use now, "
+                        + "when its directory exists).", "Default: ${DEFAULT-VALUE}."})
         Path file;
 
         public Path file() {

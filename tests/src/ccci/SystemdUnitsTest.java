@@ -248,7 +248,9 @@ class SystemdUnitsTest {
                 elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
         assertEquals(0, installed.exit(), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
-        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
+        // install --prefix moves the state file with the rest; the module's is the default
+        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart")).stream()
+                .map(a -> a.replace(elsewhere.resolve("prefix").toString(), "/var/lib/cc-ci")).toList();
         String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
                 + keep.replace("\\", "\\\\") + "\",\":stable$\"]}}}";
         List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
