@@ -38,6 +38,10 @@ public final class Cli {
         public static final int ENGINE_BUSY = 15;
         /** prune: the engine failed or went away during a phase; the report says which phases completed. */
         public static final int ENGINE_FAILED = 16;
+        /** prune: the phases ran, yet the disk is still at or above the threshold (the conservative policy was not enough). */
+        public static final int INSUFFICIENT = 17;
+        /** prune: the disk is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit. */
+        public static final int BLOCKED_TOO_LONG = 18;
         /** A bug: something unexpected went wrong; the one-line message says what. */
         public static final int INTERNAL_ERROR = 19;
         /** reuse-proof: the proof ran (or could not finish) and the cache was not shown to work; the reason says why. */

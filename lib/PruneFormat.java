@@ -38,7 +38,7 @@ public final class PruneFormat {
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case NOOP, BLOCKED_TOO_LONG -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
             case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
@@ -58,6 +58,12 @@ public final class PruneFormat {
                 out.add("would remove " + removal(plan));
                 eviction(out, report);
             }
+            case INSUFFICIENT -> {
+                for (Item item : removedItems(report)) {
+                    out.add("removed " + row(item));
+                }
+                eviction(out, report);
+            }
             default -> {
                 if (report.plan().isEmpty()) {
                     // failed before it could plan (a gate or the host could not be read): nothing was touched
@@ -72,9 +78,72 @@ public final class PruneFormat {
                 }
             }
         }
+        warning(report).map(Text::safe).ifPresent(out::add);
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
         return out.toString();
+    }
+
+    /**
+     * The one WARN line when the conservative prune is not enough (or, for a dry run, would not be),
+     * with the figures behind it.
+     */
+    public static Optional<String> warning(PruneRun.Report report) {
+        return report.shortfall().map(PruneFormat::warning);
+    }
+
+    static String warning(PruneShortfall.Shortfall shortfall) {
+        if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
+            return "WARN not enough: the disk is still at "
+                    + s.after().usedPercent() + "% of " + s.after().path() + " (threshold " + s.threshold() + "%) after pruning, which reclaimed "
+                    + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(PruneShortfall.bytesToFree(s.after(), s.threshold()))
+                    + " more must go to get below " + s.threshold() + "%; " + kept(s.kept());
+        }
+        if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
+            return "WARN estimate: a real run would leave the disk at or above the threshold: "
+                    + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (listed sizes; shared layers free less"
+                    + (s.evictionBytes() > 0 ? "; eviction " + Text.bytes(s.evictionBytes()) + " of it" : "") + ") of the "
+                    + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().usedPercent() + "% of " + s.now().path()
+                    + " below " + s.threshold() + "%; " + kept(s.kept());
+        }
+        PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
+        return "WARN pruning blocked for " + age(s.blockedFor())
+                + " (since " + s.since() + ", longer than --blocked-limit " + s.limit() + ") while the disk is at "
+                + s.disk().usedPercent() + "% of " + s.disk().path() + " (threshold " + s.threshold() + "%): blocked by "
+                + String.join("; ", s.blocking().stream().map(g -> "the " + g.name() + " gate: " + g.detail()).toList())
+                + "; the gates last allowed a run " + s.gatesLastAllowed().map(Object::toString).orElse("never, as far as the state file knows");
+    }
+
+    /** "the conservative policy keeps 3 tagged images nothing uses (1.2 GB listed), ...": listed sizes count shared layers in each. */
+    static String kept(PruneShortfall.Kept kept) {
+        List<String> parts = new ArrayList<>();
+        if (kept.taggedUnused().images() > 0) {
+            parts.add(Text.count(kept.taggedUnused().images(), "tagged image") + " nothing uses (" + Text.bytes(kept.taggedUnused().bytes()) + " listed)");
+        }
+        if (kept.inUse().images() > 0) {
+            parts.add(Text.count(kept.inUse().images(), "image") + " in use by containers (" + Text.bytes(kept.inUse().bytes()) + " listed)");
+        }
+        if (kept.youngDangling().images() > 0) {
+            parts.add(Text.count(kept.youngDangling().images(), "dangling image") + " younger than " + kept.until()
+                    + " (" + Text.bytes(kept.youngDangling().bytes()) + " listed)");
+        }
+        return parts.isEmpty()
+                ? "the conservative policy keeps no image: the space is held by something else (containers, volumes, files beside the engine)"
+                : "the conservative policy keeps " + String.join(", ", parts);
+    }
+
+    /** "3d 4h", "5h 12m", "40m", "12s". */
+    static String age(java.time.Duration d) {
+        long days = d.toDays();
+        long hours = d.toHoursPart();
+        long minutes = d.toMinutesPart();
+        if (days > 0) {
+            return days + "d " + hours + "h";
+        }
+        if (hours > 0) {
+            return hours + "h " + minutes + "m";
+        }
+        return minutes > 0 ? minutes + "m" : d.toSecondsPart() + "s";
     }
 
     /** The eviction step: its plan for a dry run (order, then what it keeps and why), or what it did. */
@@ -126,7 +195,7 @@ public final class PruneFormat {
     /** One journald-friendly line of key=value pairs. */
     public static String summary(PruneRun.Report r) {
         Text.Summary s = new Text.Summary();
-        s.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        s.put("outcome", r.outcome().word());
         s.put("exit", r.exitCode());
         s.put("phases", r.phases().isEmpty() ? "none" : phaseKeys(r));
         for (Phase p : Phase.values()) {
@@ -152,7 +221,7 @@ public final class PruneFormat {
         ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("ran", r.ran());
         root.put("dryRun", r.outcome() == PruneRun.Outcome.DRY_RUN);
-        root.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        root.put("outcome", r.outcome().word());
         root.put("exitCode", r.exitCode());
         root.put("reclaimedBytes", r.reclaimedBytes());
         r.problem().ifPresentOrElse(p -> root.put("reason", p), () -> root.putNull("reason"));
@@ -188,6 +257,9 @@ public final class PruneFormat {
         }
         items(root.putArray("kept"), r.plan().map(p -> p.kept().stream()
                 .filter(i -> !removedIds.contains(i.id())).toList()).orElse(List.of()));
+        warning(r).ifPresentOrElse(w -> root.put("warning", w), () -> root.putNull("warning"));
+        r.shortfall().ifPresentOrElse(sf -> root.set("shortfall", shortfall(sf)), () -> root.putNull("shortfall"));
+        r.state().ifPresentOrElse(st -> root.set("state", state(st)), () -> root.putNull("state"));
         r.evictionNote().ifPresentOrElse(n -> root.put("evictionNote", n), () -> root.putNull("evictionNote"));
         if (r.eviction().isPresent()) {
             root.set("eviction", evictionJson(r.eviction().get()));
@@ -252,6 +324,60 @@ public final class PruneFormat {
             }
         }
         return items;
+    }
+
+    static ObjectNode shortfall(PruneShortfall.Shortfall shortfall) {
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        node.put("kind", shortfall.kind());
+        if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
+            disk(node, s.after(), s.threshold());
+            node.put("reclaimedBytes", s.reclaimedBytes());
+            node.put("bytesToFree", PruneShortfall.bytesToFree(s.after(), s.threshold()));
+            node.set("kept", keptJson(s.kept()));
+        } else if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
+            node.put("estimate", true);
+            disk(node, s.now(), s.threshold());
+            node.put("wouldFreeBytes", s.wouldFreeBytes());
+            node.put("evictionBytes", s.evictionBytes());
+            node.put("bytesToFree", s.bytesToFree());
+            node.set("kept", keptJson(s.kept()));
+        } else if (shortfall instanceof PruneShortfall.Shortfall.BlockedTooLong s) {
+            disk(node, s.disk(), s.threshold());
+            node.set("blockingGates", Engine.Json.mapper().valueToTree(s.blocking().stream().map(GateResult::name).toList()));
+            node.put("blockedSince", s.since().toString());
+            node.put("blockedSeconds", s.blockedFor().toSeconds());
+            node.put("blockedLimitSeconds", s.limit().duration().toSeconds());
+            s.gatesLastAllowed().ifPresentOrElse(t -> node.put("gatesLastAllowed", t.toString()), () -> node.putNull("gatesLastAllowed"));
+        }
+        return node;
+    }
+
+    private static void disk(ObjectNode node, Disk disk, int threshold) {
+        node.put("usedPercent", disk.usedPercent());
+        node.put("threshold", threshold);
+        node.put("path", disk.path().toString());
+    }
+
+    private static ObjectNode keptJson(PruneShortfall.Kept kept) {
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        count(node.putObject("taggedUnused"), kept.taggedUnused());
+        count(node.putObject("inUse"), kept.inUse());
+        count(node.putObject("youngDangling"), kept.youngDangling());
+        return node;
+    }
+
+    private static void count(ObjectNode node, PruneShortfall.Kept.Count count) {
+        node.put("images", count.images());
+        node.put("bytes", count.bytes());
+    }
+
+    static ObjectNode state(PruneRun.StateReport state) {
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        node.put("file", state.file().toString());
+        state.state().gatesLastAllowed().ifPresentOrElse(t -> node.put("gatesLastAllowed", t.toString()), () -> node.putNull("gatesLastAllowed"));
+        state.state().blockedSince().ifPresentOrElse(t -> node.put("blockedSince", t.toString()), () -> node.putNull("blockedSince"));
+        node.set("notes", Engine.Json.mapper().valueToTree(state.notes()));
+        return node;
     }
 
     private static void items(ArrayNode array, List<Item> items) {

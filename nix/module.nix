@@ -104,6 +104,30 @@ in
       '';
     };
 
+    stateFile = lib.mkOption {
+      type = lib.types.path;
+      default = "/var/lib/cc-ci/state.json";
+      description = ''
+        Where prune remembers when the gates last allowed a run and since when pruning has been
+        blocked (`--state-file`): a small file, replaced atomically. Missing or corrupt, it is
+        ignored with a one-line note; it is never needed for safety. The unit's
+        `StateDirectory=cc-ci` makes /var/lib/cc-ci; a file elsewhere needs a writable directory.
+        Give the path as a string.
+      '';
+    };
+
+    blockedLimit = lib.mkOption {
+      type = lib.types.strMatching "([0-9]+[smhd])+";
+      default = "72h";
+      example = "5d";
+      description = ''
+        With the disk at or above the threshold, a gate (a live CI stack, a converging service)
+        blocking pruning for longer than this makes the run fail with exit 18, outcome
+        `blocked-too-long` and a WARN line naming the gate and since when (`--blocked-limit`).
+        Below the threshold a blocked gate is the normal, quiet no-op.
+      '';
+    };
+
     onFailure = lib.mkOption {
       type = lib.types.listOf (
         lib.types.strMatching "[a-zA-Z0-9@%:_.\\-]+[.](service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
@@ -113,7 +137,9 @@ in
       description = ''
         Units to start when a run fails (the service's `OnFailure=`), e.g. one that sends an
         alert. A run fails when `prune` exits non-zero: a gate that cannot be evaluated, a run
-        stopped between phases, another prune holding the lock, an engine error.
+        stopped between phases, another prune holding the lock, an engine error, and when pruning
+        was not enough (exit 17, insufficient) or has been blocked too long (exit 18): the unit sets
+        no `SuccessExitStatus=`, so only 0 counts as success.
       '';
     };
 
@@ -218,6 +244,10 @@ in
             cfg.until
             "--stack-pattern"
             cfg.stackPattern
+            "--state-file"
+            (toString cfg.stateFile)
+            "--blocked-limit"
+            cfg.blockedLimit
           ]
           ++ lib.optionals (cfg.metricsFile != null) [
             "--metrics-file"
@@ -246,6 +276,8 @@ in
         # For jna.tmpdir: writable and exec-able, unlike a noexec /tmp (see package.nix).
         # No MemoryDenyWriteExecute: the JVM's JIT needs writable executable memory.
         CacheDirectory = "ci-docker-prune";
+        # /var/lib/cc-ci, for the state file (stateFile)
+        StateDirectory = "cc-ci";
         PrivateTmp = true;
         ProtectSystem = "full";
         ProtectHome = "read-only";

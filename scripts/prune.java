@@ -3,8 +3,8 @@
 //SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
 //SOURCES ../lib/EvictionRun.java ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
 //SOURCES ../lib/LastUse.java ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
-//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Signals.java ../lib/StateFile.java
-//SOURCES ../lib/Text.java
+//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
+//SOURCES ../lib/PruneState.java ../lib/Signals.java ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
@@ -16,6 +16,7 @@ import ccci.PruneLock;
 import ccci.PruneMetrics;
 import ccci.PrunePolicy;
 import ccci.PruneRun;
+import ccci.PruneShortfall;
 import ccci.Signals;
 import ccci.Text;
 import java.io.PrintWriter;
@@ -40,7 +41,9 @@ import picocli.CommandLine.Spec;
             "Opt-in (--evict-to): when the disk is still at or above --threshold after the phases, remove tagged",
             "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
             "none used within --min-age, least recently used first, until the disk is below the low watermark;",
-            "the gates are checked again before each removal, and each removal is a plain (never forced) delete."},
+            "the gates are checked again before each removal, and each removal is a plain (never forced) delete.",
+            "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases (and eviction);",
+            "exit 18 when it is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
@@ -50,6 +53,8 @@ import picocli.CommandLine.Spec;
             "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
+            "17:insufficient: the phases (and eviction, when asked) ran, the disk is still at or above the threshold (WARN line)",
+            "18:blocked too long: disk at or above the threshold, a gate blocking longer than --blocked-limit (WARN line)",
             "19:unexpected internal error",
             "24:the run finished, but --metrics-file could not be written (the summary says metrics=failed)",
             "130:stopped by Ctrl-C (SIGINT): the summary says which phases completed",
@@ -60,6 +65,7 @@ class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
+    @Mixin PruneShortfall.Options shortfall;
     @Mixin EvictionPolicy.Options eviction;
     @Mixin LastUse.FileOption lastUse;
 
@@ -87,6 +93,7 @@ class Prune implements Callable<Integer> {
         long start = System.nanoTime();
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
+        var notEnough = shortfall.settings();
         var evict = eviction.settings(Optional.of(settings.thresholdPercent()));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
@@ -118,8 +125,8 @@ class Prune implements Callable<Integer> {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Report report = PruneRun.run(docker, settings, age, evict, Optional.of(lastUse.file()), dryRun,
-                            progress, Clock.systemUTC());
+                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, Optional.of(lastUse.file()), notEnough);
+                    PruneRun.Report report = PruneRun.run(docker, run, dryRun, progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
                 }
@@ -142,6 +149,7 @@ class Prune implements Callable<Integer> {
         out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
         out.flush();
         report.verdict().problems().forEach(p -> err.println("prune: " + Text.safe(p)));
+        report.state().ifPresent(st -> st.notes().forEach(n -> err.println("prune: " + Text.safe(n))));
         boolean failed = report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED;
         if (failed && report.verdict().problems().isEmpty()) {
             report.problem().ifPresent(p -> err.println("prune: " + Text.safe(p)));

@@ -47,14 +47,16 @@ class PrunePolicyEngineTest {
             String another = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404));
             CommandResult text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
                     "--lock-file", engine.workDir().resolve("prune.lock").toString());
-            assertEquals(ExitCodes.OK, text.exit(), text.toString());
+            // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+            assertEquals(ExitCodes.INSUFFICIENT, text.exit(), text.toString());
             List<String> lines = text.out().lines().toList();
             assertTrue(lines.get(0).matches("gates hold: .*; will remove 0 containers, 1 image, 0 build cache records "
                     + "\\(\\d+\\.\\d kB\\)"), text.toString());
             assertTrue(lines.get(1).startsWith("containers   removed 0, "), text.toString());
             assertTrue(lines.get(2).startsWith("images       removed 1, "), text.toString());
             String summary = lines.get(lines.size() - 1);
-            assertTrue(summary.startsWith("summary outcome=pruned exit=0 ") && !summary.contains("reason="), summary);
+            assertTrue(summary.startsWith("summary outcome=insufficient exit=17 ") && summary.contains(" reason=\"disk still "), summary);
+            assertTrue(lines.get(lines.size() - 2).startsWith("WARN not enough: "), text.toString());
             assertFalse(PruneScenario.imageIds(engine).contains(another));
         }
     }
@@ -67,7 +69,8 @@ class PrunePolicyEngineTest {
         assertEquals(ExitCodes.OK, dryRun.exit(), dryRun.toString());
         assertEquals(expected, PruneEngineTest.ids(dryRun.json().path("wouldRemove")), "--until " + until + " dry run\n" + dryRun.out());
         CommandResult run = ScriptRun.of("Prune", args);
-        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+        assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
         assertEquals(expected, PruneEngineTest.ids(run.json().path("removed")), "--until " + until + " real run\n" + run.out());
         return run.json();
     }

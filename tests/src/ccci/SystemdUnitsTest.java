@@ -120,6 +120,9 @@ class SystemdUnitsTest {
             }
         });
         assertFalse(service.section("Service").containsKey("MemoryDenyWriteExecute"), "breaks the JIT");
+        assertFalse(service.section("Service").containsKey("SuccessExitStatus"),
+                "only 0 is success: exits 17 (insufficient) and 18 (blocked too long) must fail the unit");
+        assertEquals("cc-ci", service.one("Service", "StateDirectory"), "the state file's directory");
 
         // the same prune arguments, and JNA's directory the CacheDirectory, as on NixOS
         List<String> nixArgs = NixTest.execStart(nixService);
@@ -245,7 +248,9 @@ class SystemdUnitsTest {
                 elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
         assertEquals(0, installed.exit(), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
-        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
+        // install --prefix moves the state file with the rest; the module's is the default
+        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart")).stream()
+                .map(a -> a.replace(elsewhere.resolve("prefix").toString(), "/var/lib/cc-ci")).toList();
         String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
                 + keep.replace("\\", "\\\\") + "\",\":stable$\"]}}}";
         List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
@@ -342,5 +347,8 @@ class SystemdUnitsTest {
         CommandResult run = Cmd.run(daily, unitEnvironment(), root);
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
+        assertEquals("", run.err(), run.toString());
+        assertEquals(java.util.Optional.of("noop"), PruneState.load(prefix.resolve("state.json")).state().lastOutcome(),
+                "the state file the unit names (moved with the prefix) remembers the run");
     }
 }
