@@ -22,7 +22,10 @@ public final class PruneFormat {
     private PruneFormat() {}
 
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
-    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+    /** Created on first use: the time-zone database costs the no-op, which prints no date, ~0.07 s. */
+    private static final class When {
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+    }
 
     public static String phaseLine(PruneRun.PhaseResult r) {
         return String.format(Locale.ROOT, "%-12s removed %d, reclaimed %s in %.2f s", r.phase().key,
@@ -181,7 +184,7 @@ public final class PruneFormat {
         String id = i.id().replaceFirst("^sha256:", "");
         return String.format(Locale.ROOT, "%-11s %-12s %-28s %-16s %9s  %s", i.kind(),
                 id.substring(0, Math.min(12, id.length())), Text.clip(Text.safe(i.name()), 28),
-                i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
+                i.created() == null ? "-" : When.FORMAT.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
                 Text.safe(i.reason()));
     }
 
