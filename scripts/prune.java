@@ -1,11 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/GateCheck.java ../lib/GateFacts.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/FastArgs.java ../lib/GateCheck.java ../lib/GateFacts.java
 //SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Signals.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.FastArgs;
 import ccci.GatePolicy;
 import ccci.PruneFormat;
 import ccci.PruneLock;
@@ -18,12 +19,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
@@ -47,14 +45,18 @@ import picocli.CommandLine.Spec;
             "143:stopped by SIGTERM: the summary says which phases completed"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
-class Prune implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin Engine.Options engine;
-    @Mixin GatePolicy.Options gates;
+class Prune implements Cli.Fast {
+    static final String DEFAULT_UNTIL = "24h";
 
-    @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
+    // made here, and each default also the field's value: the daily command line is parsed without picocli (FastArgs)
+    @Mixin Engine.Options engine = new Engine.Options();
+    @Mixin GatePolicy.Options gates = new GatePolicy.Options();
+    PrintWriter out;
+    PrintWriter err;
+
+    @Option(names = "--until", paramLabel = "AGE", defaultValue = DEFAULT_UNTIL,
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
-    String until;
+    String until = DEFAULT_UNTIL;
 
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
     boolean dryRun;
@@ -79,8 +81,6 @@ class Prune implements Callable<Integer> {
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         PruneLock lock = null;
         Signals.install();
         try {
@@ -136,6 +136,22 @@ class Prune implements Callable<Integer> {
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> err.println("prune: " + Text.safe(p)));
         err.flush();
         return report.exitCode();
+    }
+
+    @Override
+    public void printTo(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public boolean setWithoutPicocli(String[] args) {
+        return FastArgs.PRUNE.set(this, args);
+    }
+
+    @Override
+    public String name() {
+        return FastArgs.PRUNE.name();
     }
 
     public static void main(String... args) {
