@@ -52,7 +52,7 @@ public final class Cli {
         public static final int AUTH_FAILED = 22;
         /** auth-check: the registry accepts the credentials, but the config file is readable by group or others. */
         public static final int AUTH_CONFIG_EXPOSED = 23;
-        /** prune: the run finished (its outcome stands) but the --metrics-file could not be written; the summary says so. */
+        /** prune, cache: the run finished (its outcome stands) but the --metrics-file could not be written; the output says so. */
         public static final int METRICS_NOT_WRITTEN = 24;
         /** Stopped by Ctrl-C (SIGINT): 128 + 2, as a shell reports it. */
         public static final int SIGINT = 130;

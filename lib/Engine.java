@@ -104,6 +104,11 @@ public final class Engine implements AutoCloseable {
             return Engine.connect(check(host));
         }
 
+        /** The --host value once checked (null: DOCKER_HOST or the default socket), for a command that connects more than once. */
+        public String checkedHost() {
+            return check(host);
+        }
+
         /** Connects on first use; the host's form is still checked now, so bad input never goes unnoticed. */
         public Lazy lazy() {
             return new Lazy(check(host));
@@ -121,15 +126,19 @@ public final class Engine implements AutoCloseable {
             if (given == null || given.isBlank()) {
                 return option; // the docker CLI treats an empty DOCKER_HOST as unset
             }
-            String what = (option != null ? "--host '" : "DOCKER_HOST '") + shown(given) + "'";
             if (given.startsWith("npipe://")) {
-                throw new BadInput(what + " is a Windows named pipe: this toolkit runs on Linux (use unix:// or tcp://)");
+                throw new BadInput(what(option, given) + " is a Windows named pipe: this toolkit runs on Linux (use unix:// or tcp://)");
             }
             if (!HOST_FORM.matcher(given).matches()) {
-                throw new BadInput(what + " is not a Docker host URI this toolkit can use"
+                throw new BadInput(what(option, given) + " is not a Docker host URI this toolkit can use"
                         + " (expected unix:///path/to/docker.sock or tcp://host:port)");
             }
             return option;
+        }
+
+        // only on an error: Engine itself (and with it docker-java) stays unloaded on the disk-only no-op
+        private static String what(String option, String given) {
+            return (option != null ? "--host '" : "DOCKER_HOST '") + shown(given) + "'";
         }
     }
 
@@ -303,10 +312,19 @@ public final class Engine implements AutoCloseable {
 
     /** @param hostOption the --host value, or null to use DOCKER_HOST or the default socket */
     public static Engine connect(String hostOption) {
+        return connect(hostOption, RESPONSE_TIMEOUT);
+    }
+
+    /** @param responseTimeout how long a response may stay silent; zero for none (a stream of events) */
+    public static Engine connect(String hostOption, Duration responseTimeout) {
         Path configDir = configDir(null);
         Options.check(hostOption);
-        // docker-java reads config.json (for the current context) itself: it must be safe to read first
-        readClientConfig(configDir.resolve("config.json"));
+        // docker-java reads config.json (for the current context) itself: it must be safe to read first.
+        // One this user may not read at all is skipped, as docker-java and the docker CLI skip it.
+        Path configFile = configDir.resolve("config.json");
+        if (Files.isReadable(configFile) || Files.notExists(configFile)) {
+            readClientConfig(configFile);
+        }
         Optional<SSLConfig> tls = tls(System.getenv(), configDir);
         try {
             DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder()
@@ -325,7 +343,7 @@ public final class Engine implements AutoCloseable {
                     .dockerHost(dockerHost)
                     .sslConfig(tls.isPresent() ? tls.get() : NoTls.on(dockerHost))
                     .connectionTimeout(CONNECT_TIMEOUT)
-                    .responseTimeout(RESPONSE_TIMEOUT)
+                    .responseTimeout(responseTimeout)
                     .build();
             return new Engine(hostOption, shown(dockerHost.toString()), http, DockerClientImpl.getInstance(config, http));
         } catch (Cli.Failure e) {
@@ -411,6 +429,11 @@ public final class Engine implements AutoCloseable {
      */
     public JsonNode postJson(String pathAndQuery) {
         return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of(), null);
+    }
+
+    /** A raw DELETE, e.g. DELETE /images/NAME (never with force=true: see EvictionRun). */
+    public JsonNode deleteJson(String pathAndQuery) {
+        return send(DockerHttpClient.Request.Method.DELETE, pathAndQuery, Map.of(), null);
     }
 
     /**

@@ -23,16 +23,20 @@ import java.util.Set;
  * test checks both).
  */
 public final class FastArgs {
-    /** prune's daily options: those the systemd unit and the NixOS module pass, and a lock, a host or --json. */
-    public static final FastArgs PRUNE = new FastArgs("prune", Map.of(
-            "--path", "gates.path",
-            "--threshold", "gates.threshold",
-            "--stack-pattern", "gates.stackPattern",
-            "--until", "until",
-            "--metrics-file", "metricsFile",
-            "--lock-file", "lockFile",
-            "-H", "engine.host",
-            "--host", "engine.host"),
+    /** prune's daily options: those the units pass (eviction too, when installed with it), a lock, a host, --json. */
+    public static final FastArgs PRUNE = new FastArgs("prune", Map.ofEntries(
+            Map.entry("--path", "gates.path"),
+            Map.entry("--threshold", "gates.threshold"),
+            Map.entry("--stack-pattern", "gates.stackPattern"),
+            Map.entry("--until", "until"),
+            Map.entry("--metrics-file", "metricsFile"),
+            Map.entry("--lock-file", "lockFile"),
+            Map.entry("-H", "engine.host"),
+            Map.entry("--host", "engine.host"),
+            Map.entry("--evict-to", "eviction.evictTo"),
+            Map.entry("--keep", "eviction.keep"),
+            Map.entry("--min-age", "eviction.minAge"),
+            Map.entry("--last-use", "lastUse.file")),
             Map.of("--json", "json"));
 
     private final String name;

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -18,7 +20,18 @@ public final class GateCheck {
     private GateCheck() {}
 
     public static Verdict run(Engine engine, GatePolicy.Settings settings) {
+        return run(engine, settings, Optional.empty());
+    }
+
+    /**
+     * As {@link #run(Engine, GatePolicy.Settings)}, and notes the images of the running containers
+     * in the last-use record (cheap; a record that cannot be written never changes the verdict).
+     */
+    public static Verdict run(Engine engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
         Reading<GateFacts> facts = readFacts(engine);
+        if (facts instanceof Reading.Ok<GateFacts> ok && lastUseFile.isPresent()) {
+            LastUse.refresh(lastUseFile.get(), ok.value().inUseNow(), Instant.now(), Optional.empty());
+        }
         Reading<Path> target = GatePolicy.diskTarget(settings.diskPath(), facts, Files::isDirectory);
         return GatePolicy.evaluate(settings, facts, measure(target));
     }
@@ -28,6 +41,10 @@ public final class GateCheck {
      * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #run}.
      */
     public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings) {
+        return runDiskFirst(engine, settings, Optional.empty());
+    }
+
+    public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
         if (settings.diskPath().isPresent()) {
             Reading<Disk> disk = measure(Reading.ok(settings.diskPath().get()));
             GateResult gate = GatePolicy.diskGate(settings.thresholdPercent(), disk);
@@ -35,7 +52,7 @@ public final class GateCheck {
                 return GatePolicy.diskAlreadyBlocks(gate, disk);
             }
         }
-        return run(engine.get(), settings);
+        return run(engine.get(), settings, lastUseFile);
     }
 
     static Reading<GateFacts> readFacts(Engine engine) {

@@ -145,6 +145,17 @@ public final class GatePolicy {
             return pruneAllowed() ? ExitCodes.OK : ExitCodes.GATE_BLOCKS;
         }
 
+        /**
+         * Between phases (and eviction's removals), a workload gate (stack, convergence) that stops
+         * holding, or any gate that can no longer be evaluated, stops the run. The disk gate only
+         * starts a run: the phases themselves free space, and the seed's commands run all three once
+         * the disk crossed the threshold.
+         */
+        public List<GateResult> closedMidRun() {
+            return gates.stream().filter(g -> g.state() == GateResult.State.UNKNOWN
+                    || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
+        }
+
         /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
         public String reason() {
             return String.join("; ", notHolding().stream()

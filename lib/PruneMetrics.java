@@ -144,6 +144,8 @@ public final class PruneMetrics {
             sample(out, "removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
+        gauge(out, "evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+                String.valueOf(r.evictedImages()));
         if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
             help(out, "images", "Top-level images in the store before and after the last run.");
             r.imagesBefore().ifPresent(v -> sample(out, "images", "{when=\"before\"}", String.valueOf(v)));

@@ -27,7 +27,7 @@ public final class ReuseProofRun {
     public static final String DEFAULT_IMAGE = "redis:7-alpine";
     /** A pull that takes longer reports its progress this often. */
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
-    /** A sleep as PID 1 ignores SIGTERM: SIGKILL it this soon at teardown. */
+    /** A command as PID 1 may ignore SIGTERM (busybox's sleep does): SIGKILL it this soon at teardown. */
     static final Duration STOP_GRACE = Duration.ofSeconds(2);
 
     public enum Step {
@@ -62,13 +62,31 @@ public final class ReuseProofRun {
         }
     }
 
-    public record Settings(ImageRef image, Path configDir, Duration deployTimeout, Duration pullTimeout, Duration hold) {
+    /** @param command what the service runs instead of the image's ENTRYPOINT and CMD; empty: those */
+    public record Settings(ImageRef image, Path configDir, Duration deployTimeout, Duration pullTimeout, Duration hold,
+                           Optional<List<String>> command) {
         /** Validates the options at the edge; every message quotes the offending value. */
-        public static Settings parse(String image, String configDir, String deployTimeout, String pullTimeout, String hold) {
+        public static Settings parse(String image, String configDir, String deployTimeout, String pullTimeout, String hold,
+                                     String command) {
             return new Settings(ImageRef.parse(image), Engine.configDir(configDir),
                     seconds("--deploy-timeout", deployTimeout, 1, 3600),
                     seconds("--pull-timeout", pullTimeout, 1, 24 * 3600),
-                    seconds("--hold", hold, 0, 3600));
+                    seconds("--hold", hold, 0, 3600), command(command));
+        }
+
+        static Optional<List<String>> command(String text) {
+            if (text == null) {
+                return Optional.empty();
+            }
+            if (text.isBlank()) {
+                throw new BadInput("--command is empty: give a command and its arguments, like --command 'sleep 3600'");
+            }
+            return Optional.of(List.of(text.strip().split("\\s+")));
+        }
+
+        /** What the service runs, in words. */
+        String runs() {
+            return command.map(c -> String.join(" ", c)).orElse("its own entrypoint/command");
         }
 
         static Duration seconds(String option, String text, int min, int max) {
@@ -385,6 +403,10 @@ public final class ReuseProofRun {
                             + Engine.SwarmRole.state(swarm) + "'): the proof deploys a swarm service");
                 }
                 before = LocalImage.inspect(engine, image);
+                Optional<String> cannotRun = before.flatMap(this::cannotRun);
+                if (cannotRun.isPresent()) {
+                    return refused(credentials, before, Outcome.FAIL, cannotRun.get());
+                }
                 List<LocalImage.User> users = LocalImage.users(engine, image, before);
                 if (!users.isEmpty()) {
                     return refused(credentials, before, Outcome.REFUSED, image + " is used by "
@@ -439,21 +461,34 @@ public final class ReuseProofRun {
                     pulled.coldImageId(local.id()).imageRemoved(false));
         }
 
+        /** Without --command the service runs the image's own ENTRYPOINT/CMD: an image with neither cannot run. */
+        Optional<String> cannotRun(LocalImage local) {
+            if (s.command().isPresent() || local.hasCommand()) {
+                return Optional.empty();
+            }
+            return Optional.of(image + " has no entrypoint or command in its config, so a service of it cannot run: "
+                    + "give one with --command, e.g. --command 'sleep 3600'");
+        }
+
         Done deploy(Checked checked, State state) {
             LocalImage pulled = LocalImage.inspect(engine, image)
                     .orElseThrow(() -> new ProofService.Failed("the engine no longer has " + image));
+            Optional<String> cannotRun = cannotRun(pulled);
+            if (cannotRun.isPresent()) {
+                throw new ProofService.Failed(cannotRun.get()); // only when it was not here before: cleanup removes it again
+            }
             Optional<String> digest = pulled.digestIn(image).or(checked::manifestDigest);
             String run = image.digest().isPresent() ? image.local() : digest.map(image::pinned).orElse(image.local());
             ProofService service = ProofService.prepare(engine, listener::signal);
             State deployed = state.service(service);
             reached = deployed;
             Duration running = reached(deployed, () -> {
-                service.create(run, STOP_GRACE);
+                service.create(run, s.command(), STOP_GRACE);
                 Duration until = service.awaitRunning(s.deployTimeout());
                 hold();
                 return until;
             });
-            return new Done(true, "service " + service.name() + " (1 replica of " + run + ", sleep 3600) running after "
+            return new Done(true, "service " + service.name() + " (1 replica of " + run + ", " + s.runs() + ") running after "
                     + running.toMillis() + " ms" + (s.hold().isZero() ? "" : ", held " + s.hold().toSeconds() + " s"), deployed);
         }
 

@@ -128,6 +128,11 @@ public final class Text {
         return n + " " + noun + (n == 1 ? "" : "s");
     }
 
+    /** At most width characters, starting with an ellipsis when cut: keeps the end (an image's tag). */
+    public static String clipStart(String s, int width) {
+        return s.length() <= width ? s : "\u2026" + s.substring(s.length() - width + 1);
+    }
+
     /** At most width characters, ending in an ellipsis when cut. */
     public static String clip(String s, int width) {
         return s.length() <= width ? s : s.substring(0, width - 1) + "\u2026";

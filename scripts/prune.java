@@ -1,13 +1,17 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/FastArgs.java ../lib/GateCheck.java ../lib/GateFacts.java
-//SOURCES ../lib/GatePolicy.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
-//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Signals.java ../lib/Text.java
+//SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
+//SOURCES ../lib/EvictionRun.java ../lib/FastArgs.java ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
+//SOURCES ../lib/LastUse.java ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Signals.java ../lib/StateFile.java
+//SOURCES ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.EvictionPolicy;
 import ccci.FastArgs;
 import ccci.GatePolicy;
+import ccci.LastUse;
 import ccci.PruneFormat;
 import ccci.PruneLock;
 import ccci.PruneMetrics;
@@ -19,6 +23,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,7 +34,11 @@ import picocli.CommandLine.Option;
             "Phases, each limited to objects older than --until, the gates checked before each:",
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
-            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
+            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason.",
+            "Opt-in (--evict-to): when the disk is still at or above --threshold after the phases, remove tagged",
+            "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
+            "none used within --min-age, least recently used first, until the disk is below the low watermark;",
+            "the gates are checked again before each removal, and each removal is a plain (never forced) delete."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
@@ -51,6 +60,8 @@ class Prune implements Cli.Fast {
     // made here, and each default also the field's value: the daily command line is parsed without picocli (FastArgs)
     @Mixin Engine.Options engine = new Engine.Options();
     @Mixin GatePolicy.Options gates = new GatePolicy.Options();
+    @Mixin EvictionPolicy.Options eviction = new EvictionPolicy.Options();
+    @Mixin LastUse.FileOption lastUse = new LastUse.FileOption();
     PrintWriter out;
     PrintWriter err;
 
@@ -78,6 +89,7 @@ class Prune implements Cli.Fast {
         long start = System.nanoTime();
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
+        var evict = eviction.settings(Optional.of(settings.thresholdPercent()));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -106,7 +118,8 @@ class Prune implements Cli.Fast {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Report report = PruneRun.run(docker, settings, age, dryRun, progress, Clock.systemUTC());
+                    PruneRun.Report report = PruneRun.run(docker, settings, age, evict, Optional.of(lastUse.file()), dryRun,
+                            progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
                 }

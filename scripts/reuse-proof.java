@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
             "               must serve it",
             "  2. remove    remove the image, so that the next pull is cold",
             "  3. cold-pull pull it, timed, counting layers downloaded and already present",
-            "  4. deploy    a one-replica swarm service of it running a long sleep",
+            "  4. deploy    a one-replica swarm service of it, until its task runs",
             "  5. teardown  remove the service and wait until its container is gone",
             "  6. retained  the image is still here with the same ID",
             "  7. warm-pull pull again, timed: it must download no layer, say 'up to date'",
@@ -63,12 +63,17 @@ class ReuseProof implements Callable<Integer> {
             description = {"Keep the service running this long before tearing it down (to watch it).", "Default: ${DEFAULT-VALUE}"})
     String hold;
 
+    @Option(names = "--command", paramLabel = "'CMD ARGS'",
+            description = {"What the proof's service runs, instead of the image's entrypoint and command (split at spaces).",
+                "Default: the image's own; an image with neither needs one, e.g. 'sleep 3600'"})
+    String command;
+
     @Option(names = "--json", description = "Print one JSON object (verdict, coldMs, warmMs, warmLayersDownloaded, retained, reason...) instead of text.")
     boolean json;
 
     @Override
     public Integer call() {
-        var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold);
+        var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold, command);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Signals.install();

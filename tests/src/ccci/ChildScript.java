@@ -93,7 +93,7 @@ final class ChildScript {
 
     /** Sends a signal by pid (TERM, INT, STOP, CONT...). */
     static void signal(long pid, String name) {
-        Cmd.run("kill", "-" + name, String.valueOf(pid)).ok();
+        Cmd.run("kill", "-" + name, String.valueOf(pid)).requireOk();
     }
 
     void signal(String name) {

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,7 +45,7 @@ class EngineTlsTest {
         engine = SandboxEngine.start(SandboxEngine.options().swarm(false));
         certs = Files.createDirectories(tmp.resolve("certs"));
         Cmd.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=ccci-test",
-                "-keyout", certs.resolve("key.pem").toString(), "-out", certs.resolve("cert.pem").toString()).ok();
+                "-keyout", certs.resolve("key.pem").toString(), "-out", certs.resolve("cert.pem").toString()).requireOk();
         Files.copy(certs.resolve("cert.pem"), certs.resolve("ca.pem"));
         config = Files.createDirectories(tmp.resolve("cfg"));
         String auth = java.util.Base64.getEncoder().encodeToString(("ccci:" + PASSWORD).getBytes(StandardCharsets.UTF_8));
@@ -106,12 +107,12 @@ class EngineTlsTest {
         for (List<String> args : List.of(List.of("Gates", "-H", host), List.of("Gates", "-H", host, "--json"),
                 List.of("AuthCheck", "-H", host, "--config", config.toString(), "--registry", "localhost:5000", "--json"),
                 List.of("Prune", "-H", host, "--threshold", "1", "--json", "--lock-file", tmp.resolve("pw.lock").toString()))) {
-            ScriptRun run = ScriptRun.of(args.get(0), args.subList(1, args.size()).toArray(String[]::new));
+            CommandResult run = ScriptRun.of(args.get(0), args.subList(1, args.size()).toArray(String[]::new));
             assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
             assertFalse((run.out() + run.err()).contains(PASSWORD), run.toString());
             assertTrue((run.out() + run.err()).contains("tcp://***@127.0.0.1:"), run.toString());
         }
-        ScriptRun bad = ScriptRun.of("Gates", "-H", "tcp://admin:" + PASSWORD + "@127.0.0.1:1/x?y");
+        CommandResult bad = ScriptRun.of("Gates", "-H", "tcp://admin:" + PASSWORD + "@127.0.0.1:1/x?y");
         assertFalse((bad.out() + bad.err()).contains(PASSWORD), bad.toString());
     }
 

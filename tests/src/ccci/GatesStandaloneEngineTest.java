@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,7 +42,7 @@ class GatesStandaloneEngineTest {
     }
 
     JsonNode gates() {
-        ScriptRun run = ScriptRun.of("Gates", "--host", engine.host(), "--json");
+        CommandResult run = ScriptRun.of("Gates", "--host", engine.host(), "--json");
         return run.json();
     }
 

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -55,14 +56,14 @@ class HostileInputTest {
 
     @Test
     void aBacktrackingStackPatternFailsClosedInsteadOfHanging() {
-        ScriptRun gates = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ScriptRun.of("Gates", "--host", engine.host(),
+        CommandResult gates = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ScriptRun.of("Gates", "--host", engine.host(),
                 "--threshold", "1", "--stack-pattern", "(.*a){20}$"));
         assertEquals(ExitCodes.CANNOT_EVALUATE, gates.exit(), gates.toString());
         String stack = gates.out().lines().filter(l -> l.startsWith("stack ")).findFirst().orElseThrow();
         assertTrue(stack.matches("stack +unknown +cannot evaluate: --stack-pattern took more than \\d+ steps on container ccci-long-label .*"),
                 stack);
 
-        ScriptRun prune = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ScriptRun.of("Prune", "--host", engine.host(),
+        CommandResult prune = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ScriptRun.of("Prune", "--host", engine.host(),
                 "--threshold", "1", "--until", "1s", "--stack-pattern", "(.*a){20}$", "--lock-file", tmp.resolve("slow.lock").toString()));
         assertEquals(ExitCodes.CANNOT_EVALUATE, prune.exit(), prune.toString());
         assertTrue(prune.out().contains(PruneFormat.NOOP_LINE), prune.toString());
@@ -78,7 +79,7 @@ class HostileInputTest {
         Path dir = Files.createDirectories(tmp.resolve("cfg-" + kind));
         Path config = dir.resolve("config.json");
         switch (kind) {
-            case "fifo" -> Cmd.run("mkfifo", config.toString()).ok();
+            case "fifo" -> Cmd.run("mkfifo", config.toString()).requireOk();
             case "dev-zero-link" -> Files.createSymbolicLink(config, Path.of("/dev/zero"));
             case "huge" -> Files.writeString(config, "{\"auths\":{}," + "\"x\":\"" + "y".repeat(2 << 20) + "\"}");
             default -> Files.createDirectory(config);
@@ -86,7 +87,7 @@ class HostileInputTest {
         for (String[] command : new String[][] {
                 {"AuthCheck", "--host", engine.host(), "--config", dir.toString(), "--registry", "localhost:5000"},
                 {"ReuseProof", "--host", engine.host(), "--config", dir.toString(), "--image", "localhost:5000/a:1"}}) {
-            ScriptRun run = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ScriptRun.of(command[0],
+            CommandResult run = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ScriptRun.of(command[0],
                     Arrays.copyOfRange(command, 1, command.length)));
             assertTrue(run.exit() == ExitCodes.BAD_INPUT || run.exit() == ExitCodes.AUTH_FAILED, run.toString());
             String all = run.out() + run.err();
@@ -123,7 +124,7 @@ class HostileInputTest {
         if (!args.contains("-H")) {
             args.addAll(List.of("-H", engine.host()));
         }
-        ScriptRun run = ScriptRun.of(c.get(0), args.toArray(String[]::new));
+        CommandResult run = ScriptRun.of(c.get(0), args.toArray(String[]::new));
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("", run.out(), run.toString());
         assertEquals(1, run.err().lines().count(), run.toString());
@@ -136,7 +137,7 @@ class HostileInputTest {
     void atFileArgumentsAreNotReadAsFiles() throws Exception {
         Path file = tmp.resolve("args");
         Files.writeString(file, "--threshold\nsecret-token-from-file\n");
-        ScriptRun run = ScriptRun.of("Gates", "-H", engine.host(), "@" + file);
+        CommandResult run = ScriptRun.of("Gates", "-H", engine.host(), "@" + file);
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertFalse((run.out() + run.err()).contains("secret-token-from-file"), run.toString());
     }
@@ -146,8 +147,8 @@ class HostileInputTest {
         Path closed = Files.createDirectories(tmp.resolve("closed"));
         Path inside = Files.createDirectories(closed.resolve("data"));
         Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
-        Cmd.run("chown", "nobody", closed.toString()).ok();
-        Cmd.run("chmod", "o+x", tmp.toString()).ok();
+        Cmd.run("chown", "nobody", closed.toString()).requireOk();
+        Cmd.run("chmod", "o+x", tmp.toString()).requireOk();
         // root without the capabilities that bypass file permissions: a closed dir is closed to it too
         ChildScript run = ChildScript.start(tmp, List.of("setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"),
                 Map.of(), "Gates", "-H", engine.host(), "--path", inside.toString()).finish(60);

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,7 +55,7 @@ class OutputInjectionTest {
 
     @Test
     void gatesShowTheHostileLabelEscapedOnOneLine() {
-        ScriptRun run = ScriptRun.of("Gates", "--host", engine.host(), "--threshold", "1");
+        CommandResult run = ScriptRun.of("Gates", "--host", engine.host(), "--threshold", "1");
         assertEquals(ExitCodes.GATE_BLOCKS, run.exit(), run.toString());
         assertClean(run);
         String stack = run.out().lines().filter(l -> l.startsWith("stack ")).findFirst().orElseThrow();
@@ -67,7 +68,7 @@ class OutputInjectionTest {
             List<String> args = new java.util.ArrayList<>(List.of("--host", engine.host(), "--threshold", "1", "--until", "1s",
                     "--lock-file", tmp.resolve("inject.lock").toString()));
             args.addAll(mode);
-            ScriptRun run = ScriptRun.of("Prune", args.toArray(String[]::new));
+            CommandResult run = ScriptRun.of("Prune", args.toArray(String[]::new));
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             assertClean(run);
             assertTrue(run.out().contains(PruneFormat.NOOP_LINE + ": stack: live run-app stack ab12-0a0b0c_ci_commoninternet_net_\\x1b[2J"),
@@ -82,7 +83,7 @@ class OutputInjectionTest {
         String auth = java.util.Base64.getEncoder().encodeToString((user + ":pw").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Files.writeString(config.resolve("config.json"), "{\"auths\":{\"localhost:1\":{\"auth\":\"" + auth + "\"}}}");
         Files.setPosixFilePermissions(config.resolve("config.json"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        ScriptRun run = ScriptRun.of("AuthCheck", "--host", engine.host(), "--config", config.toString(), "--registry", "localhost:1");
+        CommandResult run = ScriptRun.of("AuthCheck", "--host", engine.host(), "--config", config.toString(), "--registry", "localhost:1");
         assertEquals(ExitCodes.AUTH_FAILED, run.exit(), run.toString());
         assertClean(run);
         assertTrue(run.out().lines().noneMatch(l -> l.startsWith("PASS")), run.toString());
@@ -102,7 +103,7 @@ class OutputInjectionTest {
         assertEquals("a\\nb\\x1b[2J\\u202e", Text.safe("a\nb\u001b[2J\u202e"));
     }
 
-    static void assertClean(ScriptRun run) {
+    static void assertClean(CommandResult run) {
         String all = run.out() + run.err();
         assertFalse(all.contains(ESC), "an ESC byte reached the output:\n" + run);
         assertFalse(all.contains("\u009b") || all.contains("\r") || all.contains("\u007f"), "a control character reached the output:\n" + run);

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,7 +46,7 @@ class PruneFilesTest {
         }
     }
 
-    static ScriptRun prune(String... more) {
+    static CommandResult prune(String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host(), "--threshold", "1", "--until", "1s"));
         args.addAll(Arrays.asList(more));
         return ScriptRun.of("Prune", args.toArray(String[]::new));
@@ -71,7 +72,7 @@ class PruneFilesTest {
         return engine.docker("image", "inspect", id).ok();
     }
 
-    static void assertBadInputNothingRemoved(ScriptRun run, String id, String says) {
+    static void assertBadInputNothingRemoved(CommandResult run, String id, String says) {
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("", run.out(), run.toString());
         assertEquals(1, run.err().lines().count(), run.toString());
@@ -86,13 +87,13 @@ class PruneFilesTest {
         String image = oldDanglingImage(9101);
         Path lock = tmp.resolve("metrics-refused.lock");
 
-        ScriptRun devNull = prune("--lock-file", lock.toString(), "--metrics-file", "/dev/null");
+        CommandResult devNull = prune("--lock-file", lock.toString(), "--metrics-file", "/dev/null");
         assertBadInputNothingRemoved(devNull, image, "'/dev/null' is a FIFO, socket or device");
         assertFalse(Files.isRegularFile(Path.of("/dev/null")), "/dev/null is still a device");
 
         Path fifo = tmp.resolve("metrics.fifo");
-        Cmd.run("mkfifo", fifo.toString()).ok();
-        ScriptRun fifoRun = assertTimeoutPreemptively(Duration.ofSeconds(60),
+        Cmd.run("mkfifo", fifo.toString()).requireOk();
+        CommandResult fifoRun = assertTimeoutPreemptively(Duration.ofSeconds(60),
                 () -> prune("--lock-file", lock.toString(), "--metrics-file", fifo.toString()));
         assertBadInputNothingRemoved(fifoRun, image, "is a FIFO, socket or device");
 
@@ -118,7 +119,7 @@ class PruneFilesTest {
         try (SmallDisk disk = SmallDisk.mount(1)) {
             Path metrics = disk.path().resolve("ci_docker_prune.prom");
             fill(disk);
-            ScriptRun run = prune("--lock-file", tmp.resolve("full.lock").toString(), "--metrics-file", metrics.toString());
+            CommandResult run = prune("--lock-file", tmp.resolve("full.lock").toString(), "--metrics-file", metrics.toString());
             assertEquals(ExitCodes.METRICS_NOT_WRITTEN, run.exit(), run.toString());
             assertFalse(imageThere(image), "the prune itself ran: " + run);
             String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
@@ -137,7 +138,7 @@ class PruneFilesTest {
     @Test
     void aWrittenMetricsFileIsANewRegularFile0644AndTheSummarySaysWritten() throws Exception {
         Path metrics = tmp.resolve("written.prom");
-        ScriptRun run = prune("--lock-file", tmp.resolve("written.lock").toString(), "--metrics-file", metrics.toString(), "--json");
+        CommandResult run = prune("--lock-file", tmp.resolve("written.lock").toString(), "--metrics-file", metrics.toString(), "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertTrue(run.json().path("metrics").path("written").asBoolean(), run.toString());
         assertTrue(Files.isRegularFile(metrics, LinkOption.NOFOLLOW_LINKS));
@@ -152,7 +153,7 @@ class PruneFilesTest {
         assertBadInputNothingRemoved(prune("--lock-file", "/dev/null"), image, "'/dev/null' is a FIFO, socket or device");
 
         Path fifo = tmp.resolve("lock.fifo");
-        Cmd.run("mkfifo", fifo.toString()).ok();
+        Cmd.run("mkfifo", fifo.toString()).requireOk();
         assertBadInputNothingRemoved(assertTimeoutPreemptively(Duration.ofSeconds(60), () -> prune("--lock-file", fifo.toString())),
                 image, "is a FIFO, socket or device");
 
@@ -165,7 +166,7 @@ class PruneFilesTest {
 
         Path theirs = tmp.resolve("theirs.lock");
         Files.writeString(theirs, "");
-        Cmd.run("chown", "nobody", theirs.toString()).ok();
+        Cmd.run("chown", "nobody", theirs.toString()).requireOk();
         assertBadInputNothingRemoved(prune("--lock-file", theirs.toString()), image, "not to us");
     }
 
@@ -176,7 +177,7 @@ class PruneFilesTest {
             Path lock = disk.path().resolve("ci-docker-prune.lock");
             Files.writeString(lock, "12345678\n");
             fill(disk);
-            ScriptRun run = prune("--lock-file", lock.toString());
+            CommandResult run = prune("--lock-file", lock.toString());
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             assertTrue(run.out().contains("summary outcome=pruned exit=0 "), run.toString());
             assertFalse(imageThere(image), "pruned");
@@ -204,7 +205,7 @@ class PruneFilesTest {
         Cli.BadInput refused = assertThrows(Cli.BadInput.class, () -> PruneLock.defaultPath(notRun, null, planted));
         assertTrue(refused.getMessage().contains("is a symbolic link"), refused.getMessage());
 
-        ScriptRun help = ScriptRun.of("Prune", "--help");
+        CommandResult help = ScriptRun.of("Prune", "--help");
         assertTrue(help.out().replaceAll("\\s+", " ").contains("$XDG_RUNTIME_DIR/ci-docker-prune.lock"), help.out());
     }
 }

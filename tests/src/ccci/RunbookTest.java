@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
@@ -47,9 +48,9 @@ class RunbookTest {
         registry = host.registry();
         engine.importBusybox("ccci/busybox:1");
         image = registry.address() + "/ccci/runbook:1";
-        engine.dockerOk("tag", "ccci/busybox:1", image);
+        engine.buildWithBuildKit("FROM ccci/busybox:1\nCMD [\"sleep\", \"3600\"]\n", image); // runs its own command, as redis does
         engine.dockerOk("push", image);
-        Cmd add = Cmd.run(List.of(Repo.root().resolve("jbang").toString(), "catalog", "add", "--global", "--name", "cc-ci",
+        CommandResult add = Cmd.run(List.of(Repo.root().resolve("jbang").toString(), "catalog", "add", "--global", "--name", "cc-ci",
                 Repo.root().resolve("jbang-catalog.json").toString()), environment(), Repo.root());
         assertEquals(0, add.exit(), add.toString());
     }
@@ -117,7 +118,7 @@ class RunbookTest {
                 ran.add(step);
             }
         }
-        Cmd run = Cmd.run(List.of("bash", "-c", script.toString()), environment(), Repo.root());
+        CommandResult run = Cmd.run(List.of("bash", "-c", script.toString()), environment(), Repo.root());
         Matcher marked = Pattern.compile("(?s)<<<step (\\d+) " + nonce + ">>>\n(.*?)<<<exit \\1 " + nonce + " (\\d+)>>>\n")
                 .matcher(run.out());
         int next = 0;

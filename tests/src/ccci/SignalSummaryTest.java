@@ -83,7 +83,7 @@ class SignalSummaryTest {
     void ctrlCDuringTheColdPullSaysTheImageIsRemovedAndExits130() throws Exception {
         engine.dockerOk("pull", image);
         ChildScript proof = ChildScript.start(tmp, Map.of(), "ReuseProof", "--host", engine.host(),
-                "--config", engine.dockerConfigDir().toString(), "--image", image);
+                "--config", engine.dockerConfigDir().toString(), "--image", image, "--command", "sleep 3600");
         boolean frozen = false;
         try {
             awaitLine(proof, "check     pass");
