@@ -359,7 +359,7 @@ class SystemdUnitsTest {
         daily.addAll(args.subList(1, args.size()));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
-        Cmd run = Cmd.run(daily, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+        CommandResult run = Cmd.run(daily, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
         assertEquals(0, run.exit(), run.toString());
         List<String> toolkit = run.out().lines().filter(l -> l.contains("class,load") && l.matches(".* (ccci\\.|Prune ).*")).toList();
         assertTrue(toolkit.size() > 20, run.out());
@@ -378,7 +378,7 @@ class SystemdUnitsTest {
         Path prefix25 = root.resolve("jdk25/var/lib/cc-ci");
         Map<String, String> env = installEnvironment();
         env.put("PATH", jdk25.resolve("bin") + ":" + env.get("PATH"));
-        Cmd installed = Cmd.run(List.of(Repo.root().resolve(INSTALL).toString(), "--prefix", prefix25.toString(),
+        CommandResult installed = Cmd.run(List.of(Repo.root().resolve(INSTALL).toString(), "--prefix", prefix25.toString(),
                 "--unit-dir", root.resolve("jdk25/units").toString(), "--no-enable"), env, root);
         assertEquals(0, installed.exit(), installed.toString());
         for (String command : installedCommands()) {
@@ -386,7 +386,7 @@ class SystemdUnitsTest {
             assertTrue(strict.get(0).startsWith(jdk25.toString()), strict.toString());
             assertTrue(strict.stream().anyMatch(a -> a.startsWith("-XX:AOTCache=")), strict.toString());
             strict.add("--version");
-            Cmd run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, run.exit(), command + "'s AOT cache cannot be used:\n" + run);
         }
         assertEveryToolkitClassFromTheArchive(prefix25);
