@@ -87,7 +87,7 @@ public final class GatePolicy {
     public static final class Options {
         @Option(names = "--threshold", paramLabel = "PERCENT", defaultValue = "" + Settings.DEFAULT_THRESHOLD,
                 description = {"Disk use (df's Use%%) at or above which pruning may run.", "Default: ${DEFAULT-VALUE}"})
-        String threshold;
+        String threshold = "" + Settings.DEFAULT_THRESHOLD;
 
         @Option(names = "--path", paramLabel = "DIR",
                 description = {"Filesystem to measure.",
@@ -98,7 +98,7 @@ public final class GatePolicy {
                 defaultValue = Settings.DEFAULT_STACK_PATTERN,
                 description = {"A swarm service or running container whose name or com.docker.stack.namespace label matches is a live run-app stack.",
                     "Default: under Defaults below"})
-        String stackPattern;
+        String stackPattern = Settings.DEFAULT_STACK_PATTERN;
 
         public Settings settings() {
             return Settings.parse(threshold, stackPattern, path);

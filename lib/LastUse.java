@@ -268,10 +268,13 @@ public final class LastUse {
 
     /** Where the record is (a picocli mixin for every command that reads or refreshes it). */
     public static final class FileOption {
-        @Option(names = "--last-use", paramLabel = "FILE", defaultValue = "/var/lib/cc-ci/last-use.json",
+        static final String DEFAULT_FILE = "/var/lib/cc-ci/last-use.json";
+
+        // the default is also the field's value: prune's daily command line is parsed without picocli (FastArgs)
+        @Option(names = "--last-use", paramLabel = "FILE", defaultValue = DEFAULT_FILE,
                 description = {"The last-use record (written by watch; refreshed by every run with the images in use now, "
                         + "when its directory exists).", "Default: ${DEFAULT-VALUE}."})
-        Path file;
+        Path file = Path.of(DEFAULT_FILE);
 
         public Path file() {
             return file;

@@ -26,7 +26,8 @@ public record PruneState(
         Optional<Instant> lastRun,
         Optional<String> lastOutcome) {
 
-    public static final Path DEFAULT_PATH = Path.of("/var/lib/cc-ci/state.json");
+    public static final String DEFAULT_FILE = "/var/lib/cc-ci/state.json";
+    public static final Path DEFAULT_PATH = Path.of(DEFAULT_FILE);
     static final int VERSION = 1;
     private static final int MAX_BYTES = 4096;
 

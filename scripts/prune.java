@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
-//SOURCES ../lib/EvictionRun.java ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
+//SOURCES ../lib/EvictionRun.java ../lib/FastArgs.java ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java
 //SOURCES ../lib/LastUse.java ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
 //SOURCES ../lib/PruneState.java ../lib/Signals.java ../lib/SmallFile.java ../lib/Text.java
@@ -9,6 +9,7 @@
 import ccci.Cli;
 import ccci.Engine;
 import ccci.EvictionPolicy;
+import ccci.FastArgs;
 import ccci.GatePolicy;
 import ccci.LastUse;
 import ccci.PruneFormat;
@@ -24,12 +25,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
@@ -61,17 +59,21 @@ import picocli.CommandLine.Spec;
             "143:stopped by SIGTERM: the summary says which phases completed"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
-class Prune implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin Engine.Options engine;
-    @Mixin GatePolicy.Options gates;
-    @Mixin PruneShortfall.Options shortfall;
-    @Mixin EvictionPolicy.Options eviction;
-    @Mixin LastUse.FileOption lastUse;
+class Prune implements Cli.Fast {
+    static final String DEFAULT_UNTIL = "24h";
 
-    @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
+    // made here, and each default also the field's value: the daily command line is parsed without picocli (FastArgs)
+    @Mixin Engine.Options engine = new Engine.Options();
+    @Mixin GatePolicy.Options gates = new GatePolicy.Options();
+    @Mixin PruneShortfall.Options shortfall = new PruneShortfall.Options();
+    @Mixin EvictionPolicy.Options eviction = new EvictionPolicy.Options();
+    @Mixin LastUse.FileOption lastUse = new LastUse.FileOption();
+    PrintWriter out;
+    PrintWriter err;
+
+    @Option(names = "--until", paramLabel = "AGE", defaultValue = DEFAULT_UNTIL,
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
-    String until;
+    String until = DEFAULT_UNTIL;
 
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
     boolean dryRun;
@@ -98,8 +100,6 @@ class Prune implements Callable<Integer> {
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         PruneLock lock = null;
         Signals.install();
         try {
@@ -157,6 +157,22 @@ class Prune implements Callable<Integer> {
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> err.println("prune: " + Text.safe(p)));
         err.flush();
         return report.exitCode();
+    }
+
+    @Override
+    public void printTo(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public boolean setWithoutPicocli(String[] args) {
+        return FastArgs.PRUNE.set(this, args);
+    }
+
+    @Override
+    public String name() {
+        return FastArgs.PRUNE.name();
     }
 
     public static void main(String... args) {
