@@ -27,6 +27,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -153,6 +154,22 @@ public final class Engine implements AutoCloseable {
         /** The engine's word for the node's swarm state: inactive, pending, active, error, locked. */
         public static String state(SwarmInfo swarm) {
             return swarm == null || swarm.getLocalNodeState() == null ? "unknown" : swarm.getLocalNodeState().getValue();
+        }
+    }
+
+    /**
+     * Where the engine keeps images: its graph driver (overlay2, the classic store) or containerd's
+     * content store and snapshotter (the "containerd image store", default on new Docker 29
+     * installs). Read from GET /info: that store reports driver-type io.containerd.snapshotter.v1.
+     */
+    public enum ImageStore {
+        GRAPH_DRIVER, CONTAINERD;
+
+        public static ImageStore of(Info info) {
+            List<List<String>> status = info.getDriverStatuses();
+            boolean snapshotter = status != null && status.stream().anyMatch(pair -> pair != null && pair.size() == 2
+                    && "driver-type".equals(pair.get(0)) && "io.containerd.snapshotter.v1".equals(pair.get(1)));
+            return snapshotter ? CONTAINERD : GRAPH_DRIVER;
         }
     }
 

@@ -11,11 +11,15 @@ import java.util.Optional;
 
 /**
  * An image as the engine holds it locally: its ID and the registry digests it was pulled or pushed
- * as; and who uses it: any container (running or stopped) made from it, and any swarm service whose
+ * as, and how many layers it has; and who uses it: any container (running or stopped) made from it, and any swarm service whose
  * image names it (swarm stores name:tag@digest; a digest-only reference matches the local image's
  * digests). {@link #users} reads the engine once; the matching is pure.
  */
-public record LocalImage(String id, List<String> repoDigests) {
+public record LocalImage(String id, List<String> repoDigests, int layers) {
+
+    public LocalImage(String id, List<String> repoDigests) {
+        this(id, repoDigests, 0);
+    }
 
     /** The engine's image under {@code ref}, or empty when it has none. */
     public static Optional<LocalImage> inspect(Engine engine, ImageRef ref) {
@@ -23,7 +27,8 @@ public record LocalImage(String id, List<String> repoDigests) {
             try {
                 InspectImageResponse image = engine.api().inspectImageCmd(ref.local()).exec();
                 return Optional.of(new LocalImage(image.getId(),
-                        image.getRepoDigests() == null ? List.of() : List.copyOf(image.getRepoDigests())));
+                        image.getRepoDigests() == null ? List.of() : List.copyOf(image.getRepoDigests()),
+                        image.getRootFS() == null || image.getRootFS().getLayers() == null ? 0 : image.getRootFS().getLayers().size()));
             } catch (NotFoundException e) {
                 return Optional.empty();
             }

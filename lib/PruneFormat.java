@@ -45,15 +45,23 @@ public final class PruneFormat {
                 for (Item item : plan.removed()) {
                     out.add("  remove " + row(item));
                 }
+                for (Item item : plan.undecided()) {
+                    out.add("  unsure " + row(item));
+                }
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
                 out.add("would remove " + counts(plan.removed()) + " (images " + Text.bytes(plan.removed().stream()
-                        .filter(i -> i.kind().equals("image")).mapToLong(Item::size).sum()) + " listed size)");
+                        .filter(i -> i.kind().equals("image")).mapToLong(Item::size).sum()) + " listed size)"
+                        + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
+                                + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
             }
             default -> {
                 for (Item item : removedItems(report)) {
                     out.add("removed " + row(item));
+                }
+                for (Item item : undecidedKept(report)) {
+                    out.add("kept    " + row(item));
                 }
                 report.problem().ifPresent(p -> out.add("stopped: " + p + "; completed phases: "
                         + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
@@ -115,9 +123,36 @@ public final class PruneFormat {
         if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
             root.putArray("removed");
         }
-        items(root.putArray("kept"), r.plan().map(p -> p.kept().stream()
+        List<Item> kept = new ArrayList<>(r.plan().map(p -> p.kept().stream()
                 .filter(i -> !removedIds.contains(i.id())).toList()).orElse(List.of()));
+        if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
+            items(root.putArray("undecided"), r.plan().map(Plan::undecided).orElse(List.of()));
+        } else {
+            kept.addAll(undecidedKept(r));
+        }
+        items(root.putArray("kept"), kept);
         return root.toPrettyString() + System.lineSeparator();
+    }
+
+    /** After a run, the objects whose age the plan could not tell and the engine did not remove. */
+    static List<Item> undecidedKept(PruneRun.Report r) {
+        if (r.outcome() == PruneRun.Outcome.DRY_RUN || r.plan().isEmpty()) {
+            return List.of();
+        }
+        Set<String> removedIds = removedItems(r).stream().map(Item::id).collect(Collectors.toSet());
+        Set<PrunePolicy.Phase> ran = r.phases().stream().map(PruneRun.PhaseResult::phase).collect(Collectors.toSet());
+        return r.plan().get().undecided().stream()
+                .filter(i -> ran.contains(phaseOf(i)) && !removedIds.contains(i.id()))
+                .map(i -> i.settled(false)).toList();
+    }
+
+    private static Phase phaseOf(Item item) {
+        for (Phase p : Phase.values()) {
+            if (p.kind.equals(item.kind())) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException(item.kind());
     }
 
     /** What the engine says it removed, described from the plan (or as "not in the plan" if it is not there). */
@@ -131,7 +166,7 @@ public final class PruneFormat {
                 }
                 Optional<Item> planned = r.plan().flatMap(plan -> plan.phase(p.phase()).stream()
                         .filter(i -> i.id().equals(id)).findFirst());
-                items.add(planned.orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
+                items.add(planned.map(i -> i.settled(true)).orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
                         "removed by the engine, not in the plan (created after it was made)")));
             }
         }

@@ -35,7 +35,8 @@ class PruneEngineTest {
     @BeforeAll
     static void fillTheDisk() throws Exception {
         engine = SandboxEngine.start(SandboxEngine.options().swarm(true).dataRootOnLoopFs(256));
-        scenario = PruneScenario.build(engine, Instant.now(), 22, true);
+        // the containerd store holds each layer twice (content and snapshot): smaller images fill it as much
+        scenario = PruneScenario.build(engine, Instant.now(), engine.kind().containerdImageStore() ? 13 : 22, true);
         int used = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
         assertTrue(used >= 80, "precondition: the data root must be at least 80% full, is " + used + "%");
         before = PruneScenario.imageIds(engine);
@@ -112,7 +113,7 @@ class PruneEngineTest {
         JsonNode kept = json.path("kept");
         assertEquals("in use by container ccci-holds-dangling", reasonFor(kept, scenario.usedDangling()));
         assertEquals("tagged", reasonFor(kept, scenario.oldTagged()));
-        assertEquals("dangling, younger than 24h", reasonFor(kept, scenario.youngDangling()));
+        assertReason(engine, "dangling, younger than 24h", reasonFor(kept, scenario.youngDangling()));
         assertEquals("volume: never pruned", reasonFor(kept, PruneScenario.VOLUME));
 
         String text = prune("--dry-run").out();
@@ -177,6 +178,15 @@ class PruneEngineTest {
         Set<String> ids = new TreeSet<>();
         items.forEach(i -> ids.add(i.path("id").asText()));
         return ids;
+    }
+
+    /** An image's age reason: on the containerd store it also names the record it was aged by. */
+    static void assertReason(SandboxEngine engine, String expected, String actual) {
+        if (engine.kind().containerdImageStore()) {
+            assertTrue(actual.startsWith(expected + " (by its local record, "), actual);
+        } else {
+            assertEquals(expected, actual);
+        }
     }
 
     static String reasonFor(JsonNode items, String id) {
