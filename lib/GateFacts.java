@@ -16,7 +16,13 @@ public record GateFacts(
         String dockerRootDir,
         Engine.SwarmRole swarmRole,
         List<Service> services,
-        List<Container> runningContainers) {
+        List<Container> runningContainers,
+        Engine.ImageStore imageStore) {
+
+    /** Facts of an engine with the classic (graph driver) image store. */
+    public GateFacts(String dockerRootDir, Engine.SwarmRole swarmRole, List<Service> services, List<Container> runningContainers) {
+        this(dockerRootDir, swarmRole, services, runningContainers, Engine.ImageStore.GRAPH_DRIVER);
+    }
 
     public static final String STACK_LABEL = "com.docker.stack.namespace";
 
@@ -54,7 +60,7 @@ public record GateFacts(
                 () -> engine.api().listContainersCmd().exec()).stream()
                 .map(c -> new Container(firstName(c.getNames()), c.getLabels() == null ? Map.of() : c.getLabels()))
                 .toList();
-        return new GateFacts(info.getDockerRootDir(), role, services, running);
+        return new GateFacts(info.getDockerRootDir(), role, services, running, Engine.ImageStore.of(info));
     }
 
     /** Parses GET /services?status=true; ServiceStatus (API 1.41+) carries the engine's own task counts. */

@@ -8,7 +8,6 @@ import ccci.PrunePolicy.Plan;
 import ccci.PrunePolicy.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -223,8 +222,7 @@ public final class PruneRun {
         } catch (Engine.Unavailable e) {
             imagesAfter = Optional.empty();
         }
-        return report.diskAfter(verdict.disk().map(Disk::path).flatMap(PruneRun::usedPercentNow))
-                .imagesAfter(imagesAfter).end(outcome, exit);
+        return report.diskAfter(usedPercentNow(verdict.disks())).imagesAfter(imagesAfter).end(outcome, exit);
     }
 
     /**
@@ -237,11 +235,16 @@ public final class PruneRun {
                 || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
     }
 
-    private static Optional<Integer> usedPercentNow(Path path) {
-        try {
-            return Optional.of(Disk.measure(path).usedPercent());
-        } catch (IOException e) {
-            return Optional.empty();
+    /** The fullest of the file systems the gate measured, measured again; empty if one cannot be. */
+    private static Optional<Integer> usedPercentNow(List<Disk> measured) {
+        List<Disk> now = new ArrayList<>();
+        for (Disk d : measured) {
+            try {
+                now.add(Disk.measure(d.path()));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
         }
+        return Disk.fullest(now).map(Disk::usedPercent);
     }
 }

@@ -9,7 +9,9 @@ import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
@@ -50,13 +52,12 @@ class PruneEngineTest {
     }
 
     ScriptRun prune(String... args) {
-        String[] all = new String[args.length + 4];
-        all[0] = "--host";
-        all[1] = engine.host();
-        all[2] = "--lock-file";
-        all[3] = engine.workDir().resolve("prune.lock").toString();
-        System.arraycopy(args, 0, all, 4, args.length);
-        return ScriptRun.of("Prune", all);
+        List<String> all = new ArrayList<>(List.of("--host", engine.host(),
+                "--lock-file", engine.workDir().resolve("prune.lock").toString()));
+        // the sandbox's containerd root (in the data root's file system), not the host's /var/lib/containerd
+        engine.containerdRoot().ifPresent(root -> all.addAll(List.of("--containerd-root", root.toString())));
+        all.addAll(List.of(args));
+        return ScriptRun.of("Prune", all.toArray(String[]::new));
     }
 
     void assertNoOpAndNothingRemoved(ScriptRun run, String expectedReason) {

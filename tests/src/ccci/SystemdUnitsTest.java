@@ -203,14 +203,15 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(4, options, "install's options, as its parser lists them");
+        assertEquals(5, options, "install's options, as its parser lists them");
     }
 
     @Test
     void badOptionsAreOneLineAndExit12BeforeBuilding() {
         Path elsewhere = root.resolve("bad-options");
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
-                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"))) {
+                List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
+                List.of("--containerd-root", "relative/dir"), List.of("--containerd-root", "/nonexistent-containerd-root"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
             Cmd run = install(all);
