@@ -50,14 +50,21 @@ public final class PrunePolicy {
             this(kind, id, name, created, size, remove, reason, false);
         }
 
-        /** An undecided item once the real run is over: what the engine did with it, said as such. */
+        /**
+         * The item once the real run is over, as the engine settled it: an undecided one says what
+         * the engine did; one the plan kept but the engine removed says so (never a "keep" reason
+         * under "removed").
+         */
         public Item settled(boolean removedByEngine) {
-            if (!undecided) {
-                return this;
+            if (undecided) {
+                return new Item(kind, id, name, created, size, removedByEngine, removedByEngine
+                        ? "removed by the engine (its age on this store was unknown to the plan)"
+                        : "kept by the engine (its age on this store was unknown to the plan)", false);
             }
-            return new Item(kind, id, name, created, size, removedByEngine, removedByEngine
-                    ? "removed by the engine (its age on this store was unknown to the plan)"
-                    : "kept by the engine (its age on this store was unknown to the plan)", false);
+            if (removedByEngine && !remove) {
+                return new Item(kind, id, name, created, size, true, "removed by the engine, though the plan said: " + reason, false);
+            }
+            return this;
         }
     }
 

@@ -185,6 +185,9 @@ class PrunePolicyTest {
         assertFalse(undecided.settled(false).undecided());
         Item decided = new Item("image", "sha256:d", "x", NOW, 1, true, "dangling and older than 24h");
         assertEquals(decided, decided.settled(false), "a decided item keeps its reason");
+        assertEquals(decided, decided.settled(true));
+        Item kept = new Item("image", "sha256:e", "<none>:<none>", NOW, 1, false, "dangling, younger than 24h");
+        assertEquals("removed by the engine, though the plan said: dangling, younger than 24h", kept.settled(true).reason());
     }
 
     /** BuildKit removes a record that was never used, whatever its age. */
