@@ -1,6 +1,7 @@
 package ccci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
@@ -9,6 +10,10 @@ import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,16 +86,55 @@ class LauncherTest {
     void runsTheExactPinnedJbang() throws Exception {
         ProcessResult version = launcher("version");
         assertEquals(0, version.getExitValue());
-        assertEquals("0.132.1", version.outputUTF8().strip());
+        assertEquals(VersionsAgreeTest.launcherVersions().get("dev.jbang:jbang-cli"), version.outputUTF8().strip());
     }
 
     @Test
     void theCatalogListsItsAliases() throws Exception {
-        String aliases = launcher("alias", "list", "cc-ci").outputUTF8().replaceAll("\u001B\\[[0-9;]*m", "");
+        String aliases = launcher("alias", "list", "cc-ci").outputUTF8();
         assertTrue(aliases.contains("gates@cc-ci"), "alias list is empty when the wrong gson is used:\n" + aliases);
         for (String alias : new String[] {"prune@cc-ci", "reuse-proof@cc-ci", "auth-check@cc-ci"}) {
             assertTrue(aliases.contains(alias), alias + " is missing:\n" + aliases);
         }
+    }
+
+    /** JBang's own output through a pipe: no colour and no stray escape sequence, on stdout or stderr. */
+    @Test
+    void noEscapeSequenceInAPipe() throws Exception {
+        for (String[] args : new String[][] {{"catalog", "list"}, {"alias", "list", "cc-ci"}, {"catalog", "add", "--global", "--force",
+                "--name", "cc-ci", Repo.root().resolve("jbang-catalog.json").toString()}}) {
+            List<String> command = new ArrayList<>(List.of(Repo.root().resolve("jbang").toString()));
+            command.addAll(List.of(args));
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("JBANG_DIR", jbangDir.toString());
+            env.remove("CLICOLOR_FORCE");
+            Cmd run = Cmd.run(command, env, elsewhere);
+            assertEquals(0, run.exit(), run.toString());
+            assertFalse((run.out() + run.err()).contains("\u001B"), String.join(" ", args) + ":\n" + run);
+        }
+    }
+
+    /** On a terminal (given by script(1)) JBang colours its output, unless NO_COLOR is set. */
+    @Test
+    void colourOnATerminalOnlyAndNeverAgainstNoColor() throws Exception {
+        String command = Repo.root().resolve("jbang") + " alias list cc-ci";
+        ProcessResult coloured = onATerminal(command, false);
+        assertTrue(coloured.outputUTF8().contains("gates") && coloured.outputUTF8().contains("\u001B["), coloured.outputUTF8());
+        ProcessResult plain = onATerminal(command, true);
+        assertTrue(plain.outputUTF8().contains("gates") && !plain.outputUTF8().contains("\u001B"), plain.outputUTF8());
+    }
+
+    static ProcessResult onATerminal(String command, boolean noColor) throws Exception {
+        ProcessExecutor script = new ProcessExecutor("script", "-qec", command, "/dev/null")
+                .directory(elsewhere.toFile())
+                .environment("JBANG_DIR", jbangDir.toString())
+                .readOutput(true).timeout(5, TimeUnit.MINUTES);
+        if (noColor) {
+            script.environment("NO_COLOR", "1");
+        }
+        ProcessResult run = script.execute();
+        assertEquals(0, run.getExitValue(), run.outputUTF8());
+        return run;
     }
 
     @Test

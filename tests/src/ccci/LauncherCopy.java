@@ -1,0 +1,122 @@
+package ccci;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The launcher, catalog, scripts and lib copied into a temp dir, with JBang state and a launcher
+ * cache of its own: a test may edit this copy, never the real tree. Runs start in another directory,
+ * with stdin from /dev/null and an engine address nothing listens on (no test here needs an engine).
+ */
+final class LauncherCopy {
+    static final String NO_ENGINE = "unix:///nonexistent/ccci-launcher-test.sock";
+
+    final Path root;
+    final Path jbangDir;
+    final Path cache;
+    final Path elsewhere;
+
+    private LauncherCopy(Path temp) {
+        this.root = temp.resolve("repo");
+        this.jbangDir = temp.resolve("jbang-dir");
+        this.cache = temp.resolve("launcher-cache");
+        this.elsewhere = temp.resolve("elsewhere");
+    }
+
+    static LauncherCopy in(Path temp) {
+        LauncherCopy copy = new LauncherCopy(temp);
+        try {
+            Files.createDirectories(copy.elsewhere);
+            for (String part : List.of("jbang", "jbang-catalog.json", "scripts", "lib")) {
+                copyTree(Repo.root().resolve(part), copy.root.resolve(part));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return copy;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path path : paths.toList()) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(path, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    Path launcher() {
+        return root.resolve("jbang");
+    }
+
+    Path lines() {
+        return cache.resolve("lines");
+    }
+
+    /** The inherited environment without anything that steers JBang, the launcher or Docker, plus this copy's. */
+    Map<String, String> environment(Map<String, String> extra) {
+        Map<String, String> env = new LinkedHashMap<>();
+        System.getenv().forEach((name, value) -> {
+            if (!name.startsWith("JBANG_") && !name.startsWith("CC_CI_") && !name.startsWith("DOCKER_")
+                    && !name.equals("NO_COLOR") && !name.startsWith("CLICOLOR")) {
+                env.put(name, value);
+            }
+        });
+        env.put("JBANG_DIR", jbangDir.toString());
+        env.put("CC_CI_LAUNCHER_CACHE", cache.toString());
+        env.put("DOCKER_HOST", NO_ENGINE);
+        env.putAll(extra);
+        return env;
+    }
+
+    Cmd run(Map<String, String> extra, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(launcher().toString());
+        command.addAll(List.of(args));
+        return Cmd.run(command, environment(extra), elsewhere);
+    }
+
+    Cmd run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    /** A run that says on stderr whether the remembered line was used, and why not. */
+    Cmd debug(Map<String, String> extra, String... args) {
+        Map<String, String> env = new LinkedHashMap<>(extra);
+        env.put("CC_CI_LAUNCHER_DEBUG", "1");
+        return run(env, args);
+    }
+
+    Cmd debug(String... args) {
+        return debug(Map.of(), args);
+    }
+
+    String read(String relative) {
+        try {
+            return Files.readString(root.resolve(relative));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void write(String relative, String content) {
+        try {
+            Files.writeString(root.resolve(relative), content);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
