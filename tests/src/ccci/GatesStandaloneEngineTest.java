@@ -43,7 +43,7 @@ class GatesStandaloneEngineTest {
     }
 
     JsonNode gates() {
-        return gates(engine).json();
+        return gates(engine, "--json").json();
     }
 
     /** gates --json, naming the sandbox's containerd root on that store (it is not the host's /var/lib/containerd). */
@@ -82,7 +82,9 @@ class GatesStandaloneEngineTest {
             assertEquals(dataPercent, paths.get(0).path("usedPercent").asInt());
             assertEquals(containerdRoot.toString(), paths.get(1).path("path").asText());
 
-            String text = gates(split).out().lines().findFirst().orElseThrow();
+            String output = gates(split).out();
+            System.err.println("[gates sample output, containerd store]\n" + output);
+            String text = output.lines().findFirst().orElseThrow();
             assertEquals(String.format("%-12s %-7s ", "disk", "holds") + containerdPercent + "% of " + containerdRoot + " \u2265 80% (the fullest; also "
                     + split.dataRoot() + " " + dataPercent + "%)", text);
 
