@@ -12,21 +12,21 @@ public final class AuthCheckFormat {
     public static String text(AuthCheckRun.Report r) {
         Text.Lines out = new Text.Lines();
         for (AuthCheckRun.Check c : r.checks()) {
-            out.add(String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().name(), c.detail()));
+            out.add(String.format(Locale.ROOT, "%-12s %-7s %s", c.name(), c.state().word(), Text.safe(c.detail())));
         }
-        out.add(switch (r.exitCode()) {
-            case ExitCodes.OK -> "auth OK: user " + r.user().orElse("?") + " is accepted by " + r.registry();
-            case ExitCodes.AUTH_CONFIG_EXPOSED -> "auth OK, but fix the file: user " + r.user().orElse("?") + " is accepted by "
-                    + r.registry() + "; " + r.reason().orElse("");
-            default -> "auth FAILED: " + r.reason().orElse("");
-        });
+        out.add(Text.safe(switch (r.exitCode()) {
+            case ExitCodes.OK -> "PASS: user " + r.user().orElse("?") + " is accepted by " + r.registry();
+            case ExitCodes.AUTH_CONFIG_EXPOSED -> "WARN: user " + r.user().orElse("?") + " is accepted by "
+                    + r.registry() + ", but fix the file: " + r.reason().orElse("");
+            default -> "FAIL: " + r.reason().orElse("");
+        }));
         out.add(summary(r));
         return out.toString();
     }
 
     public static String summary(AuthCheckRun.Report r) {
         Text.Summary s = new Text.Summary();
-        s.put("ok", r.ok());
+        s.put("verdict", r.verdict());
         s.put("exit", r.exitCode());
         s.put("registry", r.registry());
         r.user().ifPresent(u -> s.put("user", u));
@@ -36,12 +36,14 @@ public final class AuthCheckFormat {
             s.put("exposed", m.exposed());
         });
         r.accepted().ifPresent(a -> s.put("accepted", a));
+        r.reason().ifPresent(v -> s.put("reason", v));
         return s.toString();
     }
 
     public static String json(AuthCheckRun.Report r) {
         ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("ok", r.ok());
+        root.put("verdict", r.verdict());
         root.put("exitCode", r.exitCode());
         root.put("registry", r.registry());
         r.user().ifPresentOrElse(u -> root.put("user", u), () -> root.putNull("user"));
@@ -57,7 +59,7 @@ public final class AuthCheckFormat {
         for (AuthCheckRun.Check c : r.checks()) {
             ObjectNode node = checks.addObject();
             node.put("name", c.name());
-            node.put("state", c.state().name().toLowerCase(Locale.ROOT));
+            node.put("state", c.state().word());
             node.put("detail", c.detail());
         }
         return root.toPrettyString() + System.lineSeparator();

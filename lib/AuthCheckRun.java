@@ -16,7 +16,14 @@ import java.util.Optional;
 public final class AuthCheckRun {
     private AuthCheckRun() {}
 
-    public enum State { OK, WARN, FAIL, SKIPPED }
+    /** A check's state, in the words every command uses for checks: pass, warn, fail, skipped. */
+    public enum State {
+        PASS, WARN, FAIL, SKIPPED;
+
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public record Check(String name, State state, String detail) {}
 
@@ -24,6 +31,11 @@ public final class AuthCheckRun {
                          Optional<Boolean> accepted, List<Check> checks, Optional<String> reason, int exitCode, String host) {
         public boolean ok() {
             return exitCode == ExitCodes.OK;
+        }
+
+        /** pass, warn (accepted, but the file is exposed) or fail. */
+        public String verdict() {
+            return ok() ? "pass" : exitCode == ExitCodes.AUTH_CONFIG_EXPOSED ? "warn" : "fail";
         }
     }
 
@@ -51,13 +63,13 @@ public final class AuthCheckRun {
             if (!lookup.get().fileExists()) {
                 checks.add(new Check("config", State.FAIL, lookup.get().whyNone().orElseThrow()));
             } else {
-                checks.add(new Check("config", State.OK, file.toString()));
+                checks.add(new Check("config", State.PASS, file.toString()));
             }
         }
         if (lookup.map(Registry.Lookup::fileExists).orElse(java.nio.file.Files.exists(file))) {
             try {
                 mode = Optional.of(Registry.mode(file));
-                checks.add(new Check("mode", mode.get().exposed() ? State.WARN : State.OK, mode.get().describe()));
+                checks.add(new Check("mode", mode.get().exposed() ? State.WARN : State.PASS, mode.get().describe()));
             } catch (IOException e) {
                 checks.add(new Check("mode", State.FAIL, "cannot read the permissions of " + file + ": " + e.getClass().getSimpleName()));
             }
@@ -66,7 +78,7 @@ public final class AuthCheckRun {
         }
         Optional<Registry.Credentials> credentials = lookup.flatMap(Registry.Lookup::credentials);
         if (credentials.isPresent()) {
-            checks.add(new Check("credentials", State.OK, "user " + credentials.get().user() + " for " + credentials.get().serverAddress()));
+            checks.add(new Check("credentials", State.PASS, "user " + credentials.get().user() + " for " + credentials.get().serverAddress()));
         } else {
             checks.add(new Check("credentials", State.FAIL, lookup.flatMap(Registry.Lookup::whyNone)
                     .orElse("no credentials for " + host + " (the config cannot be read)")));
@@ -78,7 +90,7 @@ public final class AuthCheckRun {
                 Registry.Answer answer = Registry.login(engine, credentials.get());
                 accepted = Optional.of(answer.ok());
                 checks.add(answer.ok()
-                        ? new Check("registry", State.OK, host + " accepted them in a login made by the engine at " + engine.host()
+                        ? new Check("registry", State.PASS, host + " accepted them in a login made by the engine at " + engine.host()
                                 + " (" + answer.detail() + ")")
                         : new Check("registry", State.FAIL, (answer.credentialsRejected()
                                 ? host + " rejected the credentials of " + credentials.get().user()

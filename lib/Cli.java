@@ -6,6 +6,7 @@ import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import picocli.CommandLine;
 
 /**
@@ -77,6 +78,7 @@ public final class Cli {
     public static int run(Object command, PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(command);
         String name = cli.getCommandName();
+        helpWidth(System.getenv("COLUMNS")).ifPresentOrElse(cli::setUsageHelpWidth, () -> cli.setUsageHelpAutoWidth(true));
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, ignored) -> {
@@ -100,6 +102,19 @@ public final class Cli {
         } finally {
             out.flush();
             err.flush();
+        }
+    }
+
+    /**
+     * --help is laid out for the terminal: COLUMNS when it is set (picocli needs at least 55), else
+     * the width of the terminal, else 80. Values are never cut: each command prints a long default
+     * on a line of its own, or under "Defaults" at the full width.
+     */
+    static Optional<Integer> helpWidth(String columns) {
+        try {
+            return columns == null ? Optional.empty() : Optional.of(Math.max(55, Integer.parseInt(columns.strip())));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
         }
     }
 

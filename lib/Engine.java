@@ -87,7 +87,7 @@ public final class Engine implements AutoCloseable {
     /** Which Docker engine to talk to (a picocli mixin); the docker CLI's -H and DOCKER_HOST rules. */
     public static final class Options {
         @Option(names = {"-H", "--host"}, paramLabel = "URI",
-                description = "Docker engine to use, e.g. unix:///var/run/docker.sock. Default: $DOCKER_HOST, else the default socket.")
+                description = {"Docker engine to use (as docker -H).", "Default: $DOCKER_HOST, else", DEFAULT_SOCKET})
         String host;
 
         public Engine connect() {
@@ -98,6 +98,8 @@ public final class Engine implements AutoCloseable {
         public Lazy lazy() {
             return new Lazy(check(host));
         }
+
+        static final String DEFAULT_SOCKET = "unix:///var/run/docker.sock";
 
         private static final Pattern HOST_FORM = Pattern.compile("(unix|tcp|npipe|ssh|http|https)://.+");
 
@@ -114,7 +116,8 @@ public final class Engine implements AutoCloseable {
     /** Where the docker client config (registry credentials) is: a picocli mixin with the docker CLI's --config rule. */
     public static final class ConfigOption {
         @Option(names = "--config", paramLabel = "DIR",
-                description = "Docker client config dir holding config.json, like the docker CLI's --config. Default: $DOCKER_CONFIG, else ~/.docker.")
+                description = {"Docker client config dir holding config.json, like the docker CLI's --config.",
+                    "Default: $DOCKER_CONFIG, else ~/.docker"})
         String dir;
 
         /** The raw option value, or null. */

@@ -67,14 +67,28 @@ public final class GateCheck {
     public static String text(Verdict verdict) {
         StringBuilder out = new StringBuilder();
         for (GateResult gate : verdict.gates()) {
-            out.append(String.format("%-12s %-7s %s%n", gate.name(), word(gate.state()), gate.detail()));
+            out.append(String.format("%-12s %-7s %s%n", gate.name(), word(gate.state()), Text.safe(gate.detail())));
         }
         out.append(verdict.pruneAllowed()
                 ? "verdict: prune allowed (all gates hold)"
                 : "verdict: prune not allowed (" + String.join(", ",
                         verdict.notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
                                 .map(g -> g.name() + " " + word(g.state())).toList()) + ")");
-        return out.append(System.lineSeparator()).toString();
+        out.append(System.lineSeparator());
+        return out.append(summary(verdict)).append(System.lineSeparator()).toString();
+    }
+
+    /** One journald-friendly line: each gate's state, the disk figure, and the reason when pruning is not allowed. */
+    public static String summary(Verdict verdict) {
+        Text.Summary s = new Text.Summary();
+        s.put("prune_allowed", verdict.pruneAllowed());
+        s.put("exit", verdict.exitCode());
+        verdict.gates().forEach(g -> s.put(g.name(), word(g.state())));
+        verdict.disk().ifPresent(d -> s.put("disk_used", d.usedPercent()));
+        if (!verdict.pruneAllowed()) {
+            s.put("reason", verdict.reason());
+        }
+        return s.toString();
     }
 
     public static ObjectNode json(Verdict verdict, String host) {
@@ -82,6 +96,11 @@ public final class GateCheck {
         root.put("pruneAllowed", verdict.pruneAllowed());
         root.put("exitCode", verdict.exitCode());
         root.put("host", host);
+        if (verdict.pruneAllowed()) {
+            root.putNull("reason");
+        } else {
+            root.put("reason", verdict.reason());
+        }
         root.set("problems", Engine.Json.mapper().valueToTree(verdict.problems()));
         ArrayNode gates = root.putArray("gates");
         for (GateResult gate : verdict.gates()) {

@@ -95,7 +95,7 @@ public final class GatePolicy {
     /** The gate options shared by every script that evaluates the gates (a picocli mixin). */
     public static final class Options {
         @Option(names = "--threshold", paramLabel = "PERCENT", defaultValue = "" + Settings.DEFAULT_THRESHOLD,
-                description = "Disk use (df's Use%%) at or above which pruning may run. Default: ${DEFAULT-VALUE}.")
+                description = {"Disk use (df's Use%%) at or above which pruning may run.", "Default: ${DEFAULT-VALUE}"})
         String threshold;
 
         @Option(names = "--path", paramLabel = "DIR",
@@ -112,12 +112,17 @@ public final class GatePolicy {
 
         @Option(names = "--stack-pattern", paramLabel = "REGEX",
                 defaultValue = Settings.DEFAULT_STACK_PATTERN,
-                description = "A swarm service or running container whose name or com.docker.stack.namespace label matches is a live run-app stack. Default: ${DEFAULT-VALUE}")
+                description = {"A swarm service or running container whose name or com.docker.stack.namespace label matches is a live run-app stack.",
+                    "Default: under Defaults below"})
         String stackPattern;
 
         public Settings settings() {
             return Settings.parse(threshold, stackPattern, paths, containerdRoot);
         }
+
+        /** The help's footer for a default too wide for the option table: on a line of its own. */
+        public static final String DEFAULTS_FOOTER_HEADING = "%nDefaults:%n";
+        public static final String STACK_PATTERN_DEFAULT_LINE = "  --stack-pattern " + Settings.DEFAULT_STACK_PATTERN;
     }
 
     /**
@@ -192,9 +197,17 @@ public final class GatePolicy {
      */
     public static Verdict diskAlreadyBlocks(GateResult gate, Reading<List<Disk>> disk) {
         String why = "not evaluated: the disk gate already blocks";
-        return new Verdict(List.of(gate,
-                new GateResult("stack", GateResult.State.SKIPPED, why, new LinkedHashMap<>()),
-                new GateResult("convergence", GateResult.State.SKIPPED, why, new LinkedHashMap<>())), List.of(), measured(disk));
+        return new Verdict(List.of(gate, skipped("stack", why), skipped("convergence", why)), List.of(), measured(disk));
+    }
+
+    /** No gate was asked (e.g. another prune holds the lock): every gate is skipped, so nothing is allowed. */
+    public static Verdict notEvaluated(String why) {
+        return new Verdict(List.of(skipped("disk", why), skipped("stack", why), skipped("convergence", why)),
+                List.of(), List.of());
+    }
+
+    private static GateResult skipped(String gate, String why) {
+        return new GateResult(gate, GateResult.State.SKIPPED, why, new LinkedHashMap<>());
     }
 
     private static List<Disk> measured(Reading<List<Disk>> disk) {

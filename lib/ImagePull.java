@@ -4,10 +4,13 @@ import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.PullResponseItem;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One pull through the engine (docker-java's pullImageCmd), timed, with the engine's per-layer
@@ -60,21 +63,39 @@ public final class ImagePull {
     }
 
     /**
+     * How far a pull is: layers done (pulled or already present) of the layers the engine named, and
+     * bytes downloaded of the sizes it announced so far (a layer's size is known once it starts).
+     */
+    public record Progress(int layersDone, int layers, long bytesDone, long bytes, Duration elapsed) {}
+
+    /**
      * @param credentials empty for an anonymous pull (docker-java's client-wide default is never used)
+     * @param every       report {@link Progress} this often while the pull runs (never for a pull done sooner)
      * @throws Failed when the engine reports an error in the stream or the pull takes longer than {@code timeout}
      * @throws Engine.Unavailable when the engine cannot be reached or answers the request with an HTTP error
      */
     public static Result pull(Engine engine, ImageRef image, Optional<Registry.Credentials> credentials,
-                              Duration timeout) {
-        Counting counting = new Counting();
-        long start = System.nanoTime();
+                              Duration timeout, Duration every, Consumer<Progress> progress) {
+        Counting counting = new Counting(every, progress);
+        long start = counting.start;
         Boolean finished = engine.call("POST /images/create (pull " + image + ")", () -> {
             engine.api().pullImageCmd(image.repository())
                     .withTag(image.tagOrDigest())
                     .withAuthConfig(credentials.map(Registry.Credentials::authConfig).orElse(null))
                     .exec(counting);
             try {
-                return counting.awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS); // rethrows the engine's error
+                long deadline = start + timeout.toNanos();
+                while (true) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    long slice = every.isZero() ? left : Math.min(left, every.toNanos());
+                    if (counting.awaitCompletion(slice, TimeUnit.NANOSECONDS)) { // rethrows the engine's error
+                        return true;
+                    }
+                    counting.report(); // a stalled pull is not silent either
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return null;
@@ -106,13 +127,45 @@ public final class ImagePull {
     static final class Counting extends ResultCallback.Adapter<PullResponseItem> {
         final Set<String> downloaded = new LinkedHashSet<>();
         final Set<String> present = new LinkedHashSet<>();
+        final Set<String> layers = new LinkedHashSet<>();
+        final Set<String> done = new LinkedHashSet<>();
+        final Map<String, long[]> bytes = new LinkedHashMap<>(); // layer -> {downloaded, size}
         volatile String finalStatus;
         volatile String error;
+        final long start = System.nanoTime();
+        private final Duration every;
+        private final Consumer<Progress> progress;
+        private long lastReport = start;
+
+        Counting(Duration every, Consumer<Progress> progress) {
+            this.every = every;
+            this.progress = progress;
+        }
+
+        /** Reports progress when a period has passed since the last report (and some layer is known). */
+        void report() {
+            Progress now;
+            synchronized (this) {
+                long t = System.nanoTime();
+                if (layers.isEmpty() || t - lastReport < every.toNanos()) {
+                    return;
+                }
+                lastReport = t;
+                now = progress();
+            }
+            progress.accept(now);
+        }
+
+        synchronized Progress progress() {
+            return new Progress(done.size(), layers.size(), bytes.values().stream().mapToLong(b -> b[0]).sum(),
+                    bytes.values().stream().mapToLong(b -> b[1]).sum(), Duration.ofNanos(System.nanoTime() - start));
+        }
 
         @Override
         public void onNext(PullResponseItem item) {
             try {
                 see(item);
+                report();
             } catch (RuntimeException e) {
                 error = "unreadable pull status from the engine (" + e.getClass().getSimpleName() + ")";
             }
@@ -135,10 +188,22 @@ public final class ImagePull {
             }
             String id = item.getId();
             synchronized (this) {
+                if (id != null && !status.startsWith("Pulling from")) {
+                    layers.add(id);
+                }
                 if (id != null && (status.equals("Download complete") || status.equals("Pull complete"))) {
                     downloaded.add(id);
+                    bytes.computeIfPresent(id, (layer, b) -> new long[] {b[1], b[1]});
+                    if (status.equals("Pull complete")) {
+                        done.add(id);
+                    }
                 } else if (id != null && status.equals("Already exists")) {
                     present.add(id);
+                    done.add(id);
+                } else if (id != null && status.equals("Downloading") && item.getProgressDetail() != null) {
+                    Long current = item.getProgressDetail().getCurrent();
+                    Long total = item.getProgressDetail().getTotal();
+                    bytes.put(id, new long[] {current == null ? 0 : current, total == null ? 0 : total});
                 } else if (status.startsWith("Status: ")) {
                     finalStatus = status;
                 }

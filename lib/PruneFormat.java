@@ -29,13 +29,19 @@ public final class PruneFormat {
                 r.removedIds().size(), Text.bytes(r.reclaimedBytes()), r.elapsed().toMillis() / 1000.0);
     }
 
+    /** Before a real run's first phase: why it runs and what it is about to remove. */
+    public static String intentLine(Verdict verdict, Plan plan) {
+        return "gates hold: " + gatesSummary(verdict) + "; will remove " + removal(plan);
+    }
+
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP -> out.add(NOOP_LINE + ": " + report.verdict().reason());
+            case NOOP -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
-                    out.add(NOOP_LINE + ": " + report.verdict().reason());
+                    out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
                     out.add("dry run: had the gates held, a real run would do this:");
                 } else {
                     out.add("gates hold: " + gatesSummary(report.verdict()));
@@ -51,24 +57,32 @@ public final class PruneFormat {
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
-                out.add("would remove " + counts(plan.removed()) + " (images " + Text.bytes(plan.removed().stream()
-                        .filter(i -> i.kind().equals("image")).mapToLong(Item::size).sum()) + " listed size)"
-                        + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
-                                + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
+                out.add("would remove " + removal(plan) + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
+                        + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
             }
             default -> {
-                for (Item item : removedItems(report)) {
-                    out.add("removed " + row(item));
+                if (report.plan().isEmpty()) {
+                    // failed before it could plan (a gate or the host could not be read): nothing was touched
+                    out.add(NOOP_LINE + ": " + Text.safe(report.problem().orElse("")));
+                } else {
+                    for (Item item : removedItems(report)) {
+                        out.add("removed " + row(item));
+                    }
+                    for (Item item : undecidedKept(report)) {
+                        out.add("kept    " + row(item));
+                    }
+                    report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
+                            + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
-                for (Item item : undecidedKept(report)) {
-                    out.add("kept    " + row(item));
-                }
-                report.problem().ifPresent(p -> out.add("stopped: " + p + "; completed phases: "
-                        + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
             }
         }
         out.add(summary(report));
         return out.toString();
+    }
+
+    /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */
+    static String removal(Plan plan) {
+        return counts(plan.removed()) + " (" + Text.bytes(plan.removed().stream().mapToLong(Item::size).sum()) + ")";
     }
 
     /** One journald-friendly line of key=value pairs. */
@@ -87,6 +101,7 @@ public final class PruneFormat {
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
         r.imagesAfter().ifPresent(v -> s.put("images_after", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
+        r.problem().ifPresent(p -> s.put("reason", p));
         return s.toString();
     }
 
@@ -192,9 +207,9 @@ public final class PruneFormat {
     private static String row(Item i) {
         String id = i.id().replaceFirst("^sha256:", "");
         return String.format(Locale.ROOT, "%-11s %-12s %-28s %-16s %9s  %s", i.kind(),
-                id.substring(0, Math.min(12, id.length())), Text.clip(i.name(), 28),
+                id.substring(0, Math.min(12, id.length())), Text.clip(Text.safe(i.name()), 28),
                 i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
-                i.reason());
+                Text.safe(i.reason()));
     }
 
     private static String counts(List<Item> items) {
@@ -207,7 +222,7 @@ public final class PruneFormat {
     }
 
     static String gatesSummary(Verdict v) {
-        return v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; "));
+        return Text.safe(v.gates().stream().map(GateResult::detail).collect(Collectors.joining("; ")));
     }
 
     private static String phaseKeys(PruneRun.Report r) {

@@ -25,11 +25,18 @@ import java.util.function.Supplier;
 public final class PruneRun {
     private PruneRun() {}
 
-    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED }
+    /**
+     * noop: the gates are closed, nothing to do; failed: it could not evaluate or the engine failed;
+     * locked: another prune holds the lock.
+     */
+    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED }
 
     /** Hooks for progress output (and for tests that change the host between phases). */
     public interface Listener {
         default void beforeGateCheck(Phase next) {}
+
+        /** A real run: the gates hold and this is the plan; the phases come next. */
+        default void planned(Verdict verdict, Plan plan) {}
 
         /** The gates held and this phase's engine call is next. */
         default void phaseStarting(Phase phase) {}
@@ -63,6 +70,12 @@ public final class PruneRun {
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
         public static Builder of(Verdict verdict, long startNanos) {
             return new Builder(verdict, startNanos);
+        }
+
+        /** Another prune holds the lock: nothing was looked at or removed. */
+        public static Report locked(String reason, long startNanos) {
+            return of(GatePolicy.notEvaluated("not evaluated: another prune holds the lock"), startNanos)
+                    .problem(reason).end(Outcome.LOCKED, ExitCodes.LOCKED);
         }
     }
 
@@ -138,9 +151,10 @@ public final class PruneRun {
         listener.beforeGateCheck(Phase.CONTAINERS);
         Verdict verdict = GateCheck.runDiskFirst(engines, gates);
         Builder report = Report.of(verdict, start);
-        int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
+        boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
+        int closedExit = unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
         if (!verdict.pruneAllowed() && !dryRun) {
-            return report.problem(verdict.reason()).diskUnchanged().end(Outcome.NOOP, closedExit);
+            return report.problem(verdict.reason()).diskUnchanged().end(unknown ? Outcome.FAILED : Outcome.NOOP, closedExit);
         }
 
         Engine engine = engines.get();
@@ -158,6 +172,7 @@ public final class PruneRun {
                     .end(Outcome.DRY_RUN, closedExit);
         }
 
+        listener.planned(verdict, plan);
         List<PhaseResult> done = new ArrayList<>();
         for (Phase phase : Phase.values()) {
             if (phase != Phase.CONTAINERS) {
@@ -166,10 +181,10 @@ public final class PruneRun {
             Verdict recheck = GateCheck.run(engine, gates);
             List<GateResult> closed = closedMidRun(recheck);
             if (!closed.isEmpty()) {
-                boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+                boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
                 return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
                                 + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
-                        verdict, Outcome.STOPPED, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
+                        verdict, Outcome.STOPPED, cannotEvaluate ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
             }
             listener.phaseStarting(phase);
             try {

@@ -10,16 +10,25 @@ public final class ReuseProofFormat {
     private ReuseProofFormat() {}
 
     public static String stepLine(ReuseProofRun.StepResult r) {
-        return String.format(Locale.ROOT, "%-9s %-6s %s", r.step().key, r.ok() ? "ok" : "FAILED", r.detail());
+        return String.format(Locale.ROOT, "%-9s %-4s %s", r.step().key, r.ok() ? "pass" : "fail", Text.safe(r.detail()));
+    }
+
+    /** A pull still running: "cold-pull ...  15 s: 3/7 layers, 45.2 MB of 120.0 MB". */
+    public static String progressLine(ReuseProofRun.Step step, ImagePull.Progress p) {
+        return String.format(Locale.ROOT, "%-9s ...  %d s: %s", step.key, p.elapsed().toSeconds(), progressFigures(p));
+    }
+
+    static String progressFigures(ImagePull.Progress p) {
+        return p.layersDone() + "/" + p.layers() + " layers, " + Text.bytes(p.bytesDone()) + " of " + Text.bytes(p.bytes());
     }
 
     /** The lines after the steps: notes, the verdict with its figures, and the summary. */
     public static String ending(ReuseProofRun.Report r) {
         Text.Lines out = new Text.Lines();
         for (String note : r.notes()) {
-            out.add("note: " + note);
+            out.add("note: " + Text.safe(note));
         }
-        out.add(verdictLine(r));
+        out.add(Text.safe(verdictLine(r)));
         out.add(summary(r));
         return out.toString();
     }
@@ -109,6 +118,7 @@ public final class ReuseProofFormat {
             ObjectNode node = steps.addObject();
             node.put("name", step.step().key);
             node.put("ok", step.ok());
+            node.put("state", step.ok() ? "pass" : "fail");
             node.put("detail", step.detail());
             node.put("ms", step.elapsed().toMillis());
         }

@@ -25,6 +25,8 @@ public final class ReuseProofRun {
     private ReuseProofRun() {}
 
     public static final String DEFAULT_IMAGE = "redis:7-alpine";
+    /** A pull that takes longer reports its progress this often. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
     /** A sleep as PID 1 ignores SIGTERM: SIGKILL it this soon at teardown. */
     static final Duration STOP_GRACE = Duration.ofSeconds(2);
 
@@ -83,6 +85,9 @@ public final class ReuseProofRun {
         default void beforeStep(Step step) {}
 
         default void stepDone(StepResult result) {}
+
+        /** A pull still running (every few seconds). */
+        default void progress(Step step, ImagePull.Progress progress) {}
 
         /** A line from the shutdown hook (SIGTERM/Ctrl-C): printed by whoever is still listening. */
         default void signal(String line) {}
@@ -372,7 +377,7 @@ public final class ReuseProofRun {
         }
 
         Done coldPull(Checked checked, State state) {
-            ImagePull.Result pull = ImagePull.pull(engine, image, checked.credentials(), s.pullTimeout());
+            ImagePull.Result pull = pull(checked);
             LocalImage local = reached(state.cold(pull), () -> LocalImage.inspect(engine, image)
                     .orElseThrow(() -> new ImagePull.Failed("the pull ended but the engine has no " + image)));
             ImagePull.Result result = pull.withImageLayers(local.layers());
@@ -430,8 +435,14 @@ public final class ReuseProofRun {
         }
 
         Done warmPull(Checked checked, State state) {
-            ImagePull.Result result = ImagePull.pull(engine, image, checked.credentials(), s.pullTimeout());
+            ImagePull.Result result = pull(checked);
             return new Done(result.layersDownloaded() == 0 && result.upToDate(), pullFigures(result), state.warm(result));
+        }
+
+        ImagePull.Result pull(Checked checked) {
+            Step step = current;
+            return ImagePull.pull(engine, image, checked.credentials(), s.pullTimeout(), PROGRESS_EVERY,
+                    progress -> listener.progress(step, progress));
         }
 
         /** Leaves the host as found: the service gone, and the image gone again if it was not here before. */

@@ -2,7 +2,10 @@ package ccci;
 
 import java.util.Locale;
 
-/** The one text helper every command shares: summary lines, one-line messages, sizes. */
+/**
+ * The one text helper every command shares: summary lines, one-line messages, sizes in docker's
+ * units, and engine-supplied text made safe for a terminal.
+ */
 public final class Text {
     private Text() {}
 
@@ -11,7 +14,7 @@ public final class Text {
         private final StringBuilder line = new StringBuilder("summary");
 
         public Summary put(String key, Object value) {
-            String text = String.valueOf(value);
+            String text = safe(String.valueOf(value));
             line.append(' ').append(key).append('=')
                     .append(text.matches("[^\\s\"]+") ? text : "\"" + text.replace("\"", "'") + "\"");
             return this;
@@ -58,17 +61,44 @@ public final class Text {
         return firstLine(message != null ? message : e.getClass().getSimpleName());
     }
 
-    /** A size for people: 512 B, 1.5 KB, 12.0 MB (powers of 1024). */
+    /** A size in the units docker prints (powers of 1000): 512 B, 1.5 kB, 12.6 MB, 1.2 GB. */
     public static String bytes(long n) {
-        if (n < 1024) return n + " B";
-        String[] units = {"KB", "MB", "GB", "TB"};
+        if (n < 1000) return n + " B";
+        String[] units = {"kB", "MB", "GB", "TB", "PB"};
         double v = n;
         int u = -1;
         do {
-            v /= 1024;
+            v /= 1000;
             u++;
-        } while (v >= 1024 && u < units.length - 1);
+        } while (v >= 999.95 && u < units.length - 1);
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /**
+     * Text from the engine (names, labels, tags, messages) made safe for a terminal and a one-line
+     * log: control characters (C0, DEL, C1), line and paragraph separators and bidirectional
+     * overrides become \\uXXXX escapes, so no escape sequence reaches the terminal and one object
+     * stays on one line.
+     */
+    public static String safe(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean unsafe = c < 0x20 || (c >= 0x7f && c < 0xa0) || c == '\u2028' || c == '\u2029'
+                    || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+            if (unsafe && out == null) {
+                out = new StringBuilder(text.length() + 8).append(text, 0, i);
+            }
+            if (unsafe) {
+                out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
     }
 
     /** "1 layer", "2 layers". */

@@ -18,10 +18,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "auth-check", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
             "Checks the daemon-side registry login the local image cache depends on (the seed's PC2):",
-            "  config       the docker client config exists (--config, else $DOCKER_CONFIG, else ~/.docker)",
-            "  mode         config.json (or the file it links to) is readable by its owner only, e.g. 0600",
-            "  credentials  it holds an `auths` entry for the registry (as the docker CLI reads it)",
-            "  registry     the registry accepts them: a real login made through the engine (POST /auth)",
+            "  config       the docker client config exists (see --config)",
+            "  mode         config.json (or the file it links to) is its owner's only: 0600",
+            "  credentials  it holds an `auths` entry for the registry, as docker reads it",
+            "  registry     the registry accepts them in a login made by the engine",
             "Prints the user name only, never the password or a token."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -37,7 +37,7 @@ class AuthCheck implements Callable<Integer> {
     @Mixin Engine.ConfigOption config;
 
     @Option(names = "--registry", paramLabel = "HOST", defaultValue = ImageRef.DOCKER_HUB,
-            description = "Registry whose credentials to check (host[:port]; docker.io means Docker Hub). Default: ${DEFAULT-VALUE}.")
+            description = {"Registry whose credentials to check (host[:port]; docker.io means Docker Hub).", "Default: ${DEFAULT-VALUE}"})
     String registry;
 
     @Option(names = "--json", description = "Print one JSON object (ok, user, mode, exposed, accepted, reason, checks[]) instead of text.")

@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "Decides whether this Docker host may prune: all three gates must hold.",
             "  disk         the data root's filesystem is at least --threshold full",
             "  stack        no live run-app stack (service or running container)",
-            "  convergence  no swarm service short of its desired tasks, updating or rolling back",
+            "  convergence  no swarm service short of its tasks, updating or rolling back",
             "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the host."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -27,7 +27,9 @@ import picocli.CommandLine.Model.CommandSpec;
             "10:a gate blocks, pruning is not allowed",
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): blocked",
             "12:bad input (value out of range, invalid pattern, missing path)",
-            "19:unexpected internal error"})
+            "19:unexpected internal error"},
+        footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
+        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Gates implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;

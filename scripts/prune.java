@@ -5,7 +5,6 @@
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/Text.java
 
 import ccci.Cli;
-import ccci.Cli.ExitCodes;
 import ccci.Engine;
 import ccci.GatePolicy;
 import ccci.PruneFormat;
@@ -27,7 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
             "Prunes this Docker host conservatively, and only when all gates hold (see gates --help).",
-            "Phases, each limited to objects older than --until, with the gates re-checked before each:",
+            "Phases, each limited to objects older than --until, the gates checked before each:",
             "  1. stopped containers   2. dangling images only   3. build cache",
             "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
             "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason."},
@@ -37,17 +36,19 @@ import picocli.CommandLine.Spec;
             "11:a gate cannot be evaluated (engine unreachable, permission denied...): nothing removed",
             "12:bad input (value out of range, invalid pattern or age, missing path)",
             "13:the gates closed between phases (a CI run started): stopped before the next phase",
-            "14:another prune holds the lock file: nothing removed",
+            "14:another prune holds the lock file: nothing removed (the summary says outcome=locked)",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
-            "19:unexpected internal error"})
+            "19:unexpected internal error"},
+        footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
+        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Prune implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin GatePolicy.Options gates;
 
     @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
-            description = "Only objects older than this (units s, m, h, d; e.g. 24h, 7d, 1d12h). Default: ${DEFAULT-VALUE}.")
+            description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
     String until;
 
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
@@ -57,15 +58,17 @@ class Prune implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--lock-file", paramLabel = "FILE",
-            description = "Lock that keeps prunes from overlapping. Default: /run/ci-docker-prune.lock, or the temp dir when /run is not writable.")
+            description = {"Lock that keeps prunes from overlapping.", "Default: /run/ci-docker-prune.lock",
+                "(the temp dir when /run is not writable)"})
     Path lockFile;
 
     @Option(names = "--metrics-file", paramLabel = "FILE",
-            description = "Also write node_exporter textfile-collector metrics to FILE (atomically, mode 0644), e.g. /var/lib/prometheus/node-exporter/ci_docker_prune.prom.")
+            description = "Also write node_exporter textfile-collector metrics to FILE, in the collector's directory (atomically, mode 0644).")
     Path metricsFile;
 
     @Override
     public Integer call() {
+        long start = System.nanoTime();
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
         if (metricsFile != null) {
@@ -81,9 +84,18 @@ class Prune implements Callable<Integer> {
             try (Engine.Lazy docker = engine.lazy()) {
                 PruneRun.Listener progress = new PruneRun.Listener() {
                     @Override
+                    public void planned(GatePolicy.Verdict verdict, PrunePolicy.Plan plan) {
+                        if (!json) {
+                            out.println(PruneFormat.intentLine(verdict, plan));
+                            out.flush();
+                        }
+                    }
+
+                    @Override
                     public void phaseDone(PruneRun.PhaseResult result) {
                         if (!json) {
                             out.println(PruneFormat.phaseLine(result));
+                            out.flush();
                         }
                     }
                 };
@@ -93,14 +105,17 @@ class Prune implements Callable<Integer> {
                     PruneMetrics.write(metricsFile, report, Instant.now());
                 }
                 report.verdict().problems().forEach(p -> err.println("prune: " + p));
-                if (report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED) {
+                boolean failed = report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED;
+                if (failed && report.verdict().problems().isEmpty()) {
                     report.problem().ifPresent(p -> err.println("prune: " + p));
                 }
                 return report.exitCode();
             }
         } catch (PruneLock.AlreadyLocked e) {
+            PruneRun.Report report = PruneRun.Report.locked(e.getMessage(), start);
+            out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
             err.println("prune: " + e.getMessage());
-            return ExitCodes.LOCKED;
+            return report.exitCode();
         } finally {
             if (lock != null) {
                 lock.close();

@@ -6,6 +6,7 @@
 
 import ccci.Cli;
 import ccci.Engine;
+import ccci.ImagePull;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
 import java.io.PrintWriter;
@@ -19,15 +20,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "reuse-proof", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
             "Proves that deploy -> teardown -> redeploy reuses the local image cache (the seed's PC3):",
-            "  1. check     refuse if any container or service uses the image; the registry must serve it",
+            "  1. check     refuse if a container or service uses the image; the registry",
+            "               must serve it",
             "  2. remove    remove the image, so that the next pull is cold",
             "  3. cold-pull pull it, timed, counting layers downloaded and already present",
-            "  4. deploy    a one-replica swarm service of it running a long sleep, until it runs",
+            "  4. deploy    a one-replica swarm service of it running a long sleep",
             "  5. teardown  remove the service and wait until its container is gone",
             "  6. retained  the image is still here with the same ID",
-            "  7. warm-pull pull again, timed: it must download no layer and say 'up to date'",
-            "The proof's service (ccci-reuse-proof-*, label ccci.reuse-proof) is removed on every path,",
-            "also on SIGTERM or Ctrl-C; an image that was not here before is removed again at the end.",
+            "  7. warm-pull pull again, timed: it must download no layer, say 'up to date'",
+            "The proof's service (ccci-reuse-proof-*, label ccci.reuse-proof) is removed on every path, also on SIGTERM or Ctrl-C; an image that was not here before is removed again at the end.",
             "Registry credentials come from the docker client config, as the docker CLI reads them, and are never printed."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -36,26 +37,28 @@ import picocli.CommandLine.Spec;
             "12:bad input (option value, image reference, unreadable client config)",
             "19:unexpected internal error",
             "20:FAIL: the proof ran or stopped and did not show reuse; the reason says why",
-            "21:refused: a container or service uses the image; nothing was changed"})
+            "21:refused: a container or service uses the image; nothing was changed",
+            "130:stopped by Ctrl-C (SIGINT): the proof's service is removed first",
+            "143:stopped by SIGTERM: the proof's service is removed first"})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
     @Mixin Engine.ConfigOption config;
 
     @Option(names = "--image", paramLabel = "REF", defaultValue = ReuseProofRun.DEFAULT_IMAGE,
-            description = "Image to prove with (name[:tag]). Default: ${DEFAULT-VALUE}.")
+            description = {"Image to prove with (name[:tag]).", "Default: ${DEFAULT-VALUE}"})
     String image;
 
     @Option(names = "--deploy-timeout", paramLabel = "SECONDS", defaultValue = "60",
-            description = "Wait this long for the service to run, and for its container to go. Default: ${DEFAULT-VALUE}.")
+            description = {"Wait this long for the service to run, and for its container to go.", "Default: ${DEFAULT-VALUE}"})
     String deployTimeout;
 
     @Option(names = "--pull-timeout", paramLabel = "SECONDS", defaultValue = "900",
-            description = "Give up a pull after this long. Default: ${DEFAULT-VALUE}.")
+            description = {"Give up a pull after this long.", "Default: ${DEFAULT-VALUE}"})
     String pullTimeout;
 
     @Option(names = "--hold", paramLabel = "SECONDS", defaultValue = "0",
-            description = "Keep the service running this long before tearing it down (to watch it). Default: ${DEFAULT-VALUE}.")
+            description = {"Keep the service running this long before tearing it down (to watch it).", "Default: ${DEFAULT-VALUE}"})
     String hold;
 
     @Option(names = "--json", description = "Print one JSON object (verdict, coldMs, warmMs, warmLayersDownloaded, retained, reason...) instead of text.")
@@ -72,6 +75,14 @@ class ReuseProof implements Callable<Integer> {
                 public void stepDone(ReuseProofRun.StepResult result) {
                     if (!json) {
                         out.println(ReuseProofFormat.stepLine(result));
+                        out.flush();
+                    }
+                }
+
+                @Override
+                public void progress(ReuseProofRun.Step step, ImagePull.Progress pull) {
+                    if (!json) {
+                        out.println(ReuseProofFormat.progressLine(step, pull));
                         out.flush();
                     }
                 }

@@ -83,14 +83,16 @@ class AuthCheckEngineTest {
         ScriptRun run = authCheck(engine.dockerConfigDir());
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         System.err.println("[auth-check sample output]\n" + run.out());
-        assertTrue(run.out().contains("credentials  OK      user " + USER + " for " + registry.address()), run.toString());
-        assertTrue(run.out().contains("mode         OK      " + engine.dockerConfigDir().resolve("config.json") + ": mode 0600"), run.toString());
-        assertTrue(run.out().contains("registry     OK      " + registry.address() + " accepted them"), run.toString());
-        assertTrue(run.out().contains("auth OK: user " + USER + " is accepted by " + registry.address()), run.toString());
-        assertTrue(run.out().contains("summary ok=true exit=0 registry=" + registry.address() + " user=" + USER), run.toString());
+        assertTrue(run.out().contains("credentials  pass    user " + USER + " for " + registry.address()), run.toString());
+        assertTrue(run.out().contains("mode         pass    " + engine.dockerConfigDir().resolve("config.json") + ": mode 0600"), run.toString());
+        assertTrue(run.out().contains("registry     pass    " + registry.address() + " accepted them"), run.toString());
+        assertTrue(run.out().contains("PASS: user " + USER + " is accepted by " + registry.address()), run.toString());
+        assertTrue(run.out().contains("summary verdict=pass exit=0 registry=" + registry.address() + " user=" + USER), run.toString());
 
         JsonNode json = authCheck(engine.dockerConfigDir(), "--json").json();
         assertTrue(json.path("ok").asBoolean());
+        assertEquals("pass", json.path("verdict").asText());
+        json.path("checks").forEach(c -> assertEquals("pass", c.path("state").asText(), c.toString()));
         assertEquals(USER, json.path("user").asText());
         assertEquals("0600", json.path("mode").asText());
         assertFalse(json.path("exposed").asBoolean());
@@ -111,8 +113,10 @@ class AuthCheckEngineTest {
     void failsWhenTheRegistryRejectsTheCredentials() throws Exception {
         ScriptRun run = authCheck(configWith(WRONG_PASSWORD, "rw-------"));
         assertEquals(ExitCodes.AUTH_FAILED, run.exit(), run.toString());
-        assertTrue(run.out().contains("registry     FAIL    " + registry.address() + " rejected the credentials of " + USER), run.toString());
-        assertTrue(run.out().contains("auth FAILED: registry: "), run.toString());
+        assertTrue(run.out().contains("registry     fail    " + registry.address() + " rejected the credentials of " + USER), run.toString());
+        assertTrue(run.out().contains("FAIL: registry: "), run.toString());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("summary verdict=fail exit=22 ") && l.contains(" reason=\"registry: ")),
+                run.toString());
         assertTrue(run.err().startsWith("auth-check: registry: " + registry.address() + " rejected"), run.toString());
     }
 
@@ -128,8 +132,8 @@ class AuthCheckEngineTest {
         assertTrue(json.path("reason").asText().contains("readable or writable by group (run: chmod 600 " + dir.resolve("config.json") + ")"),
                 run.toString());
         ScriptRun text = authCheck(dir);
-        assertTrue(text.out().contains("mode         WARN    "), text.toString());
-        assertTrue(text.out().contains("auth OK, but fix the file: "), text.toString());
+        assertTrue(text.out().contains("mode         warn    "), text.toString());
+        assertTrue(text.out().contains("WARN: user " + USER + " is accepted by " + registry.address() + ", but fix the file: mode: "), text.toString());
     }
 
     @Test
@@ -139,7 +143,7 @@ class AuthCheckEngineTest {
         ScriptRun run = authCheck(dir);
         assertEquals(ExitCodes.AUTH_FAILED, run.exit(), run.toString());
         assertTrue(run.out().contains("holds no credentials for " + registry.address()), run.toString());
-        assertTrue(run.out().contains("registry     SKIPPED no credentials to try"), run.toString());
+        assertTrue(run.out().contains("registry     skipped no credentials to try"), run.toString());
 
         ScriptRun none = authCheck(temp.resolve("missing"));
         assertEquals(ExitCodes.AUTH_FAILED, none.exit(), none.toString());

@@ -118,6 +118,12 @@ class GatesEngineTest {
         engine.dockerOk("service", "create", "--detach", "--name", STACK_SERVICE, IMAGE, "sleep", "3600");
         ScriptRun run = gates("--path", fullDisk.path().toString());
         assertEquals(ExitCodes.GATE_BLOCKS, run.exit(), run.toString());
+        assertTrue(run.json().path("reason").asText().startsWith("stack: live run-app stack ab12-0a0b0c_ci_commoninternet_net"),
+                run.toString());
+        ScriptRun text = ScriptRun.of("Gates", "--host", engine.host(), "--path", fullDisk.path().toString());
+        assertTrue(text.out().lines().anyMatch(l -> l.matches("summary prune_allowed=false exit=10 disk=holds stack=blocks "
+                + "convergence=holds disk_used=\\d+ reason=\"stack: live run-app stack ab12-0a0b0c_ci_commoninternet_net .*\"")),
+                text.toString());
         JsonNode stack = run.gate("stack");
         assertFalse(stack.path("holds").asBoolean());
         assertEquals("ab12-0a0b0c_ci_commoninternet_net", stack.path("liveStacks").get(0).asText());
@@ -166,6 +172,11 @@ class GatesEngineTest {
                 "--path", fullDisk.path().toString());
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().contains("verdict: prune not allowed"), run.toString());
+        String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
+        assertTrue(summary.startsWith("summary prune_allowed=false exit=11 disk=holds stack=unknown convergence=unknown disk_used="),
+                summary);
+        assertTrue(summary.contains(" reason=\"stack: cannot evaluate: cannot reach the Docker engine at unix:///nonexistent/docker.sock"),
+                summary);
         assertEquals(1, run.err().lines().count(), run.toString());
         assertTrue(run.err().startsWith("gates: cannot reach the Docker engine at unix:///nonexistent/docker.sock"), run.err());
     }

@@ -92,11 +92,10 @@ class LauncherCacheTest {
         List<String[]> commands = List.of(BAD_INPUT, new String[] {"prune@cc-ci", "--help"},
                 new String[] {"gates@cc-ci", "--path", temp.toString(), "--threshold", "1"});
         for (String[] args : commands) {
-            remembered(args);
+            remembered(args); // so the plain run below is from memory: REMEMBER=0 neither reads nor writes
             Cmd viaJbang = copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args);
             Cmd fromMemory = copy.run(args);
             assertEquals(viaJbang.toString(), fromMemory.toString(), List.of(args).toString());
-            assertTrue(copy.debug(args).err().contains(FROM_MEMORY), "that run was from memory: " + List.of(args));
         }
         assertEquals(EXIT_CANNOT_EVALUATE, copy.run(commands.get(2)).exit(), "a domain exit code passes through");
     }
@@ -219,12 +218,11 @@ class LauncherCacheTest {
     void onlyRunsOfAScriptAreRemembered() throws IOException {
         List<List<String>> others = List.of(List.of("version"), List.of("alias", "list", "cc-ci"), List.of("--help"),
                 List.of("run", "--quiet", "gates@cc-ci", "--threshold", "abc"));
+        remembered(BAD_INPUT); // gates is built: a run of it could be remembered at once
         int before = entries().size();
         for (List<String> args : others) {
-            for (int i = 0; i < 2; i++) {
-                Cmd run = copy.debug(args.toArray(String[]::new));
-                assertFalse(run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY), run.toString());
-            }
+            Cmd run = copy.debug(args.toArray(String[]::new));
+            assertFalse(run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY), run.toString());
         }
         assertEquals(before, entries().size());
     }
@@ -237,7 +235,7 @@ class LauncherCacheTest {
                 + "\"scripts/gates.java\", \"runtime-options\": [\"-XX:ArchiveClassesAtExit=" + archive + "\"]},");
         try {
             copy.write("jbang-catalog.json", withTraining);
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 2; i++) { // gates.jar is built already: the first run could be remembered
                 Cmd run = copy.debug("trained@cc-ci", "--threshold", "abc");
                 assertEquals(EXIT_BAD_INPUT, run.exit(), run.toString());
                 assertFalse(run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY), run.toString());

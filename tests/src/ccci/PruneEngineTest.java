@@ -65,6 +65,9 @@ class PruneEngineTest {
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": "), run.toString());
         assertTrue(run.out().contains(expectedReason), run.toString());
         assertTrue(run.out().contains("outcome=noop"), run.toString());
+        String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
+        assertTrue(summary.matches(".* reason=\".*" + java.util.regex.Pattern.quote(expectedReason) + ".*\""),
+                "the summary says why it did nothing: " + summary);
         assertEquals(before, PruneScenario.imageIds(engine), "nothing may be removed");
     }
 

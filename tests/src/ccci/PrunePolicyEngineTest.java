@@ -48,6 +48,20 @@ class PrunePolicyEngineTest {
             JsonNode day = dryRunThenRun(engine, "24h", Set.of(band));
             PruneEngineTest.assertReason(engine, "dangling and older than 24h", PruneEngineTest.reasonFor(day.path("removed"), band));
             assertEquals(Set.of(young, tagged), PruneScenario.imageIds(engine));
+
+            // in text, a real run says what it is about to do before the first phase
+            String another = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404));
+            ScriptRun text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
+                    "--lock-file", engine.workDir().resolve("prune.lock").toString());
+            assertEquals(ExitCodes.OK, text.exit(), text.toString());
+            List<String> lines = text.out().lines().toList();
+            assertTrue(lines.get(0).matches("gates hold: .*; will remove 0 containers, 1 image, 0 build cache records "
+                    + "\\(\\d+\\.\\d kB\\)"), text.toString());
+            assertTrue(lines.get(1).startsWith("containers   removed 0, "), text.toString());
+            assertTrue(lines.get(2).startsWith("images       removed 1, "), text.toString());
+            String summary = lines.get(lines.size() - 1);
+            assertTrue(summary.startsWith("summary outcome=pruned exit=0 ") && !summary.contains("reason="), summary);
+            assertFalse(PruneScenario.imageIds(engine).contains(another));
         }
     }
 

@@ -144,7 +144,16 @@ class PruneSafetyTest {
             assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
             assertEquals("prune: another prune is running (lock " + lockFile + " held by pid " + holder.pid()
                     + "): nothing removed" + System.lineSeparator(), run.err());
-            assertEquals("", run.out());
+            String summary = "summary outcome=locked exit=14 phases=none reclaimed_bytes=0 elapsed_ms=\\d+ reason="
+                    + Pattern.quote("\"another prune is running (lock " + lockFile + " held by pid " + holder.pid()
+                    + "): nothing removed\"");
+            assertEquals(1, run.out().lines().count(), run.toString());
+            assertTrue(run.out().strip().matches(summary), "a held lock still prints the summary line\n" + run);
+            JsonNode json = prune(lockFile, "--json").json();
+            assertEquals("locked", json.path("outcome").asText());
+            assertEquals(ExitCodes.LOCKED, json.path("exitCode").asInt());
+            assertFalse(json.path("pruneAllowed").asBoolean());
+            assertTrue(json.path("reason").asText().startsWith("another prune is running"), json.toString());
             assertEquals(before, engineState(), "nothing removed");
 
             PruneLock.AlreadyLocked inProcess = assertThrows(PruneLock.AlreadyLocked.class, () -> PruneLock.acquire(lockFile));
@@ -180,7 +189,7 @@ class PruneSafetyTest {
             assertEquals(ExitCodes.LOCKED, other.exit(), other.toString());
             assertEquals(List.of("prune: another prune is running (lock " + lockFile + " held by pid "
                     + ProcessHandle.current().pid() + "): nothing removed"), other.err().lines().toList(), other.toString());
-            assertEquals("", other.out(), other.toString());
+            assertTrue(other.out().startsWith("summary outcome=locked exit=14 "), other.toString());
             assertFalse((other.out() + other.err()).contains("\tat "), other.toString());
             assertEquals(before, engineState(), "nothing removed");
         }
@@ -353,7 +362,9 @@ class PruneSafetyTest {
                 "--lock-file", tmp.resolve("unreachable.lock").toString());
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().contains(PruneFormat.NOOP_LINE), run.toString());
-        assertTrue(run.out().contains("summary outcome=noop exit=11 phases=none "), run.toString());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("summary outcome=failed exit=11 phases=none ")
+                && l.contains(" reason=\"disk: cannot measure: cannot reach the Docker engine at unix:///nonexistent.sock: ")),
+                "an unreachable engine is a failure, with its reason\n" + run);
         List<String> err = run.err().lines().toList();
         assertEquals(1, err.size(), run.toString());
         String prefix = "prune: cannot reach the Docker engine at unix:///nonexistent.sock: ";

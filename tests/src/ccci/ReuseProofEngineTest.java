@@ -13,9 +13,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -120,10 +122,11 @@ class ReuseProofEngineTest {
         ScriptRun run = proof(engine.dockerConfigDir());
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         System.err.println("[reuse-proof sample output]\n" + run.out());
-        List<String> lines = run.out().lines().toList();
+        // a pull longer than a few seconds adds progress lines ("cold-pull ...  5 s: ..."): not steps
+        List<String> lines = run.out().lines().filter(l -> !l.matches("[a-z-]+ +\\.\\.\\.  .*")).toList();
         String[] steps = {"check", "remove", "cold-pull", "deploy", "teardown", "retained", "warm-pull", "cleanup"};
         for (int i = 0; i < steps.length; i++) {
-            assertTrue(lines.get(i).matches(steps[i] + " +ok +.*"), "line " + i + ": " + lines.get(i) + "\n" + run);
+            assertTrue(lines.get(i).matches(steps[i] + " +pass +.*"), "line " + i + ": " + lines.get(i) + "\n" + run);
         }
         assertTrue(lines.get(2).matches(".* \\d+ ms, 1 layer downloaded, 1 already present.*"), lines.get(2));
         assertTrue(lines.get(6).matches(".* \\d+ ms, 0 layers downloaded, 0 already present, image is up to date.*"), lines.get(6));
@@ -250,6 +253,26 @@ class ReuseProofEngineTest {
         } finally {
             engine.dockerOk("pull", image);
         }
+    }
+
+    @Test
+    @Order(8)
+    void aPullReportsItsProgressLayersAndBytes() {
+        engine.dockerOk("rmi", image);
+        List<ImagePull.Progress> seen = new CopyOnWriteArrayList<>();
+        ImagePull.Result result;
+        try (Engine docker = Engine.connect(engine.host())) {
+            result = ImagePull.pull(docker, ImageRef.parse(image), Registry.lookup(engine.dockerConfigDir(), registry.address())
+                    .credentials(), Duration.ofMinutes(2), Duration.ZERO, seen::add); // every status reported
+        }
+        assertEquals(1, result.layersDownloaded(), result.toString());
+        assertFalse(seen.isEmpty(), "progress was reported");
+        ImagePull.Progress last = seen.get(seen.size() - 1);
+        assertEquals(2, last.layers(), last.toString());
+        assertEquals(2, last.layersDone(), last.toString());
+        assertTrue(last.bytes() >= 50_000_000L && last.bytesDone() == last.bytes(), "the 50 MB layer, all of it: " + last);
+        assertTrue(ReuseProofFormat.progressLine(ReuseProofRun.Step.COLD_PULL, last)
+                .matches("cold-pull \\.\\.\\.  \\d+ s: 2/2 layers, \\d+\\.\\d MB of \\d+\\.\\d MB"), last.toString());
     }
 
     /** The name of the proof's service once its task runs (the deploy step is then holding it). */

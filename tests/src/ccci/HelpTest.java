@@ -1,0 +1,98 @@
+package ccci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Each command's --help, in a JVM of its own as an operator starts it: laid out at COLUMNS, never
+ * wider; every default value whole on one line (never broken mid-token); every exit code the
+ * README's table gives the command listed.
+ */
+class HelpTest {
+    static final List<String> COMMANDS = List.of("gates", "prune", "reuse-proof", "auth-check");
+
+    static String help(String mainClass, String columns) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass, "--help")
+                .redirectErrorStream(true);
+        builder.environment().put("COLUMNS", columns);
+        Process p = builder.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), mainClass + " --help did not end");
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    /** Per command, the codes the README's exit-code table gives it (a cell other than a dash). */
+    static Map<String, List<String>> readmeExitCodes() {
+        String readme = Repo.read("README.md");
+        String table = readme.substring(readme.indexOf("| code | gates | prune | reuse-proof | auth-check |"));
+        Map<String, List<String>> codes = new LinkedHashMap<>();
+        COMMANDS.forEach(c -> codes.put(c, new ArrayList<>()));
+        Matcher row = Pattern.compile("(?m)^\\| (\\d+) \\|(.*)\\|$").matcher(table.substring(0, table.indexOf("\n\n")));
+        while (row.find()) {
+            String[] cells = row.group(2).split("\\|");
+            for (int i = 0; i < COMMANDS.size(); i++) {
+                if (!cells[i].strip().equals("\u2014")) {
+                    codes.get(COMMANDS.get(i)).add(row.group(1));
+                }
+            }
+        }
+        return codes;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"gates, Gates", "prune, Prune", "reuse-proof, ReuseProof", "auth-check, AuthCheck"})
+    void helpFitsEightyColumnsWithEveryDefaultWholeAndEveryExitCode(String command, String mainClass) throws Exception {
+        String help = help(mainClass, "80");
+        for (String line : help.lines().toList()) {
+            assertTrue(line.length() <= 80, "wider than COLUMNS=80: " + line + "\n" + help);
+        }
+
+        var constructor = Class.forName(mainClass).getDeclaredConstructor();
+        constructor.setAccessible(true);
+        List<String> defaults = new ArrayList<>(List.of("unix:///var/run/docker.sock"));
+        for (OptionSpec option : new CommandLine(constructor.newInstance()).getCommandSpec().options()) {
+            if (option.defaultValue() != null) {
+                defaults.add(option.defaultValue());
+            }
+        }
+        assertTrue(defaults.size() >= 2, "the command has defaults to show: " + defaults);
+        for (String value : defaults) {
+            assertTrue(help.lines().anyMatch(l -> l.contains("Default: " + value) || l.endsWith(" " + value)),
+                    command + ": the default " + value + " is not whole on one line of\n" + help);
+        }
+
+        List<String> listed = help.lines().map(l -> l.matches("^ {1,3}(\\d+) {2,}\\S.*") ? l.strip().split(" ")[0] : null)
+                .filter(c -> c != null).toList();
+        List<String> expected = readmeExitCodes().get(command);
+        assertFalse(expected.isEmpty(), "the README's table has codes for " + command);
+        for (String code : expected) {
+            assertTrue(listed.contains(code), command + " --help does not list exit code " + code + " (README does)\n" + help);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"prune, Prune"})
+    void aWiderTerminalGetsAWiderLayout(String command, String mainClass) throws Exception {
+        String wide = help(mainClass, "150");
+        assertTrue(wide.lines().anyMatch(l -> l.length() > 80), command + " --help at COLUMNS=150 stays at 80:\n" + wide);
+        assertTrue(wide.lines().allMatch(l -> l.length() <= 150), wide);
+    }
+}
