@@ -59,7 +59,7 @@ class PruneFormatTest {
         assertTrue(text.contains("\n  unsure image       0c1d2e3f4a5b <none>:<none>"), text);
         assertTrue(text.contains("dangling; age on this store unknown: the engine decides"), text);
         assertTrue(text.contains("\n  remove image       9a8b7c6d5e4f"), text);
-        assertTrue(text.contains("would remove 0 containers, 1 image, 0 build cache records (1000 B); "
+        assertTrue(text.contains("would remove 0 containers, 1 image, 0 build cache records (1.0 kB); "
                 + "the engine decides on 1 more object (age on this store unknown)"), text);
         JsonNode json = new ObjectMapper().readTree(PruneFormat.json(dry));
         assertEquals(Set.of(OLD), PruneEngineTest.ids(json.path("wouldRemove")));
