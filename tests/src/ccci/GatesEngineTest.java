@@ -107,15 +107,21 @@ class GatesEngineTest {
         assertEquals("blocks", under.gate("disk").path("state").asText());
     }
 
+    /** On the containerd store containerd's root too (here inside the data root: one file system, the data root named). */
     @Test
     void diskGateMeasuresTheEnginesDataRootByDefault() {
-        JsonNode disk = gates().gate("disk");
+        JsonNode disk = engine.containerdRoot().map(root -> gates("--containerd-root", root.toString()))
+                .orElseGet(this::gates).gate("disk");
         assertEquals(engine.dataRoot().toString(), disk.path("path").asText());
+        assertEquals(engine.containerdRoot().isPresent() ? 2 : 1, disk.path("paths").size(), disk.toString());
     }
 
     @Test
     void aServiceNamedLikeARunAppStackBlocksUntilRemoved() {
         engine.dockerOk("service", "create", "--detach", "--name", STACK_SERVICE, IMAGE, "sleep", "3600");
+        // running, so that the stack gate alone blocks (a task still starting would make convergence block too)
+        waitUntil(() -> engine.dockerOk("service", "ls", "--filter", "name=" + STACK_SERVICE, "--format", "{{.Replicas}}")
+                .equals("1/1"), STACK_SERVICE + " running");
         ScriptRun run = gates("--path", fullDisk.path().toString());
         assertEquals(ExitCodes.GATE_BLOCKS, run.exit(), run.toString());
         assertTrue(run.json().path("reason").asText().startsWith("stack: live run-app stack ab12-0a0b0c_ci_commoninternet_net"),

@@ -50,7 +50,9 @@ class PrunePolicyEngineTest {
             assertEquals(Set.of(young, tagged), PruneScenario.imageIds(engine));
 
             // in text, a real run says what it is about to do before the first phase
-            String another = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404));
+            ImageSpec anotherSpec = ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404);
+            String another = engine.loadImage(anotherSpec);
+            engine.backdateImageRecords(List.of(anotherSpec));
             ScriptRun text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
                     "--lock-file", engine.workDir().resolve("prune.lock").toString());
             assertEquals(ExitCodes.OK, text.exit(), text.toString());
