@@ -41,10 +41,13 @@ public final class AuthCheckRun {
 
     /** The --registry value, checked at the edge: a host[:port], no spaces. */
     public static String registryOption(String registry) {
-        if (registry.isBlank() || registry.strip().contains(" ")) {
-            throw new BadInput("--registry '" + registry + "' is not a registry host like docker.io or localhost:5000");
+        String host = registry.strip();
+        String bare = host.replaceFirst("^https?://", "").replaceFirst("/.*$", "");
+        Optional<String> why = bare.isEmpty() ? Optional.of("it is empty") : ImageRef.checkRegistry(bare);
+        if (why.isPresent()) {
+            throw new BadInput("--registry '" + registry + "' is not a registry host like docker.io or localhost:5000: " + why.get());
         }
-        return registry.strip();
+        return host;
     }
 
     public static Report run(Engine engine, Path configDir, String registry) {

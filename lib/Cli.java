@@ -48,6 +48,12 @@ public final class Cli {
         public static final int AUTH_FAILED = 22;
         /** auth-check: the registry accepts the credentials, but the config file is readable by group or others. */
         public static final int AUTH_CONFIG_EXPOSED = 23;
+        /** prune, cache: the run finished (its outcome stands) but the --metrics-file could not be written; the output says so. */
+        public static final int METRICS_NOT_WRITTEN = 24;
+        /** Stopped by Ctrl-C (SIGINT): 128 + 2, as a shell reports it. */
+        public static final int SIGINT = 130;
+        /** Stopped by SIGTERM: 128 + 15. */
+        public static final int SIGTERM = 143;
     }
 
     /** A problem the operator can act on: its message is the one line shown, its exit code says which kind. */
@@ -71,33 +77,47 @@ public final class Cli {
         }
     }
 
+    /**
+     * A whole number written in ASCII digits only (Integer.parseInt also takes other scripts' digits,
+     * e.g. Arabic-Indic or full-width ones).
+     *
+     * @throws NumberFormatException when it is not one
+     */
+    public static int wholeNumber(String text) {
+        if (text == null || !text.matches("[+-]?[0-9]{1,10}")) {
+            throw new NumberFormatException(text);
+        }
+        return Integer.parseInt(text);
+    }
+
     public static int run(Object command, String... args) {
         return run(command, utf8(FileDescriptor.out), utf8(FileDescriptor.err), args);
     }
 
     public static int run(Object command, PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(command);
+        cli.setExpandAtFiles(false); // "@FILE" is an argument, never a file to read options from
         String name = cli.getCommandName();
         helpWidth(System.getenv("COLUMNS")).ifPresentOrElse(cli::setUsageHelpWidth, () -> cli.setUsageHelpAutoWidth(true));
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, ignored) -> {
-            err.println(name + ": " + e.getMessage() + " (see " + name + " --help)");
+            err.println(name + ": " + Text.safe(e.getMessage()) + " (see " + name + " --help)");
             return ExitCodes.BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((e, ignoredCli, ignoredResult) -> {
             if (e instanceof Failure failure) {
-                err.println(name + ": " + failure.getMessage());
+                err.println(name + ": " + Text.safe(failure.getMessage()));
                 return failure.exitCode();
             }
-            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.rootMessage(e));
+            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.safe(Text.rootMessage(e)));
             return ExitCodes.INTERNAL_ERROR;
         });
         try {
             return cli.execute(args);
         } catch (RuntimeException | Error e) {
             // picocli's handlers see Exceptions only: a StackOverflowError would otherwise end in a trace
-            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.rootMessage(e));
+            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.safe(Text.rootMessage(e)));
             return ExitCodes.INTERNAL_ERROR;
         } finally {
             out.flush();

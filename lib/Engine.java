@@ -21,16 +21,26 @@ import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import com.github.dockerjava.core.LocalDirectorySSLConfig;
+import com.github.dockerjava.core.SSLConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 
 /**
@@ -94,6 +104,11 @@ public final class Engine implements AutoCloseable {
             return Engine.connect(check(host));
         }
 
+        /** The --host value once checked (null: DOCKER_HOST or the default socket), for a command that connects more than once. */
+        public String checkedHost() {
+            return check(host);
+        }
+
         /** Connects on first use; the host's form is still checked now, so bad input never goes unnoticed. */
         public Lazy lazy() {
             return new Lazy(check(host));
@@ -101,16 +116,129 @@ public final class Engine implements AutoCloseable {
 
         static final String DEFAULT_SOCKET = "unix:///var/run/docker.sock";
 
-        private static final Pattern HOST_FORM = Pattern.compile("(unix|tcp|npipe|ssh|http|https)://.+");
+        private static final Pattern HOST_FORM = Pattern.compile("(unix://.+|tcp://[^/?#]+/?)");
 
         static String check(String option) {
+            if (option != null && option.isBlank()) {
+                throw new BadInput("--host is empty: give unix:///path/to/docker.sock or tcp://host:port, or leave it out");
+            }
             String given = option != null ? option : System.getenv("DOCKER_HOST");
-            if (given != null && !given.isEmpty() && !HOST_FORM.matcher(given).matches()) {
-                throw new BadInput((option != null ? "--host '" : "DOCKER_HOST '") + given
-                        + "' is not a Docker host URI (expected unix:///path/to/docker.sock or tcp://host:port)");
+            if (given == null || given.isBlank()) {
+                return option; // the docker CLI treats an empty DOCKER_HOST as unset
+            }
+            String what = (option != null ? "--host '" : "DOCKER_HOST '") + shown(given) + "'";
+            if (given.startsWith("npipe://")) {
+                throw new BadInput(what + " is a Windows named pipe: this toolkit runs on Linux (use unix:// or tcp://)");
+            }
+            if (!HOST_FORM.matcher(given).matches()) {
+                throw new BadInput(what + " is not a Docker host URI this toolkit can use"
+                        + " (expected unix:///path/to/docker.sock or tcp://host:port)");
             }
             return option;
         }
+    }
+
+    private static final Pattern USERINFO = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)@");
+
+    /** A host URI as it may be shown: any user:password@ part (userinfo) replaced by ***. */
+    public static String shown(String host) {
+        return host == null ? null : withoutUserinfo(host, host);
+    }
+
+    /** {@code text} without the userinfo of --host or DOCKER_HOST (e.g. inside an error message). */
+    static String withoutUserinfo(String text, String hostOption) {
+        String out = text;
+        for (String host : new String[] {hostOption, System.getenv("DOCKER_HOST")}) {
+            if (host == null) {
+                continue;
+            }
+            var m = USERINFO.matcher(host);
+            if (m.find() && !m.group(1).isEmpty()) {
+                out = out.replace(m.group(1), "***");
+            }
+        }
+        return out;
+    }
+
+    /** The largest docker client config (config.json) read: a real one is a few KB. */
+    public static final int CONFIG_MAX_BYTES = 1 << 20;
+
+    /**
+     * The bytes of a docker client config file, or empty when there is none. Reads only a regular
+     * file (a link is followed, but a FIFO, a device or a directory is refused: reading one would
+     * hang or never end) of at most {@link #CONFIG_MAX_BYTES}.
+     *
+     * @throws BadInput one line, never file content, when the file exists but cannot be used
+     */
+    public static Optional<byte[]> readClientConfig(Path file) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (AccessDeniedException e) {
+            throw new BadInput("cannot read the docker client config " + file + ": permission denied");
+        } catch (IOException e) {
+            throw new BadInput("cannot read the docker client config " + file + ": " + Text.rootMessage(e));
+        }
+        if (!attributes.isRegularFile()) {
+            throw new BadInput("the docker client config " + file + " is not a regular file (" + Text.fileKind(attributes)
+                    + "): refusing to read it");
+        }
+        if (attributes.size() > CONFIG_MAX_BYTES) {
+            throw new BadInput("the docker client config " + file + " is larger than " + CONFIG_MAX_BYTES / 1024
+                    + " KiB: refusing to read it");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(CONFIG_MAX_BYTES + 1);
+            if (bytes.length > CONFIG_MAX_BYTES) {
+                throw new BadInput("the docker client config " + file + " grew past " + CONFIG_MAX_BYTES / 1024
+                        + " KiB while being read: refusing it");
+            }
+            return Optional.of(bytes);
+        } catch (AccessDeniedException e) {
+            throw new BadInput("cannot read the docker client config " + file + ": permission denied");
+        } catch (IOException e) {
+            throw new BadInput("cannot read the docker client config " + file + ": " + Text.rootMessage(e));
+        }
+    }
+
+    /**
+     * The docker CLI's TLS rule: any non-empty DOCKER_TLS_VERIFY means verify, with ca.pem, cert.pem
+     * and key.pem from DOCKER_CERT_PATH (default: the client config dir). docker-java alone reads
+     * only "1"/"true" and falls back to plain HTTP when a file is missing: never here.
+     *
+     * @return the TLS settings to use, or empty when TLS was not asked for
+     * @throws BadInput before any request when TLS was asked for and a file is missing
+     */
+    static Optional<SSLConfig> tls(Map<String, String> env, Path configDir) {
+        String verify = env.get("DOCKER_TLS_VERIFY");
+        if (verify == null || verify.isEmpty()) {
+            return Optional.empty();
+        }
+        String certPath = env.get("DOCKER_CERT_PATH");
+        Path dir = certPath != null && !certPath.isEmpty() ? Path.of(certPath) : configDir;
+        List<String> missing = new ArrayList<>();
+        for (String name : List.of("ca.pem", "cert.pem", "key.pem")) {
+            Path file = dir.resolve(name);
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new BadInput("DOCKER_TLS_VERIFY is set, but " + String.join(", ", missing) + " "
+                    + (missing.size() == 1 ? "is" : "are") + " missing or unreadable in " + dir
+                    + " (DOCKER_CERT_PATH" + (certPath == null || certPath.isEmpty() ? " unset: the client config dir" : "")
+                    + "): no request sent");
+        }
+        LocalDirectorySSLConfig files = new LocalDirectorySSLConfig(dir.toString());
+        return Optional.of(() -> {
+            SSLContext context = files.getSSLContext();
+            if (context == null) { // docker-java's way of saying "no TLS": never a silent downgrade
+                throw new IllegalStateException("TLS was asked for (DOCKER_TLS_VERIFY) but " + dir + " gave no TLS context");
+            }
+            return context;
+        });
     }
 
     /** Where the docker client config (registry credentials) is: a picocli mixin with the docker CLI's --config rule. */
@@ -176,35 +304,63 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private final String host;
+    private final String hostOption;   // as given (may hold userinfo): only to connect again
+    private final String host;         // as shown: userinfo redacted
     private final DockerHttpClient http;
     private final DockerClient api;
     private final ObjectMapper json = Json.mapper();
 
-    private Engine(String host, DockerHttpClient http, DockerClient api) {
+    private Engine(String hostOption, String host, DockerHttpClient http, DockerClient api) {
+        this.hostOption = hostOption;
         this.host = host;
         this.http = http;
         this.api = api;
     }
 
+    /** A new connection to the same engine (e.g. for a shutdown hook, while the main thread may close this one). */
+    public Engine reconnect() {
+        return connect(hostOption);
+    }
+
     /** @param hostOption the --host value, or null to use DOCKER_HOST or the default socket */
     public static Engine connect(String hostOption) {
+        return connect(hostOption, RESPONSE_TIMEOUT);
+    }
+
+    /** @param responseTimeout how long a response may stay silent; zero for none (a stream of events) */
+    public static Engine connect(String hostOption, Duration responseTimeout) {
         Path configDir = configDir(null);
+        Options.check(hostOption);
+        // docker-java reads config.json (for the current context) itself: it must be safe to read first.
+        // One this user may not read at all is skipped, as docker-java and the docker CLI skip it.
+        Path configFile = configDir.resolve("config.json");
+        if (Files.isReadable(configFile) || Files.notExists(configFile)) {
+            readClientConfig(configFile);
+        }
+        Optional<SSLConfig> tls = tls(System.getenv(), configDir);
         try {
             DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                    .withDockerConfig(configDir.toString());
+                    .withDockerConfig(configDir.toString())
+                    .withDockerTlsVerify(false)
+                    .withCustomSslConfig(tls.orElse(null));
             if (hostOption != null) {
                 builder.withDockerHost(hostOption);
             }
             DockerClientConfig config = builder.build();
+            URI dockerHost = config.getDockerHost();
+            if (tls.isPresent() && !"tcp".equals(dockerHost.getScheme()) && !"unix".equals(dockerHost.getScheme())) {
+                throw new BadInput("DOCKER_TLS_VERIFY is set, but " + shown(dockerHost.toString()) + " cannot use TLS");
+            }
             DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-                    .dockerHost(config.getDockerHost())
-                    .sslConfig(config.getSSLConfig())
+                    .dockerHost(dockerHost)
+                    .sslConfig(tls.orElse(null))
                     .connectionTimeout(CONNECT_TIMEOUT)
-                    .responseTimeout(RESPONSE_TIMEOUT)
+                    .responseTimeout(responseTimeout)
                     .build();
-            return new Engine(config.getDockerHost().toString(), http, DockerClientImpl.getInstance(config, http));
-        } catch (RuntimeException e) {
+            return new Engine(hostOption, shown(dockerHost.toString()), http, DockerClientImpl.getInstance(config, http));
+        } catch (Cli.Failure e) {
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
             JsonProcessingException badConfig = causeOf(e, JsonProcessingException.class);
             if (badConfig != null) {
                 // docker-java reads the client config for the current docker context; the parser's
@@ -214,9 +370,9 @@ public final class Engine implements AutoCloseable {
                         + (at != null ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : "")
                         + ": fix it, or point DOCKER_CONFIG elsewhere");
             }
-            String given = hostOption != null ? "--host '" + hostOption + "'" : "DOCKER_HOST '" + System.getenv("DOCKER_HOST") + "'";
+            String given = hostOption != null ? "--host '" + shown(hostOption) + "'" : "DOCKER_HOST '" + shown(System.getenv("DOCKER_HOST")) + "'";
             throw new BadInput(given + " is not a usable Docker host (expected unix:///path/to/docker.sock or tcp://host:port): "
-                    + Text.rootMessage(e));
+                    + withoutUserinfo(Text.rootMessage(e), hostOption));
         }
     }
 
@@ -287,6 +443,11 @@ public final class Engine implements AutoCloseable {
         return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of(), null);
     }
 
+    /** A raw DELETE, e.g. DELETE /images/NAME (never with force=true: see EvictionRun). */
+    public JsonNode deleteJson(String pathAndQuery) {
+        return send(DockerHttpClient.Request.Method.DELETE, pathAndQuery, Map.of(), null);
+    }
+
     /**
      * A raw GET with request headers, e.g. GET /distribution/NAME/json with X-Registry-Auth (a
      * manifest check through the engine's own registry client, which docker-java does not offer).
@@ -338,7 +499,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private String describe(String what, Throwable e) {
-        String root = Text.rootMessage(e);
+        String root = withoutUserinfo(Text.rootMessage(e), hostOption);
         if (root.contains("Permission denied") || root.contains("EACCES")) {
             return "permission denied on the Docker engine socket " + host
                     + " (run as root or as a member of the docker group)";

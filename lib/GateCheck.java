@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -20,7 +22,18 @@ public final class GateCheck {
     private GateCheck() {}
 
     public static Verdict run(Engine engine, GatePolicy.Settings settings) {
+        return run(engine, settings, Optional.empty());
+    }
+
+    /**
+     * As {@link #run(Engine, GatePolicy.Settings)}, and notes the images of the running containers
+     * in the last-use record (cheap; a record that cannot be written never changes the verdict).
+     */
+    public static Verdict run(Engine engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
         Reading<GateFacts> facts = readFacts(engine);
+        if (facts instanceof Reading.Ok<GateFacts> ok && lastUseFile.isPresent()) {
+            LastUse.refresh(lastUseFile.get(), ok.value().inUseNow(), Instant.now(), Optional.empty());
+        }
         Reading<List<Path>> targets = GatePolicy.diskTargets(settings, facts, Files::isDirectory);
         return GatePolicy.evaluate(settings, facts, measure(targets));
     }
@@ -30,6 +43,10 @@ public final class GateCheck {
      * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #run}.
      */
     public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings) {
+        return runDiskFirst(engine, settings, Optional.empty());
+    }
+
+    public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
         if (!settings.diskPaths().isEmpty()) {
             Reading<List<Disk>> disk = measure(Reading.ok(settings.diskPaths()));
             GateResult gate = GatePolicy.diskGate(settings.thresholdPercent(), disk);
@@ -37,7 +54,7 @@ public final class GateCheck {
                 return GatePolicy.diskAlreadyBlocks(gate, disk);
             }
         }
-        return run(engine.get(), settings);
+        return run(engine.get(), settings, lastUseFile);
     }
 
     static Reading<GateFacts> readFacts(Engine engine) {

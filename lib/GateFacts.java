@@ -33,7 +33,12 @@ public record GateFacts(
     public record Service(String name, Map<String, String> labels, String mode,
                           long runningTasks, long desiredTasks, Optional<String> updateState) {}
 
-    public record Container(String name, Map<String, String> labels) {}
+    /** A running container; imageId and image (the name it was created from) feed the last-use record. */
+    public record Container(String name, Map<String, String> labels, String imageId, String image) {
+        public Container(String name, Map<String, String> labels) {
+            this(name, labels, "", "");
+        }
+    }
 
     /** A fact read from the host, or the one-line reason it could not be read (the policy fails closed on it). */
     public sealed interface Reading<T> {
@@ -58,9 +63,15 @@ public record GateFacts(
                 : List.of();
         List<Container> running = engine.call("GET /containers/json",
                 () -> engine.api().listContainersCmd().exec()).stream()
-                .map(c -> new Container(firstName(c.getNames()), c.getLabels() == null ? Map.of() : c.getLabels()))
+                .map(c -> new Container(firstName(c.getNames()), c.getLabels() == null ? Map.of() : c.getLabels(),
+                        String.valueOf(c.getImageId()), String.valueOf(c.getImage())))
                 .toList();
         return new GateFacts(info.getDockerRootDir(), role, services, running, Engine.ImageStore.of(info));
+    }
+
+    /** The images of the running containers: in use right now. */
+    public List<LastUse.InUse> inUseNow() {
+        return runningContainers.stream().map(c -> new LastUse.InUse(c.imageId(), c.image())).toList();
     }
 
     /** Parses GET /services?status=true; ServiceStatus (API 1.41+) carries the engine's own task counts. */

@@ -3,8 +3,13 @@ package ccci;
 import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
 import ccci.GateFacts.Reading;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +54,7 @@ public final class GatePolicy {
         static int parseThreshold(String text) {
             int value;
             try {
-                value = Integer.parseInt(text.trim().replaceFirst("%$", ""));
+                value = Cli.wholeNumber(text.strip().replaceFirst("%$", ""));
             } catch (NumberFormatException e) {
                 throw new BadInput("--threshold '" + text + "' is not a whole number of percent (1-100)");
             }
@@ -82,11 +87,15 @@ public final class GatePolicy {
             Path path;
             try {
                 path = Path.of(text);
-            } catch (java.nio.file.InvalidPathException e) {
+                Files.readAttributes(path, BasicFileAttributes.class);
+            } catch (InvalidPathException e) {
                 throw new BadInput(option + " '" + text + "' is not a path: " + e.getReason());
-            }
-            if (!Files.exists(path)) {
+            } catch (NoSuchFileException e) {
                 throw new BadInput(option + " '" + text + "' does not exist");
+            } catch (AccessDeniedException e) {
+                throw new BadInput(option + " '" + text + "': permission denied (cannot look it up)");
+            } catch (IOException e) {
+                throw new BadInput(option + " '" + text + "' cannot be read: " + Text.rootMessage(e));
             }
             return Optional.of(path.toAbsolutePath().normalize());
         }
@@ -164,6 +173,17 @@ public final class GatePolicy {
                 return ExitCodes.CANNOT_EVALUATE;
             }
             return pruneAllowed() ? ExitCodes.OK : ExitCodes.GATE_BLOCKS;
+        }
+
+        /**
+         * Between phases (and eviction's removals), a workload gate (stack, convergence) that stops
+         * holding, or any gate that can no longer be evaluated, stops the run. The disk gate only
+         * starts a run: the phases themselves free space, and the seed's commands run all three once
+         * the disk crossed the threshold.
+         */
+        public List<GateResult> closedMidRun() {
+            return gates.stream().filter(g -> g.state() == GateResult.State.UNKNOWN
+                    || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
         }
 
         /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
@@ -279,17 +299,25 @@ public final class GatePolicy {
         GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
         Set<String> stacks = new TreeSet<>();
         List<String> matches = new ArrayList<>();
-        for (GateFacts.Service s : host.services()) {
-            stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
-                stacks.add(stack);
-                matches.add("service " + s.name());
-            });
-        }
-        for (GateFacts.Container c : host.runningContainers()) {
-            stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
-                stacks.add(stack);
-                matches.add("container " + c.name());
-            });
+        String object = "";
+        try {
+            for (GateFacts.Service s : host.services()) {
+                object = "service " + s.name();
+                stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
+                    stacks.add(stack);
+                    matches.add("service " + s.name());
+                });
+            }
+            for (GateFacts.Container c : host.runningContainers()) {
+                object = "container " + c.name();
+                stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
+                    stacks.add(stack);
+                    matches.add("container " + c.name());
+                });
+            }
+        } catch (Bounded.TooSlow e) {
+            return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: --stack-pattern took more than "
+                    + Bounded.STEPS + " steps on " + object + " (it backtracks too much): simplify the pattern", figures);
         }
         figures.put("liveStacks", List.copyOf(stacks));
         figures.put("matchedObjects", matches);
@@ -302,13 +330,17 @@ public final class GatePolicy {
                 + abbreviate(List.copyOf(stacks)) + " (" + abbreviate(matches) + ")", figures);
     }
 
-    /** The stack an object belongs to when its stack label or its name matches the pattern. */
+    /**
+     * The stack an object belongs to when its stack label or its name matches the pattern.
+     *
+     * @throws Bounded.TooSlow when the pattern needs more than {@link Bounded#STEPS} steps on one text
+     */
     static Optional<String> stackOf(Settings settings, String name, Map<String, String> labels) {
         String namespace = labels.get(GateFacts.STACK_LABEL);
-        if (namespace != null && settings.stackPattern().matcher(namespace).find()) {
+        if (namespace != null && settings.stackPattern().matcher(new Bounded(namespace)).find()) {
             return Optional.of(namespace);
         }
-        Matcher m = settings.stackPattern().matcher(name);
+        Matcher m = settings.stackPattern().matcher(new Bounded(name));
         if (m.find()) {
             String matched = name.substring(0, m.end());
             return Optional.of(matched.endsWith("_") ? matched.substring(0, matched.length() - 1) : matched);
@@ -359,6 +391,56 @@ public final class GatePolicy {
         return new GateResult("convergence", GateResult.State.BLOCKS, converging.size()
                 + (converging.size() == 1 ? " service converging: " : " services converging: ")
                 + abbreviate(described), figures);
+    }
+
+    /**
+     * A text read through a step budget: java.util.regex reads its input through charAt, so a
+     * pattern that backtracks without end (e.g. (.*a){20}$ on a long label) runs out of steps and
+     * fails closed instead of holding the lock for minutes.
+     */
+    static final class Bounded implements CharSequence {
+        static final int STEPS = 1_000_000;
+
+        static final class TooSlow extends RuntimeException {
+            TooSlow() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final String text;
+        private final int[] left;
+
+        Bounded(String text) {
+            this(text, new int[] {STEPS});
+        }
+
+        private Bounded(String text, int[] left) {
+            this.text = text;
+            this.left = left;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--left[0] < 0) {
+                throw new TooSlow();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Bounded(text.substring(start, end), left);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     /** Jobs run to completion, so a job converges while it still has running tasks. */

@@ -20,6 +20,8 @@ public final class ImageRef {
     private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
     private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}");
     private static final Pattern IMAGE_ID = Pattern.compile("sha256:[a-fA-F0-9]*|[a-f0-9]{64}");
+    /** The docker CLI's limit on a reference's name part (registry and path, without tag). */
+    static final int NAME_MAX = 255;
 
     private final String given;      // as the operator wrote it
     private final String domain;     // docker.io, localhost:5000, registry.example.org
@@ -66,15 +68,18 @@ public final class ImageRef {
             }
         }
         String familiar = rest;
+        if (familiar.length() > NAME_MAX) {
+            throw bad(Text.clip(text, 60), "its name is " + familiar.length() + " characters long (at most " + NAME_MAX + ")");
+        }
         String domain = DOCKER_HUB;
         String path = rest;
         int slash = rest.indexOf('/');
         if (slash > 0) {
             String first = rest.substring(0, slash);
             if (first.contains(".") || first.contains(":") || first.equals("localhost")) {
-                if (!DOMAIN.matcher(first).matches()) {
-                    throw bad(text, "its registry '" + first + "' is not a host name with an optional :port");
-                }
+                checkRegistry(first).ifPresent(why -> {
+                    throw bad(text, "its registry " + why);
+                });
                 domain = first.toLowerCase(Locale.ROOT);
                 path = rest.substring(slash + 1);
             } else if (!first.equals(first.toLowerCase(Locale.ROOT))) {
@@ -99,6 +104,21 @@ public final class ImageRef {
             tag = "latest";
         }
         return new ImageRef(value, domain, path, tag, digest, familiar);
+    }
+
+    /** Why a registry host[:port] is not one (a bad host name, a port outside 1-65535), or empty when it is. */
+    public static Optional<String> checkRegistry(String registry) {
+        if (!DOMAIN.matcher(registry).matches()) {
+            return Optional.of("'" + registry + "' is not a host name with an optional :port");
+        }
+        int colon = registry.lastIndexOf(':');
+        if (colon >= 0) {
+            String port = registry.substring(colon + 1);
+            if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                return Optional.of("'" + registry + "' has a port outside 1-65535");
+            }
+        }
+        return Optional.empty();
     }
 
     private static BadInput bad(String text, String why) {

@@ -15,10 +15,19 @@ import java.util.Optional;
  * image names it (swarm stores name:tag@digest; a digest-only reference matches the local image's
  * digests). {@link #users} reads the engine once; the matching is pure.
  */
-public record LocalImage(String id, List<String> repoDigests, int layers) {
+public record LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd, int layers) {
 
     public LocalImage(String id, List<String> repoDigests) {
-        this(id, repoDigests, 0);
+        this(id, repoDigests, List.of(), List.of(), 0);
+    }
+
+    public LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd) {
+        this(id, repoDigests, entrypoint, cmd, 0);
+    }
+
+    /** Whether the image's config says what to run (an ENTRYPOINT or a CMD). */
+    public boolean hasCommand() {
+        return !entrypoint.isEmpty() || !cmd.isEmpty();
     }
 
     /** The engine's image under {@code ref}, or empty when it has none. */
@@ -26,8 +35,11 @@ public record LocalImage(String id, List<String> repoDigests, int layers) {
         return engine.call("GET /images/" + ref.local() + "/json", () -> {
             try {
                 InspectImageResponse image = engine.api().inspectImageCmd(ref.local()).exec();
+                var config = image.getConfig();
                 return Optional.of(new LocalImage(image.getId(),
                         image.getRepoDigests() == null ? List.of() : List.copyOf(image.getRepoDigests()),
+                        config == null || config.getEntrypoint() == null ? List.of() : List.of(config.getEntrypoint()),
+                        config == null || config.getCmd() == null ? List.of() : List.of(config.getCmd()),
                         image.getRootFS() == null || image.getRootFS().getLayers() == null ? 0 : image.getRootFS().getLayers().size()));
             } catch (NotFoundException e) {
                 return Optional.empty();

@@ -21,7 +21,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The proof's own swarm service: one replica of the image running a long sleep, named
+ * The proof's own swarm service: one replica of the image running its own command (or the one given), named
  * ccci-reuse-proof-&lt;random&gt; and labelled {@value #LABEL}, so a leftover is easy to find
  * (`docker service ls --filter label=ccci.reuse-proof`).
  *
@@ -76,19 +76,21 @@ public final class ProofService implements AutoCloseable {
      * digest and present locally, so the node does not pull).
      *
      * @param image        what to run, e.g. name:tag@sha256:... as `docker service create` pins it
+     * @param command      what to run instead of the image's ENTRYPOINT and CMD, or empty for those
      * @param stopGrace    SIGKILL this long after SIGTERM at teardown (a sleep as PID 1 ignores SIGTERM)
      */
-    public void create(String image, Duration stopGrace) {
+    public void create(String image, Optional<List<String>> command, Duration stopGrace) {
+        ContainerSpec container = new ContainerSpec()
+                .withImage(image)
+                .withLabels(Map.of(LABEL, "1"))
+                .withStopGracePeriod(stopGrace.toNanos());
+        command.ifPresent(container::withCommand);
         ServiceSpec spec = new ServiceSpec()
                 .withName(name)
                 .withLabels(Map.of(LABEL, "1"))
                 .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
                 .withTaskTemplate(new TaskSpec()
-                        .withContainerSpec(new ContainerSpec()
-                                .withImage(image)
-                                .withCommand(List.of("sleep", "3600"))
-                                .withLabels(Map.of(LABEL, "1"))
-                                .withStopGracePeriod(stopGrace.toNanos()))
+                        .withContainerSpec(container)
                         .withRestartPolicy(new ServiceRestartPolicy().withCondition(ServiceRestartCondition.NONE)));
         synchronized (lock) {
             if (stopping) {
@@ -98,7 +100,7 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    /** Waits until a task of the service runs; fails fast when its task gave up (e.g. no sleep in the image). */
+    /** Waits until a task of the service runs; fails fast when its task gave up (e.g. its command is not in the image). */
     public Duration awaitRunning(Duration timeout) {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
@@ -222,7 +224,27 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
+    private final Object shutdown = new Object();
+    private boolean cleanedUp;
+
+    /**
+     * After a signal: removes the service if it is there and waits for its container, once; a second
+     * caller (the proof's own hook, which reports after this) waits until the first is done.
+     */
+    public void cleanUpAfterSignal() {
+        synchronized (shutdown) {
+            if (!cleanedUp) {
+                cleanedUp = true;
+                removeOnShutdown();
+            }
+        }
+    }
+
     private void onShutdown() {
+        cleanUpAfterSignal();
+    }
+
+    private void removeOnShutdown() {
         boolean wasThere;
         synchronized (lock) {
             stopping = true;
@@ -232,7 +254,7 @@ public final class ProofService implements AutoCloseable {
             return;
         }
         // its own connection: the main thread may close its own while this runs
-        try (Engine own = Engine.connect(engine.host())) {
+        try (Engine own = engine.reconnect()) {
             try {
                 remove(own);
             } catch (RuntimeException e) {

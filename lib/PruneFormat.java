@@ -22,6 +22,7 @@ public final class PruneFormat {
     private PruneFormat() {}
 
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
+    private static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
 
     public static String phaseLine(PruneRun.PhaseResult r) {
@@ -59,6 +60,7 @@ public final class PruneFormat {
                 }
                 out.add("would remove " + removal(plan) + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
                         + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
+                eviction(out, report);
             }
             default -> {
                 if (report.plan().isEmpty()) {
@@ -71,13 +73,56 @@ public final class PruneFormat {
                     for (Item item : undecidedKept(report)) {
                         out.add("kept    " + row(item));
                     }
+                    eviction(out, report);
                     report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
                             + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
             }
         }
+        report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
         return out.toString();
+    }
+
+    /** The eviction step: its plan for a dry run (order, then what it keeps and why), or what it did. */
+    static void eviction(Text.Lines out, PruneRun.Report report) {
+        report.evictionNote().ifPresent(out::add);
+        if (report.eviction().isEmpty()) {
+            return;
+        }
+        EvictionRun.Result e = report.eviction().get();
+        EvictionPolicy.Plan plan = e.plan();
+        if (e.predicted()) {
+            out.add(String.format(Locale.ROOT, "eviction to below %d%% (disk %d%% after the phases, %s needed): would remove %s,"
+                            + " freeing %s, least recently used first:", plan.evictToPercent(), plan.disk().usedPercent(),
+                    Text.bytes(plan.bytesNeeded()), Text.count(plan.evicted().size(), "image"), Text.bytes(plan.bytesFreed())));
+            for (EvictionPolicy.Decision d : plan.order()) {
+                out.add("  " + (d.evict() ? "evict" : "spare") + " " + evictionRow(d));
+            }
+            for (EvictionPolicy.Decision d : plan.kept()) {
+                out.add("  keep  " + evictionRow(d));
+            }
+            if (!plan.reachesWatermark()) {
+                out.add("eviction cannot reach " + plan.evictToPercent() + "%: about " + plan.predictedAfter().usedPercent()
+                        + "% after removing every candidate");
+            }
+            return;
+        }
+        for (EvictionRun.Removal r : e.removals()) {
+            EvictionPolicy.Decision d = r.decision();
+            out.add((r.removed() ? "evicted " : "kept    ") + LocalImage.shortId(d.image().id()) + " "
+                    + Text.safe(d.image().name()) + " (last use " + EXACT.format(d.lastUse().at()) + ", "
+                    + d.lastUse().describe() + "): " + r.detail().replaceFirst("^kept: ", "") + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
+        }
+        out.add(String.format(Locale.ROOT, "eviction to below %d%%: removed %s; disk %s -> %s%s", plan.evictToPercent(),
+                Text.count(e.removed().size(), "image"), e.diskBefore().map(p -> p + "%").orElse("?"),
+                e.diskAfter().map(p -> p + "%").orElse("?"), e.reachedWatermark() ? "" : " (watermark not reached)"));
+    }
+
+    private static String evictionRow(EvictionPolicy.Decision d) {
+        return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", LocalImage.shortId(d.image().id()),
+                Text.clipStart(Text.safe(d.image().name()), 28), Text.bytes(d.frees()), EXACT.format(d.lastUse().at()),
+                Text.safe(d.reason()));
     }
 
     /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */
@@ -96,11 +141,16 @@ public final class PruneFormat {
                     .ifPresent(x -> s.put(p.key.replace('-', '_') + "_removed", x.removedIds().size()));
         }
         s.put("reclaimed_bytes", r.reclaimedBytes());
+        r.eviction().ifPresent(e -> {
+            s.put(e.predicted() ? "would_evict" : "evicted", e.removed().size());
+            s.put("evict_to", e.plan().evictToPercent());
+        });
         r.diskBefore().ifPresent(v -> s.put("disk_before", v));
         r.diskAfter().ifPresent(v -> s.put("disk_after", v));
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
         r.imagesAfter().ifPresent(v -> s.put("images_after", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
+        r.metrics().ifPresent(m -> s.put("metrics", m.written() ? "written" : "failed"));
         r.problem().ifPresent(p -> s.put("reason", p));
         return s.toString();
     }
@@ -119,6 +169,11 @@ public final class PruneFormat {
         putOptional(root, "imagesBefore", r.imagesBefore());
         putOptional(root, "imagesAfter", r.imagesAfter());
         root.put("elapsedMs", r.elapsed().toMillis());
+        r.metrics().ifPresentOrElse(m -> {
+            ObjectNode metrics = root.putObject("metrics");
+            metrics.put("written", m.written());
+            m.problem().ifPresentOrElse(p -> metrics.put("reason", p), () -> metrics.putNull("reason"));
+        }, () -> root.putNull("metrics"));
         root.set("gates", GateCheck.json(r.verdict(), null).get("gates"));
         root.put("pruneAllowed", r.verdict().pruneAllowed());
         ArrayNode phases = root.putArray("phases");
@@ -146,6 +201,12 @@ public final class PruneFormat {
             kept.addAll(undecidedKept(r));
         }
         items(root.putArray("kept"), kept);
+        r.evictionNote().ifPresentOrElse(n -> root.put("evictionNote", n), () -> root.putNull("evictionNote"));
+        if (r.eviction().isPresent()) {
+            root.set("eviction", evictionJson(r.eviction().get()));
+        } else {
+            root.putNull("eviction");
+        }
         return root.toPrettyString() + System.lineSeparator();
     }
 
@@ -168,6 +229,45 @@ public final class PruneFormat {
             }
         }
         throw new IllegalArgumentException(item.kind());
+    }
+
+    static ObjectNode evictionJson(EvictionRun.Result e) {
+        EvictionPolicy.Plan plan = e.plan();
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        node.put("evictTo", plan.evictToPercent());
+        node.put("predicted", e.predicted());
+        node.put("bytesNeeded", plan.bytesNeeded());
+        putOptional(node, "diskBefore", e.diskBefore());
+        putOptional(node, "diskAfter", e.diskAfter());
+        node.put("reachedWatermark", e.reachedWatermark());
+        e.stopped().ifPresentOrElse(p -> node.put("stopped", p), () -> node.putNull("stopped"));
+        ArrayNode order = node.putArray("order");
+        for (EvictionPolicy.Decision d : plan.order()) {
+            decision(order.addObject(), d);
+        }
+        ArrayNode removals = node.putArray(e.predicted() ? "wouldEvict" : "removals");
+        for (EvictionRun.Removal r : e.removals()) {
+            ObjectNode o = removals.addObject();
+            decision(o, r.decision());
+            o.put("removed", r.removed());
+            o.put("detail", r.detail());
+            putOptional(o, "diskAfter", r.diskAfter());
+        }
+        ArrayNode kept = node.putArray("kept");
+        for (EvictionPolicy.Decision d : plan.kept()) {
+            decision(kept.addObject(), d);
+        }
+        return node;
+    }
+
+    private static void decision(ObjectNode node, EvictionPolicy.Decision d) {
+        node.put("id", d.image().id());
+        node.put("name", d.image().name());
+        node.put("lastUse", d.lastUse().at().toString());
+        node.put("lastUseSource", d.lastUse().source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        node.put("frees", d.frees());
+        node.put("evict", d.evict());
+        node.put("reason", d.reason());
     }
 
     /** What the engine says it removed, described from the plan (or as "not in the plan" if it is not there). */

@@ -5,15 +5,24 @@ import ccci.Cli.ExitCodes;
 import ccci.GatePolicy.GateResult;
 import ccci.PrunePolicy.Phase;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,25 +38,74 @@ public final class PruneMetrics {
     private static final Pattern LAST_SUCCESS = Pattern.compile(
             "(?m)^" + PREFIX + "last_success_timestamp_seconds (\\S+)$");
 
+    /** The metrics file could not be written after the run: the run's outcome stands, the exit code says so (24). */
+    public static final class NotWritten extends Cli.Failure {
+        public NotWritten(String message, Throwable cause) {
+            super(ExitCodes.METRICS_NOT_WRITTEN, message, cause);
+        }
+    }
+
+    /**
+     * Replaces the file atomically: a new file (O_EXCL, mode 0644) in the same directory, written
+     * and synced, then renamed over the target, which is checked again right before the rename (a
+     * link, FIFO, device or directory put there meanwhile is refused, never replaced or followed).
+     *
+     * @throws NotWritten one line on why the file could not be written
+     */
     public static void write(Path file, PruneRun.Report report, Instant finishedAt) {
         Path target = file.toAbsolutePath();
         Optional<String> previousSuccess = previousSuccess(target);
-        String text = render(report, finishedAt, previousSuccess);
+        byte[] text = render(report, finishedAt, previousSuccess).getBytes(StandardCharsets.UTF_8);
+        Path temp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         try {
-            Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            try {
-                Files.writeString(temp, text, StandardCharsets.UTF_8);
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
-                try {
-                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
+                ByteBuffer buffer = ByteBuffer.wrap(text);
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
                 }
-            } finally {
-                Files.deleteIfExists(temp);
+                out.force(true);
+            }
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--")); // whatever the umask
+            Optional<String> notRegular = notRegular(target);
+            if (notRegular.isPresent()) {
+                throw new NotWritten("--metrics-file '" + file + "' " + notRegular.get() + " now: not replaced", null);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException | UnsupportedOperationException e) {
-            throw new BadInput("--metrics-file '" + file + "' cannot be written: " + Text.rootMessage(e));
+            throw new NotWritten("--metrics-file '" + file + "' could not be written: " + Text.rootMessage(e), e);
+        } finally {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // nothing more to do: the message above says what failed
+            }
+        }
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Writes the file for this report and returns the report saying whether it was written (exit 24 if not, after a success). */
+    public static PruneRun.Report record(Path file, PruneRun.Report report, Instant finishedAt) {
+        try {
+            write(file, report, finishedAt);
+            return report.withMetrics(true, null);
+        } catch (NotWritten e) {
+            return report.withMetrics(false, e.getMessage());
+        }
+    }
+
+    /** Why the path is not a regular file (a link, directory, FIFO or device), or empty when it is one or is absent. */
+    static Optional<String> notRegular(Path file) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() ? Optional.empty() : Optional.of("is " + Text.fileKind(a));
+        } catch (NoSuchFileException absent) {
+            return Optional.empty();
         }
     }
 
@@ -86,6 +144,8 @@ public final class PruneMetrics {
             sample(out, "removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
+        gauge(out, "evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+                String.valueOf(r.evictedImages()));
         if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
             help(out, "images", "Top-level images in the store before and after the last run.");
             r.imagesBefore().ifPresent(v -> sample(out, "images", "{when=\"before\"}", String.valueOf(v)));
@@ -101,10 +161,32 @@ public final class PruneMetrics {
         return out.toString();
     }
 
-    /** Fails before any pruning when the file could never be written. */
+    /**
+     * Fails before the lock and before the engine is asked when the file could never be written:
+     * the path must be absent or a regular file (never followed: not a link, FIFO, device or
+     * directory), in an existing directory this process may write.
+     */
     public static void checkTarget(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
+        if (file.toString().isEmpty()) {
+            throw new BadInput("--metrics-file is empty: give a file path, or leave the option out");
+        }
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        if (dir == null || target.getFileName() == null) {
+            throw new BadInput("--metrics-file '" + file + "' is not a file path");
+        }
+        try {
+            Optional<String> notRegular = notRegular(target);
+            if (notRegular.isPresent()) {
+                throw new BadInput("--metrics-file '" + file + "' " + notRegular.get()
+                        + ": it must be a regular file or not exist yet (it is replaced by a new file)");
+            }
+        } catch (AccessDeniedException e) {
+            throw new BadInput("--metrics-file '" + file + "': permission denied");
+        } catch (IOException e) {
+            throw new BadInput("--metrics-file '" + file + "' cannot be checked: " + Text.rootMessage(e));
+        }
+        if (!Files.isDirectory(dir)) {
             throw new BadInput("--metrics-file '" + file + "': directory " + dir + " does not exist");
         }
         if (!Files.isWritable(dir)) {
@@ -112,9 +194,17 @@ public final class PruneMetrics {
         }
     }
 
+    /** The last success time from the previous file: read only when it is a regular file, and at most 1 MiB of it. */
     static Optional<String> previousSuccess(Path file) {
         try {
-            Matcher m = LAST_SUCCESS.matcher(Files.readString(file));
+            if (notRegular(file).isPresent() || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            byte[] bytes;
+            try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                bytes = in.readNBytes(1 << 20);
+            }
+            Matcher m = LAST_SUCCESS.matcher(new String(bytes, StandardCharsets.UTF_8));
             return m.find() ? Optional.of(m.group(1)) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();

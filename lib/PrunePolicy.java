@@ -279,9 +279,14 @@ public final class PrunePolicy {
         private static final Duration MAX = Duration.ofDays(3650);
 
         public static Until parse(String text) {
+            return parse("--until", text);
+        }
+
+        /** @param option the option the text came from, named in every error */
+        public static Until parse(String option, String text) {
             String value = text.strip();
             if (value.isEmpty()) {
-                throw notAnAge(text);
+                throw notAnAge(option, text);
             }
             Duration total = Duration.ZERO;
             Matcher m = PART.matcher(value);
@@ -289,16 +294,16 @@ public final class PrunePolicy {
             // the stack on a long argument
             for (int at = 0; at < value.length(); at = m.end()) {
                 if (!m.region(at, value.length()).lookingAt()) {
-                    throw notAnAge(text);
+                    throw notAnAge(option, text);
                 }
                 long amount;
                 try {
                     amount = Long.parseLong(m.group(1));
                 } catch (NumberFormatException e) {
-                    throw new BadInput("--until '" + text + "' is too large");
+                    throw new BadInput(option + " '" + text + "' is too large");
                 }
                 if (amount > MAX.toSeconds()) {
-                    throw new BadInput("--until '" + text + "' is too large (at most 3650d)");
+                    throw new BadInput(option + " '" + text + "' is too large (at most 3650d)");
                 }
                 total = total.plus(switch (m.group(2)) {
                     case "s" -> Duration.ofSeconds(amount);
@@ -307,17 +312,17 @@ public final class PrunePolicy {
                     default -> Duration.ofDays(amount);
                 });
                 if (total.compareTo(MAX) > 0) {
-                    throw new BadInput("--until '" + text + "' is too large (at most 3650d)");
+                    throw new BadInput(option + " '" + text + "' is too large (at most 3650d)");
                 }
             }
             if (total.isZero()) {
-                throw new BadInput("--until '" + text + "' is zero: it would prune objects created a moment ago");
+                throw new BadInput(option + " '" + text + "' is zero: it would cover objects created a moment ago");
             }
             return new Until(value, total);
         }
 
-        private static BadInput notAnAge(String text) {
-            return new BadInput("--until '" + text + "' is not an age like 24h, 90m, 7d or 1d12h (units s, m, h, d)");
+        private static BadInput notAnAge(String option, String text) {
+            return new BadInput(option + " '" + text + "' is not an age like 24h, 90m, 7d or 1d12h (units s, m, h, d)");
         }
 
         /** The value for the engine's until filter, e.g. 86400s for 24h. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -31,9 +32,12 @@ public final class PruneRun {
      */
     public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED }
 
-    /** Hooks for progress output (and for tests that change the host between phases). */
-    public interface Listener {
+    /** Hooks for progress output (and for tests that change the host between phases or removals). */
+    public interface Listener extends EvictionRun.Listener {
         default void beforeGateCheck(Phase next) {}
+
+        /** The gates as checked at the start: the decision to prune. */
+        default void gatesChecked(Verdict verdict) {}
 
         /** A real run: the gates hold and this is the plan; the phases come next. */
         default void planned(Verdict verdict, Plan plan) {}
@@ -57,10 +61,32 @@ public final class PruneRun {
             Optional<String> problem,              // one line: why it stopped or failed
             Optional<Integer> diskBefore, Optional<Integer> diskAfter,
             Optional<Integer> imagesBefore, Optional<Integer> imagesAfter,
-            Duration elapsed) {
+            Optional<EvictionRun.Result> eviction,  // when asked for (--evict-to) and the disk called for it
+            Optional<String> evictionNote,          // why eviction, asked for, did not run or was not needed
+            Duration elapsed,
+            Optional<Metrics> metrics) {            // empty when no --metrics-file was asked for
+
+        /** Whether --metrics-file was written, and why not. */
+        public record Metrics(boolean written, Optional<String> problem) {}
+
+        /**
+         * This report once the metrics file was written or not: a run that succeeded but could not
+         * write its metrics exits {@link ExitCodes#METRICS_NOT_WRITTEN}; any other outcome keeps its code.
+         */
+        public Report withMetrics(boolean written, String problem) {
+            int exit = !written && exitCode == ExitCodes.OK ? ExitCodes.METRICS_NOT_WRITTEN : exitCode;
+            return new Report(outcome, exit, verdict, plan, phases, stoppedBefore, this.problem, diskBefore, diskAfter,
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed,
+                    Optional.of(new Metrics(written, Optional.ofNullable(problem))));
+        }
 
         public long reclaimedBytes() {
             return phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
+        }
+
+        /** Images eviction removed (none for a dry run). */
+        public int evictedImages() {
+            return eviction.filter(e -> !e.predicted()).map(e -> e.removed().size()).orElse(0);
         }
 
         public boolean ran() {
@@ -90,6 +116,8 @@ public final class PruneRun {
         private Optional<Integer> diskAfter = Optional.empty();
         private Optional<Integer> imagesBefore = Optional.empty();
         private Optional<Integer> imagesAfter = Optional.empty();
+        private Optional<EvictionRun.Result> eviction = Optional.empty();
+        private Optional<String> evictionNote = Optional.empty();
 
         private Builder(Verdict verdict, long startNanos) {
             this.verdict = verdict;
@@ -138,18 +166,41 @@ public final class PruneRun {
             return this;
         }
 
+        public Builder eviction(EvictionRun.Result value) {
+            eviction = Optional.of(value);
+            return this;
+        }
+
+        public Builder evictionNote(String value) {
+            evictionNote = Optional.ofNullable(value);
+            return this;
+        }
+
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
-                    diskBefore, diskAfter, imagesBefore, imagesAfter, Duration.ofNanos(System.nanoTime() - startNanos));
+                    diskBefore, diskAfter, imagesBefore, imagesAfter, eviction, evictionNote,
+                    Duration.ofNanos(System.nanoTime() - startNanos), Optional.empty());
         }
     }
 
-    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
+    /** Without eviction and without the last-use record: the seed's policy alone. */
     public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, boolean dryRun,
+                             Listener listener, Clock clock) {
+        return run(engines, gates, until, Optional.empty(), Optional.empty(), dryRun, listener, clock);
+    }
+
+    /**
+     * @param engines     the engine, connected on first use: a no-op decided by the disk alone never connects
+     * @param eviction    opt-in LRU eviction after the phases (--evict-to), when the disk is still at or above the threshold
+     * @param lastUseFile the last-use record: refreshed with the images in use now, read for eviction's order
+     */
+    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until,
+                             Optional<EvictionPolicy.Settings> eviction, Optional<Path> lastUseFile, boolean dryRun,
                              Listener listener, Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
-        Verdict verdict = GateCheck.runDiskFirst(engines, gates);
+        Verdict verdict = GateCheck.runDiskFirst(engines, gates, lastUseFile);
+        listener.gatesChecked(verdict);
         Builder report = Report.of(verdict, start);
         boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
         int closedExit = unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
@@ -167,6 +218,13 @@ public final class PruneRun {
         Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
         report.plan(plan).imagesBefore(facts.images().size());
         if (dryRun) {
+            if (eviction.isPresent()) {
+                try {
+                    predictEviction(engine, report, verdict, gates, plan, eviction.get(), lastUseFile, clock);
+                } catch (Engine.Unavailable e) {
+                    return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+                }
+            }
             return report.problem(verdict.pruneAllowed() ? null : verdict.reason())
                     .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
                     .end(Outcome.DRY_RUN, closedExit);
@@ -179,7 +237,7 @@ public final class PruneRun {
                 listener.beforeGateCheck(phase);
             }
             Verdict recheck = GateCheck.run(engine, gates);
-            List<GateResult> closed = closedMidRun(recheck);
+            List<GateResult> closed = recheck.closedMidRun();
             if (!closed.isEmpty()) {
                 boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
                 return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
@@ -204,7 +262,98 @@ public final class PruneRun {
                         verdict, Outcome.FAILED, ExitCodes.ENGINE_FAILED);
             }
         }
-        return finish(engine, report.phases(done), verdict, Outcome.PRUNED, ExitCodes.OK);
+        report.phases(done);
+        if (eviction.isPresent()) {
+            Optional<Report> stopped = evict(engine, report, verdict, gates, eviction.get(), lastUseFile, listener, clock);
+            if (stopped.isPresent()) {
+                return stopped.get();
+            }
+        }
+        return finish(engine, report, verdict, Outcome.PRUNED, ExitCodes.OK);
+    }
+
+    /**
+     * The eviction step, after the three phases: only when the disk is still at or above the
+     * threshold, on a fresh look at the store. Returns the report when eviction had to stop the run.
+     */
+    private static Optional<Report> evict(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates,
+                                          EvictionPolicy.Settings settings, Optional<Path> lastUseFile, Listener listener,
+                                          Clock clock) {
+        Path diskPath = verdict.disk().map(Disk::path).orElseThrow();
+        Disk disk;
+        CacheFacts facts;
+        try {
+            disk = Disk.measure(diskPath);
+            if (disk.usedPercent() < gates.thresholdPercent()) {
+                report.evictionNote("eviction not needed: " + disk.usedPercent() + "% of " + diskPath
+                        + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
+                return Optional.empty();
+            }
+            facts = CacheFacts.read(engine);
+        } catch (IOException e) {
+            return Optional.of(finish(engine, report.problem("cannot measure the disk at " + diskPath + " before eviction: "
+                    + Text.rootMessage(e)), verdict, Outcome.FAILED, ExitCodes.CANNOT_EVALUATE));
+        } catch (Engine.Unavailable e) {
+            return Optional.of(finish(engine, report.problem("before eviction: " + e.getMessage()), verdict,
+                    Outcome.FAILED, ExitCodes.ENGINE_FAILED));
+        }
+        EvictionPolicy.Plan plan = EvictionPolicy.plan(facts, lastUse(facts, lastUseFile, clock), settings, disk, clock.instant());
+        EvictionRun.Result result = EvictionRun.run(engine, gates, plan, diskPath, listener);
+        report.eviction(result);
+        if (result.stopped().isPresent()) {
+            Outcome outcome = result.exitCode() == ExitCodes.STOPPED_GATES_CLOSED || result.exitCode() == ExitCodes.CANNOT_EVALUATE
+                    ? Outcome.STOPPED : Outcome.FAILED;
+            return Optional.of(finish(engine, report.problem(result.stopped().get()), verdict, outcome, result.exitCode()));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The dry run's eviction: on the store as the phases would leave it (their removed containers
+     * and images gone, the disk lower by what they would free), the plan a real run would follow.
+     */
+    private static void predictEviction(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Plan prunePlan,
+                                        EvictionPolicy.Settings settings, Optional<Path> lastUseFile, Clock clock) {
+        Optional<Disk> measured = verdict.disk();
+        if (measured.isEmpty()) {
+            report.evictionNote("eviction not predicted: the disk could not be measured");
+            return;
+        }
+        CacheFacts now = CacheFacts.read(engine);
+        Set<String> gone = new HashSet<>();
+        prunePlan.removed().forEach(i -> gone.add(i.id()));
+        long freed = 0;
+        for (PrunePolicy.Item item : prunePlan.removed()) {
+            freed += switch (item.kind()) {
+                case "container" -> now.containers().stream().filter(c -> c.id().equals(item.id()))
+                        .mapToLong(CacheFacts.Container::sizeRw).sum();
+                case "image" -> now.images().stream().filter(i -> i.id().equals(item.id()))
+                        .mapToLong(CacheFacts.Image::uniqueBytes).sum();
+                default -> item.size();
+            };
+        }
+        CacheFacts after = new CacheFacts(now.dockerRootDir(), now.swarmRole(), now.layersSize(),
+                now.images().stream().filter(i -> !gone.contains(i.id())).toList(),
+                now.containers().stream().filter(c -> !gone.contains(c.id())).toList(),
+                now.services(), now.buildCache());
+        Disk disk = measured.get();
+        long moved = Math.min(freed, disk.usedBytes());
+        Disk predicted = new Disk(disk.path(), disk.usedBytes() - moved, disk.availableBytes() + moved);
+        if (predicted.usedPercent() < gates.thresholdPercent()) {
+            report.evictionNote("eviction not needed: about " + predicted.usedPercent() + "% of " + disk.path()
+                    + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
+            return;
+        }
+        report.eviction(EvictionRun.predict(EvictionPolicy.plan(after, lastUse(now, lastUseFile, clock), settings, predicted,
+                clock.instant())));
+    }
+
+    /** The record, with the images in use now noted (and written back, when its directory exists). */
+    private static LastUse lastUse(CacheFacts facts, Optional<Path> file, Clock clock) {
+        LastUse record = file.map(f -> LastUse.load(f).record()).orElseGet(LastUse::empty);
+        facts.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), clock.instant()));
+        file.ifPresent(f -> LastUse.refresh(f, facts.inUseNow(), clock.instant(), Optional.of(facts.presence())));
+        return record;
     }
 
     /**
@@ -240,16 +389,6 @@ public final class PruneRun {
         return report.diskAfter(usedPercentNow(verdict.disks())).imagesAfter(imagesAfter).end(outcome, exit);
     }
 
-    /**
-     * Between phases, a workload gate (stack, convergence) that stops holding, or any gate that can no
-     * longer be evaluated, stops the run. The disk gate only starts a run: the phases themselves free
-     * space, and the seed's commands run all three once the disk crossed the threshold.
-     */
-    static List<GateResult> closedMidRun(Verdict verdict) {
-        return verdict.gates().stream().filter(g -> g.state() == GateResult.State.UNKNOWN
-                || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
-    }
-
     /** The fullest of the file systems the gate measured, measured again; empty if one cannot be. */
     private static Optional<Integer> usedPercentNow(List<Disk> measured) {
         List<Disk> now = new ArrayList<>();
@@ -261,5 +400,99 @@ public final class PruneRun {
             }
         }
         return Disk.fullest(now).map(Disk::usedPercent);
+    }
+
+    /**
+     * What a run has done so far, for the report a shutdown hook prints when a signal stops it; and
+     * the run's side of the deal: once a signal arrived, it starts no further gate check or phase.
+     * Forwards every event to the listener it wraps.
+     */
+    public static final class Progress implements Listener {
+        private final Listener next;
+        private final long startNanos = System.nanoTime();
+        private Verdict verdict;
+        private Plan plan;
+        private final List<PhaseResult> done = new ArrayList<>();
+        private Phase running;
+        private boolean evicting;
+        private final List<String> evicted = new ArrayList<>();
+
+        public Progress(Listener next) {
+            this.next = next;
+        }
+
+        @Override
+        public void beforeGateCheck(Phase phase) {
+            Signals.stopHereIfSignalled();
+            next.beforeGateCheck(phase);
+        }
+
+        @Override
+        public synchronized void gatesChecked(Verdict v) {
+            verdict = v;
+            next.gatesChecked(v);
+        }
+
+        @Override
+        public void planned(Verdict v, Plan p) {
+            synchronized (this) {
+                plan = p;
+            }
+            next.planned(v, p);
+        }
+
+        @Override
+        public void phaseStarting(Phase phase) {
+            Signals.stopHereIfSignalled();
+            synchronized (this) {
+                running = phase;
+            }
+            next.phaseStarting(phase);
+        }
+
+        @Override
+        public void phaseDone(PhaseResult result) {
+            synchronized (this) {
+                done.add(result);
+                running = null;
+            }
+            next.phaseDone(result);
+        }
+
+        @Override
+        public void beforeRemoval(EvictionPolicy.Decision image) {
+            Signals.stopHereIfSignalled();
+            synchronized (this) {
+                evicting = true;
+            }
+            next.beforeRemoval(image);
+        }
+
+        @Override
+        public void removalDone(EvictionRun.Removal removal) {
+            synchronized (this) {
+                if (removal.removed()) {
+                    evicted.add(removal.decision().image().name());
+                }
+            }
+            next.removalDone(removal);
+        }
+
+        /** The report of a run stopped by a signal: the phases it completed, and the one the engine was running. */
+        public synchronized Report stoppedBy(Signals.Stop stop) {
+            Verdict gates = verdict != null ? verdict : GatePolicy.notEvaluated("not evaluated: stopped by " + stop.name());
+            Builder report = Report.of(gates, startNanos).phases(done);
+            if (plan != null) {
+                report.plan(plan);
+            }
+            String where = running != null ? "during " + running.key + " (the engine finishes that phase by itself)"
+                    : evicting ? "during eviction (evicted: " + (evicted.isEmpty() ? "none" : String.join(", ", evicted)) + ")"
+                    : verdict == null ? "while checking the gates" : "between phases";
+            if (running != null) {
+                report.stoppedBefore(running);
+            }
+            return report.problem("stopped by " + stop.name() + " " + where + ": nothing more was started")
+                    .end(Outcome.STOPPED, stop.exitCode());
+        }
     }
 }

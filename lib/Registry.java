@@ -90,14 +90,15 @@ public final class Registry {
         Path file = dir.resolve(CONFIG_FILE);
         String host = hostOf(registry);
         String key = key(host);
-        if (!Files.exists(file)) {
+        Optional<byte[]> bytes = Engine.readClientConfig(file); // a regular file of sane size, or BadInput
+        if (bytes.isEmpty()) {
             return new Lookup(file, false, host, key, Optional.empty(), Optional.empty());
         }
         ObjectMapper mapper = DockerClientConfig.getDefaultObjectMapper();
         JsonNode tree;
         DockerConfigFile config;
         try {
-            tree = mapper.readTree(Files.readAllBytes(file));
+            tree = mapper.readTree(bytes.get());
             config = DockerConfigFile.loadConfig(mapper, dir.toString());
         } catch (AccessDeniedException e) {
             throw new BadInput("cannot read the docker client config " + file + ": permission denied");

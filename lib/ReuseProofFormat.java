@@ -34,13 +34,14 @@ public final class ReuseProofFormat {
     }
 
     static String verdictLine(ReuseProofRun.Report r) {
-        return switch (r.outcome()) {
+        return Text.safe(switch (r.outcome()) {
             case PASS -> "PASS: " + r.image() + " stayed in the local store through deploy and teardown, and the warm pull "
                     + "downloaded no layer (" + figures(r) + ")";
             case FAIL -> "FAIL: " + r.reason().orElse("") + (r.cold().isPresent() ? " (" + figures(r) + ")" : "");
             case REFUSED -> "REFUSED: " + r.reason().orElse("");
             case UNREACHABLE -> "FAIL: cannot run the proof: " + r.reason().orElse("");
-        };
+            case STOPPED_SIGINT, STOPPED_SIGTERM -> "STOPPED: " + r.reason().orElse("");
+        });
     }
 
     private static String figures(ReuseProofRun.Report r) {

@@ -27,7 +27,7 @@ public final class ReuseProofRun {
     public static final String DEFAULT_IMAGE = "redis:7-alpine";
     /** A pull that takes longer reports its progress this often. */
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
-    /** A sleep as PID 1 ignores SIGTERM: SIGKILL it this soon at teardown. */
+    /** A command as PID 1 may ignore SIGTERM (busybox's sleep does): SIGKILL it this soon at teardown. */
     static final Duration STOP_GRACE = Duration.ofSeconds(2);
 
     public enum Step {
@@ -43,7 +43,9 @@ public final class ReuseProofRun {
 
     public enum Outcome {
         PASS(ExitCodes.OK), FAIL(ExitCodes.PROOF_FAILED), REFUSED(ExitCodes.IMAGE_IN_USE),
-        UNREACHABLE(ExitCodes.CANNOT_EVALUATE);
+        UNREACHABLE(ExitCodes.CANNOT_EVALUATE),
+        /** Stopped by Ctrl-C or SIGTERM: the exit code is the process's own (130, 143). */
+        STOPPED_SIGINT(ExitCodes.SIGINT), STOPPED_SIGTERM(ExitCodes.SIGTERM);
 
         public final int exitCode;
 
@@ -52,22 +54,44 @@ public final class ReuseProofRun {
         }
 
         public String key() {
-            return name().toLowerCase(Locale.ROOT);
+            return name().startsWith("STOPPED") ? "stopped" : name().toLowerCase(Locale.ROOT);
+        }
+
+        static Outcome stoppedBy(Signals.Stop stop) {
+            return stop.exitCode() == ExitCodes.SIGINT ? STOPPED_SIGINT : STOPPED_SIGTERM;
         }
     }
 
-    public record Settings(ImageRef image, Path configDir, Duration deployTimeout, Duration pullTimeout, Duration hold) {
+    /** @param command what the service runs instead of the image's ENTRYPOINT and CMD; empty: those */
+    public record Settings(ImageRef image, Path configDir, Duration deployTimeout, Duration pullTimeout, Duration hold,
+                           Optional<List<String>> command) {
         /** Validates the options at the edge; every message quotes the offending value. */
-        public static Settings parse(String image, String configDir, String deployTimeout, String pullTimeout, String hold) {
+        public static Settings parse(String image, String configDir, String deployTimeout, String pullTimeout, String hold,
+                                     String command) {
             return new Settings(ImageRef.parse(image), Engine.configDir(configDir),
                     seconds("--deploy-timeout", deployTimeout, 1, 3600),
                     seconds("--pull-timeout", pullTimeout, 1, 24 * 3600),
-                    seconds("--hold", hold, 0, 3600));
+                    seconds("--hold", hold, 0, 3600), command(command));
+        }
+
+        static Optional<List<String>> command(String text) {
+            if (text == null) {
+                return Optional.empty();
+            }
+            if (text.isBlank()) {
+                throw new BadInput("--command is empty: give a command and its arguments, like --command 'sleep 3600'");
+            }
+            return Optional.of(List.of(text.strip().split("\\s+")));
+        }
+
+        /** What the service runs, in words. */
+        String runs() {
+            return command.map(c -> String.join(" ", c)).orElse("its own entrypoint/command");
         }
 
         static Duration seconds(String option, String text, int min, int max) {
             try {
-                int value = Integer.parseInt(text.strip());
+                int value = Cli.wholeNumber(text.strip());
                 if (value >= min && value <= max) {
                     return Duration.ofSeconds(value);
                 }
@@ -91,6 +115,9 @@ public final class ReuseProofRun {
 
         /** A line from the shutdown hook (SIGTERM/Ctrl-C): printed by whoever is still listening. */
         default void signal(String line) {}
+
+        /** A signal stopped the run: its report, from the shutdown hook (the run itself reports nothing more). */
+        default void stopped(Report report) {}
     }
 
     public record Report(
@@ -250,10 +277,12 @@ public final class ReuseProofRun {
         final ImageRef image;
         final Listener listener;
         final long start = System.nanoTime();
-        final List<StepResult> steps = new ArrayList<>();
-        final List<String> notes = new ArrayList<>();
-        Step current;
+        final List<StepResult> steps = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<String> notes = java.util.Collections.synchronizedList(new ArrayList<>());
+        volatile Step current;
         long stepStart;
+        volatile Checked checked;          // what the check step found (null until it ends)
+        volatile State reached = State.START; // what the steps changed so far, for a signal's report
 
         Proof(Engine engine, Settings settings, Listener listener) {
             this.engine = engine;
@@ -263,8 +292,45 @@ public final class ReuseProofRun {
         }
 
         Report run() {
+            try (Signals.Report signalled = Signals.onSignal(stop -> listener.stopped(stoppedBy(stop)))) {
+                Report report = proof();
+                signalled.claim();
+                return report;
+            }
+        }
+
+        /**
+         * The report when a signal stops the proof: the service is removed (by {@link ProofService}'s
+         * own hook, awaited here), and the report says what else the run left changed.
+         */
+        Report stoppedBy(Signals.Stop stop) {
+            State state = reached;
+            Checked found = checked;
+            state.service().ifPresent(ProofService::cleanUpAfterSignal);
+            Step during = current;
+            List<String> left = new ArrayList<>();
+            state.service().ifPresent(service -> left.add("service " + service.name() + " removed"));
+            if (found == null) {
+                left.add("nothing was changed");
+            } else if (found.before().isPresent() && during == Step.REMOVE && !state.imageRemoved()) {
+                left.add("the image may have been removed: if docker image inspect " + image + " fails, run docker pull " + image);
+            } else if (found.before().isPresent() && state.imageRemoved()) {
+                left.add("image removed, not re-pulled: docker pull " + image);
+            } else if (found.before().isEmpty() && (state.cold().isPresent() || during == Step.COLD_PULL)) {
+                left.add("the image it pulled may still be here (it was not before): docker rmi " + image);
+            } else if (state.service().isEmpty()) {
+                left.add("nothing else was changed");
+            }
+            String reason = "stopped by " + stop.name() + (during != null ? " during " + during.key : "") + "; "
+                    + String.join("; ", left);
+            Checked safe = found != null ? found : new Checked(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+            return report(Outcome.stoppedBy(stop), Optional.of(reason), false, safe, state);
+        }
+
+        Report proof() {
             begin(Step.CHECK);
             Checked checked = check();
+            this.checked = checked;
             if (checked.refusal().isPresent()) {
                 Refusal r = checked.refusal().get();
                 end(false, r.reason());
@@ -280,10 +346,12 @@ public final class ReuseProofRun {
                     try {
                         Done done = perform(step, checked, state);
                         state = done.state();
+                        reached = state;
                         end(done.ok(), done.detail());
                         continue;
                     } catch (Broke e) {
                         state = e.state;
+                        reached = state;
                         broke = (RuntimeException) e.getCause();
                     } catch (RuntimeException e) {
                         broke = e;
@@ -335,6 +403,10 @@ public final class ReuseProofRun {
                             + Engine.SwarmRole.state(swarm) + "'): the proof deploys a swarm service");
                 }
                 before = LocalImage.inspect(engine, image);
+                Optional<String> cannotRun = before.flatMap(this::cannotRun);
+                if (cannotRun.isPresent()) {
+                    return refused(credentials, before, Outcome.FAIL, cannotRun.get());
+                }
                 List<LocalImage.User> users = LocalImage.users(engine, image, before);
                 if (!users.isEmpty()) {
                     return refused(credentials, before, Outcome.REFUSED, image + " is used by "
@@ -390,20 +462,34 @@ public final class ReuseProofRun {
                     pulled.coldImageId(local.id()).imageRemoved(false));
         }
 
+        /** Without --command the service runs the image's own ENTRYPOINT/CMD: an image with neither cannot run. */
+        Optional<String> cannotRun(LocalImage local) {
+            if (s.command().isPresent() || local.hasCommand()) {
+                return Optional.empty();
+            }
+            return Optional.of(image + " has no entrypoint or command in its config, so a service of it cannot run: "
+                    + "give one with --command, e.g. --command 'sleep 3600'");
+        }
+
         Done deploy(Checked checked, State state) {
             LocalImage pulled = LocalImage.inspect(engine, image)
                     .orElseThrow(() -> new ProofService.Failed("the engine no longer has " + image));
+            Optional<String> cannotRun = cannotRun(pulled);
+            if (cannotRun.isPresent()) {
+                throw new ProofService.Failed(cannotRun.get()); // only when it was not here before: cleanup removes it again
+            }
             Optional<String> digest = pulled.digestIn(image).or(checked::manifestDigest);
             String run = image.digest().isPresent() ? image.local() : digest.map(image::pinned).orElse(image.local());
             ProofService service = ProofService.prepare(engine, listener::signal);
             State deployed = state.service(service);
+            reached = deployed;
             Duration running = reached(deployed, () -> {
-                service.create(run, STOP_GRACE);
+                service.create(run, s.command(), STOP_GRACE);
                 Duration until = service.awaitRunning(s.deployTimeout());
                 hold();
                 return until;
             });
-            return new Done(true, "service " + service.name() + " (1 replica of " + run + ", sleep 3600) running after "
+            return new Done(true, "service " + service.name() + " (1 replica of " + run + ", " + s.runs() + ") running after "
                     + running.toMillis() + " ms" + (s.hold().isZero() ? "" : ", held " + s.hold().toSeconds() + " s"), deployed);
         }
 
@@ -493,6 +579,7 @@ public final class ReuseProofRun {
         }
 
         void begin(Step step) {
+            Signals.stopHereIfSignalled(); // the shutdown hook reports; nothing more is started
             current = step;
             stepStart = System.nanoTime();
             listener.beforeStep(step);
@@ -507,8 +594,14 @@ public final class ReuseProofRun {
         Report report(Outcome outcome, Optional<String> reason, boolean retained, Checked checked, State state) {
             return new Report(outcome, reason.map(checked::redact), engine.host(), image.toString(), image.registry(),
                     checked.credentials().map(Registry.Credentials::user), state.coldImageId(), state.cold(), state.warm(),
-                    retained, state.service().map(ProofService::name), checked.before().isPresent(), List.copyOf(steps),
-                    List.copyOf(notes), Duration.ofNanos(System.nanoTime() - start));
+                    retained, state.service().map(ProofService::name), checked.before().isPresent(), copy(steps),
+                    copy(notes), Duration.ofNanos(System.nanoTime() - start));
+        }
+
+        static <T> List<T> copy(List<T> synchronizedList) {
+            synchronized (synchronizedList) {
+                return List.copyOf(synchronizedList);
+            }
         }
 
         static String pullFigures(ImagePull.Result r) {

@@ -1,10 +1,11 @@
 package ccci;
 
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 
 /**
- * The one text helper every command shares: summary lines, one-line messages, sizes in docker's
- * units, and engine-supplied text made safe for a terminal.
+ * The one text helper every command shares: summary lines, one-line messages, sizes, and text from
+ * the engine (or any other untrusted source) made safe for a terminal.
  */
 public final class Text {
     private Text() {}
@@ -75,10 +76,11 @@ public final class Text {
     }
 
     /**
-     * Text from the engine (names, labels, tags, messages) made safe for a terminal and a one-line
-     * log: control characters (C0, DEL, C1), line and paragraph separators and bidirectional
-     * overrides become \\uXXXX escapes, so no escape sequence reaches the terminal and one object
-     * stays on one line.
+     * Untrusted text (names, labels, tags, messages from the engine) made safe to print: control
+     * characters (C0 with ESC, CR and LF, DEL, C1), line and paragraph separators and bidirectional
+     * overrides become visible escapes (\n, \r, \t, \xNN, \\uNNNN), so no escape sequence reaches
+     * the terminal and one object stays on one line. Every engine-supplied string in text output
+     * goes through here.
      */
     public static String safe(String text) {
         if (text == null) {
@@ -87,13 +89,12 @@ public final class Text {
         StringBuilder out = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean unsafe = c < 0x20 || (c >= 0x7f && c < 0xa0) || c == '\u2028' || c == '\u2029'
-                    || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
-            if (unsafe && out == null) {
-                out = new StringBuilder(text.length() + 8).append(text, 0, i);
+            String escaped = escape(c);
+            if (escaped != null && out == null) {
+                out = new StringBuilder(text.length() + 16).append(text, 0, i);
             }
-            if (unsafe) {
-                out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            if (escaped != null) {
+                out.append(escaped);
             } else if (out != null) {
                 out.append(c);
             }
@@ -101,9 +102,35 @@ public final class Text {
         return out == null ? text : out.toString();
     }
 
+    private static String escape(char c) {
+        if (c == '\n') return "\\n";
+        if (c == '\r') return "\\r";
+        if (c == '\t') return "\\t";
+        if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+            return String.format(Locale.ROOT, "\\x%02x", (int) c);
+        }
+        if (c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')) {
+            return String.format(Locale.ROOT, "\\u%04x", (int) c);
+        }
+        return null;
+    }
+
+    /** What a file is, for a message: "a directory", "a symbolic link", "a FIFO, socket or device"... */
+    public static String fileKind(BasicFileAttributes a) {
+        if (a.isDirectory()) return "a directory";
+        if (a.isSymbolicLink()) return "a symbolic link";
+        if (a.isRegularFile()) return "a regular file";
+        return "a FIFO, socket or device";
+    }
+
     /** "1 layer", "2 layers". */
     public static String count(long n, String noun) {
         return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    /** At most width characters, starting with an ellipsis when cut: keeps the end (an image's tag). */
+    public static String clipStart(String s, int width) {
+        return s.length() <= width ? s : "\u2026" + s.substring(s.length() - width + 1);
     }
 
     /** At most width characters, ending in an ellipsis when cut. */

@@ -131,6 +131,46 @@ in
       '';
     };
 
+    evictTo = lib.mkOption {
+      type = lib.types.nullOr (lib.types.ints.between 1 100);
+      default = null;
+      example = 75;
+      description = ''
+        Opt-in LRU eviction (`--evict-to`): when the disk is still at or above `threshold` after
+        the three phases, remove tagged images that nothing uses (no container, running or stopped,
+        no service or stack task), least recently used first, until the disk is below this
+        percent. Must be below `threshold` (kubelet's pair is 85/80). `null` (the default): the
+        seed's conservative prune only. Enable `watch.enable` too, so the order follows real use.
+      '';
+    };
+
+    keep = lib.mkOption {
+      type = lib.types.listOf lib.types.nonEmptyStr;
+      default = [ ];
+      example = [
+        "^registry.example.org/base/"
+        ":stable$"
+      ];
+      description = ''
+        Eviction never removes an image with a `repository:tag` one of these regular expressions
+        (Java syntax) finds (`--keep`, repeatable).
+      '';
+    };
+
+    minAge = lib.mkOption {
+      type = lib.types.strMatching "([0-9]+[smhd])+";
+      default = "24h";
+      example = "3d";
+      description = ''
+        Eviction never removes an image used within this age (`--min-age`; without a last-use
+        record, created within it).
+      '';
+    };
+
+    watch.enable = lib.mkEnableOption ''
+      the ci-docker-watch service, which records the last use of each image from the engine's
+      events in /var/lib/cc-ci/last-use.json, for eviction's order and `cache`'';
+
     extraArgs = lib.mkOption {
       type = lib.types.listOf lib.types.str;
       default = [ ];
@@ -150,6 +190,14 @@ in
           services.ci-docker-prune replaces virtualisation.docker.autoPrune: that timer runs
           `docker system prune` (often with --all), which empties the image cache this prune keeps,
           and the engine refuses two prunes at once. Set virtualisation.docker.autoPrune.enable = false.
+        '';
+      }
+      {
+        assertion = cfg.evictTo == null || cfg.evictTo < cfg.threshold;
+        message = ''
+          services.ci-docker-prune.evictTo (${toString cfg.evictTo}) must be below threshold
+          (${toString cfg.threshold}): eviction brings the disk down to a low watermark under the
+          point where pruning starts.
         '';
       }
     ];
@@ -193,6 +241,18 @@ in
             "--metrics-file"
             (toString cfg.metricsFile)
           ]
+          ++ lib.optionals (cfg.evictTo != null) (
+            [
+              "--evict-to"
+              cfg.evictTo
+              "--min-age"
+              cfg.minAge
+            ]
+            ++ builtins.concatMap (k: [
+              "--keep"
+              k
+            ]) cfg.keep
+          )
           ++ cfg.extraArgs
         );
 
@@ -204,6 +264,40 @@ in
         # For jna.tmpdir: writable and exec-able, unlike a noexec /tmp (see package.nix).
         # No MemoryDenyWriteExecute: the JVM's JIT needs writable executable memory.
         CacheDirectory = "ci-docker-prune";
+        PrivateTmp = true;
+        ProtectSystem = "full";
+        ProtectHome = "read-only";
+        NoNewPrivileges = true;
+      };
+    };
+
+    systemd.services.ci-docker-watch = lib.mkIf cfg.watch.enable {
+      description = "Records the last use of each Docker image (for ci-docker-prune's eviction and cache)";
+      after = [ "docker.service" ];
+      # not Requires=: when the engine restarts, watch stays and reconnects
+      wants = [ "docker.service" ];
+      wantedBy = [ "multi-user.target" ];
+
+      environment = {
+        CC_CI_JNA_TMPDIR = "/var/cache/ci-docker-watch";
+        # a long-running JVM kept small: its heap holds one record per image in use lately
+        JAVA_TOOL_OPTIONS = "-Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=16m";
+      };
+
+      serviceConfig = {
+        Type = "simple";
+        ExecStart = utils.escapeSystemdExecArgs [
+          "${cfg.package}/bin/watch"
+          "--last-use"
+          "/var/lib/cc-ci/last-use.json"
+        ];
+        Restart = "always";
+        RestartSec = "5s";
+        # the JVM's exit on SIGTERM, after writing what was pending
+        SuccessExitStatus = "143";
+        StateDirectory = "cc-ci";
+        CacheDirectory = "ci-docker-watch";
+        Nice = 10;
         PrivateTmp = true;
         ProtectSystem = "full";
         ProtectHome = "read-only";

@@ -23,6 +23,8 @@ let
     prune = "Prune";
     reuse-proof = "ReuseProof";
     auth-check = "AuthCheck";
+    cache = "Cache";
+    watch = "Watch";
   };
 in
 stdenvNoCC.mkDerivation {

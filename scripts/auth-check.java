@@ -8,6 +8,7 @@ import ccci.AuthCheckRun;
 import ccci.Cli;
 import ccci.Engine;
 import ccci.ImageRef;
+import ccci.Text;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,7 +50,7 @@ class AuthCheck implements Callable<Integer> {
         try (Engine docker = engine.connect()) {
             AuthCheckRun.Report report = AuthCheckRun.run(docker, config.dir(), target);
             spec.commandLine().getOut().print(json ? AuthCheckFormat.json(report) : AuthCheckFormat.text(report));
-            report.reason().ifPresent(reason -> spec.commandLine().getErr().println("auth-check: " + reason));
+            report.reason().ifPresent(reason -> spec.commandLine().getErr().println("auth-check: " + Text.safe(reason)));
             return report.exitCode();
         }
     }

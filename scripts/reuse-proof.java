@@ -2,13 +2,15 @@
 //JAVA 17+
 //SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/ImagePull.java ../lib/ImageRef.java ../lib/LocalImage.java
 //SOURCES ../lib/ProofService.java ../lib/Registry.java ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java
-//SOURCES ../lib/Text.java
+//SOURCES ../lib/Signals.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
 import ccci.ImagePull;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
+import ccci.Signals;
+import ccci.Text;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,7 +26,7 @@ import picocli.CommandLine.Spec;
             "               must serve it",
             "  2. remove    remove the image, so that the next pull is cold",
             "  3. cold-pull pull it, timed, counting layers downloaded and already present",
-            "  4. deploy    a one-replica swarm service of it running a long sleep",
+            "  4. deploy    a one-replica swarm service of it, until its task runs",
             "  5. teardown  remove the service and wait until its container is gone",
             "  6. retained  the image is still here with the same ID",
             "  7. warm-pull pull again, timed: it must download no layer, say 'up to date'",
@@ -38,8 +40,8 @@ import picocli.CommandLine.Spec;
             "19:unexpected internal error",
             "20:FAIL: the proof ran or stopped and did not show reuse; the reason says why",
             "21:refused: a container or service uses the image; nothing was changed",
-            "130:stopped by Ctrl-C (SIGINT): the proof's service is removed first",
-            "143:stopped by SIGTERM: the proof's service is removed first"})
+            "130:stopped by Ctrl-C (SIGINT): the service is removed; the summary says what else is left changed",
+            "143:stopped by SIGTERM: the service is removed; the summary says what else is left changed"})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
@@ -61,19 +63,25 @@ class ReuseProof implements Callable<Integer> {
             description = {"Keep the service running this long before tearing it down (to watch it).", "Default: ${DEFAULT-VALUE}"})
     String hold;
 
+    @Option(names = "--command", paramLabel = "'CMD ARGS'",
+            description = {"What the proof's service runs, instead of the image's entrypoint and command (split at spaces).",
+                "Default: the image's own; an image with neither needs one, e.g. 'sleep 3600'"})
+    String command;
+
     @Option(names = "--json", description = "Print one JSON object (verdict, coldMs, warmMs, warmLayersDownloaded, retained, reason...) instead of text.")
     boolean json;
 
     @Override
     public Integer call() {
-        var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold);
+        var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold, command);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Signals.install();
         try (Engine docker = engine.connect()) {
             ReuseProofRun.Listener progress = new ReuseProofRun.Listener() {
                 @Override
                 public void stepDone(ReuseProofRun.StepResult result) {
-                    if (!json) {
+                    if (!json && Signals.received().isEmpty()) {
                         out.println(ReuseProofFormat.stepLine(result));
                         out.flush();
                     }
@@ -81,7 +89,7 @@ class ReuseProof implements Callable<Integer> {
 
                 @Override
                 public void progress(ReuseProofRun.Step step, ImagePull.Progress pull) {
-                    if (!json) {
+                    if (!json && Signals.received().isEmpty()) {
                         out.println(ReuseProofFormat.progressLine(step, pull));
                         out.flush();
                     }
@@ -89,15 +97,25 @@ class ReuseProof implements Callable<Integer> {
 
                 @Override
                 public void signal(String line) {
-                    err.println("reuse-proof: " + line);
+                    err.println("reuse-proof: " + Text.safe(line));
                     err.flush();
                 }
+
+                @Override
+                public void stopped(ReuseProofRun.Report report) {
+                    print(report, out, err);
+                }
             };
-            ReuseProofRun.Report report = ReuseProofRun.run(docker, settings, progress);
-            out.print(json ? ReuseProofFormat.json(report) : ReuseProofFormat.ending(report));
-            report.reason().ifPresent(reason -> err.println("reuse-proof: " + reason));
-            return report.exitCode();
+            return print(ReuseProofRun.run(docker, settings, progress), out, err);
         }
+    }
+
+    private int print(ReuseProofRun.Report report, PrintWriter out, PrintWriter err) {
+        out.print(json ? ReuseProofFormat.json(report) : ReuseProofFormat.ending(report));
+        out.flush();
+        report.reason().ifPresent(reason -> err.println("reuse-proof: " + Text.safe(reason)));
+        err.flush();
+        return report.exitCode();
     }
 
     public static void main(String... args) {

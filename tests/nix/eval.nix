@@ -16,6 +16,34 @@ let
   standIns = import ./stand-ins.nix { inherit m2 jdk shell; };
   inherit (standIns) lib pkgs utils resolve;
 
+  isOption = o: (o._type or null) == "option";
+
+  # every declared option's value (nested option sets, e.g. watch.enable, included), type-checked
+  resolveOptions =
+    path: declared: given:
+    builtins.mapAttrs (
+      name: option:
+      if isOption option then
+        let
+          value = given.${name} or option.default;
+        in
+        if option.type.check value then value
+        else throw "${path}.${name}: ${builtins.toJSON value} is not a ${option.type.name}"
+      else
+        resolveOptions "${path}.${name}" option (given.${name} or { })
+    ) declared;
+
+  # the options as "name" or "set.name" = option, for their documentation
+  flatOptions =
+    prefix: declared:
+    builtins.foldl' (
+      acc: name:
+      let
+        option = declared.${name};
+      in
+      acc // (if isOption option then { "${prefix}${name}" = option; } else flatOptions "${prefix}${name}." option)
+    ) { } (builtins.attrNames declared);
+
   evalModule =
     { settings ? { }, autoPrune ? false }:
     let
@@ -25,14 +53,7 @@ let
       module = import ../../nix/module.nix { inherit config lib pkgs utils; };
       declared = module.options.services.ci-docker-prune;
       unknown = builtins.attrNames (removeAttrs settings' (builtins.attrNames declared));
-      cfg = builtins.mapAttrs (
-        name: option:
-        let
-          value = settings'.${name} or option.default;
-        in
-        if option.type.check value then value
-        else throw "services.ci-docker-prune.${name}: ${builtins.toJSON value} is not a ${option.type.name}"
-      ) declared;
+      cfg = resolveOptions "services.ci-docker-prune" declared settings';
       config = {
         services.ci-docker-prune = cfg;
         virtualisation.docker.autoPrune.enable = autoPrune;
@@ -61,7 +82,7 @@ in
     description = option.description or null;
     default = if option ? defaultText then option.defaultText.text else option.default;
     example = option.example or null;
-  }) module.options.services.ci-docker-prune;
+  }) (flatOptions "" module.options.services.ci-docker-prune);
 
   package = {
     inherit (package) pname version buildPhase installPhase;

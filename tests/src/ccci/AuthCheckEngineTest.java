@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
@@ -49,7 +50,7 @@ class AuthCheckEngineTest {
         }
     }
 
-    static ScriptRun authCheck(Path configDir, String... more) {
+    static CommandResult authCheck(Path configDir, String... more) {
         String[] args = new String[6 + more.length];
         args[0] = "--host";
         args[1] = engine.host();
@@ -58,7 +59,7 @@ class AuthCheckEngineTest {
         args[4] = "--registry";
         args[5] = registry.address();
         System.arraycopy(more, 0, args, 6, more.length);
-        ScriptRun run = ScriptRun.of("AuthCheck", args);
+        CommandResult run = ScriptRun.of("AuthCheck", args);
         String all = run.out() + run.err();
         assertFalse(all.contains(PASSWORD), "the password leaked:\n" + all);
         assertFalse(all.contains(WRONG_PASSWORD), "the wrong password leaked:\n" + all);
@@ -80,7 +81,7 @@ class AuthCheckEngineTest {
 
     @Test
     void passesWithTheCredentialsDockerLoginWroteAndPrintsTheUserOnly() {
-        ScriptRun run = authCheck(engine.dockerConfigDir());
+        CommandResult run = authCheck(engine.dockerConfigDir());
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         System.err.println("[auth-check sample output]\n" + run.out());
         assertTrue(run.out().contains("credentials  pass    user " + USER + " for " + registry.address()), run.toString());
@@ -104,14 +105,14 @@ class AuthCheckEngineTest {
         Path secret = configWith(PASSWORD, "rw-------").resolve("config.json");
         Path dir = Files.createDirectories(temp.resolve("linked"));
         Files.createSymbolicLink(dir.resolve("config.json"), secret);
-        ScriptRun run = authCheck(dir);
+        CommandResult run = authCheck(dir);
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertTrue(run.out().contains(dir.resolve("config.json") + " -> " + secret.toRealPath() + ": mode 0600"), run.toString());
     }
 
     @Test
     void failsWhenTheRegistryRejectsTheCredentials() throws Exception {
-        ScriptRun run = authCheck(configWith(WRONG_PASSWORD, "rw-------"));
+        CommandResult run = authCheck(configWith(WRONG_PASSWORD, "rw-------"));
         assertEquals(ExitCodes.AUTH_FAILED, run.exit(), run.toString());
         assertTrue(run.out().contains("registry     fail    " + registry.address() + " rejected the credentials of " + USER), run.toString());
         assertTrue(run.out().contains("FAIL: registry: "), run.toString());
@@ -123,7 +124,7 @@ class AuthCheckEngineTest {
     @Test
     void warnsOnAGroupReadableConfigEvenWhenTheRegistryAcceptsIt() throws Exception {
         Path dir = configWith(PASSWORD, "rw-r-----");
-        ScriptRun run = authCheck(dir, "--json");
+        CommandResult run = authCheck(dir, "--json");
         assertEquals(ExitCodes.AUTH_CONFIG_EXPOSED, run.exit(), run.toString());
         JsonNode json = run.json();
         assertTrue(json.path("accepted").asBoolean(), run.toString());
@@ -131,7 +132,7 @@ class AuthCheckEngineTest {
         assertEquals("0640", json.path("mode").asText());
         assertTrue(json.path("reason").asText().contains("readable or writable by group (run: chmod 600 " + dir.resolve("config.json") + ")"),
                 run.toString());
-        ScriptRun text = authCheck(dir);
+        CommandResult text = authCheck(dir);
         assertTrue(text.out().contains("mode         warn    "), text.toString());
         assertTrue(text.out().contains("WARN: user " + USER + " is accepted by " + registry.address() + ", but fix the file: mode: "), text.toString());
     }
@@ -140,12 +141,12 @@ class AuthCheckEngineTest {
     void failsWithoutCredentialsForTheRegistry() throws Exception {
         Path dir = Files.createDirectories(temp.resolve("other"));
         Files.writeString(dir.resolve("config.json"), "{\"auths\":{\"elsewhere.example:5000\":{\"auth\":\"" + basic(PASSWORD) + "\"}}}");
-        ScriptRun run = authCheck(dir);
+        CommandResult run = authCheck(dir);
         assertEquals(ExitCodes.AUTH_FAILED, run.exit(), run.toString());
         assertTrue(run.out().contains("holds no credentials for " + registry.address()), run.toString());
         assertTrue(run.out().contains("registry     skipped no credentials to try"), run.toString());
 
-        ScriptRun none = authCheck(temp.resolve("missing"));
+        CommandResult none = authCheck(temp.resolve("missing"));
         assertEquals(ExitCodes.AUTH_FAILED, none.exit(), none.toString());
         assertTrue(none.out().contains("no docker client config at " + temp.resolve("missing").resolve("config.json")), none.toString());
     }

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,10 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A finished command: exit code, stdout and stderr apart (for tools whose warnings go to stderr). */
-record Cmd(int exit, String out, String err) {
+/** Runs a command to completion: exit code, stdout and stderr apart (for tools whose warnings go to stderr). */
+final class Cmd {
+    private Cmd() {}
 
-    static Cmd run(String... command) {
+    static CommandResult run(String... command) {
         return run(List.of(command), null, null);
     }
 
@@ -20,7 +22,7 @@ record Cmd(int exit, String out, String err) {
      * env null: the inherited environment; otherwise exactly env (as systemd gives a service only
      * what its unit sets, plus PATH). dir null: the current directory.
      */
-    static Cmd run(List<String> command, Map<String, String> env, Path dir) {
+    static CommandResult run(List<String> command, Map<String, String> env, Path dir) {
         try {
             File out = File.createTempFile("ccci-cmd", ".out");
             File err = File.createTempFile("ccci-cmd", ".err");
@@ -39,7 +41,7 @@ record Cmd(int exit, String out, String err) {
                     process.destroyForcibly();
                     throw new AssertionError("timed out after 5 minutes: " + command);
                 }
-                return new Cmd(process.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+                return new CommandResult(process.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
             } finally {
                 out.delete();
                 err.delete();
@@ -50,17 +52,5 @@ record Cmd(int exit, String out, String err) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-    }
-
-    Cmd ok() {
-        if (exit != 0) {
-            throw new AssertionError(this.toString());
-        }
-        return this;
-    }
-
-    @Override
-    public String toString() {
-        return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
 import ccci.sandbox.EngineKind;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,7 +48,7 @@ class GatesStandaloneEngineTest {
     }
 
     /** gates --json, naming the sandbox's containerd root on that store (it is not the host's /var/lib/containerd). */
-    static ScriptRun gates(SandboxEngine engine, String... more) {
+    static CommandResult gates(SandboxEngine engine, String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host()));
         engine.containerdRoot().ifPresent(root -> args.addAll(List.of("--containerd-root", root.toString())));
         args.addAll(List.of(more));
@@ -71,7 +72,7 @@ class GatesStandaloneEngineTest {
             int dataPercent = dfPercent(split.dataRoot());
             assertTrue(containerdPercent >= 80 && dataPercent < 80, containerdPercent + "% vs " + dataPercent + "%");
 
-            ScriptRun json = gates(split, "--json");
+            CommandResult json = gates(split, "--json");
             JsonNode disk = json.json().path("gates").get(0);
             assertTrue(disk.path("holds").asBoolean(), json.toString());
             assertEquals(containerdRoot.toString(), disk.path("path").asText());
@@ -89,10 +90,10 @@ class GatesStandaloneEngineTest {
                     + split.dataRoot() + " " + dataPercent + "%)", text);
 
             // the daily unit's way: both named with --path, decided from the disk alone
-            ScriptRun twoPaths = ScriptRun.of("Gates", "--host", split.host(), "--json",
+            CommandResult twoPaths = ScriptRun.of("Gates", "--host", split.host(), "--json",
                     "--path", split.dataRoot().toString(), "--path", containerdRoot.toString());
             assertEquals(containerdRoot.toString(), twoPaths.json().path("gates").get(0).path("path").asText(), twoPaths.toString());
-            ScriptRun onlyData = ScriptRun.of("Gates", "--host", split.host(), "--json", "--path", split.dataRoot().toString());
+            CommandResult onlyData = ScriptRun.of("Gates", "--host", split.host(), "--json", "--path", split.dataRoot().toString());
             assertFalse(onlyData.json().path("gates").get(0).path("holds").asBoolean(), "the data root alone is below 80%");
         }
     }

@@ -12,7 +12,7 @@ class ImageUsersTest {
     static final String DIGEST = "sha256:" + "d".repeat(64);
     static final ImageRef REDIS = ImageRef.parse("redis:7-alpine");
     static final Optional<LocalImage> LOCAL = Optional.of(new LocalImage("sha256:" + "e".repeat(64),
-            List.of("redis@" + DIGEST)));
+            List.of("redis@" + DIGEST), List.of("docker-entrypoint.sh"), List.of("redis-server")));
 
     @Test
     void aServiceUsesTheImageByNameAndTagWhateverDigestSwarmPinned() {
@@ -39,7 +39,8 @@ class ImageUsersTest {
 
     @Test
     void theLocalImagesDigestInTheRepositoryIsWhatADeployPins() {
-        LocalImage big = new LocalImage("sha256:1", List.of("other/big@sha256:" + "1".repeat(64), "localhost:5000/ccci/big@" + DIGEST));
+        LocalImage big = new LocalImage("sha256:1", List.of("other/big@sha256:" + "1".repeat(64), "localhost:5000/ccci/big@" + DIGEST),
+                List.of(), List.of("sleep", "3600"));
         assertTrue(big.digestIn(ImageRef.parse("localhost:5000/ccci/big:1")).orElseThrow().equals(DIGEST));
         assertTrue(big.digestIn(ImageRef.parse("localhost:5000/ccci/small:1")).isEmpty());
     }

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,7 @@ class LauncherCacheTest {
 
     @TempDir static Path temp;
     static LauncherCopy copy;
-    static Cmd firstRun;
+    static CommandResult firstRun;
 
     @BeforeAll
     static void registerTheCopysCatalog() {
@@ -45,11 +46,11 @@ class LauncherCacheTest {
     }
 
     /** Runs until JBang's line is remembered (never on a run that built the script), then once from memory. */
-    static Cmd remembered(Map<String, String> env, String... args) {
+    static CommandResult remembered(Map<String, String> env, String... args) {
         for (int i = 0; i < 3; i++) {
-            Cmd run = copy.debug(env, args);
+            CommandResult run = copy.debug(env, args);
             if (run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY)) {
-                Cmd again = copy.debug(env, args);
+                CommandResult again = copy.debug(env, args);
                 assertTrue(again.err().contains(FROM_MEMORY), "the next run uses the remembered line:\n" + again);
                 return again;
             }
@@ -57,7 +58,7 @@ class LauncherCacheTest {
         return fail("JBang's command line is never remembered for " + List.of(args));
     }
 
-    static Cmd remembered(String... args) {
+    static CommandResult remembered(String... args) {
         return remembered(Map.of(), args);
     }
 
@@ -67,7 +68,7 @@ class LauncherCacheTest {
     }
 
     /** The java command line a debug run says it used from memory. */
-    static String rememberedLine(Cmd run) {
+    static String rememberedLine(CommandResult run) {
         String said = run.err().lines().filter(l -> l.startsWith(FROM_MEMORY)).findFirst().orElseThrow();
         return said.substring(said.indexOf("): ") + 3);
     }
@@ -82,7 +83,7 @@ class LauncherCacheTest {
 
     @Test
     void aRepeatRunUsesTheRememberedLineAndPassesTheExitCodeThrough() {
-        Cmd run = remembered(BAD_INPUT);
+        CommandResult run = remembered(BAD_INPUT);
         assertEquals(EXIT_BAD_INPUT, run.exit(), run.toString());
         assertTrue(lastLine(run.err()).startsWith("gates: --threshold 'abc'"), run.toString());
     }
@@ -93,8 +94,8 @@ class LauncherCacheTest {
                 new String[] {"gates@cc-ci", "--path", temp.toString(), "--threshold", "1"});
         for (String[] args : commands) {
             remembered(args); // so the plain run below is from memory: REMEMBER=0 neither reads nor writes
-            Cmd viaJbang = copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args);
-            Cmd fromMemory = copy.run(args);
+            CommandResult viaJbang = copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args);
+            CommandResult fromMemory = copy.run(args);
             assertEquals(viaJbang.toString(), fromMemory.toString(), List.of(args).toString());
         }
         assertEquals(EXIT_CANNOT_EVALUATE, copy.run(commands.get(2)).exit(), "a domain exit code passes through");
@@ -104,7 +105,7 @@ class LauncherCacheTest {
     void theDockerEnvironmentIsNotPartOfTheLine() {
         String[] gates = {"gates@cc-ci", "--path", temp.toString(), "--threshold", "1"};
         remembered(Map.of("DOCKER_HOST", "unix:///nonexistent/a.sock"), gates);
-        Cmd other = copy.debug(Map.of("DOCKER_HOST", "unix:///nonexistent/b.sock"), gates);
+        CommandResult other = copy.debug(Map.of("DOCKER_HOST", "unix:///nonexistent/b.sock"), gates);
         assertTrue(other.err().contains(FROM_MEMORY), other.toString());
         assertTrue(other.out().contains("unix:///nonexistent/b.sock") && !other.out().contains("a.sock"), other.toString());
     }
@@ -132,7 +133,7 @@ class LauncherCacheTest {
         String original = copy.read(relative);
         try {
             copy.write(relative, original.replace("\"" + literal + "\"", "\"" + literal + " [edited]\""));
-            Cmd edited = copy.debug(BAD_INPUT);
+            CommandResult edited = copy.debug(BAD_INPUT);
             assertTrue(edited.err().contains(relative + " changed: asking JBang"), edited.toString());
             assertTrue(lastLine(edited.err()).contains(literal + " [edited]"), edited.toString());
             assertFalse(edited.err().contains(REMEMBERED), "a run that built the script is never remembered:\n" + edited);
@@ -151,7 +152,7 @@ class LauncherCacheTest {
         assertFalse(pointedElsewhere.equals(catalog), "the catalog names scripts/gates.java");
         try {
             copy.write("jbang-catalog.json", pointedElsewhere);
-            Cmd run = copy.debug(BAD_INPUT);
+            CommandResult run = copy.debug(BAD_INPUT);
             assertTrue(run.err().contains("jbang-catalog.json changed: asking JBang"), run.toString());
             assertTrue(lastLine(run.err()).startsWith("prune: --threshold 'abc'"), "the alias now runs prune:\n" + run);
         } finally {
@@ -165,12 +166,12 @@ class LauncherCacheTest {
         assumeTrue(Files.isExecutable(TEMURIN_25.resolve("bin/javac")), "Temurin 25 is not installed");
         Path jdk = Path.of(System.getProperty("java.home"));
         assertTrue(Files.isExecutable(jdk.resolve("bin/javac")), "the tests run on a JDK");
-        Cmd onThisJdk = remembered(Map.of("JAVA_HOME", jdk.toString()), BAD_INPUT);
+        CommandResult onThisJdk = remembered(Map.of("JAVA_HOME", jdk.toString()), BAD_INPUT);
         assertTrue(rememberedLine(onThisJdk).startsWith(jdk.resolve("bin/java") + " "), onThisJdk.toString());
-        Cmd onTemurin = remembered(Map.of("JAVA_HOME", TEMURIN_25.toString()), BAD_INPUT);
+        CommandResult onTemurin = remembered(Map.of("JAVA_HOME", TEMURIN_25.toString()), BAD_INPUT);
         assertTrue(rememberedLine(onTemurin).startsWith(TEMURIN_25.resolve("bin/java") + " "), onTemurin.toString());
         assertEquals(onThisJdk.exit(), onTemurin.exit());
-        Cmd back = copy.debug(Map.of("JAVA_HOME", jdk.toString()), BAD_INPUT);
+        CommandResult back = copy.debug(Map.of("JAVA_HOME", jdk.toString()), BAD_INPUT);
         assertEquals(rememberedLine(onThisJdk), rememberedLine(back), "each JDK keeps its own line");
     }
 
@@ -185,7 +186,7 @@ class LauncherCacheTest {
         for (Path jar : jars) {
             Files.delete(jar);
         }
-        Cmd run = copy.debug(BAD_INPUT);
+        CommandResult run = copy.debug(BAD_INPUT);
         assertTrue(run.err().contains("gates.jar is gone: asking JBang"), run.toString());
         assertEquals(EXIT_BAD_INPUT, run.exit(), run.toString());
         assertTrue(jars.stream().anyMatch(Files::isRegularFile), "JBang built it again");
@@ -199,7 +200,7 @@ class LauncherCacheTest {
             String text = Files.readString(entry);
             Files.writeString(entry, text.substring(0, text.length() / 2));
         }
-        Cmd run = copy.debug(BAD_INPUT);
+        CommandResult run = copy.debug(BAD_INPUT);
         assertTrue(run.err().contains("ignoring a damaged entry"), run.toString());
         assertEquals(EXIT_BAD_INPUT, run.exit(), run.toString());
         remembered(BAD_INPUT);
@@ -221,7 +222,7 @@ class LauncherCacheTest {
         remembered(BAD_INPUT); // gates is built: a run of it could be remembered at once
         int before = entries().size();
         for (List<String> args : others) {
-            Cmd run = copy.debug(args.toArray(String[]::new));
+            CommandResult run = copy.debug(args.toArray(String[]::new));
             assertFalse(run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY), run.toString());
         }
         assertEquals(before, entries().size());
@@ -236,7 +237,7 @@ class LauncherCacheTest {
         try {
             copy.write("jbang-catalog.json", withTraining);
             for (int i = 0; i < 2; i++) { // gates.jar is built already: the first run could be remembered
-                Cmd run = copy.debug("trained@cc-ci", "--threshold", "abc");
+                CommandResult run = copy.debug("trained@cc-ci", "--threshold", "abc");
                 assertEquals(EXIT_BAD_INPUT, run.exit(), run.toString());
                 assertFalse(run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY), run.toString());
             }
@@ -250,7 +251,7 @@ class LauncherCacheTest {
         Path home = Files.createDirectories(temp.resolve("home"));
         Path bashrc = Files.writeString(home.resolve(".bashrc"), "# the operator's own\n");
         Map<String, String> env = Map.of("JBANG_JAVA_OPTIONS", "-Duser.home=" + home);
-        Cmd install = copy.run(env, "app", "install", "--force", "--name", "ccci-gates", "gates@cc-ci");
+        CommandResult install = copy.run(env, "app", "install", "--force", "--name", "ccci-gates", "gates@cc-ci");
         assertEquals(0, install.exit(), install.toString());
         Path command = copy.jbangDir.resolve("bin/ccci-gates");
         assertTrue(Files.readString(command).contains("exec " + copy.launcher().toRealPath() + " run "), Files.readString(command));
@@ -259,7 +260,7 @@ class LauncherCacheTest {
 
         Map<String, String> plain = copy.environment(Map.of());
         plain.put("PATH", "/usr/bin:/bin");
-        Cmd run = Cmd.run(List.of(command.toString(), "--threshold", "abc"), plain, copy.elsewhere);
+        CommandResult run = Cmd.run(List.of(command.toString(), "--threshold", "abc"), plain, copy.elsewhere);
         assertEquals(EXIT_BAD_INPUT, run.exit(), "the installed command works without jbang on PATH:\n" + run);
         assertTrue(lastLine(run.err()).startsWith("gates: --threshold 'abc'"), run.toString());
     }

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -82,25 +83,25 @@ final class LauncherCopy {
         return env;
     }
 
-    Cmd run(Map<String, String> extra, String... args) {
+    CommandResult run(Map<String, String> extra, String... args) {
         List<String> command = new ArrayList<>();
         command.add(launcher().toString());
         command.addAll(List.of(args));
         return Cmd.run(command, environment(extra), elsewhere);
     }
 
-    Cmd run(String... args) {
+    CommandResult run(String... args) {
         return run(Map.of(), args);
     }
 
     /** A run that says on stderr whether the remembered line was used, and why not. */
-    Cmd debug(Map<String, String> extra, String... args) {
+    CommandResult debug(Map<String, String> extra, String... args) {
         Map<String, String> env = new LinkedHashMap<>(extra);
         env.put("CC_CI_LAUNCHER_DEBUG", "1");
         return run(env, args);
     }
 
-    Cmd debug(String... args) {
+    CommandResult debug(String... args) {
         return debug(Map.of(), args);
     }
 

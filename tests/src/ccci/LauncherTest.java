@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,7 +94,7 @@ class LauncherTest {
     void theCatalogListsItsAliases() throws Exception {
         String aliases = launcher("alias", "list", "cc-ci").outputUTF8();
         assertTrue(aliases.contains("gates@cc-ci"), "alias list is empty when the wrong gson is used:\n" + aliases);
-        for (String alias : new String[] {"prune@cc-ci", "reuse-proof@cc-ci", "auth-check@cc-ci"}) {
+        for (String alias : new String[] {"prune@cc-ci", "reuse-proof@cc-ci", "auth-check@cc-ci", "cache@cc-ci", "watch@cc-ci"}) {
             assertTrue(aliases.contains(alias), alias + " is missing:\n" + aliases);
         }
     }
@@ -108,7 +109,7 @@ class LauncherTest {
             Map<String, String> env = new HashMap<>(System.getenv());
             env.put("JBANG_DIR", jbangDir.toString());
             env.remove("CLICOLOR_FORCE");
-            Cmd run = Cmd.run(command, env, elsewhere);
+            CommandResult run = Cmd.run(command, env, elsewhere);
             assertEquals(0, run.exit(), run.toString());
             assertFalse((run.out() + run.err()).contains("\u001B"), String.join(" ", args) + ":\n" + run);
         }

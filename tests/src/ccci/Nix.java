@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,7 +18,7 @@ import java.util.Map;
 final class Nix {
     private Nix() {}
 
-    static Cmd parse(Path file) {
+    static CommandResult parse(Path file) {
         return Cmd.run(instantiate(), "--parse", file.toString());
     }
 
@@ -28,7 +29,7 @@ final class Nix {
         if (attr != null) {
             command.addAll(List.of("-A", attr));
         }
-        Cmd run = Cmd.run(command, null, null).ok();
+        CommandResult run = Cmd.run(command, null, null).requireOk();
         try {
             return new ObjectMapper().readTree(run.out());
         } catch (IOException e) {

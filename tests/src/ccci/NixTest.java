@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -37,7 +38,7 @@ import picocli.CommandLine;
  */
 class NixTest {
     static final Map<String, String> MAIN_CLASS = Map.of(
-            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck");
+            "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck", "cache", "Cache", "watch", "Watch");
     static final String UNIT = "ci-docker-prune";
     static final Path EVAL = Repo.root().resolve("tests/nix/eval.nix");
     /** systemd's PATH for services; a service gets no other variable but what its unit sets */
@@ -74,18 +75,26 @@ class NixTest {
                 "defaults", Map.of("settings", Map.of("enable", true)),
                 "custom", Map.of("settings", CUSTOM),
                 "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
+                "evicting", Map.of("settings", Map.of("enable", true, "evictTo", 75, "keep", List.of("^base:", ":stable$"),
+                        "minAge", "3d", "watch", Map.of("enable", true))),
+                "evictAboveThreshold", Map.of("settings", Map.of("enable", true, "evictTo", 80)),
                 "off", Map.of());
-        Map<String, Object> rejected = Map.of(
-                "valid", Map.of("settings", Map.of("enable", true, "threshold", 100)),
-                "threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)),
-                "threshold101", Map.of("settings", Map.of("enable", true, "threshold", 101)),
-                "untilWords", Map.of("settings", Map.of("enable", true, "until", "7 days")),
-                "emptyPattern", Map.of("settings", Map.of("enable", true, "stackPattern", "")),
-                "relativeMetrics", Map.of("settings", Map.of("enable", true, "metricsFile", "x.prom")),
-                "twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")),
-                "noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)),
-                "onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))),
-                "onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service")));
+        Map<String, Object> rejected = new LinkedHashMap<>();
+        rejected.put("valid", Map.of("settings", Map.of("enable", true, "threshold", 100)));
+        rejected.put("threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)));
+        rejected.put("threshold101", Map.of("settings", Map.of("enable", true, "threshold", 101)));
+        rejected.put("untilWords", Map.of("settings", Map.of("enable", true, "until", "7 days")));
+        rejected.put("emptyPattern", Map.of("settings", Map.of("enable", true, "stackPattern", "")));
+        rejected.put("relativeMetrics", Map.of("settings", Map.of("enable", true, "metricsFile", "x.prom")));
+        rejected.put("twoLineDates", Map.of("settings", Map.of("enable", true, "dates", "daily\nweekly")));
+        rejected.put("noSuchOption", Map.of("settings", Map.of("enable", true, "treshold", 90)));
+        rejected.put("onFailureNotAUnit", Map.of("settings", Map.of("enable", true, "onFailure", List.of("notify me"))));
+        rejected.put("onFailureNotAList", Map.of("settings", Map.of("enable", true, "onFailure", "notify.service")));
+        rejected.put("evictTo0", Map.of("settings", Map.of("enable", true, "evictTo", 0)));
+        rejected.put("evictTo101", Map.of("settings", Map.of("enable", true, "evictTo", 101)));
+        rejected.put("minAgeWords", Map.of("settings", Map.of("enable", true, "minAge", "1 day")));
+        rejected.put("keepEmpty", Map.of("settings", Map.of("enable", true, "keep", List.of(""))));
+        rejected.put("watchNotABool", Map.of("settings", Map.of("enable", true, "watch", Map.of("enable", "yes"))));
         evaluated = Nix.eval(EVAL, Map.of(
                 "scenarios", json.writeValueAsString(scenarios),
                 "rejected", json.writeValueAsString(rejected),
@@ -121,7 +130,7 @@ class NixTest {
     }
 
     static String normalizedCalendar(String spec) {
-        Cmd run = Cmd.run(systemdAnalyze(), "calendar", spec).ok();
+        CommandResult run = Cmd.run(systemdAnalyze(), "calendar", spec).requireOk();
         Matcher m = Pattern.compile("Normalized form: (.+)").matcher(run.out());
         assertTrue(m.find(), run.toString());
         return m.group(1).strip();
@@ -143,7 +152,7 @@ class NixTest {
         assertTrue(names.containsAll(List.of("flake.nix", "nix/module.nix", "nix/package.nix", "nix/deps.nix",
                 "tests/nix/stand-ins.nix", "tests/nix/eval.nix")), names.toString());
         for (Path file : files) {
-            Cmd parse = Nix.parse(file);
+            CommandResult parse = Nix.parse(file);
             assertEquals(0, parse.exit(), file + " does not parse:\n" + parse.err());
         }
     }
@@ -178,7 +187,8 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "containerdRoot", "metricsFile", "extraArgs", "onFailure")) {
+                "until", "stackPattern", "dataRoot", "containerdRoot", "metricsFile", "extraArgs", "onFailure", "evictTo", "keep", "minAge",
+                "watch.enable")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -279,11 +289,41 @@ class NixTest {
         assertTrue(config.path("PrivateTmp").asBoolean());
     }
 
+    /** The assertions that fail in a scenario. */
+    static List<JsonNode> failing(String scenario) {
+        List<JsonNode> failing = new ArrayList<>();
+        scenario(scenario).path("assertions").forEach(a -> {
+            if (!a.path("assertion").asBoolean()) {
+                failing.add(a);
+            }
+        });
+        return failing;
+    }
+
+    @Test
+    void evictionIsOptInAndItsOptionsReachTheUnits() {
+        assertEquals(List.of(), failing("defaults"));
+        assertFalse(execStart(service("defaults")).contains("--evict-to"), "no eviction unless asked");
+        assertEquals("{}", scenario("defaults").path("systemd").path("services").path("ci-docker-watch").toString(),
+                "no watch unless asked");
+
+        assertEquals(List.of(), failing("evicting"));
+        List<String> args = execStart(service("evicting"));
+        assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", "^base:", "--keep", ":stable$"),
+                args.subList(args.indexOf("--evict-to"), args.size()));
+        JsonNode watch = scenario("evicting").path("systemd").path("services").path("ci-docker-watch");
+        assertTrue(execStart(watch).get(0).endsWith("/bin/watch"), watch.toString());
+        assertEquals("[\"multi-user.target\"]", watch.path("wantedBy").toString());
+
+        List<JsonNode> above = failing("evictAboveThreshold");
+        assertEquals(1, above.size(), above.toString());
+        assertTrue(above.get(0).path("message").asText().contains("must be below threshold"), above.toString());
+    }
+
     @Test
     void autoPruneOnFailsTheBuildWithAMessageThatSaysWhy() {
-        JsonNode assertions = scenario("autoPrune").path("assertions");
+        List<JsonNode> assertions = failing("autoPrune");
         assertEquals(1, assertions.size(), assertions.toString());
-        assertFalse(assertions.get(0).path("assertion").asBoolean());
         String message = assertions.get(0).path("message").asText();
         assertTrue(message.contains("virtualisation.docker.autoPrune"), message);
         assertTrue(message.contains("--all"), message);
@@ -370,11 +410,11 @@ class NixTest {
             Path src = Files.createDirectories(work.resolve("src"));
             // only what the package's fileset takes
             Cmd.run("cp", "-r", Repo.root().resolve("lib").toString(), Repo.root().resolve("scripts").toString(),
-                    src.toString()).ok();
+                    src.toString()).requireOk();
             JsonNode pkg = evaluated.path("package");
             String script = "set -euo pipefail\nrunHook() { :; }\n" + pkg.path("buildPhase").asText() + pkg.path("installPhase").asText();
             Path out = work.resolve("out");
-            Cmd.run(List.of("/bin/bash", "-c", script), Map.of("PATH", SYSTEMD_PATH, "out", out.toString()), src).ok();
+            Cmd.run(List.of("/bin/bash", "-c", script), Map.of("PATH", SYSTEMD_PATH, "out", out.toString()), src).requireOk();
             built = out;
         }
         return built;
@@ -391,7 +431,7 @@ class NixTest {
         evaluated.path("package").path("commands").fieldNames().forEachRemaining(commands::add);
         assertEquals(commands, bins);
         for (String command : bins) {
-            Cmd version = Cmd.run(List.of(out.resolve("bin").resolve(command).toString(), "--version"), Map.of("PATH", SYSTEMD_PATH), null);
+            CommandResult version = Cmd.run(List.of(out.resolve("bin").resolve(command).toString(), "--version"), Map.of("PATH", SYSTEMD_PATH), null);
             assertEquals(0, version.exit(), command + ": " + version);
             assertTrue(version.out().startsWith("cc-ci docker cache toolkit"), version.toString());
         }
@@ -416,7 +456,7 @@ class NixTest {
         for (var unit : SystemdUnit.renderNixUnits(UNIT, service, timer).entrySet()) {
             Files.writeString(units.resolve(unit.getKey()), unit.getValue());
         }
-        Cmd verify = verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
+        CommandResult verify = verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
 
@@ -431,7 +471,7 @@ class NixTest {
         command.set(command.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString()); // not /var/lib/docker here
         command.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
         command.set(command.indexOf("--threshold") + 1, "1"); // every gate is then asked, and holds
-        Cmd run = Cmd.run(command, env, tmp);
+        CommandResult run = Cmd.run(command, env, tmp);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());
         assertEquals("dry-run", report.path("outcome").asText(), report.toString());
@@ -447,11 +487,11 @@ class NixTest {
         // and loads JNA only as a fallback: the run works even where JNA could not unpack anything.
         // The CacheDirectory for jna.tmpdir stays, for that fallback; this pins down the finding.
         env.put("CC_CI_JNA_TMPDIR", Files.writeString(tmp.resolve("a-file"), "").resolve("sub").toString());
-        Cmd withoutJna = Cmd.run(command, env, tmp);
+        CommandResult withoutJna = Cmd.run(command, env, tmp);
         assertEquals(0, withoutJna.exit(), withoutJna.toString());
     }
 
-    static Cmd verify(Path... units) {
+    static CommandResult verify(Path... units) {
         ensureDockerServiceUnit();
         List<String> command = new ArrayList<>(List.of(systemdAnalyze(), "verify"));
         for (Path unit : units) {

@@ -1,5 +1,7 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +30,7 @@ class PruneDiskFirstTest {
 
     @Test
     void belowTheThresholdTheEngineIsNeverAsked() {
-        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
                 "--path", halfFull.path().toString(), "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
@@ -41,14 +43,14 @@ class PruneDiskFirstTest {
 
     @Test
     void theNoOpLineNamesOnlyTheDiskGate() {
-        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--path", halfFull.path().toString());
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--path", halfFull.path().toString());
         String first = run.out().lines().findFirst().orElseThrow();
         assertTrue(first.matches("keeping local image cache, nothing to do: disk: \\d+% of \\S+ < 80%"), first);
     }
 
     @Test
     void atTheThresholdTheEngineIsAskedAndAnUnreachableOneFailsClosed() {
-        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
                 "--path", halfFull.path().toString(), "--threshold", "10");
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE), run.toString());
@@ -57,9 +59,9 @@ class PruneDiskFirstTest {
 
     @Test
     void aMalformedHostIsBadInputEvenWhenTheEngineIsNotNeeded() {
-        ScriptRun run = ScriptRun.of("Prune", "--host", "bogus://x", "--path", halfFull.path().toString());
+        CommandResult run = ScriptRun.of("Prune", "--host", "bogus://x", "--path", halfFull.path().toString());
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
-        assertEquals("prune: --host 'bogus://x' is not a Docker host URI (expected unix:///path/to/docker.sock or tcp://host:port)",
+        assertEquals("prune: --host 'bogus://x' is not a Docker host URI this toolkit can use (expected unix:///path/to/docker.sock or tcp://host:port)",
                 run.err().strip());
     }
 }

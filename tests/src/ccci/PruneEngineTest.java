@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -37,8 +38,9 @@ class PruneEngineTest {
     @BeforeAll
     static void fillTheDisk() throws Exception {
         engine = SandboxEngine.start(SandboxEngine.options().swarm(true).dataRootOnLoopFs(256));
-        // the containerd store holds each layer twice (content and snapshot): smaller images fill it as much
-        scenario = PruneScenario.build(engine, Instant.now(), engine.kind().containerdImageStore() ? 13 : 22, true);
+        // the containerd store keeps each layer's blob beside its unpacked snapshot: twice the bytes
+        int danglingMb = engine.kind().containerdImageStore() ? 11 : 22;
+        scenario = PruneScenario.build(engine, Instant.now(), danglingMb, true);
         int used = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
         assertTrue(used >= 80, "precondition: the data root must be at least 80% full, is " + used + "%");
         before = PruneScenario.imageIds(engine);
@@ -51,7 +53,7 @@ class PruneEngineTest {
         }
     }
 
-    ScriptRun prune(String... args) {
+    CommandResult prune(String... args) {
         List<String> all = new ArrayList<>(List.of("--host", engine.host(),
                 "--lock-file", engine.workDir().resolve("prune.lock").toString()));
         // the sandbox's containerd root (in the data root's file system), not the host's /var/lib/containerd
@@ -60,7 +62,7 @@ class PruneEngineTest {
         return ScriptRun.of("Prune", all.toArray(String[]::new));
     }
 
-    void assertNoOpAndNothingRemoved(ScriptRun run, String expectedReason) {
+    void assertNoOpAndNothingRemoved(CommandResult run, String expectedReason) {
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": "), run.toString());
         assertTrue(run.out().contains(expectedReason), run.toString());
@@ -83,9 +85,10 @@ class PruneEngineTest {
         engine.dockerOk("service", "create", "--detach", "--name", "cd34-abcdef_ci_commoninternet_net_app",
                 scenario.busybox(), "sleep", "3600");
         try {
+            engine.awaitServiceContainer("cd34-abcdef_ci_commoninternet_net_app");
             assertNoOpAndNothingRemoved(prune(), "stack: live run-app stack cd34-abcdef_ci_commoninternet_net");
         } finally {
-            engine.dockerOk("service", "rm", "cd34-abcdef_ci_commoninternet_net_app");
+            engine.removeService("cd34-abcdef_ci_commoninternet_net_app");
         }
     }
 
@@ -106,7 +109,7 @@ class PruneEngineTest {
     @Test
     @Order(4)
     void dryRunListsTheOldDanglingImagesAndRemovesNothing() {
-        ScriptRun run = prune("--dry-run", "--json");
+        CommandResult run = prune("--dry-run", "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
         assertTrue(json.path("dryRun").asBoolean());
@@ -136,7 +139,7 @@ class PruneEngineTest {
             listedBytes += Long.parseLong(engine.dockerOk("image", "inspect", "-f", "{{.Size}}", id));
         }
 
-        ScriptRun run = prune("--json");
+        CommandResult run = prune("--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
         assertTrue(json.path("ran").asBoolean(), run.out());
@@ -173,7 +176,7 @@ class PruneEngineTest {
     @Test
     @Order(6)
     void theSummaryLineIsOneJournaldFriendlyLine() {
-        ScriptRun run = prune("--threshold", "99");
+        CommandResult run = prune("--threshold", "99");
         String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
         assertTrue(summary.matches("summary( [a-z_]+=(\"[^\"]*\"|[^\\s\"]+))+"), summary);
     }

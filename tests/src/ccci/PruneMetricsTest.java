@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.Await;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.Provision;
 import ccci.sandbox.SandboxEngine;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +46,7 @@ class PruneMetricsTest {
         }
     }
 
-    ScriptRun prune(Path metrics, String host, String... more) {
+    CommandResult prune(Path metrics, String host, String... more) {
         String[] base = {"--host", host, "--metrics-file", metrics.toString(),
             "--lock-file", engine.workDir().resolve("prune.lock").toString()};
         String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
@@ -67,9 +70,8 @@ class PruneMetricsTest {
     @Test
     void aPruneWritesParseableMetricsAtomicallyWithMode0644() throws Exception {
         Path metrics = dir.resolve("ci_docker_prune.prom");
-        // the engine's until=1s cuts off at a whole second: 2 s makes the container old enough for sure
-        Thread.sleep(2100);
-        ScriptRun run = prune(metrics, engine.host(), "--threshold", "1", "--until", "1s", "--json");
+        PruneScenario.awaitAllOlderThan(engine, Duration.ofSeconds(1));
+        CommandResult run = prune(metrics, engine.host(), "--threshold", "1", "--until", "1s", "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode report = run.json();
 
@@ -101,9 +103,9 @@ class PruneMetricsTest {
         Path metrics = dir.resolve("ci_docker_prune.prom");
         assertEquals(ExitCodes.OK, prune(metrics, engine.host()).exit(), "a no-op run succeeds");
         double success = parseWithPromtool(metrics).get("ci_docker_prune_last_success_timestamp_seconds");
-        Thread.sleep(20);
+        Await.await(() -> System.currentTimeMillis() / 1000.0 > success, Duration.ofSeconds(5), "the clock passes the last success");
 
-        ScriptRun failed = prune(metrics, "unix:///nonexistent/docker.sock");
+        CommandResult failed = prune(metrics, "unix:///nonexistent/docker.sock");
         assertEquals(ExitCodes.CANNOT_EVALUATE, failed.exit(), failed.toString());
         Map<String, Double> m = parseWithPromtool(metrics);
         assertEquals(11.0, m.get("ci_docker_prune_exit_code"));
@@ -116,8 +118,8 @@ class PruneMetricsTest {
     @Test
     void aMetricsFileInAMissingDirectoryIsBadInputBeforeAnythingIsRemoved() throws Exception {
         engine.dockerOk("create", "--network", "none", "--name", "ccci-metrics-keep", "ccci-bb:metrics", "sleep", "1");
-        Thread.sleep(2100); // old enough for until=1s (whole-second cutoff): it would go if prune ran
-        ScriptRun run = prune(dir.resolve("missing/ci.prom"), engine.host(), "--threshold", "1", "--until", "1s");
+        PruneScenario.awaitAllOlderThan(engine, Duration.ofSeconds(1)); // it would go if prune ran
+        CommandResult run = prune(dir.resolve("missing/ci.prom"), engine.host(), "--threshold", "1", "--until", "1s");
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("", run.out());
         assertEquals(1, run.err().lines().count(), run.err());

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.CommandResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,7 +54,7 @@ class PrunePolicyEngineTest {
             ImageSpec anotherSpec = ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404);
             String another = engine.loadImage(anotherSpec);
             engine.backdateImageRecords(List.of(anotherSpec));
-            ScriptRun text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
+            CommandResult text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
                     "--lock-file", engine.workDir().resolve("prune.lock").toString());
             assertEquals(ExitCodes.OK, text.exit(), text.toString());
             List<String> lines = text.out().lines().toList();
@@ -96,10 +97,10 @@ class PrunePolicyEngineTest {
     static JsonNode dryRunThenRun(SandboxEngine engine, String until, Set<String> expected) {
         String[] args = {"--host", engine.host(), "--threshold", "1", "--until", until,
             "--lock-file", engine.workDir().resolve("prune.lock").toString(), "--json"};
-        ScriptRun dryRun = ScriptRun.of("Prune", PruneSeedEquivalenceTest.concat(args, "--dry-run"));
+        CommandResult dryRun = ScriptRun.of("Prune", PruneSeedEquivalenceTest.concat(args, "--dry-run"));
         assertEquals(ExitCodes.OK, dryRun.exit(), dryRun.toString());
         assertEquals(expected, PruneEngineTest.ids(dryRun.json().path("wouldRemove")), "--until " + until + " dry run\n" + dryRun.out());
-        ScriptRun run = ScriptRun.of("Prune", args);
+        CommandResult run = ScriptRun.of("Prune", args);
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         assertEquals(expected, PruneEngineTest.ids(run.json().path("removed")), "--until " + until + " real run\n" + run.out());
         return run.json();

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import ccci.Cli.ExitCodes;
 import ccci.PrunePolicy.Until;
+import ccci.sandbox.Await;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.ImageSpec;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.Provision;
@@ -23,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -140,7 +143,7 @@ class PruneSafetyTest {
                 ProcessBuilder.Redirect.to(tmp.resolve("holder.err").toFile()));
         try {
             awaitLine(holder, "held");
-            ScriptRun run = prune(lockFile);
+            CommandResult run = prune(lockFile);
             assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
             assertEquals("prune: another prune is running (lock " + lockFile + " held by pid " + holder.pid()
                     + "): nothing removed" + System.lineSeparator(), run.err());
@@ -185,7 +188,7 @@ class PruneSafetyTest {
                     + "): nothing removed", again.getMessage());
 
             // POSIX record locks belong to the process: the failed second acquire must not have let go of the first
-            ChildRun other = pruneProcess(lockFile);
+            CommandResult other = pruneProcess(lockFile);
             assertEquals(ExitCodes.LOCKED, other.exit(), other.toString());
             assertEquals(List.of("prune: another prune is running (lock " + lockFile + " held by pid "
                     + ProcessHandle.current().pid() + "): nothing removed"), other.err().lines().toList(), other.toString());
@@ -195,7 +198,7 @@ class PruneSafetyTest {
         }
 
         assertTrue(Files.exists(lockFile), "the lock file stays; only the lock on it is gone");
-        ScriptRun after = prune(lockFile, "--json");
+        CommandResult after = prune(lockFile, "--json");
         assertEquals(ExitCodes.OK, after.exit(), after.toString());
         assertEquals("", after.err(), after.toString());
         JsonNode json = after.json();
@@ -227,10 +230,9 @@ class PruneSafetyTest {
             createBulkContainers(bulk);
             waitUntilOlderThanUntil();
 
-            Process other = new ProcessBuilder(Provision.binary("docker").toString(), "-H", engine.host(),
-                    "container", "prune", "-f", "--filter", "label=ccci-bulk")
+            Process other = new ProcessBuilder(engine.dockerCommandLine("container", "prune", "-f", "--filter", "label=ccci-bulk"))
                     .redirectErrorStream(true).redirectOutput(tmp.resolve("other-prune.out").toFile()).start();
-            ScriptRun ours;
+            CommandResult ours;
             try (Engine watch = Engine.connect(engine.host())) {
                 if (!awaitBulkShrinking(watch, bulk, other)) {
                     other.waitFor(30, TimeUnit.SECONDS);
@@ -335,7 +337,7 @@ class PruneSafetyTest {
                 args.addAll(List.of(fallback));
             }
         }
-        ScriptRun run = ScriptRun.of("Prune", args.toArray(String[]::new));
+        CommandResult run = ScriptRun.of("Prune", args.toArray(String[]::new));
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("", run.out(), run.toString());
         assertEquals(1, run.err().lines().count(), run.toString());
@@ -348,7 +350,7 @@ class PruneSafetyTest {
     @Test
     void anUntilAsLongAsACommandLineArgumentCanBeIsReadNotACrash() {
         String longest = "1s".repeat(60_000); // 120 KB: one argument may be up to 128 KiB on Linux
-        ScriptRun run = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1", "--until", longest, "--dry-run");
+        CommandResult run = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1", "--until", longest, "--dry-run");
         assertEquals(ExitCodes.OK, run.exit(), run.toString().substring(0, Math.min(2000, run.toString().length())));
         assertEquals("", run.err());
         assertFalse(run.out().contains("\tat "));
@@ -358,7 +360,7 @@ class PruneSafetyTest {
     void anUnreachableEngineKeepsTheCacheAndExits11() {
         oldDanglingImages(1, 700);
         String before = engineState();
-        ScriptRun run = ScriptRun.of("Prune", "--host", "unix:///nonexistent.sock", "--threshold", "1", "--until", "1s",
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent.sock", "--threshold", "1", "--until", "1s",
                 "--lock-file", tmp.resolve("unreachable.lock").toString());
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().contains(PruneFormat.NOOP_LINE), run.toString());
@@ -489,22 +491,15 @@ class PruneSafetyTest {
         engine.restartEngine();
     }
 
-    static ScriptRun prune(Path lockFile, String... more) {
+    static CommandResult prune(Path lockFile, String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host(), "--threshold", "1", "--until", "1s",
                 "--lock-file", lockFile.toString()));
         args.addAll(Arrays.asList(more));
         return ScriptRun.of("Prune", args.toArray(String[]::new));
     }
 
-    record ChildRun(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-        }
-    }
-
     /** The prune command in a JVM of its own, from this test's classpath, as root. */
-    static ChildRun pruneProcess(Path lockFile) throws Exception {
+    static CommandResult pruneProcess(Path lockFile) throws Exception {
         Path out = tmp.resolve("child.out");
         Path err = tmp.resolve("child.err");
         Process p = java(List.of("Prune", "--host", engine.host(), "--threshold", "1", "--until", "1s",
@@ -514,7 +509,7 @@ class PruneSafetyTest {
             p.destroyForcibly();
             fail("prune process did not finish in 60 s");
         }
-        return new ChildRun(p.exitValue(), Files.readString(out), Files.readString(err));
+        return new CommandResult(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     static Process java(List<String> mainAndArgs, ProcessBuilder.Redirect stdout, ProcessBuilder.Redirect stderr)
@@ -570,20 +565,8 @@ class PruneSafetyTest {
      * "1s" into now - 1 s cut down to a whole second (and compares the nanosecond creation time), so
      * a container is pruned only from the whole second after its creation plus 1 s.
      */
-    static void waitUntilOlderThanUntil() throws InterruptedException {
-        List<String> ids = lines(engine.dockerOk("ps", "-aq"));
-        Instant newest = Instant.EPOCH;
-        if (!ids.isEmpty()) {
-            for (String created : lines(engine.dockerOk(concat(List.of("inspect", "-f", "{{.Created}}"), ids)))) {
-                Instant c = Instant.parse(created);
-                newest = c.isAfter(newest) ? c : newest;
-            }
-        }
-        long wholeSecondAfter = (newest.getEpochSecond() + 1) * 1000;
-        long wait = wholeSecondAfter + UNTIL_MILLIS + 250 - System.currentTimeMillis();
-        if (wait > 0) {
-            Thread.sleep(wait);
-        }
+    static void waitUntilOlderThanUntil() {
+        PruneScenario.awaitAllOlderThan(engine, Duration.ofMillis(UNTIL_MILLIS));
     }
 
     /** Created (never started) containers labelled ccci-bulk, made through the API on a few threads. */
@@ -605,20 +588,14 @@ class PruneSafetyTest {
     }
 
     /** True once the other prune has removed some but not all of the bulk containers. */
-    static boolean awaitBulkShrinking(Engine watch, int bulk, Process other) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < deadline) {
-            int left = watch.api().listContainersCmd().withShowAll(true)
+    static boolean awaitBulkShrinking(Engine watch, int bulk, Process other) {
+        int[] left = {bulk};
+        Await.within(() -> {
+            left[0] = watch.api().listContainersCmd().withShowAll(true)
                     .withLabelFilter(Map.of("ccci-bulk", "1")).exec().size();
-            if (left < bulk) {
-                return left > bulk / 5;
-            }
-            if (!other.isAlive()) {
-                return false;
-            }
-            Thread.sleep(5);
-        }
-        return false;
+            return left[0] < bulk || !other.isAlive();
+        }, Duration.ofSeconds(15));
+        return left[0] < bulk && left[0] > bulk / 5;
     }
 
     static Set<String> danglingIds() {

@@ -1,5 +1,6 @@
 package ccci;
 
+import ccci.sandbox.Await;
 import ccci.sandbox.ImageSpec;
 import ccci.sandbox.SandboxEngine;
 import java.time.Duration;
@@ -62,6 +63,55 @@ record PruneScenario(
                     "--format", "{{.Replicas}}").equals("1/1"), SERVICE + " running");
         }
         return new PruneScenario(busybox, oldTagged, young, oldDangling, used, now);
+    }
+
+    /**
+     * Waits until every container and image is older than {@code until} as the engine ages them: the
+     * engine cuts "now - until" down to a whole second and compares its own timestamps (a
+     * container's Created; an image's Created, or on the containerd store the later LastTagTime,
+     * when it was tagged or became dangling; a build cache record's last use), so an object is old
+     * enough from the whole second after its newest timestamp plus {@code until}.
+     */
+    static void awaitAllOlderThan(SandboxEngine engine, Duration until) {
+        Instant newest = Instant.EPOCH;
+        List<String> containers = engine.dockerOk("ps", "-aq").lines().filter(l -> !l.isBlank()).toList();
+        List<String> images = engine.dockerOk("images", "-aq", "--no-trunc").lines().filter(l -> !l.isBlank()).distinct().toList();
+        List<String> times = new java.util.ArrayList<>();
+        if (!containers.isEmpty()) {
+            times.addAll(engine.dockerOk(concat(List.of("inspect", "-f", "{{.Created}}"), containers)).lines().toList());
+        }
+        if (!images.isEmpty()) {
+            times.addAll(engine.dockerOk(concat(List.of("image", "inspect", "-f", "{{json .Created}} {{json .Metadata.LastTagTime}}"), images))
+                    .lines().flatMap(l -> java.util.Arrays.stream(l.split(" "))).toList());
+        }
+        for (com.fasterxml.jackson.databind.JsonNode record : engine.dockerJson("system", "df", "-v", "--format", "{{json .BuildCache}}")) {
+            times.add(record.path("LastUsedAt").asText(""));
+            times.add(record.path("CreatedAt").asText(""));
+        }
+        for (String t : times) {
+            if (t.isBlank() || t.contains("0001-01-01")) {
+                continue; // never tagged
+            }
+            Instant i = parseEngineTime(t);
+            newest = i.isAfter(newest) ? i : newest;
+        }
+        Instant oldEnough = Instant.ofEpochSecond(newest.getEpochSecond() + 1).plus(until).plusMillis(250);
+        Await.await(() -> Instant.now().isAfter(oldEnough), until.plusSeconds(5), "every object is older than " + until);
+    }
+
+    /** RFC 3339 (inspect's JSON) or Go's time.String() ("2026-11-30 10:21:53.355 +0000 UTC", df's JSON). */
+    private static Instant parseEngineTime(String text) {
+        String t = text.strip().replace("\"", "");
+        if (t.endsWith(" +0000 UTC")) {
+            t = t.substring(0, t.length() - " +0000 UTC".length()).replaceFirst(" ", "T") + "Z";
+        }
+        return Instant.parse(t);
+    }
+
+    private static String[] concat(List<String> head, List<String> rest) {
+        List<String> all = new java.util.ArrayList<>(head);
+        all.addAll(rest);
+        return all.toArray(String[]::new);
     }
 
     /** Every image ID in the store, intermediate ones included. */

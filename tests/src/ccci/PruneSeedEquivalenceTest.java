@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import java.time.Duration;
@@ -42,13 +43,15 @@ class PruneSeedEquivalenceTest {
             Set<String> start = PruneScenario.survivors(toolkit);
             assertEquals(start, PruneScenario.survivors(seed), "both engines start from the same state");
             if (!until.endsWith("h")) {
-                Thread.sleep(Duration.ofSeconds(Long.parseLong(until.replace("s", "")) + 1).toMillis());
+                Duration short_ = Duration.ofSeconds(Long.parseLong(until.replace("s", "")));
+                PruneScenario.awaitAllOlderThan(toolkit, short_);
+                PruneScenario.awaitAllOlderThan(seed, short_);
             }
 
             String[] args = {"--host", toolkit.host(), "--threshold", "1", "--until", until,
                 "--lock-file", toolkit.workDir().resolve("prune.lock").toString(), "--json"};
-            ScriptRun dryRun = ScriptRun.of("Prune", concat(args, "--dry-run"));
-            ScriptRun run = ScriptRun.of("Prune", args);
+            CommandResult dryRun = ScriptRun.of("Prune", concat(args, "--dry-run"));
+            CommandResult run = ScriptRun.of("Prune", args);
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             assertEquals(PruneEngineTest.ids(dryRun.json().path("wouldRemove")), PruneEngineTest.ids(run.json().path("removed")),
                     "the dry run lists exactly what the real run removes\n" + dryRun.out() + run.out());

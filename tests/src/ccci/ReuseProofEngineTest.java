@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.Await;
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
@@ -54,7 +56,7 @@ class ReuseProofEngineTest {
         registry = host.registry();
         engine.importBusybox("ccci/busybox:1");
         image = registry.address() + "/ccci/big:1";
-        engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN dd if=/dev/urandom of=/blob bs=1M count=50\n", image);
+        engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN dd if=/dev/urandom of=/blob bs=1M count=50\nCMD [\"sleep\", \"3600\"]\n", image);
         engine.dockerOk("push", image);
         // the build cache holds the layer too: without this prune, a "cold" pull finds it present
         engine.dockerOk("builder", "prune", "-af");
@@ -81,10 +83,10 @@ class ReuseProofEngineTest {
         return engine.dockerOk("service", "ls", "-q", "--filter", "label=" + ProofService.LABEL);
     }
 
-    static ScriptRun proof(Path configDir, String... more) {
+    static CommandResult proof(Path configDir, String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host(), "--config", configDir.toString(), "--image", image));
         args.addAll(List.of(more));
-        ScriptRun run = ScriptRun.of("ReuseProof", args.toArray(String[]::new));
+        CommandResult run = ScriptRun.of("ReuseProof", args.toArray(String[]::new));
         assertNoSecret(run.out() + run.err());
         return run;
     }
@@ -99,7 +101,7 @@ class ReuseProofEngineTest {
     @Test
     @Order(1)
     void passesOnAHealthyHostWithAWarmPullThatDownloadsNothing() {
-        ScriptRun run = proof(engine.dockerConfigDir(), "--json");
+        CommandResult run = proof(engine.dockerConfigDir(), "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode r = run.json();
         assertEquals("PASS", r.path("verdict").asText(), run.toString());
@@ -119,7 +121,7 @@ class ReuseProofEngineTest {
     @Test
     @Order(2)
     void printsEachStepWithItsFigureThenTheVerdictAndASummary() {
-        ScriptRun run = proof(engine.dockerConfigDir());
+        CommandResult run = proof(engine.dockerConfigDir());
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         System.err.println("[reuse-proof sample output]\n" + run.out());
         // a pull longer than a few seconds adds progress lines ("cold-pull ...  5 s: ..."): not steps
@@ -145,7 +147,7 @@ class ReuseProofEngineTest {
         Path wrong = Files.createDirectories(temp.resolve("wrong-config"));
         String auth = java.util.Base64.getEncoder().encodeToString((USER + ":" + WRONG_PASSWORD).getBytes(StandardCharsets.UTF_8));
         Files.writeString(wrong.resolve("config.json"), "{\"auths\":{\"" + registry.address() + "\":{\"auth\":\"" + auth + "\"}}}");
-        ScriptRun run = proof(wrong, "--json");
+        CommandResult run = proof(wrong, "--json");
         assertEquals(ExitCodes.PROOF_FAILED, run.exit(), run.toString());
         JsonNode r = run.json();
         assertEquals("FAIL", r.path("verdict").asText());
@@ -170,7 +172,7 @@ class ReuseProofEngineTest {
         ReuseProofRun.Report report;
         try (Engine docker = Engine.connect(engine.host())) {
             report = ReuseProofRun.run(docker, ReuseProofRun.Settings.parse(image, engine.dockerConfigDir().toString(),
-                    "60", "120", "0"), registryGoesDown);
+                    "60", "120", "0", null), registryGoesDown);
         } finally {
             registry.restart();
         }
@@ -194,7 +196,7 @@ class ReuseProofEngineTest {
         engine.dockerOk("service", "create", "--detach", "--name", workload, "--stop-grace-period", "1s", image, "sleep", "3600");
         try {
             awaitRunningTask(workload);
-            ScriptRun run = proof(engine.dockerConfigDir());
+            CommandResult run = proof(engine.dockerConfigDir());
             assertEquals(ExitCodes.IMAGE_IN_USE, run.exit(), run.toString());
             assertTrue(run.out().contains("REFUSED: " + image + " is used by "), run.toString());
             assertTrue(run.out().contains("service " + workload + ":") || run.out().contains("service " + workload + ","), run.toString());
@@ -240,7 +242,7 @@ class ReuseProofEngineTest {
     void anImageThatWasNotHereBeforeIsRemovedAgainAtTheEnd() {
         engine.dockerOk("rmi", image);
         try {
-            ScriptRun run = proof(engine.dockerConfigDir(), "--json");
+            CommandResult run = proof(engine.dockerConfigDir(), "--json");
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
             JsonNode r = run.json();
             assertEquals("PASS", r.path("verdict").asText());
@@ -279,30 +281,60 @@ class ReuseProofEngineTest {
                         + " layers, \\d+\\.\\d MB of \\d+\\.\\d MB"), last.toString());
     }
 
-    /** The name of the proof's service once its task runs (the deploy step is then holding it). */
-    static String awaitProofServiceRunning(Process process, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            assertTrue(process.isAlive(), "reuse-proof exited before deploying: exit " + (process.isAlive() ? "" : process.exitValue()));
-            String names = engine.dockerOk("service", "ls", "--format", "{{.Name}}", "--filter", "label=" + ProofService.LABEL);
-            if (!names.isEmpty()) {
-                String name = names.lines().findFirst().orElseThrow();
-                if (engine.dockerOk("service", "ps", "--format", "{{.CurrentState}}", name).startsWith("Running")) {
-                    return name;
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the proof's service did not run within " + seconds + " s");
+    @Test
+    @Order(9)
+    void anImageWithoutSleepRunsItsOwnCommand() {
+        String noSleep = registry.address() + "/ccci/nosleep:1";
+        engine.buildWithBuildKit("FROM ccci/busybox:1\nRUN rm /bin/sleep\nCMD [\"tail\", \"-f\", \"/dev/null\"]\n", noSleep);
+        engine.dockerOk("push", noSleep);
+        assertFalse(engine.docker("run", "--rm", "--network", "none", "--entrypoint", "sleep", noSleep, "0").ok(),
+                "precondition: the image has no sleep");
+        CommandResult run = ScriptRun.of("ReuseProof", "--host", engine.host(), "--config", engine.dockerConfigDir().toString(),
+                "--image", noSleep);
+        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        assertTrue(run.out().lines().anyMatch(l -> l.matches("deploy +pass .*, its own entrypoint/command\\) running after .*")),
+                run.toString());
     }
 
-    static void awaitRunningTask(String service) throws InterruptedException {
-        for (int i = 0; i < 300; i++) {
-            if (engine.dockerOk("service", "ps", "--format", "{{.CurrentState}}", service).startsWith("Running")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(service + " did not run");
+    @Test
+    @Order(10)
+    void anImageWithNothingToRunIsRefusedAtCheckUnlessACommandIsGiven() {
+        String bare = registry.address() + "/ccci/bare:1";
+        engine.dockerOk("tag", "ccci/busybox:1", bare); // imported: no ENTRYPOINT, no CMD
+        engine.dockerOk("push", bare);
+        String id = engine.dockerOk("image", "inspect", "-f", "{{.Id}}", bare);
+        CommandResult refused = ScriptRun.of("ReuseProof", "--host", engine.host(), "--config", engine.dockerConfigDir().toString(),
+                "--image", bare);
+        assertEquals(ExitCodes.PROOF_FAILED, refused.exit(), refused.toString());
+        List<String> lines = refused.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("check     fail " + bare + " has no entrypoint or command in its config"), refused.toString());
+        assertTrue(lines.get(1).startsWith("FAIL: ") && lines.get(1).endsWith("give one with --command, e.g. --command 'sleep 3600'; "
+                + "nothing was changed"), refused.toString());
+        assertEquals(id, engine.dockerOk("image", "inspect", "-f", "{{.Id}}", bare), "nothing was changed");
+
+        CommandResult given = ScriptRun.of("ReuseProof", "--host", engine.host(), "--config", engine.dockerConfigDir().toString(),
+                "--image", bare, "--command", "sleep 3600");
+        assertEquals(ExitCodes.OK, given.exit(), given.toString());
+        assertTrue(given.out().contains(", sleep 3600) running after "), given.toString());
+    }
+
+    /** The name of the proof's service once its task runs (the deploy step is then holding it). */
+    static String awaitProofServiceRunning(Process process, int seconds) {
+        String[] running = {null};
+        Await.await(() -> {
+            assertTrue(process.isAlive(), "reuse-proof exited before deploying: exit " + (process.isAlive() ? "" : process.exitValue()));
+            String names = engine.dockerOk("service", "ls", "--format", "{{.Name}}", "--filter", "label=" + ProofService.LABEL);
+            running[0] = names.lines().findFirst().filter(ReuseProofEngineTest::hasRunningTask).orElse(null);
+            return running[0] != null;
+        }, Duration.ofSeconds(seconds), "the proof's service runs");
+        return running[0];
+    }
+
+    static boolean hasRunningTask(String service) {
+        return engine.dockerOk("service", "ps", "--format", "{{.CurrentState}}", service).startsWith("Running");
+    }
+
+    static void awaitRunningTask(String service) {
+        Await.await(() -> hasRunningTask(service), Duration.ofSeconds(30), service + " runs");
     }
 }

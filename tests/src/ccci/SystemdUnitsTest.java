@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ccci.sandbox.CommandResult;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,14 +53,14 @@ class SystemdUnitsTest {
         prefix = root.resolve("var/lib/cc-ci");
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
-        Cmd installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
+        CommandResult installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
                 "--on-failure", ON_FAILURE, "--no-enable"));
         assertEquals(0, installed.exit(), installed.toString());
         assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
                 "--no-enable says how to enable the timer later:\n" + installed);
     }
 
-    static Cmd install(List<String> args) {
+    static CommandResult install(List<String> args) {
         List<String> command = new ArrayList<>(List.of(Repo.root().resolve(INSTALL).toString()));
         command.addAll(args);
         return Cmd.run(command, installEnvironment(), root);
@@ -95,7 +96,7 @@ class SystemdUnitsTest {
                 "install copies the unit, with its prefix and the --on-failure unit");
         assertEquals(Repo.read("deploy/systemd/" + UNIT + ".timer").replace("/var/lib/cc-ci/", prefix + "/"),
                 Files.readString(units.resolve(UNIT + ".timer")));
-        Cmd verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
+        CommandResult verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
     }
@@ -158,7 +159,7 @@ class SystemdUnitsTest {
         assertTrue(packaged.containsAll(List.of("gates", "prune", "reuse-proof", "auth-check")), packaged.toString());
         assertEquals(packaged, installedCommands());
         for (String command : packaged) {
-            Cmd version = Cmd.run(List.of(prefix.resolve("app/bin/" + command).toString(), "--version"),
+            CommandResult version = Cmd.run(List.of(prefix.resolve("app/bin/" + command).toString(), "--version"),
                     Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, version.exit(), command + ": " + version);
         }
@@ -180,7 +181,7 @@ class SystemdUnitsTest {
         List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "bash", "-c",
                 "mount -t tmpfs tmpfs /run && exec \"$0\" \"$@\"", Repo.root().resolve(INSTALL).toString(),
                 "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir", elsewhere.resolve("units").toString()));
-        Cmd run = Cmd.run(command, installEnvironment(), root);
+        CommandResult run = Cmd.run(command, installEnvironment(), root);
         assertEquals(1, run.exit(), run.toString());
         assertEquals("", run.out());
         assertEquals(1, run.err().lines().count(), "one line: " + run);
@@ -190,7 +191,7 @@ class SystemdUnitsTest {
 
     @Test
     void helpIsAUsageTextThatNamesEveryOption() throws IOException {
-        Cmd help = install(List.of("--help"));
+        CommandResult help = install(List.of("--help"));
         assertEquals(0, help.exit(), help.toString());
         assertTrue(help.out().startsWith("usage: " + INSTALL + " "), help.out());
         assertFalse(help.out().contains("set -euo") || help.out().contains("#!"), "not the script's own lines:\n" + help.out());
@@ -203,7 +204,56 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(5, options, "install's options, as its parser lists them");
+        assertEquals(9, options, "install's options, as its parser lists them");
+    }
+
+    /** The watch unit: verified, and the NixOS module's ci-docker-watch service (watch.enable) line for line. */
+    @Test
+    void theWatchUnitIsTheModulesWatchService() throws Exception {
+        String watchUnit = "ci-docker-watch.service";
+        assertEquals(Repo.read("deploy/systemd/" + watchUnit).replace("/var/lib/cc-ci/", prefix + "/"),
+                Files.readString(units.resolve(watchUnit)), "install copies the watch unit with its prefix");
+        CommandResult verify = NixTest.verify(units.resolve(watchUnit));
+        assertEquals(0, verify.exit(), verify.toString());
+        assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
+
+        SystemdUnit watch = SystemdUnit.parse(Repo.read("deploy/systemd/" + watchUnit));
+        JsonNode nix = Nix.eval(NixTest.EVAL, Map.of("scenarios", "{\"w\":{\"settings\":{\"enable\":true,\"watch\":{\"enable\":true}}}}"),
+                "scenarios.w.systemd.services.ci-docker-watch");
+        nix.path("serviceConfig").fields().forEachRemaining(f -> {
+            if (!f.getKey().equals("ExecStart")) {
+                assertEquals(text(f.getValue()), watch.one("Service", f.getKey()), "watch " + f.getKey());
+            }
+        });
+        List<String> nixArgs = NixTest.execStart(nix);
+        List<String> args = SystemdUnit.execArgs(watch.one("Service", "ExecStart"));
+        assertEquals("/var/lib/cc-ci/app/bin/watch", args.get(0));
+        assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
+        Map<String, String> nixEnv = new LinkedHashMap<>();
+        nix.path("environment").fields().forEachRemaining(f -> nixEnv.put(f.getKey(), f.getValue().asText()));
+        assertEquals(nixEnv, watch.environment());
+        assertEquals(List.of("docker.service"), watch.section("Unit").get("Wants"));
+        assertEquals(List.of("multi-user.target"), watch.section("Install").get("WantedBy"));
+    }
+
+    /** install --evict-to/--keep/--min-age give the prune unit the arguments the module's evictTo/keep/minAge give it. */
+    @Test
+    void evictionOptionsReachThePruneUnitAsTheModulesDo() throws Exception {
+        Path elsewhere = root.resolve("evicting");
+        String keep = "^registry.example.org/base/.*:$table";
+        CommandResult installed = install(List.of("--no-enable", "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir",
+                elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
+        assertEquals(0, installed.exit(), installed.toString());
+        SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
+        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
+        String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
+                + keep.replace("\\", "\\\\") + "\",\":stable$\"]}}}";
+        List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
+        assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
+        assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", keep, "--keep", ":stable$"),
+                args.subList(args.indexOf("--evict-to"), args.size()));
+        CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
+        assertEquals(0, verify.exit(), verify.toString());
     }
 
     @Test
@@ -211,10 +261,12 @@ class SystemdUnitsTest {
         Path elsewhere = root.resolve("bad-options");
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
                 List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
+                List.of("--evict-to", "80"), List.of("--evict-to", "0"), List.of("--evict-to", "x"), List.of("--keep", "a"),
+                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", "",
                 List.of("--containerd-root", "relative/dir"), List.of("--containerd-root", "/nonexistent-containerd-root"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
-            Cmd run = install(all);
+            CommandResult run = install(all);
             assertEquals(12, run.exit(), args + ": " + run);
             assertEquals(1, run.err().lines().count(), args + ": one line: " + run);
             assertTrue(run.err().startsWith("install: "), run.toString());
@@ -249,7 +301,7 @@ class SystemdUnitsTest {
         daily.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host(),
                 "--lock-file", root.resolve("prune.lock").toString()));
 
-        Cmd run = Cmd.run(daily, env, root);
+        CommandResult run = Cmd.run(daily, env, root);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());
         assertEquals("dry-run", report.path("outcome").asText(), report.toString());
@@ -277,7 +329,7 @@ class SystemdUnitsTest {
             }
             assertTrue(strict.contains("-Xshare:on"), wrapper);
             strict.add("--version");
-            Cmd run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, run.exit(), command + "'s archive cannot be used:\n" + run);
         }
     }
@@ -288,7 +340,7 @@ class SystemdUnitsTest {
         List<String> daily = new ArrayList<>(SystemdUnit.execArgs(moved(service.one("Service", "ExecStart"))));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
-        Cmd run = Cmd.run(daily, unitEnvironment(), root);
+        CommandResult run = Cmd.run(daily, unitEnvironment(), root);
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
     }

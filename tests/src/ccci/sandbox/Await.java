@@ -5,7 +5,7 @@ import java.util.function.BooleanSupplier;
 
 /** Waiting for a condition instead of sleeping a fixed time: the one polling loop of the tests. */
 public final class Await {
-    private static final long POLL_MILLIS = 20;
+    private static final long POLL_MILLIS = 10;
 
     private Await() {}
 

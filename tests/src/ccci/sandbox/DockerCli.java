@@ -44,7 +44,7 @@ final class DockerCli {
         return r;
     }
 
-    private List<String> command(String... args) {
+    List<String> command(String... args) {
         List<String> command = new ArrayList<>(List.of(docker.toString(), "-H", host));
         command.addAll(Arrays.asList(args));
         return command;

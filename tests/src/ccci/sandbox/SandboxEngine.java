@@ -68,7 +68,7 @@ public final class SandboxEngine implements AutoCloseable {
             return this;
         }
 
-        /** dockerd --debug: its log then has one "Calling METHOD /path" line per API request. */
+        /** dockerd --debug: its log then has one line per API request (see {@link #apiRequestsServed}). */
         public Options debug(boolean on) {
             this.debug = on;
             return this;
@@ -195,7 +195,8 @@ public final class SandboxEngine implements AutoCloseable {
     /** API requests the engine has served so far (needs {@link Options#debug}): count before and after a call. */
     public long apiRequestsServed() {
         try (var lines = Files.lines(log)) {
-            return lines.filter(l -> l.contains("msg=\"Calling ")).count();
+            // 20.10 logs "Calling GET /v1.41/info", 28.x "handling GET request ... request-url=/info"
+            return lines.filter(l -> l.contains("msg=\"Calling ") || l.contains("msg=\"handling ")).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -210,9 +211,19 @@ public final class SandboxEngine implements AutoCloseable {
         return dockerd != null && dockerd.isAlive();
     }
 
+    /** dockerd's pid, e.g. to freeze it (SIGSTOP) so that a request hangs. */
+    public long dockerdPid() {
+        return dockerd.pid();
+    }
+
     /** The docker CLI against this engine only; never throws on a non-zero exit. */
     public CommandResult docker(String... args) {
         return dockerWithEnv(Map.of(), args);
+    }
+
+    /** The command line of this engine's docker CLI with {@code args}, for a test's own ProcessBuilder. */
+    public List<String> dockerCommandLine(String... args) {
+        return cli.command(args);
     }
 
     /** Like {@link #docker} but throws an AssertionError (stderr, dockerd log tail) when exit != 0. */
@@ -228,6 +239,32 @@ public final class SandboxEngine implements AutoCloseable {
     /** With {@code stdin} on the CLI's standard input (e.g. `login --password-stdin`). */
     public CommandResult dockerWithInput(String stdin, String... args) {
         return cli.run(Map.of(), stdin, Exec.DEFAULT_TIMEOUT, args);
+    }
+
+    /**
+     * Waits until a service's task container runs. A service removed before that can still get its
+     * container a moment after `service rm` returns (the agent was creating it), which then outlives
+     * any "no containers left" check made in between.
+     */
+    public void awaitServiceContainer(String service) {
+        Await.await(() -> !dockerOk("ps", "-q", "--filter", "label=com.docker.swarm.service.name=" + service).isEmpty(),
+                Duration.ofSeconds(60), "a container of service " + service + " runs");
+    }
+
+    /** `service rm`, then waits until no container of the service is left. */
+    public void removeService(String service) {
+        dockerOk("service", "rm", service);
+        Await.await(() -> dockerOk("ps", "-aq", "--filter", "label=com.docker.swarm.service.name=" + service).isEmpty(),
+                Duration.ofSeconds(60), "the containers of service " + service + " are gone");
+    }
+
+    /** {@link #dockerOk}'s output parsed as JSON ("null" reads as an empty node). */
+    public com.fasterxml.jackson.databind.JsonNode dockerJson(String... args) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(dockerOk(args));
+        } catch (IOException e) {
+            throw new AssertionError("not JSON from docker " + String.join(" ", args), e);
+        }
     }
 
     /** `docker login` into the private DOCKER_CONFIG; throws when it fails. */

@@ -75,6 +75,11 @@ public final class SandboxRegistry implements AutoCloseable {
         return dir.resolve("storage");
     }
 
+    /** The registry process's pid, e.g. to freeze it (SIGSTOP) so that a pull hangs. */
+    public long pid() {
+        return registry.pid();
+    }
+
     public boolean isRunning() {
         return registry != null && registry.isAlive();
     }

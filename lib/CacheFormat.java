@@ -1,0 +1,231 @@
+package ccci;
+
+import ccci.EvictionPolicy.Decision;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/** Renders a {@link CacheView}: a table for people, one JSON object, or textfile-collector metrics. */
+public final class CacheFormat {
+    private CacheFormat() {}
+
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+    static final String PREFIX = "ci_docker_cache_";
+
+    public static String text(CacheView v) {
+        Text.Lines out = new Text.Lines();
+        CacheFacts f = v.facts();
+        long tagged = f.images().stream().filter(i -> !i.dangling()).count();
+        out.add(String.format(Locale.ROOT, "disk      %d%% of %s in use (%s used, %s available)", v.disk().usedPercent(),
+                v.disk().path(), Text.bytes(v.disk().usedBytes()), Text.bytes(v.disk().availableBytes())));
+        out.add(String.format(Locale.ROOT, "images    %d (%d tagged, %d dangling), %d in use; layers %s on disk, %s shared by several images",
+                f.images().size(), tagged, f.images().size() - tagged, v.imagesInUse(), Text.bytes(f.layersSize()),
+                Text.bytes(f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum())));
+        out.add(String.format(Locale.ROOT, "last use  %d of %d images from the record %s; the others by their creation time",
+                v.imagesWithRecord(), f.images().size(), v.lastUseFile()));
+        out.add("");
+        out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", "IMAGE ID", "REPOSITORY:TAG", "SIZE",
+                "SHARED", "UNIQUE", "LAST USE", "FROM", "EVICTION", "IN USE BY / KEPT BECAUSE"));
+        for (CacheFacts.Image image : f.images()) {
+            Decision d = v.decision(image);
+            int rank = v.rank(image);
+            String eviction = rank == 0 ? "kept" : (d.evict() ? "evict " : "spare ") + rank;
+            String why = rank == 0 ? d.reason() : "";
+            out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", LocalImage.shortId(image.id()),
+                    Text.clipStart(Text.safe(image.name()), 36), Text.bytes(image.size()), Text.bytes(image.sharedBytes()),
+                    Text.bytes(image.uniqueBytes()), WHEN.format(d.lastUse().at()), source(d.lastUse()), eviction,
+                    Text.safe(why)));
+        }
+        out.add("");
+        List<PrunePolicy.Item> removed = v.prunePlan().removed();
+        out.add(String.format(Locale.ROOT, "prune now (--until %s): would remove %s, %s, %s: %s",
+                v.until(), Text.count(kind(removed, "container"), "container"), Text.count(kind(removed, "image"), "dangling image"),
+                Text.count(kind(removed, "build-cache"), "build cache record"), Text.bytes(v.pruneReclaimableBytes())));
+        EvictionPolicy.Plan plan = v.evictionPlan();
+        if (plan.bytesNeeded() == 0) {
+            out.add(String.format(Locale.ROOT, "eviction  the disk is below %d%% already: nothing to evict (%d candidates, least recently used first)",
+                    plan.evictToPercent(), plan.order().size()));
+        } else {
+            out.add(String.format(Locale.ROOT, "eviction  to below %d%%: %s needed; would remove %s, freeing %s%s",
+                    plan.evictToPercent(), Text.bytes(plan.bytesNeeded()), Text.count(plan.evicted().size(), "image"),
+                    Text.bytes(plan.bytesFreed()), plan.reachesWatermark() ? ""
+                            : ", not enough: " + plan.predictedAfter().usedPercent() + "% after"));
+        }
+        int rank = 0;
+        for (Decision d : plan.order()) {
+            rank++;
+            out.add(String.format(Locale.ROOT, "  %-5s %3d  %-12s  frees %9s  last use %s (%s)  %s", d.evict() ? "evict" : "spare", rank,
+                    LocalImage.shortId(d.image().id()), Text.bytes(d.frees()), WHEN.format(d.lastUse().at()),
+                    d.lastUse().describe(), Text.safe(d.image().name())));
+        }
+        v.notes().forEach(n -> out.add("note: " + Text.safe(n)));
+        out.add(summary(v));
+        return out.toString();
+    }
+
+    private static long kind(List<PrunePolicy.Item> items, String kind) {
+        return items.stream().filter(i -> i.kind().equals(kind)).count();
+    }
+
+    private static String source(LastUse.Seen seen) {
+        return switch (seen.source()) {
+            case RECORD -> "record";
+            case TAG_RECORD -> "tag";
+            case CREATED -> "created";
+        };
+    }
+
+    public static String summary(CacheView v) {
+        CacheFacts f = v.facts();
+        EvictionPolicy.Plan plan = v.evictionPlan();
+        return new Text.Summary()
+                .put("images", f.images().size())
+                .put("tagged", f.images().stream().filter(i -> !i.dangling()).count())
+                .put("dangling", f.images().stream().filter(CacheFacts.Image::dangling).count())
+                .put("in_use", v.imagesInUse())
+                .put("layers_bytes", f.layersSize())
+                .put("disk_used_percent", v.disk().usedPercent())
+                .put("prune_reclaimable_bytes", v.pruneReclaimableBytes())
+                .put("evict_to", plan.evictToPercent())
+                .put("evict_candidates", plan.order().size())
+                .put("evict_images", plan.evicted().size())
+                .put("evict_reclaimable_bytes", plan.bytesFreed())
+                .put("last_use_recorded", v.imagesWithRecord())
+                .toString();
+    }
+
+    public static String json(CacheView v) {
+        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        CacheFacts f = v.facts();
+        root.put("host", v.host());
+        root.put("engineRequests", CacheView.ENGINE_REQUESTS);
+        ObjectNode disk = root.putObject("disk");
+        disk.put("path", v.disk().path().toString());
+        disk.put("usedPercent", v.disk().usedPercent());
+        disk.put("usedBytes", v.disk().usedBytes());
+        disk.put("availableBytes", v.disk().availableBytes());
+        ObjectNode totals = root.putObject("totals");
+        totals.put("images", f.images().size());
+        totals.put("tagged", f.images().stream().filter(i -> !i.dangling()).count());
+        totals.put("dangling", f.images().stream().filter(CacheFacts.Image::dangling).count());
+        totals.put("inUse", v.imagesInUse());
+        totals.put("layersBytes", f.layersSize());
+        totals.put("sharedBytes", f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum());
+        totals.put("uniqueBytes", f.images().stream().mapToLong(CacheFacts.Image::uniqueBytes).sum());
+        root.put("lastUseFile", v.lastUseFile().toString());
+        root.set("notes", Engine.Json.mapper().valueToTree(v.notes()));
+        ArrayNode images = root.putArray("images");
+        for (CacheFacts.Image image : f.images()) {
+            ObjectNode node = images.addObject();
+            node.put("id", image.id());
+            node.set("tags", Engine.Json.mapper().valueToTree(image.tags()));
+            node.set("repoDigests", Engine.Json.mapper().valueToTree(image.repoDigests()));
+            node.put("dangling", image.dangling());
+            node.put("created", image.created().toString());
+            node.put("size", image.size());
+            node.put("sharedSize", image.sharedBytes());
+            node.put("uniqueSize", image.uniqueBytes());
+            node.put("containers", image.containers());
+            node.set("inUseBy", Engine.Json.mapper().valueToTree(f.usersOf(image).stream().map(CacheFacts.User::toString).toList()));
+            Decision d = v.decision(image);
+            node.put("lastUse", d.lastUse().at().toString());
+            node.put("lastUseSource", d.lastUse().source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            int rank = v.rank(image);
+            node.put("evictionRank", rank);
+            node.put("evict", d.evict());
+            node.put("evictionReason", d.reason());
+        }
+        ObjectNode prune = root.putObject("prune");
+        prune.put("until", v.until().toString());
+        prune.put("reclaimableBytes", v.pruneReclaimableBytes());
+        ArrayNode wouldRemove = prune.putArray("wouldRemove");
+        for (PrunePolicy.Item item : v.prunePlan().removed()) {
+            ObjectNode node = wouldRemove.addObject();
+            node.put("type", item.kind());
+            node.put("id", item.id());
+            node.put("name", item.name());
+            node.put("size", item.size());
+            node.put("reason", item.reason());
+        }
+        EvictionPolicy.Plan plan = v.evictionPlan();
+        ObjectNode eviction = root.putObject("eviction");
+        eviction.put("evictTo", plan.evictToPercent());
+        eviction.put("minAge", v.eviction().minAge().toString());
+        eviction.set("keep", Engine.Json.mapper().valueToTree(v.eviction().keep().stream().map(p -> p.pattern()).toList()));
+        eviction.put("bytesNeeded", plan.bytesNeeded());
+        eviction.put("bytesFreed", plan.bytesFreed());
+        eviction.put("predictedUsedPercent", plan.predictedAfter().usedPercent());
+        eviction.put("reachesWatermark", plan.reachesWatermark());
+        decisions(eviction.putArray("order"), plan.order());
+        decisions(eviction.putArray("kept"), plan.kept());
+        return root.toPrettyString() + System.lineSeparator();
+    }
+
+    static void decisions(ArrayNode array, List<Decision> decisions) {
+        for (Decision d : decisions) {
+            ObjectNode node = array.addObject();
+            node.put("id", d.image().id());
+            node.put("name", d.image().name());
+            node.put("lastUse", d.lastUse().at().toString());
+            node.put("lastUseSource", d.lastUse().source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            node.put("frees", d.frees());
+            node.put("evict", d.evict());
+            node.put("reason", d.reason());
+        }
+    }
+
+    // ---------------------------------------------------------------- metrics
+
+    public static void writeMetrics(Path file, CacheView v, Instant at) {
+        try {
+            StateFile.replace(file, metrics(v, at));
+        } catch (IOException | RuntimeException e) {
+            throw new Cli.Failure(Cli.ExitCodes.METRICS_NOT_WRITTEN, "--metrics-file '" + file + "' cannot be written: "
+                    + Text.rootMessage(e), e);
+        }
+    }
+
+    static String metrics(CacheView v, Instant at) {
+        CacheFacts f = v.facts();
+        EvictionPolicy.Plan plan = v.evictionPlan();
+        StringBuilder out = new StringBuilder();
+        gauge(out, "last_run_timestamp_seconds", "Unix time the cache view was taken.", "",
+                String.format(Locale.ROOT, "%d.%03d", at.getEpochSecond(), at.getNano() / 1_000_000));
+        help(out, "images", "Images in the local store (top-level, as docker images lists them), by kind.");
+        sample(out, "images", "{kind=\"tagged\"}", f.images().stream().filter(i -> !i.dangling()).count());
+        sample(out, "images", "{kind=\"dangling\"}", f.images().stream().filter(CacheFacts.Image::dangling).count());
+        gauge(out, "images_in_use", "Images used by a container (running or stopped) or a service.", "", v.imagesInUse());
+        gauge(out, "layers_bytes", "Bytes of image layers on disk, each layer counted once (docker system df's image SIZE).", "", f.layersSize());
+        help(out, "image_bytes", "Sum over images of their shared and unique bytes (docker system df -v).");
+        sample(out, "image_bytes", "{kind=\"shared\"}", f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum());
+        sample(out, "image_bytes", "{kind=\"unique\"}", f.images().stream().mapToLong(CacheFacts.Image::uniqueBytes).sum());
+        gauge(out, "disk_used_percent", "Used % (as df shows it) of the filesystem holding the store.", "", v.disk().usedPercent());
+        gauge(out, "prune_reclaimable_bytes", "Bytes the seed's prune would free now (--until).", "", v.pruneReclaimableBytes());
+        gauge(out, "evict_to_percent", "The low watermark eviction would bring the disk below.", "", plan.evictToPercent());
+        gauge(out, "evict_candidates", "Tagged images nothing uses or protects (eviction candidates).", "", plan.order().size());
+        gauge(out, "evict_images", "Images eviction down to the low watermark would remove now.", "", plan.evicted().size());
+        gauge(out, "evict_reclaimable_bytes", "Bytes eviction down to the low watermark would free now.", "", plan.bytesFreed());
+        gauge(out, "last_use_recorded_images", "Images whose last use comes from the record, not their creation time.", "", v.imagesWithRecord());
+        return out.toString();
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, String labels, Object value) {
+        help(out, name, help);
+        sample(out, name, labels, value);
+    }
+
+    private static void help(StringBuilder out, String name, String help) {
+        out.append("# HELP ").append(PREFIX).append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(PREFIX).append(name).append(" gauge\n");
+    }
+
+    private static void sample(StringBuilder out, String name, String labels, Object value) {
+        out.append(PREFIX).append(name).append(labels).append(' ').append(value).append('\n');
+    }
+}

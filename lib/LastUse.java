@@ -1,0 +1,281 @@
+package ccci;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import picocli.CommandLine.Option;
+
+/**
+ * When each local image was last used (a container created or started from it, a service naming
+ * it, a pull), by image ID and by repository:tag, kept in a small JSON state file. The record is a
+ * convenience, never needed for safety: a missing, unreadable or damaged file reads as empty and
+ * an image without a record falls back to its creation time, saying so ({@link #lastUse}).
+ * The file is only ever replaced whole (temp file in the same directory, then rename; a symlink at
+ * the path is replaced, never followed), under a lock file beside it, merging what is on disk, so
+ * concurrent writers (watch, and every gates/prune/cache run) lose nothing and a kill -9 leaves
+ * either the old or the new complete file.
+ */
+public final class LastUse {
+    public static final Path DEFAULT_FILE = Path.of("/var/lib/cc-ci/last-use.json");
+    /** Bounded size: beyond this many images (and as many tags) the least recently used records go. */
+    public static final int MAX_ENTRIES = 10_000;
+    private static final long MAX_FILE_BYTES = 8L << 20;
+
+    private final Map<String, Instant> images = new TreeMap<>();
+    private final Map<String, Instant> refs = new TreeMap<>();
+
+    /** Where an image's last use comes from: the record by ID, the record of one of its tags, or its creation time. */
+    public enum Source {
+        RECORD("record"), TAG_RECORD("record of its tag"), CREATED("no record, its creation time");
+
+        public final String text;
+
+        Source(String text) {
+            this.text = text;
+        }
+    }
+
+    public record Seen(Instant at, Source source, String detail) {
+        /** e.g. "record", "record of its tag app:1", "no record, its creation time". */
+        public String describe() {
+            return source.text + (detail.isEmpty() ? "" : " " + detail);
+        }
+    }
+
+    public static LastUse empty() {
+        return new LastUse();
+    }
+
+    /** Notes a use at {@code at} of an image and the references it was used by (later uses win). */
+    public synchronized LastUse use(String imageId, Collection<String> references, Instant at) {
+        if (imageId != null && !imageId.isEmpty()) {
+            images.merge(imageId, at, LastUse::later);
+        }
+        for (String ref : references) {
+            if (isTag(ref)) {
+                refs.merge(ref, at, LastUse::later);
+            }
+        }
+        return this;
+    }
+
+    /** A reference worth recording: a name with a tag, not an image ID or a bare digest. */
+    static boolean isTag(String ref) {
+        if (ref == null || ref.isEmpty() || ref.startsWith("sha256:") || ref.matches("[0-9a-f]{12,64}")) {
+            return false;
+        }
+        String name = ref.contains("@") ? ref.substring(0, ref.indexOf('@')) : ref;
+        return name.lastIndexOf(':') > name.lastIndexOf('/');
+    }
+
+    public synchronized LastUse merge(LastUse other) {
+        Map<String, Instant> otherImages;
+        Map<String, Instant> otherRefs;
+        synchronized (other) {
+            otherImages = new TreeMap<>(other.images);
+            otherRefs = new TreeMap<>(other.refs);
+        }
+        otherImages.forEach((k, v) -> images.merge(k, v, LastUse::later));
+        otherRefs.forEach((k, v) -> refs.merge(k, v, LastUse::later));
+        return this;
+    }
+
+    /** Drops the records of images and tags the store no longer holds. */
+    public synchronized LastUse retainPresent(Set<String> imageIds, Set<String> tags) {
+        images.keySet().retainAll(imageIds);
+        refs.keySet().removeIf(r -> !tags.contains(stripDigest(r)));
+        return this;
+    }
+
+    public synchronized void clear() {
+        images.clear();
+        refs.clear();
+    }
+
+    public synchronized int size() {
+        return images.size() + refs.size();
+    }
+
+    public synchronized Optional<Instant> ofImage(String id) {
+        return Optional.ofNullable(images.get(id));
+    }
+
+    public synchronized Optional<Instant> ofRef(String ref) {
+        return Optional.ofNullable(refs.get(ref));
+    }
+
+    /** The image's last use: its own record, else the latest record of one of its tags, else its creation time. */
+    public synchronized Seen lastUse(String imageId, List<String> tags, Instant created) {
+        Instant own = images.get(imageId);
+        if (own != null) {
+            return new Seen(own, Source.RECORD, "");
+        }
+        String bestTag = null;
+        Instant best = null;
+        for (String tag : tags) {
+            Instant t = refs.get(tag);
+            if (t != null && (best == null || t.isAfter(best))) {
+                best = t;
+                bestTag = tag;
+            }
+        }
+        if (best != null) {
+            return new Seen(best, Source.TAG_RECORD, bestTag);
+        }
+        return new Seen(created, Source.CREATED, "");
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    private static String stripDigest(String ref) {
+        int at = ref.indexOf('@');
+        return at < 0 ? ref : ref.substring(0, at);
+    }
+
+    private static void cap(Map<String, Instant> map) {
+        if (map.size() <= MAX_ENTRIES) {
+            return;
+        }
+        List<Map.Entry<String, Instant>> oldest = new ArrayList<>(map.entrySet());
+        oldest.sort(Map.Entry.comparingByValue(Comparator.naturalOrder()));
+        oldest.subList(0, map.size() - MAX_ENTRIES).stream().map(Map.Entry::getKey).toList().forEach(map::remove);
+    }
+
+    // ---------------------------------------------------------------- the JSON form
+
+    synchronized String toJson() {
+        cap(images);
+        cap(refs);
+        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        root.put("version", 1);
+        ObjectNode i = root.putObject("images");
+        images.forEach((k, v) -> i.put(k, v.toString()));
+        ObjectNode r = root.putObject("refs");
+        refs.forEach((k, v) -> r.put(k, v.toString()));
+        return root.toPrettyString() + "\n";
+    }
+
+    static LastUse fromJson(JsonNode root) {
+        LastUse record = new LastUse();
+        read(root.path("images"), record.images);
+        read(root.path("refs"), record.refs);
+        return record;
+    }
+
+    private static void read(JsonNode object, Map<String, Instant> into) {
+        object.properties().forEach(e -> {
+            try {
+                into.put(e.getKey(), Instant.parse(e.getValue().asText()));
+            } catch (DateTimeParseException ignored) {
+                // one bad entry does not spoil the others
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- the state file
+
+    /** A record read from its file, or empty with the one-line reason it could not be read. */
+    public record Loaded(LastUse record, Optional<String> problem) {}
+
+    /** Never throws: a missing file is an empty record; anything else that is wrong is an empty record and a reason. */
+    public static Loaded load(Path file) {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!attributes.isRegularFile()) {
+                return new Loaded(empty(), Optional.of("last-use record " + file + " is not a regular file: ignored"));
+            }
+            if (attributes.size() > MAX_FILE_BYTES) {
+                return new Loaded(empty(), Optional.of("last-use record " + file + " is larger than " + Text.bytes(MAX_FILE_BYTES) + ": ignored"));
+            }
+            try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                JsonNode root = Engine.Json.mapper().readTree(in.readNBytes((int) MAX_FILE_BYTES));
+                if (root == null || !root.isObject()) {
+                    return new Loaded(empty(), Optional.of("last-use record " + file + " is not a JSON object: ignored"));
+                }
+                return new Loaded(fromJson(root), Optional.empty());
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            return new Loaded(empty(), Optional.empty());
+        } catch (IOException | RuntimeException e) {
+            return new Loaded(empty(), Optional.of("last-use record " + file + " cannot be read: " + Text.rootMessage(e)));
+        }
+    }
+
+    /**
+     * Merges this record into the file (what is there stays unless older), under the lock file
+     * beside it, and replaces the file atomically. With {@code present}, records of images and tags
+     * no longer in the store are dropped. Returns the merged record.
+     */
+    public static LastUse save(Path file, LastUse update, Optional<Presence> present) throws IOException {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        Path lockFile = dir.resolve(target.getFileName() + ".lock");
+        try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS); FileLock ignored = lock.lock()) {
+            LastUse merged = load(target).record().merge(update);
+            present.ifPresent(p -> merged.retainPresent(p.imageIds(), p.tags()));
+            StateFile.replace(target, merged.toJson());
+            return merged;
+        }
+    }
+
+    /** What the store holds now: records of anything else can go. */
+    public record Presence(Set<String> imageIds, Set<String> tags) {}
+
+    /**
+     * The cheap refresh every gates, prune and cache run makes: the images of running containers
+     * are in use now. Only where the record's directory exists (watch or the installer creates
+     * it); never throws, never blocks a run: returns the one-line reason when it could not write.
+     */
+    public static Optional<String> refresh(Path file, Collection<InUse> inUse, Instant now, Optional<Presence> present) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        LastUse update = empty();
+        inUse.forEach(u -> update.use(u.imageId(), List.of(u.reference()), now));
+        if (update.size() == 0 && present.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            save(file, update, present);
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.of("last-use record " + file + " not updated: " + Text.rootMessage(e));
+        }
+    }
+
+    /** Where the record is (a picocli mixin for every command that reads or refreshes it). */
+    public static final class FileOption {
+        @Option(names = "--last-use", paramLabel = "FILE", defaultValue = "/var/lib/cc-ci/last-use.json",
+                description = "The last-use record (written by watch; refreshed by every run with the images in use now, when its directory exists). Default: ${DEFAULT-VALUE}.")
+        Path file;
+
+        public Path file() {
+            return file;
+        }
+    }
+
+    /** An image in use right now, and the reference its user named it by. */
+    public record InUse(String imageId, String reference) {}
+}
