@@ -8,6 +8,7 @@ import ccci.PrunePolicy.Plan;
 import ccci.PrunePolicy.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
