@@ -262,7 +262,7 @@ class SystemdUnitsTest {
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
                 List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
                 List.of("--evict-to", "80"), List.of("--evict-to", "0"), List.of("--evict-to", "x"), List.of("--keep", "a"),
-                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", "",
+                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", ""),
                 List.of("--containerd-root", "relative/dir"), List.of("--containerd-root", "/nonexistent-containerd-root"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
