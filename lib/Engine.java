@@ -292,6 +292,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Where the engine keeps images: its graph driver (overlay2, the classic store) or containerd's
+     * content store and snapshotter (the "containerd image store", default on new Docker 29
+     * installs). Read from GET /info: that store reports driver-type io.containerd.snapshotter.v1.
+     */
+    public enum ImageStore {
+        GRAPH_DRIVER, CONTAINERD;
+
+        public static ImageStore of(Info info) {
+            List<List<String>> status = info.getDriverStatuses();
+            boolean snapshotter = status != null && status.stream().anyMatch(pair -> pair != null && pair.size() == 2
+                    && "driver-type".equals(pair.get(0)) && "io.containerd.snapshotter.v1".equals(pair.get(1)));
+            return snapshotter ? CONTAINERD : GRAPH_DRIVER;
+        }
+    }
+
     private final String hostOption;   // as given (may hold userinfo): only to connect again
     private final String host;         // as shown: userinfo redacted
     private final DockerHttpClient http;

@@ -25,7 +25,8 @@ import java.util.Set;
 public final class FastArgs {
     /** prune's daily options: those the units pass (eviction too, when installed with it), a lock, a host, --json. */
     public static final FastArgs PRUNE = new FastArgs("prune", Map.ofEntries(
-            Map.entry("--path", "gates.path"),
+            Map.entry("--path", "gates.paths"),
+            Map.entry("--containerd-root", "gates.containerdRoot"),
             Map.entry("--threshold", "gates.threshold"),
             Map.entry("--stack-pattern", "gates.stackPattern"),
             Map.entry("--until", "until"),

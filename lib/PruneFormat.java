@@ -55,10 +55,14 @@ public final class PruneFormat {
                 for (Item item : plan.removed()) {
                     out.add("  remove " + row(item));
                 }
+                for (Item item : plan.undecided()) {
+                    out.add("  unsure " + row(item));
+                }
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
-                out.add("would remove " + removal(plan));
+                out.add("would remove " + removal(plan) + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
+                        + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
                 eviction(out, report);
             }
             case INSUFFICIENT -> {
@@ -74,6 +78,9 @@ public final class PruneFormat {
                 } else {
                     for (Item item : removedItems(report)) {
                         out.add("removed " + row(item));
+                    }
+                    for (Item item : undecidedKept(report)) {
+                        out.add("kept    " + row(item));
                     }
                     eviction(out, report);
                     report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
@@ -258,8 +265,14 @@ public final class PruneFormat {
         if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
             root.putArray("removed");
         }
-        items(root.putArray("kept"), r.plan().map(p -> p.kept().stream()
+        List<Item> kept = new ArrayList<>(r.plan().map(p -> p.kept().stream()
                 .filter(i -> !removedIds.contains(i.id())).toList()).orElse(List.of()));
+        if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
+            items(root.putArray("undecided"), r.plan().map(Plan::undecided).orElse(List.of()));
+        } else {
+            kept.addAll(undecidedKept(r));
+        }
+        items(root.putArray("kept"), kept);
         warning(r).ifPresentOrElse(w -> root.put("warning", w), () -> root.putNull("warning"));
         r.shortfall().ifPresentOrElse(sf -> root.set("shortfall", shortfall(sf)), () -> root.putNull("shortfall"));
         r.state().ifPresentOrElse(st -> root.set("state", state(st)), () -> root.putNull("state"));
@@ -270,6 +283,27 @@ public final class PruneFormat {
             root.putNull("eviction");
         }
         return root.toPrettyString() + System.lineSeparator();
+    }
+
+    /** After a run, the objects whose age the plan could not tell and the engine did not remove. */
+    static List<Item> undecidedKept(PruneRun.Report r) {
+        if (r.outcome() == PruneRun.Outcome.DRY_RUN || r.plan().isEmpty()) {
+            return List.of();
+        }
+        Set<String> removedIds = removedItems(r).stream().map(Item::id).collect(Collectors.toSet());
+        Set<PrunePolicy.Phase> ran = r.phases().stream().map(PruneRun.PhaseResult::phase).collect(Collectors.toSet());
+        return r.plan().get().undecided().stream()
+                .filter(i -> ran.contains(phaseOf(i)) && !removedIds.contains(i.id()))
+                .map(i -> i.settled(false)).toList();
+    }
+
+    private static Phase phaseOf(Item item) {
+        for (Phase p : Phase.values()) {
+            if (p.kind.equals(item.kind())) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException(item.kind());
     }
 
     static ObjectNode evictionJson(EvictionRun.Result e) {
@@ -322,7 +356,7 @@ public final class PruneFormat {
                 }
                 Optional<Item> planned = r.plan().flatMap(plan -> plan.phase(p.phase()).stream()
                         .filter(i -> i.id().equals(id)).findFirst());
-                items.add(planned.orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
+                items.add(planned.map(i -> i.settled(true)).orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
                         "removed by the engine, not in the plan (created after it was made)")));
             }
         }

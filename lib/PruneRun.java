@@ -362,7 +362,7 @@ public final class PruneRun {
      */
     static Report afterPhases(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Until until,
                               PruneFacts facts, Plan plan) {
-        Optional<Disk> after = verdict.disk().map(Disk::path).flatMap(PruneRun::measure);
+        Optional<Disk> after = measureAgain(verdict.disks());
         long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
         Optional<EvictionRun.Result> eviction = report.eviction.filter(e -> !e.predicted());
         long evictionFreed = eviction.map(e -> e.removed().stream().mapToLong(r -> r.decision().frees()).sum()).orElse(0L);
@@ -518,7 +518,7 @@ public final class PruneRun {
     }
 
     private static Report finish(Engine engine, Builder report, Verdict verdict, Outcome outcome, int exit) {
-        return finish(engine, report, verdict.disk().map(Disk::path).flatMap(PruneRun::measure), outcome, exit);
+        return finish(engine, report, measureAgain(verdict.disks()), outcome, exit);
     }
 
     private static Report finish(Engine engine, Builder report, Optional<Disk> diskAfter, Outcome outcome, int exit) {
@@ -531,12 +531,17 @@ public final class PruneRun {
         return report.diskAfter(diskAfter.map(Disk::usedPercent)).imagesAfter(imagesAfter).end(outcome, exit);
     }
 
-    private static Optional<Disk> measure(Path path) {
-        try {
-            return Optional.of(Disk.measure(path));
-        } catch (IOException e) {
-            return Optional.empty();
+    /** The fullest of the file systems the gate measured, measured again; empty if one cannot be. */
+    private static Optional<Disk> measureAgain(List<Disk> measured) {
+        List<Disk> now = new ArrayList<>();
+        for (Disk d : measured) {
+            try {
+                now.add(Disk.measure(d.path()));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
         }
+        return Disk.fullest(now);
     }
 
     /**

@@ -92,6 +92,20 @@ in
       '';
     };
 
+    containerdRoot = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "/var/lib/containerd";
+      description = ''
+        containerd's root, for an engine with the containerd image store (`docker info` shows
+        `driver-type: io.containerd.snapshotter.v1`) that uses a system containerd: image content
+        and snapshots live there, possibly on another file system than the data root. The disk
+        gate then measures both and goes by the fullest (`--path` twice; `--containerd-root`
+        when `dataRoot` is `null`). Leave it `null` on the classic store, or when dockerd runs
+        its own containerd (its root is then inside the data root).
+      '';
+    };
+
     metricsFile = lib.mkOption {
       type = lib.types.nullOr lib.types.path;
       default = null;
@@ -236,6 +250,10 @@ in
           ++ lib.optionals (cfg.dataRoot != null) [
             "--path"
             cfg.dataRoot
+          ]
+          ++ lib.optionals (cfg.containerdRoot != null) [
+            (if cfg.dataRoot != null then "--path" else "--containerd-root")
+            cfg.containerdRoot
           ]
           ++ [
             "--threshold"

@@ -93,7 +93,7 @@ class AlertRulesTest {
     void everySeriesTheRulesReadIsOnePruneWrites() {
         Instant now = Instant.parse("2026-06-10T00:00:00Z");
         Verdict full = GatePolicy.evaluate(PruneShortfallTest.DEFAULTS, Reading.failed("engine unreachable"),
-                Reading.ok(PruneShortfallTest.disk(91)));
+                Reading.ok(List.of(PruneShortfallTest.disk(91))));
         PruneState state = new PruneState(Optional.of(now.minus(Duration.ofDays(9))), Optional.of(now.minus(Duration.ofDays(4))),
                 Optional.empty(), Optional.empty());
         PruneRun.Report blocked = PruneRun.Report.of(full, System.nanoTime())

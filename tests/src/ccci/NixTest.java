@@ -55,6 +55,7 @@ class NixTest {
         CUSTOM.put("stackPattern", "^run-%d_[a-z]+$");
         CUSTOM.put("metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom");
         CUSTOM.put("dataRoot", "/srv/docker");
+        CUSTOM.put("containerdRoot", "/srv/containerd");
         CUSTOM.put("extraArgs", List.of("--lock-file", "/run/ci-docker-prune.lock"));
         CUSTOM.put("onFailure", List.of("ccci-notify@%n.service", "ccci-page.target"));
         CUSTOM.put("stateFile", "/srv/cc-ci/state.json");
@@ -67,7 +68,12 @@ class NixTest {
     @BeforeAll
     static void evaluate() throws Exception {
         ObjectMapper json = new ObjectMapper();
+        Map<String, Object> askEngine = new LinkedHashMap<>();
+        askEngine.put("enable", true);
+        askEngine.put("dataRoot", null);
+        askEngine.put("containerdRoot", "/srv/containerd");
         Map<String, Object> scenarios = Map.of(
+                "askEngine", Map.of("settings", askEngine),
                 "defaults", Map.of("settings", Map.of("enable", true)),
                 "custom", Map.of("settings", CUSTOM),
                 "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
@@ -185,8 +191,8 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure", "stateFile", "blockedLimit",
-                "evictTo", "keep", "minAge", "watch.enable")) {
+                "until", "stackPattern", "dataRoot", "containerdRoot", "metricsFile", "extraArgs", "onFailure", "stateFile",
+                "blockedLimit", "evictTo", "keep", "minAge", "watch.enable")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -259,11 +265,19 @@ class NixTest {
         assertTrue(evaluated.path("options").path("onFailure").path("description").asText().contains("exit 17"));
     }
 
+    /** Without a data root the engine is asked for it; containerd's root is then named as such. */
+    @Test
+    void containerdsRootIsMeasuredBesideTheDataRootTheEngineNames() {
+        List<String> args = execStart(service("askEngine"));
+        assertEquals(List.of("--containerd-root", "/srv/containerd", "--threshold", "80"), args.subList(1, 5));
+        assertFalse(args.contains("--path"), args.toString());
+    }
+
     @Test
     void everySettingReachesTheUnitLiterally() {
         List<String> args = execStart(service("custom"));
-        assertEquals(List.of("--path", "/srv/docker", "--threshold", "90", "--until", "1d12h", "--stack-pattern", "^run-%d_[a-z]+$",
-                "--state-file", "/srv/cc-ci/state.json", "--blocked-limit", "5d",
+        assertEquals(List.of("--path", "/srv/docker", "--path", "/srv/containerd", "--threshold", "90", "--until", "1d12h",
+                "--stack-pattern", "^run-%d_[a-z]+$", "--state-file", "/srv/cc-ci/state.json", "--blocked-limit", "5d",
                 "--metrics-file", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom",
                 "--lock-file", "/run/ci-docker-prune.lock"), args.subList(1, args.size()));
         // % and $ reach prune as written, not as a systemd specifier or variable

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
 import ccci.sandbox.CommandResult;
-import ccci.sandbox.KnownEngineDifferences;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import java.time.Duration;
@@ -33,9 +32,6 @@ class PruneSeedEquivalenceTest {
     @ParameterizedTest(name = "until={0}")
     @ValueSource(strings = {"24h", "3s"})
     void pruneRemovesExactlyWhatTheSeedsCommandsRemove(String until) throws Exception {
-        if (until.equals("24h")) {
-            KnownEngineDifferences.abortOn(KnownEngineDifferences.CONTAINERD_AGES_IMAGES_BY_RECORD, "28.5-containerd");
-        }
         Instant now = Instant.now();
         try (SandboxEngine toolkit = SandboxEngine.start(SandboxEngine.options().swarm(false));
              SandboxEngine seed = SandboxEngine.start(SandboxEngine.options().swarm(false))) {

@@ -34,7 +34,7 @@ class PruneShortfallTest {
         GateFacts host = new GateFacts("/var/lib/docker", Engine.SwarmRole.MANAGER, List.of(
                 new GateFacts.Service(stackLive ? "abcd-1a2b3c_ci_commoninternet_net_app" : "web", Map.of(), "replicated", 1, 1,
                         Optional.empty())), List.of());
-        return GatePolicy.evaluate(DEFAULTS, Reading.ok(host), Reading.ok(disk(usedPercent)));
+        return GatePolicy.evaluate(DEFAULTS, Reading.ok(host), Reading.ok(List.of(disk(usedPercent))));
     }
 
     static Disk disk(int usedPercent) {
@@ -131,7 +131,7 @@ class PruneShortfallTest {
 
     @Test
     void aGateThatCannotBeEvaluatedStartsNoClock() {
-        Verdict unknown = GatePolicy.evaluate(DEFAULTS, Reading.failed("engine unreachable"), Reading.ok(disk(91)));
+        Verdict unknown = GatePolicy.evaluate(DEFAULTS, Reading.failed("engine unreachable"), Reading.ok(List.of(disk(91))));
         Blocked b = blocked(new PruneState.Loaded.Missing(STATE), unknown);
         assertTrue(b.tooLong().isEmpty());
         assertEquals(Optional.empty(), b.next().blockedSince());
@@ -140,7 +140,7 @@ class PruneShortfallTest {
 
     @Test
     void aGateThatCannotBeEvaluatedKeepsTheClockRunningButDecidesNothing() {
-        Verdict unknown = GatePolicy.evaluate(DEFAULTS, Reading.failed("engine unreachable"), Reading.ok(disk(91)));
+        Verdict unknown = GatePolicy.evaluate(DEFAULTS, Reading.failed("engine unreachable"), Reading.ok(List.of(disk(91))));
         Blocked b = blocked(state(null, NOW.minus(Duration.ofDays(5))), unknown);
         assertTrue(b.tooLong().isEmpty(), "exit 11 says it: the gate cannot be evaluated");
         assertEquals(Optional.of(NOW.minus(Duration.ofDays(5))), b.next().blockedSince());

@@ -208,7 +208,7 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(8, options, "install's options, as its parser lists them");
+        assertEquals(9, options, "install's options, as its parser lists them");
     }
 
     /** The watch unit: verified, and the NixOS module's ci-docker-watch service (watch.enable) line for line. */
@@ -268,7 +268,8 @@ class SystemdUnitsTest {
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
                 List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
                 List.of("--evict-to", "80"), List.of("--evict-to", "0"), List.of("--evict-to", "x"), List.of("--keep", "a"),
-                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", ""))) {
+                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", ""),
+                List.of("--containerd-root", "relative/dir"), List.of("--containerd-root", "/nonexistent-containerd-root"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
             CommandResult run = install(all);
