@@ -206,7 +206,7 @@ class ReuseProofEngineTest {
                     "the workload keeps running");
             assertEquals(imageId, imageId(), "the image stays");
         } finally {
-            engine.dockerOk("service", "rm", workload);
+            engine.removeService(workload); // and its container: the next test must find the image unused
         }
     }
 
