@@ -184,7 +184,7 @@ public final class CacheFormat {
 
     public static void writeMetrics(Path file, CacheView v, Instant at) {
         try {
-            StateFile.replace(file, metrics(v, at));
+            SmallFile.writeAtomically(file, metrics(v, at));
         } catch (IOException | RuntimeException e) {
             throw new Cli.Failure(Cli.ExitCodes.METRICS_NOT_WRITTEN, "--metrics-file '" + file + "' cannot be written: "
                     + Text.rootMessage(e), e);

@@ -1,3 +1,6 @@
+// Inline string concatenation: invokedynamic's costs a short run ~0.03 s of start-up.
+// tests/pom.xml and nix/package.nix compile with the same option (VersionsAgreeTest).
+//COMPILE_OPTIONS -XDstringConcat=inline
 //DEPS info.picocli:picocli:4.7.7
 package ccci;
 
@@ -7,6 +10,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
 /**
@@ -38,6 +42,10 @@ public final class Cli {
         public static final int ENGINE_BUSY = 15;
         /** prune: the engine failed or went away during a phase; the report says which phases completed. */
         public static final int ENGINE_FAILED = 16;
+        /** prune: the phases ran, yet the disk is still at or above the threshold (the conservative policy was not enough). */
+        public static final int INSUFFICIENT = 17;
+        /** prune: the disk is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit. */
+        public static final int BLOCKED_TOO_LONG = 18;
         /** A bug: something unexpected went wrong; the one-line message says what. */
         public static final int INTERNAL_ERROR = 19;
         /** reuse-proof: the proof ran (or could not finish) and the cache was not shown to work; the reason says why. */
@@ -92,11 +100,32 @@ public final class Cli {
         return Integer.parseInt(text);
     }
 
+    /**
+     * A command that may run without picocli: it prints through the writers Cli gives it, and may set
+     * its options itself (e.g. with FastArgs) when the command line is one it knows to parse exactly
+     * as picocli does. picocli's model costs the daily no-op more than the rest of the run.
+     */
+    public interface Fast extends Callable<Integer> {
+        void printTo(PrintWriter out, PrintWriter err);
+
+        /** @return false, with nothing set, to leave args to picocli */
+        boolean setWithoutPicocli(String[] args);
+
+        /** The command's name, as its @Command says (for the error lines). */
+        String name();
+    }
+
     public static int run(Object command, String... args) {
         return run(command, utf8(FileDescriptor.out), utf8(FileDescriptor.err), args);
     }
 
     public static int run(Object command, PrintWriter out, PrintWriter err, String... args) {
+        if (command instanceof Fast fast) {
+            fast.printTo(out, err);
+            if (fast.setWithoutPicocli(args)) {
+                return runWithoutPicocli(fast.name(), fast, out, err);
+            }
+        }
         CommandLine cli = new CommandLine(command);
         cli.setExpandAtFiles(false); // "@FILE" is an argument, never a file to read options from
         String name = cli.getCommandName();
@@ -107,24 +136,39 @@ public final class Cli {
             err.println(name + ": " + Text.safe(e.getMessage()) + " (see " + name + " --help)");
             return ExitCodes.BAD_INPUT;
         });
-        cli.setExecutionExceptionHandler((e, ignoredCli, ignoredResult) -> {
-            if (e instanceof Failure failure) {
-                err.println(name + ": " + Text.safe(failure.getMessage()));
-                return failure.exitCode();
-            }
-            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.safe(Text.rootMessage(e)));
-            return ExitCodes.INTERNAL_ERROR;
-        });
+        cli.setExecutionExceptionHandler((e, ignoredCli, ignoredResult) -> failed(name, e, err));
         try {
             return cli.execute(args);
         } catch (RuntimeException | Error e) {
             // picocli's handlers see Exceptions only: a StackOverflowError would otherwise end in a trace
-            err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.safe(Text.rootMessage(e)));
-            return ExitCodes.INTERNAL_ERROR;
+            return failed(name, e, err);
         } finally {
             out.flush();
             err.flush();
         }
+    }
+
+    /** The options are set (see {@link Fast}): run the command as picocli's execute would. */
+    private static int runWithoutPicocli(String name, Callable<Integer> command, PrintWriter out, PrintWriter err) {
+        try {
+            Integer exit = command.call();
+            return exit == null ? ExitCodes.OK : exit;
+        } catch (Exception | Error e) {
+            return failed(name, e, err);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** One line for a failure: a {@link Failure}'s own, or "internal error" with its class and root message. */
+    private static int failed(String name, Throwable e, PrintWriter err) {
+        if (e instanceof Failure failure) {
+            err.println(name + ": " + Text.safe(failure.getMessage()));
+            return failure.exitCode();
+        }
+        err.println(name + ": internal error: " + e.getClass().getSimpleName() + ": " + Text.safe(Text.rootMessage(e)));
+        return ExitCodes.INTERNAL_ERROR;
     }
 
     /**

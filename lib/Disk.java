@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Space use of the filesystem holding a path, computed the way df computes "Use%":
@@ -19,6 +21,17 @@ public record Disk(Path path, long usedBytes, long availableBytes) {
         }
         // ceil(used*100/total) without overflow for any real disk size
         return (int) ((usedBytes * 100 + total - 1) / total);
+    }
+
+    /** The one with the highest use; the first of equals, so the data root wins a tie. */
+    public static Optional<Disk> fullest(List<Disk> disks) {
+        Disk best = null;
+        for (Disk d : disks) {
+            if (best == null || d.usedPercent() > best.usedPercent()) {
+                best = d;
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     public static Disk measure(Path path) throws IOException {

@@ -126,15 +126,19 @@ public final class Engine implements AutoCloseable {
             if (given == null || given.isBlank()) {
                 return option; // the docker CLI treats an empty DOCKER_HOST as unset
             }
-            String what = (option != null ? "--host '" : "DOCKER_HOST '") + shown(given) + "'";
             if (given.startsWith("npipe://")) {
-                throw new BadInput(what + " is a Windows named pipe: this toolkit runs on Linux (use unix:// or tcp://)");
+                throw new BadInput(what(option, given) + " is a Windows named pipe: this toolkit runs on Linux (use unix:// or tcp://)");
             }
             if (!HOST_FORM.matcher(given).matches()) {
-                throw new BadInput(what + " is not a Docker host URI this toolkit can use"
+                throw new BadInput(what(option, given) + " is not a Docker host URI this toolkit can use"
                         + " (expected unix:///path/to/docker.sock or tcp://host:port)");
             }
             return option;
+        }
+
+        // only on an error: Engine itself (and with it docker-java) stays unloaded on the disk-only no-op
+        private static String what(String option, String given) {
+            return (option != null ? "--host '" : "DOCKER_HOST '") + shown(given) + "'";
         }
     }
 
@@ -288,6 +292,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Where the engine keeps images: its graph driver (overlay2, the classic store) or containerd's
+     * content store and snapshotter (the "containerd image store", default on new Docker 29
+     * installs). Read from GET /info: that store reports driver-type io.containerd.snapshotter.v1.
+     */
+    public enum ImageStore {
+        GRAPH_DRIVER, CONTAINERD;
+
+        public static ImageStore of(Info info) {
+            List<List<String>> status = info.getDriverStatuses();
+            boolean snapshotter = status != null && status.stream().anyMatch(pair -> pair != null && pair.size() == 2
+                    && "driver-type".equals(pair.get(0)) && "io.containerd.snapshotter.v1".equals(pair.get(1)));
+            return snapshotter ? CONTAINERD : GRAPH_DRIVER;
+        }
+    }
+
     private final String hostOption;   // as given (may hold userinfo): only to connect again
     private final String host;         // as shown: userinfo redacted
     private final DockerHttpClient http;
@@ -337,7 +357,7 @@ public final class Engine implements AutoCloseable {
             }
             DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
                     .dockerHost(dockerHost)
-                    .sslConfig(tls.orElse(null))
+                    .sslConfig(tls.isPresent() ? tls.get() : NoTls.on(dockerHost))
                     .connectionTimeout(CONNECT_TIMEOUT)
                     .responseTimeout(responseTimeout)
                     .build();
@@ -517,6 +537,62 @@ public final class Engine implements AutoCloseable {
             api.close();
         } catch (IOException ignored) {
             // closing a finished connection: nothing useful to report
+        }
+    }
+
+    /**
+     * The TLS context for a socket that never uses TLS. Given none, docker-java's zerodep transport
+     * builds the JVM's default TLS context (security providers, the system's CA store) even for a
+     * unix socket, where it is never used: a measurable share of every engine-asking run. For tcp://
+     * it must stay null (null is how the transport picks plain HTTP there), and with
+     * DOCKER_TLS_VERIFY the real context from {@link #tls} is used, unchanged.
+     */
+    static final class NoTls extends javax.net.ssl.SSLContextSpi {
+        static SSLConfig on(URI dockerHost) {
+            if (!"unix".equals(dockerHost.getScheme()) && !"npipe".equals(dockerHost.getScheme())) {
+                return null;
+            }
+            SSLContext none = new SSLContext(new NoTls(), null, "none") {};
+            return () -> none;
+        }
+
+        private static IllegalStateException unused() {
+            return new IllegalStateException("no TLS on a local socket");
+        }
+
+        @Override
+        protected void engineInit(javax.net.ssl.KeyManager[] km, javax.net.ssl.TrustManager[] tm, java.security.SecureRandom random) {
+            throw unused();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
+            throw unused();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() {
+            throw unused();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
+            throw unused();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) {
+            throw unused();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() {
+            throw unused();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() {
+            throw unused();
         }
     }
 }

@@ -94,7 +94,7 @@ public final class EvictionPolicy {
 
         @Option(names = "--min-age", paramLabel = "AGE", defaultValue = DEFAULT_MIN_AGE,
                 description = "Never evict an image used (or, without a last-use record, created) within this age (units s, m, h, d). Default: ${DEFAULT-VALUE}.")
-        String minAge;
+        String minAge = DEFAULT_MIN_AGE; // also the field's value: prune's daily command line is parsed without picocli (FastArgs)
 
         public boolean enabled() {
             return evictTo != null;

@@ -66,7 +66,7 @@ public final class Fleet {
         @Option(names = "--fleet-timeout", paramLabel = "TIME", defaultValue = DEFAULT_TIMEOUT,
                 description = {"With --fleet: stop waiting for nodes after this long (s, m or h); the missing ones are listed.",
                     "Default: ${DEFAULT-VALUE}"})
-        String timeout;
+        String timeout = DEFAULT_TIMEOUT;
 
         @Option(names = "--config", paramLabel = "DIR",
                 description = {"With --fleet: the docker client config whose credentials for the image's registry go with the job",
@@ -285,7 +285,10 @@ public final class Fleet {
         Reading<GateFacts> facts = GateCheck.readFacts(engine);
         List<GateResult> clusterGates = GatePolicy.clusterGates(gates, facts);
         ClusterVerdict verdict = ClusterVerdict.of(clusterGates.get(0), clusterGates.get(1));
-        Path dataRoot = gates.diskPath().orElseGet(() -> Path.of(info.getDockerRootDir()));
+        // every node is taken to keep its images where the manager does (--path, else the data root
+        // and, on the containerd store, containerd's root)
+        List<Path> diskPaths = GatePolicy.diskTargets(gates, facts, path -> true) instanceof Reading.Ok<List<Path>> ok
+                ? ok.value() : List.of(Path.of(info.getDockerRootDir()));
         List<Node> nodes = Node.parse(engine.getJson("/nodes"));
         List<Node> targets = nodes.stream().filter(Node::eligible).toList();
         List<String> notes = new ArrayList<>();
@@ -293,8 +296,8 @@ public final class Fleet {
         auth.whyNone().ifPresent(why -> notes.add("nodes pull " + fleet.image() + " without credentials: " + why));
 
         String name = NAME_PREFIX + NAME_TIME.format(Instant.now()) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
-        ObjectNode spec = jobSpec(name, fleet.image().toString(), nodeArgs(command, gates, dataRoot, verdict),
-                dataRoot, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).toList());
+        ObjectNode spec = jobSpec(name, fleet.image().toString(), nodeArgs(command, gates, diskPaths, verdict),
+                diskPaths, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).toList());
         List<NodeResult> results = new ArrayList<>();
         try (Job job = Job.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::warning)) {
             refuseWhileAJobExists(engine, Optional.of(job));
@@ -312,12 +315,12 @@ public final class Fleet {
     }
 
     /** The node command's arguments (after the image's entry point). */
-    static List<String> nodeArgs(Command command, GatePolicy.Settings gates, Path dataRoot, ClusterVerdict verdict) {
+    static List<String> nodeArgs(Command command, GatePolicy.Settings gates, List<Path> diskPaths, ClusterVerdict verdict) {
         List<String> args = new ArrayList<>(List.of(command.name(), "--json",
                 "--threshold", Integer.toString(gates.thresholdPercent()),
-                "--stack-pattern", gates.stackPattern().pattern(),
-                "--path", dataRoot.toString(),
-                ClusterVerdict.OPTION, verdict.toString()));
+                "--stack-pattern", gates.stackPattern().pattern()));
+        diskPaths.forEach(path -> args.addAll(List.of("--path", path.toString())));
+        args.addAll(List.of(ClusterVerdict.OPTION, verdict.toString()));
         args.addAll(command.options());
         return args;
     }
@@ -328,7 +331,7 @@ public final class Fleet {
      * directory at {@value #HOST_LOCK_DIR}; nodes that are not eligible excluded by constraint, so
      * a node that comes back during the run gets no task that nobody waits for.
      */
-    static ObjectNode jobSpec(String name, String image, List<String> args, Path dataRoot, Optional<Path> lockDir, List<Node> excluded) {
+    static ObjectNode jobSpec(String name, String image, List<String> args, List<Path> diskPaths, Optional<Path> lockDir, List<Node> excluded) {
         ObjectNode spec = Engine.Json.mapper().createObjectNode();
         spec.put("Name", name);
         spec.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
@@ -340,7 +343,7 @@ public final class Fleet {
         container.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
         ArrayNode mounts = container.putArray("Mounts");
         bind(mounts, SOCKET, SOCKET, false);
-        bind(mounts, dataRoot.toString(), dataRoot.toString(), true);
+        diskPaths.forEach(path -> bind(mounts, path.toString(), path.toString(), true));
         lockDir.ifPresent(dir -> bind(mounts, dir.toString(), HOST_LOCK_DIR, false));
         task.putObject("RestartPolicy").put("Condition", "none");
         ArrayNode constraints = task.putObject("Placement").putArray("Constraints");

@@ -106,7 +106,7 @@ public final class FleetFormat {
         root.put("job", r.job());
         root.put("image", r.image());
         root.put("clusterVerdict", r.verdict().toString());
-        root.set("cluster", GateCheck.json(new GatePolicy.Verdict(r.clusterGates(), List.of(), Optional.empty()), null).get("gates"));
+        root.set("cluster", GateCheck.json(new GatePolicy.Verdict(r.clusterGates(), List.of(), List.of()), null).get("gates"));
         ArrayNode nodes = root.putArray("nodes");
         for (NodeResult n : r.nodes()) {
             ObjectNode node = nodes.addObject();

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -32,12 +34,12 @@ public final class GateCheck {
         if (facts instanceof Reading.Ok<GateFacts> ok && lastUseFile.isPresent()) {
             LastUse.refresh(lastUseFile.get(), ok.value().inUseNow(), Instant.now(), Optional.empty());
         }
-        Reading<Path> target = GatePolicy.diskTarget(settings.diskPath(), facts, Files::isDirectory);
-        return GatePolicy.evaluate(settings, facts, measure(target));
+        Reading<List<Path>> targets = GatePolicy.diskTargets(settings, facts, Files::isDirectory);
+        return GatePolicy.evaluate(settings, facts, measure(targets));
     }
 
     /**
-     * Disk first: with an explicit --path below the threshold, the answer is "no" without connecting
+     * Disk first: with explicit --paths all below the threshold, the answer is "no" without connecting
      * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #run}.
      */
     public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings) {
@@ -45,8 +47,8 @@ public final class GateCheck {
     }
 
     public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
-        if (settings.diskPath().isPresent()) {
-            Reading<Disk> disk = measure(Reading.ok(settings.diskPath().get()));
+        if (!settings.diskPaths().isEmpty()) {
+            Reading<List<Disk>> disk = measure(Reading.ok(settings.diskPaths()));
             GateResult gate = GatePolicy.diskGate(settings.thresholdPercent(), disk);
             if (gate.state() == GateResult.State.BLOCKS) {
                 return GatePolicy.diskAlreadyBlocks(gate, disk);
@@ -63,16 +65,20 @@ public final class GateCheck {
         }
     }
 
-    static Reading<Disk> measure(Reading<Path> target) {
-        if (target instanceof Reading.Failed<Path> failed) {
+    /** Every target, or the first reason one cannot be measured (then the gate is unknown: fail closed). */
+    static Reading<List<Disk>> measure(Reading<List<Path>> targets) {
+        if (targets instanceof Reading.Failed<List<Path>> failed) {
             return Reading.failed(failed.reason());
         }
-        Path path = ((Reading.Ok<Path>) target).value();
-        try {
-            return Reading.ok(Disk.measure(path));
-        } catch (IOException | SecurityException e) {
-            return Reading.failed(path + ": " + Text.rootMessage(e));
+        List<Disk> disks = new ArrayList<>();
+        for (Path path : ((Reading.Ok<List<Path>>) targets).value()) {
+            try {
+                disks.add(Disk.measure(path));
+            } catch (IOException | SecurityException e) {
+                return Reading.failed(path + ": " + Text.rootMessage(e));
+            }
         }
+        return Reading.ok(List.copyOf(disks));
     }
 
     public static String text(Verdict verdict) {

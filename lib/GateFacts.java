@@ -16,7 +16,13 @@ public record GateFacts(
         String dockerRootDir,
         Engine.SwarmRole swarmRole,
         List<Service> services,
-        List<Container> runningContainers) {
+        List<Container> runningContainers,
+        Engine.ImageStore imageStore) {
+
+    /** Facts of an engine with the classic (graph driver) image store. */
+    public GateFacts(String dockerRootDir, Engine.SwarmRole swarmRole, List<Service> services, List<Container> runningContainers) {
+        this(dockerRootDir, swarmRole, services, runningContainers, Engine.ImageStore.GRAPH_DRIVER);
+    }
 
     public static final String STACK_LABEL = "com.docker.stack.namespace";
 
@@ -60,7 +66,7 @@ public record GateFacts(
                 .map(c -> new Container(firstName(c.getNames()), c.getLabels() == null ? Map.of() : c.getLabels(),
                         String.valueOf(c.getImageId()), String.valueOf(c.getImage())))
                 .toList();
-        return new GateFacts(info.getDockerRootDir(), role, services, running);
+        return new GateFacts(info.getDockerRootDir(), role, services, running, Engine.ImageStore.of(info));
     }
 
     /** The images of the running containers: in use right now. */

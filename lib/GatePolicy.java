@@ -27,20 +27,34 @@ import picocli.CommandLine.Option;
 public final class GatePolicy {
     private GatePolicy() {}
 
-    /** The gate policy's knobs, validated once at the edge; every error quotes the offending input. */
-    public record Settings(int thresholdPercent, Pattern stackPattern, Optional<Path> diskPath,
+    /**
+     * The gate policy's knobs, validated once at the edge; every error quotes the offending input.
+     * diskPaths: the file systems to measure (--path, any number), or empty to follow the image store;
+     * containerdRoot: --containerd-root, where containerd keeps image content on the containerd store;
+     * clusterVerdict: the manager's verdict for the cluster's gates, given to a fleet run's node job.
+     */
+    public record Settings(int thresholdPercent, Pattern stackPattern, List<Path> diskPaths, Optional<Path> containerdRoot,
                            Optional<ClusterVerdict> clusterVerdict) {
 
         public static final int DEFAULT_THRESHOLD = 80;
         public static final String DEFAULT_STACK_PATTERN = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_commoninternet_net(_|$)";
+        /** containerd's default root: measured on the containerd image store when it exists on this host. */
+        public static final Path DEFAULT_CONTAINERD_ROOT = Path.of("/var/lib/containerd");
 
+        /** @param path one --path, or null */
         public static Settings parse(String threshold, String stackPattern, String path) {
-            return parse(threshold, stackPattern, path, null);
+            return parse(threshold, stackPattern, path == null ? List.of() : List.of(path), null, null);
         }
 
-        /** @param clusterVerdict --cluster-verdict (a fleet run's node job), or null */
-        public static Settings parse(String threshold, String stackPattern, String path, String clusterVerdict) {
-            return new Settings(parseThreshold(threshold), parsePattern(stackPattern), parsePath(path),
+        /**
+         * @param paths every --path given; @param containerdRoot --containerd-root, or null;
+         * @param clusterVerdict --cluster-verdict (a fleet run's node job), or null
+         */
+        public static Settings parse(String threshold, String stackPattern, List<String> paths, String containerdRoot,
+                                     String clusterVerdict) {
+            return new Settings(parseThreshold(threshold), parsePattern(stackPattern),
+                    paths.stream().map(p -> parsePath("--path", p).orElseThrow()).distinct().toList(),
+                    parsePath("--containerd-root", containerdRoot),
                     clusterVerdict == null ? Optional.empty() : Optional.of(ClusterVerdict.parse(clusterVerdict)));
         }
 
@@ -70,6 +84,10 @@ public final class GatePolicy {
         }
 
         static Optional<Path> parsePath(String text) {
+            return parsePath("--path", text);
+        }
+
+        static Optional<Path> parsePath(String option, String text) {
             if (text == null) {
                 return Optional.empty();
             }
@@ -78,13 +96,13 @@ public final class GatePolicy {
                 path = Path.of(text);
                 Files.readAttributes(path, BasicFileAttributes.class);
             } catch (InvalidPathException e) {
-                throw new BadInput("--path '" + text + "' is not a path: " + e.getReason());
+                throw new BadInput(option + " '" + text + "' is not a path: " + e.getReason());
             } catch (NoSuchFileException e) {
-                throw new BadInput("--path '" + text + "' does not exist");
+                throw new BadInput(option + " '" + text + "' does not exist");
             } catch (AccessDeniedException e) {
-                throw new BadInput("--path '" + text + "': permission denied (cannot look it up)");
+                throw new BadInput(option + " '" + text + "': permission denied (cannot look it up)");
             } catch (IOException e) {
-                throw new BadInput("--path '" + text + "' cannot be read: " + Text.rootMessage(e));
+                throw new BadInput(option + " '" + text + "' cannot be read: " + Text.rootMessage(e));
             }
             return Optional.of(path.toAbsolutePath().normalize());
         }
@@ -94,18 +112,25 @@ public final class GatePolicy {
     public static final class Options {
         @Option(names = "--threshold", paramLabel = "PERCENT", defaultValue = "" + Settings.DEFAULT_THRESHOLD,
                 description = {"Disk use (df's Use%%) at or above which pruning may run.", "Default: ${DEFAULT-VALUE}"})
-        String threshold;
+        String threshold = "" + Settings.DEFAULT_THRESHOLD;
 
         @Option(names = "--path", paramLabel = "DIR",
-                description = {"Filesystem to measure.",
-                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host."})
-        String path;
+                description = {"Filesystem to measure; give it once per filesystem that holds images (the fullest counts).",
+                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host; with the",
+                    "containerd image store also containerd's root (--containerd-root)."})
+        List<String> paths = new ArrayList<>();
+
+        @Option(names = "--containerd-root", paramLabel = "DIR",
+                description = {"containerd's root, where the containerd image store keeps image content and snapshots;",
+                    "measured beside the data root when the engine uses that store and no --path is given.",
+                    "Default: /var/lib/containerd when it exists on this host."})
+        String containerdRoot;
 
         @Option(names = "--stack-pattern", paramLabel = "REGEX",
                 defaultValue = Settings.DEFAULT_STACK_PATTERN,
                 description = {"A swarm service or running container whose name or com.docker.stack.namespace label matches is a live run-app stack.",
                     "Default: under Defaults below"})
-        String stackPattern;
+        String stackPattern = Settings.DEFAULT_STACK_PATTERN;
 
         @Option(names = ClusterVerdict.OPTION, paramLabel = "V",
                 description = {"Set by a fleet run for its node job: the manager's verdict for the gates that need the cluster's view,",
@@ -114,16 +139,7 @@ public final class GatePolicy {
         String clusterVerdict;
 
         public Settings settings() {
-            return Settings.parse(threshold, stackPattern, path, clusterVerdict);
-        }
-
-        /** The raw options, for a fleet run to hand on to its node jobs. */
-        public String threshold() {
-            return threshold;
-        }
-
-        public String stackPattern() {
-            return stackPattern;
+            return Settings.parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict);
         }
 
         /** The help's footer for a default too wide for the option table: on a line of its own. */
@@ -207,9 +223,14 @@ public final class GatePolicy {
     /**
      * All gates' answers; pruning is allowed only when every gate holds. problems are the one-line
      * reasons why something could not be read (engine unreachable, disk not measurable), each once.
-     * disk is what the disk gate measured, when it could.
+     * disks is what the disk gate measured, when it could: every file system that holds images.
      */
-    public record Verdict(List<GateResult> gates, List<String> problems, Optional<Disk> disk) {
+    public record Verdict(List<GateResult> gates, List<String> problems, List<Disk> disks) {
+
+        /** The fullest file system measured: the one the disk gate went by. */
+        public Optional<Disk> disk() {
+            return Disk.fullest(disks);
+        }
 
         public boolean pruneAllowed() {
             return gates.stream().allMatch(GateResult::holds);
@@ -249,12 +270,12 @@ public final class GatePolicy {
     /** Update states in which a service has not settled: swarm is (or was left) mid-change. */
     static final Set<String> UNSETTLED_UPDATE_STATES = Set.of("updating", "paused", "rollback_started", "rollback_paused");
 
-    public static Verdict evaluate(Settings settings, Reading<GateFacts> facts, Reading<Disk> disk) {
+    public static Verdict evaluate(Settings settings, Reading<GateFacts> facts, Reading<List<Disk>> disk) {
         List<String> problems = new ArrayList<>();
         if (facts instanceof Reading.Failed<GateFacts> failed) {
             problems.add(failed.reason());
         }
-        if (disk instanceof Reading.Failed<Disk> failed && !problems.contains(failed.reason())) {
+        if (disk instanceof Reading.Failed<List<Disk>> failed && !problems.contains(failed.reason())) {
             problems.add(failed.reason());
         }
         return new Verdict(List.of(
@@ -271,7 +292,8 @@ public final class GatePolicy {
         Reading<GateFacts> servicesOnly = facts instanceof Reading.Ok<GateFacts> ok
                 ? Reading.ok(new GateFacts(ok.value().dockerRootDir(), ok.value().swarmRole(), ok.value().services(), List.of()))
                 : facts;
-        Settings alone = new Settings(settings.thresholdPercent(), settings.stackPattern(), settings.diskPath(), Optional.empty());
+        Settings alone = new Settings(settings.thresholdPercent(), settings.stackPattern(), settings.diskPaths(),
+                settings.containerdRoot(), Optional.empty());
         GateResult stack = stackGate(alone, servicesOnly);
         if (stack.holds()) {
             int services = ((Reading.Ok<GateFacts>) servicesOnly).value().services().size();
@@ -285,7 +307,7 @@ public final class GatePolicy {
      * The verdict when the disk gate alone already blocks: the other gates are not asked, which
      * keeps the daily no-op run from touching the engine at all.
      */
-    public static Verdict diskAlreadyBlocks(GateResult gate, Reading<Disk> disk) {
+    public static Verdict diskAlreadyBlocks(GateResult gate, Reading<List<Disk>> disk) {
         String why = "not evaluated: the disk gate already blocks";
         return new Verdict(List.of(gate, skipped("stack", why), skipped("convergence", why)), List.of(), measured(disk));
     }
@@ -293,45 +315,70 @@ public final class GatePolicy {
     /** No gate was asked (e.g. another prune holds the lock): every gate is skipped, so nothing is allowed. */
     public static Verdict notEvaluated(String why) {
         return new Verdict(List.of(skipped("disk", why), skipped("stack", why), skipped("convergence", why)),
-                List.of(), Optional.empty());
+                List.of(), List.of());
     }
 
     private static GateResult skipped(String gate, String why) {
         return new GateResult(gate, GateResult.State.SKIPPED, why, new LinkedHashMap<>());
     }
 
-    private static Optional<Disk> measured(Reading<Disk> disk) {
-        return disk instanceof Reading.Ok<Disk> ok ? Optional.of(ok.value()) : Optional.empty();
+    private static List<Disk> measured(Reading<List<Disk>> disk) {
+        return disk instanceof Reading.Ok<List<Disk>> ok ? ok.value() : List.of();
     }
 
-    /** Which path the disk gate measures: --path, else the engine's data root, else / when that is not on this host. */
-    public static Reading<Path> diskTarget(Optional<Path> option, Reading<GateFacts> facts, Predicate<Path> exists) {
-        if (option.isPresent()) {
-            return Reading.ok(option.get());
+    /**
+     * Which file systems the disk gate measures: every --path; else those that hold the image store:
+     * the engine's data root (/ when that path is not on this host), and on the containerd image
+     * store also containerd's root (--containerd-root, else /var/lib/containerd when it exists here).
+     */
+    public static Reading<List<Path>> diskTargets(Settings settings, Reading<GateFacts> facts, Predicate<Path> exists) {
+        if (!settings.diskPaths().isEmpty()) {
+            return Reading.ok(settings.diskPaths());
         }
         if (facts instanceof Reading.Failed<GateFacts> failed) {
             return Reading.failed(failed.reason());
         }
-        Path root = Path.of(((Reading.Ok<GateFacts>) facts).value().dockerRootDir());
-        return Reading.ok(exists.test(root) ? root : Path.of("/"));
+        GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
+        Path root = Path.of(host.dockerRootDir());
+        List<Path> targets = new ArrayList<>(List.of(exists.test(root) ? root : Path.of("/")));
+        if (host.imageStore() == Engine.ImageStore.CONTAINERD) {
+            Path containerd = settings.containerdRoot().orElse(Settings.DEFAULT_CONTAINERD_ROOT);
+            if (exists.test(containerd) && !targets.contains(containerd)) {
+                targets.add(containerd);
+            }
+        }
+        return Reading.ok(List.copyOf(targets));
     }
 
-    static GateResult diskGate(int threshold, Reading<Disk> disk) {
+    /** The fullest of the measured file systems decides; each is named with its figure. */
+    static GateResult diskGate(int threshold, Reading<List<Disk>> disk) {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("threshold", threshold);
-        if (disk instanceof Reading.Failed<Disk> failed) {
+        if (disk instanceof Reading.Failed<List<Disk>> failed) {
             return new GateResult("disk", GateResult.State.UNKNOWN, "cannot measure: " + failed.reason(), figures);
         }
-        Disk usage = ((Reading.Ok<Disk>) disk).value();
+        List<Disk> disks = ((Reading.Ok<List<Disk>>) disk).value();
+        Disk usage = Disk.fullest(disks).orElseThrow();
         int percent = usage.usedPercent();
         figures.put("usedPercent", percent);
         figures.put("path", usage.path().toString());
         figures.put("usedBytes", usage.usedBytes());
         figures.put("availableBytes", usage.availableBytes());
+        List<Map<String, Object>> each = new ArrayList<>();
+        for (Disk d : disks) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("path", d.path().toString());
+            one.put("usedPercent", d.usedPercent());
+            one.put("usedBytes", d.usedBytes());
+            one.put("availableBytes", d.availableBytes());
+            each.add(one);
+        }
+        figures.put("paths", each);
         boolean holds = percent >= threshold;
-        String detail = holds
-                ? percent + "% of " + usage.path() + " \u2265 " + threshold + "%"
-                : percent + "% of " + usage.path() + " < " + threshold + "%";
+        String others = String.join(", ", disks.stream().filter(d -> d != usage)
+                .map(d -> d.path() + " " + d.usedPercent() + "%").toList());
+        String detail = percent + "% of " + usage.path() + (holds ? " \u2265 " : " < ") + threshold + "%"
+                + (others.isEmpty() ? "" : " (the fullest; also " + others + ")");
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }
 

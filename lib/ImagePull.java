@@ -25,14 +25,29 @@ import java.util.function.Consumer;
 public final class ImagePull {
     private ImagePull() {}
 
+    /** imageLayers: the pulled image's layer count, when known (see {@link #withImageLayers}); else 0. */
     public record Result(Duration elapsed, Set<String> downloaded, Set<String> present,
-                         boolean upToDate, String finalStatus) {
+                         boolean upToDate, String finalStatus, int imageLayers) {
+        public Result(Duration elapsed, Set<String> downloaded, Set<String> present, boolean upToDate, String finalStatus) {
+            this(elapsed, downloaded, present, upToDate, finalStatus, 0);
+        }
+
         public int layersDownloaded() {
             return downloaded.size();
         }
 
+        /**
+         * Layers the pull did not download because they were here. The classic store says "Already
+         * exists" for each; the containerd store names only the layers it fetches, so there the
+         * image's own layer count tells the rest.
+         */
         public int layersPresent() {
-            return present.size();
+            return Math.max(present.size(), imageLayers - downloaded.size());
+        }
+
+        /** The same result, knowing how many layers the pulled image has. */
+        public Result withImageLayers(int layers) {
+            return new Result(elapsed, downloaded, present, upToDate, finalStatus, layers);
         }
 
         public long millis() {

@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
  * it, a pull), by image ID and by repository:tag, kept in a small JSON state file. The record is a
  * convenience, never needed for safety: a missing, unreadable or damaged file reads as empty and
  * an image without a record falls back to its creation time, saying so ({@link #lastUse}).
- * The file is only ever replaced whole (temp file in the same directory, then rename; a symlink at
- * the path is replaced, never followed), under a lock file beside it, merging what is on disk, so
+ * The file is only ever replaced whole through {@link SmallFile} (a new file in the same directory,
+ * synced, then renamed; a symlink or anything else but a regular file at the path is refused, never
+ * followed), under a lock file beside it, merging what is on disk, so
  * concurrent writers (watch, and every gates/prune/cache run) lose nothing and a kill -9 leaves
  * either the old or the new complete file.
  */
@@ -234,7 +235,7 @@ public final class LastUse {
                 LinkOption.NOFOLLOW_LINKS); FileLock ignored = lock.lock()) {
             LastUse merged = load(target).record().merge(update);
             present.ifPresent(p -> merged.retainPresent(p.imageIds(), p.tags()));
-            StateFile.replace(target, merged.toJson());
+            SmallFile.writeAtomically(target, merged.toJson());
             return merged;
         }
     }
@@ -267,10 +268,13 @@ public final class LastUse {
 
     /** Where the record is (a picocli mixin for every command that reads or refreshes it). */
     public static final class FileOption {
-        @Option(names = "--last-use", paramLabel = "FILE", defaultValue = "/var/lib/cc-ci/last-use.json",
-                description = {"The last-use record (written by watch; refreshed by every run with the images in use now, when its directory exists).",
-                    "Default: ${DEFAULT-VALUE}"})
-        Path file;
+        static final String DEFAULT_FILE = "/var/lib/cc-ci/last-use.json";
+
+        // the default is also the field's value: prune's daily command line is parsed without picocli (FastArgs)
+        @Option(names = "--last-use", paramLabel = "FILE", defaultValue = DEFAULT_FILE,
+                description = {"The last-use record (written by watch; refreshed by every run with the images in use now, "
+                        + "when its directory exists).", "Default: ${DEFAULT-VALUE}."})
+        Path file = Path.of(DEFAULT_FILE);
 
         public Path file() {
             return file;

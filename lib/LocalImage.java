@@ -11,11 +11,19 @@ import java.util.Optional;
 
 /**
  * An image as the engine holds it locally: its ID and the registry digests it was pulled or pushed
- * as; and who uses it: any container (running or stopped) made from it, and any swarm service whose
+ * as, and how many layers it has; and who uses it: any container (running or stopped) made from it, and any swarm service whose
  * image names it (swarm stores name:tag@digest; a digest-only reference matches the local image's
  * digests). {@link #users} reads the engine once; the matching is pure.
  */
-public record LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd) {
+public record LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd, int layers) {
+
+    public LocalImage(String id, List<String> repoDigests) {
+        this(id, repoDigests, List.of(), List.of(), 0);
+    }
+
+    public LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd) {
+        this(id, repoDigests, entrypoint, cmd, 0);
+    }
 
     /** Whether the image's config says what to run (an ENTRYPOINT or a CMD). */
     public boolean hasCommand() {
@@ -31,7 +39,8 @@ public record LocalImage(String id, List<String> repoDigests, List<String> entry
                 return Optional.of(new LocalImage(image.getId(),
                         image.getRepoDigests() == null ? List.of() : List.copyOf(image.getRepoDigests()),
                         config == null || config.getEntrypoint() == null ? List.of() : List.of(config.getEntrypoint()),
-                        config == null || config.getCmd() == null ? List.of() : List.of(config.getCmd())));
+                        config == null || config.getCmd() == null ? List.of() : List.of(config.getCmd()),
+                        image.getRootFS() == null || image.getRootFS().getLayers() == null ? 0 : image.getRootFS().getLayers().size()));
             } catch (NotFoundException e) {
                 return Optional.empty();
             }

@@ -22,8 +22,11 @@ public final class PruneFormat {
     private PruneFormat() {}
 
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
-    private static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
-    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+    /** Made on first use: the time-zone database costs the no-op, which prints no date, ~0.07 s. */
+    private static final class When {
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+        static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+    }
 
     public static String phaseLine(PruneRun.PhaseResult r) {
         return String.format(Locale.ROOT, "%-12s removed %d, reclaimed %s in %.2f s", r.phase().key,
@@ -38,7 +41,7 @@ public final class PruneFormat {
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case NOOP, BLOCKED_TOO_LONG -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
             case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
@@ -52,10 +55,20 @@ public final class PruneFormat {
                 for (Item item : plan.removed()) {
                     out.add("  remove " + row(item));
                 }
+                for (Item item : plan.undecided()) {
+                    out.add("  unsure " + row(item));
+                }
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
-                out.add("would remove " + removal(plan));
+                out.add("would remove " + removal(plan) + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
+                        + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
+                eviction(out, report);
+            }
+            case INSUFFICIENT -> {
+                for (Item item : removedItems(report)) {
+                    out.add("removed " + row(item));
+                }
                 eviction(out, report);
             }
             default -> {
@@ -66,15 +79,81 @@ public final class PruneFormat {
                     for (Item item : removedItems(report)) {
                         out.add("removed " + row(item));
                     }
+                    for (Item item : undecidedKept(report)) {
+                        out.add("kept    " + row(item));
+                    }
                     eviction(out, report);
                     report.problem().ifPresent(p -> out.add("stopped: " + Text.safe(p) + "; completed phases: "
                             + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
             }
         }
+        warning(report).map(Text::safe).ifPresent(out::add);
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
         return out.toString();
+    }
+
+    /**
+     * The one WARN line when the conservative prune is not enough (or, for a dry run, would not be),
+     * with the figures behind it.
+     */
+    public static Optional<String> warning(PruneRun.Report report) {
+        return report.shortfall().map(PruneFormat::warning);
+    }
+
+    static String warning(PruneShortfall.Shortfall shortfall) {
+        if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
+            return "WARN not enough: the disk is still at "
+                    + s.after().usedPercent() + "% of " + s.after().path() + " (threshold " + s.threshold() + "%) after pruning, which reclaimed "
+                    + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(PruneShortfall.bytesToFree(s.after(), s.threshold()))
+                    + " more must go to get below " + s.threshold() + "%; " + kept(s.kept());
+        }
+        if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
+            return "WARN estimate: a real run would leave the disk at or above the threshold: "
+                    + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (listed sizes; shared layers free less"
+                    + (s.evictionBytes() > 0 ? "; eviction " + Text.bytes(s.evictionBytes()) + " of it" : "") + ") of the "
+                    + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().usedPercent() + "% of " + s.now().path()
+                    + " below " + s.threshold() + "%; " + kept(s.kept());
+        }
+        PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
+        return "WARN pruning blocked for " + age(s.blockedFor())
+                + " (since " + s.since() + ", longer than --blocked-limit " + s.limit() + ") while the disk is at "
+                + s.disk().usedPercent() + "% of " + s.disk().path() + " (threshold " + s.threshold() + "%): blocked by "
+                + String.join("; ", s.blocking().stream().map(g -> "the " + g.name() + " gate: " + g.detail()).toList())
+                + "; the gates last allowed a run " + s.gatesLastAllowed().map(Object::toString).orElse("never, as far as the state file knows");
+    }
+
+    /** "the conservative policy keeps 3 tagged images nothing uses (1.2 GB listed), ...": listed sizes count shared layers in each. */
+    static String kept(PruneShortfall.Kept kept) {
+        List<String> parts = new ArrayList<>();
+        if (kept.taggedUnused().images() > 0) {
+            parts.add(Text.count(kept.taggedUnused().images(), "tagged image") + " nothing uses (" + Text.bytes(kept.taggedUnused().bytes()) + " listed)");
+        }
+        if (kept.inUse().images() > 0) {
+            parts.add(Text.count(kept.inUse().images(), "image") + " in use by containers (" + Text.bytes(kept.inUse().bytes()) + " listed)");
+        }
+        if (kept.youngDangling().images() > 0) {
+            parts.add(Text.count(kept.youngDangling().images(), "dangling image") + " younger than " + kept.until()
+                    + " (" + Text.bytes(kept.youngDangling().bytes()) + " listed)");
+        }
+        return parts.isEmpty()
+                ? "the conservative policy keeps no image: the space is held by something else (containers, volumes, files beside the engine)"
+                : "the conservative policy keeps " + String.join(", ", parts);
+    }
+
+    /** "3d 4h", "5h 12m", "40m", "12s". */
+    static String age(java.time.Duration d) {
+        long days = d.toDays();
+        long hours = d.toHoursPart();
+        long minutes = d.toMinutesPart();
+        if (days > 0) {
+            return days + "d " + hours + "h";
+        }
+        if (hours > 0) {
+            return hours + "h " + minutes + "m";
+        }
+        return minutes > 0 ? minutes + "m" : d.toSecondsPart() + "s";
     }
 
     /** The eviction step: its plan for a dry run (order, then what it keeps and why), or what it did. */
@@ -104,7 +183,7 @@ public final class PruneFormat {
         for (EvictionRun.Removal r : e.removals()) {
             EvictionPolicy.Decision d = r.decision();
             out.add((r.removed() ? "evicted " : "kept    ") + LocalImage.shortId(d.image().id()) + " "
-                    + Text.safe(d.image().name()) + " (last use " + EXACT.format(d.lastUse().at()) + ", "
+                    + Text.safe(d.image().name()) + " (last use " + When.EXACT.format(d.lastUse().at()) + ", "
                     + d.lastUse().describe() + "): " + r.detail().replaceFirst("^kept: ", "") + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
         }
         out.add(String.format(Locale.ROOT, "eviction to below %d%%: removed %s; disk %s -> %s%s", plan.evictToPercent(),
@@ -114,7 +193,7 @@ public final class PruneFormat {
 
     private static String evictionRow(EvictionPolicy.Decision d) {
         return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", LocalImage.shortId(d.image().id()),
-                Text.clipStart(Text.safe(d.image().name()), 28), Text.bytes(d.frees()), EXACT.format(d.lastUse().at()),
+                Text.clipStart(Text.safe(d.image().name()), 28), Text.bytes(d.frees()), When.EXACT.format(d.lastUse().at()),
                 Text.safe(d.reason()));
     }
 
@@ -126,7 +205,7 @@ public final class PruneFormat {
     /** One journald-friendly line of key=value pairs. */
     public static String summary(PruneRun.Report r) {
         Text.Summary s = new Text.Summary();
-        s.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        s.put("outcome", r.outcome().word());
         s.put("exit", r.exitCode());
         s.put("phases", r.phases().isEmpty() ? "none" : phaseKeys(r));
         for (Phase p : Phase.values()) {
@@ -152,7 +231,7 @@ public final class PruneFormat {
         ObjectNode root = Engine.Json.mapper().createObjectNode();
         root.put("ran", r.ran());
         root.put("dryRun", r.outcome() == PruneRun.Outcome.DRY_RUN);
-        root.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        root.put("outcome", r.outcome().word());
         root.put("exitCode", r.exitCode());
         root.put("reclaimedBytes", r.reclaimedBytes());
         r.problem().ifPresentOrElse(p -> root.put("reason", p), () -> root.putNull("reason"));
@@ -186,8 +265,17 @@ public final class PruneFormat {
         if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
             root.putArray("removed");
         }
-        items(root.putArray("kept"), r.plan().map(p -> p.kept().stream()
+        List<Item> kept = new ArrayList<>(r.plan().map(p -> p.kept().stream()
                 .filter(i -> !removedIds.contains(i.id())).toList()).orElse(List.of()));
+        if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
+            items(root.putArray("undecided"), r.plan().map(Plan::undecided).orElse(List.of()));
+        } else {
+            kept.addAll(undecidedKept(r));
+        }
+        items(root.putArray("kept"), kept);
+        warning(r).ifPresentOrElse(w -> root.put("warning", w), () -> root.putNull("warning"));
+        r.shortfall().ifPresentOrElse(sf -> root.set("shortfall", shortfall(sf)), () -> root.putNull("shortfall"));
+        r.state().ifPresentOrElse(st -> root.set("state", state(st)), () -> root.putNull("state"));
         r.evictionNote().ifPresentOrElse(n -> root.put("evictionNote", n), () -> root.putNull("evictionNote"));
         if (r.eviction().isPresent()) {
             root.set("eviction", evictionJson(r.eviction().get()));
@@ -195,6 +283,27 @@ public final class PruneFormat {
             root.putNull("eviction");
         }
         return root.toPrettyString() + System.lineSeparator();
+    }
+
+    /** After a run, the objects whose age the plan could not tell and the engine did not remove. */
+    static List<Item> undecidedKept(PruneRun.Report r) {
+        if (r.outcome() == PruneRun.Outcome.DRY_RUN || r.plan().isEmpty()) {
+            return List.of();
+        }
+        Set<String> removedIds = removedItems(r).stream().map(Item::id).collect(Collectors.toSet());
+        Set<PrunePolicy.Phase> ran = r.phases().stream().map(PruneRun.PhaseResult::phase).collect(Collectors.toSet());
+        return r.plan().get().undecided().stream()
+                .filter(i -> ran.contains(phaseOf(i)) && !removedIds.contains(i.id()))
+                .map(i -> i.settled(false)).toList();
+    }
+
+    private static Phase phaseOf(Item item) {
+        for (Phase p : Phase.values()) {
+            if (p.kind.equals(item.kind())) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException(item.kind());
     }
 
     static ObjectNode evictionJson(EvictionRun.Result e) {
@@ -247,11 +356,65 @@ public final class PruneFormat {
                 }
                 Optional<Item> planned = r.plan().flatMap(plan -> plan.phase(p.phase()).stream()
                         .filter(i -> i.id().equals(id)).findFirst());
-                items.add(planned.orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
+                items.add(planned.map(i -> i.settled(true)).orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
                         "removed by the engine, not in the plan (created after it was made)")));
             }
         }
         return items;
+    }
+
+    static ObjectNode shortfall(PruneShortfall.Shortfall shortfall) {
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        node.put("kind", shortfall.kind());
+        if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
+            disk(node, s.after(), s.threshold());
+            node.put("reclaimedBytes", s.reclaimedBytes());
+            node.put("bytesToFree", PruneShortfall.bytesToFree(s.after(), s.threshold()));
+            node.set("kept", keptJson(s.kept()));
+        } else if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
+            node.put("estimate", true);
+            disk(node, s.now(), s.threshold());
+            node.put("wouldFreeBytes", s.wouldFreeBytes());
+            node.put("evictionBytes", s.evictionBytes());
+            node.put("bytesToFree", s.bytesToFree());
+            node.set("kept", keptJson(s.kept()));
+        } else if (shortfall instanceof PruneShortfall.Shortfall.BlockedTooLong s) {
+            disk(node, s.disk(), s.threshold());
+            node.set("blockingGates", Engine.Json.mapper().valueToTree(s.blocking().stream().map(GateResult::name).toList()));
+            node.put("blockedSince", s.since().toString());
+            node.put("blockedSeconds", s.blockedFor().toSeconds());
+            node.put("blockedLimitSeconds", s.limit().duration().toSeconds());
+            s.gatesLastAllowed().ifPresentOrElse(t -> node.put("gatesLastAllowed", t.toString()), () -> node.putNull("gatesLastAllowed"));
+        }
+        return node;
+    }
+
+    private static void disk(ObjectNode node, Disk disk, int threshold) {
+        node.put("usedPercent", disk.usedPercent());
+        node.put("threshold", threshold);
+        node.put("path", disk.path().toString());
+    }
+
+    private static ObjectNode keptJson(PruneShortfall.Kept kept) {
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        count(node.putObject("taggedUnused"), kept.taggedUnused());
+        count(node.putObject("inUse"), kept.inUse());
+        count(node.putObject("youngDangling"), kept.youngDangling());
+        return node;
+    }
+
+    private static void count(ObjectNode node, PruneShortfall.Kept.Count count) {
+        node.put("images", count.images());
+        node.put("bytes", count.bytes());
+    }
+
+    static ObjectNode state(PruneRun.StateReport state) {
+        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        node.put("file", state.file().toString());
+        state.state().gatesLastAllowed().ifPresentOrElse(t -> node.put("gatesLastAllowed", t.toString()), () -> node.putNull("gatesLastAllowed"));
+        state.state().blockedSince().ifPresentOrElse(t -> node.put("blockedSince", t.toString()), () -> node.putNull("blockedSince"));
+        node.set("notes", Engine.Json.mapper().valueToTree(state.notes()));
+        return node;
     }
 
     private static void items(ArrayNode array, List<Item> items) {
@@ -274,7 +437,7 @@ public final class PruneFormat {
         String id = i.id().replaceFirst("^sha256:", "");
         return String.format(Locale.ROOT, "%-11s %-12s %-28s %-16s %9s  %s", i.kind(),
                 id.substring(0, Math.min(12, id.length())), Text.clip(Text.safe(i.name()), 28),
-                i.created() == null ? "-" : WHEN.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
+                i.created() == null ? "-" : When.FORMAT.format(i.created()), i.kind().equals("volume") ? "-" : Text.bytes(i.size()),
                 Text.safe(i.reason()));
     }
 

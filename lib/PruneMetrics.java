@@ -1,28 +1,16 @@
 package ccci;
 
-import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
 import ccci.GatePolicy.GateResult;
 import ccci.PrunePolicy.Phase;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,48 +34,19 @@ public final class PruneMetrics {
     }
 
     /**
-     * Replaces the file atomically: a new file (O_EXCL, mode 0644) in the same directory, written
-     * and synced, then renamed over the target, which is checked again right before the rename (a
-     * link, FIFO, device or directory put there meanwhile is refused, never replaced or followed).
+     * Replaces the file atomically through {@link SmallFile} (a new file in the same directory, synced,
+     * mode 0644, renamed over the target; a link, FIFO, device or directory there is refused).
      *
      * @throws NotWritten one line on why the file could not be written
      */
     public static void write(Path file, PruneRun.Report report, Instant finishedAt) {
-        Path target = file.toAbsolutePath();
-        Optional<String> previousSuccess = previousSuccess(target);
-        byte[] text = render(report, finishedAt, previousSuccess).getBytes(StandardCharsets.UTF_8);
-        Path temp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+        Optional<String> previousSuccess = previousSuccess(file.toAbsolutePath());
         try {
-            try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
-                ByteBuffer buffer = ByteBuffer.wrap(text);
-                while (buffer.hasRemaining()) {
-                    out.write(buffer);
-                }
-                out.force(true);
-            }
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--")); // whatever the umask
-            Optional<String> notRegular = notRegular(target);
-            if (notRegular.isPresent()) {
-                throw new NotWritten("--metrics-file '" + file + "' " + notRegular.get() + " now: not replaced", null);
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new NotWritten("--metrics-file '" + file + "' could not be written: " + Text.rootMessage(e), e);
-        } finally {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // nothing more to do: the message above says what failed
-            }
+            SmallFile.writeAtomically(file, render(report, finishedAt, previousSuccess));
+        } catch (SmallFile.Unusable e) {
+            throw new NotWritten("--metrics-file '" + file + "' " + e.getMessage(), e);
         }
     }
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Writes the file for this report and returns the report saying whether it was written (exit 24 if not, after a success). */
     public static PruneRun.Report record(Path file, PruneRun.Report report, Instant finishedAt) {
@@ -96,16 +55,6 @@ public final class PruneMetrics {
             return report.withMetrics(true, null);
         } catch (NotWritten e) {
             return report.withMetrics(false, e.getMessage());
-        }
-    }
-
-    /** Why the path is not a regular file (a link, directory, FIFO or device), or empty when it is one or is absent. */
-    static Optional<String> notRegular(Path file) throws IOException {
-        try {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            return a.isRegularFile() ? Optional.empty() : Optional.of("is " + Text.fileKind(a));
-        } catch (NoSuchFileException absent) {
-            return Optional.empty();
         }
     }
 
@@ -123,6 +72,13 @@ public final class PruneMetrics {
             sample(out, "outcome", "{outcome=\"" + o.name().toLowerCase(Locale.ROOT).replace('_', '-') + "\"}",
                     r.outcome() == o ? "1" : "0");
         }
+        gauge(out, "insufficient", "1 when the last run pruned and the disk was still at or above the threshold (outcome insufficient, exit 17), else 0.",
+                "", r.outcome() == PruneRun.Outcome.INSUFFICIENT ? "1" : "0");
+        r.state().flatMap(s -> s.state().gatesLastAllowed()).ifPresent(t -> gauge(out, "gates_last_allowed_timestamp_seconds",
+                "Unix time of the last run in which every gate held (from the state file).", "", seconds(t)));
+        r.state().flatMap(s -> s.state().blockedSince()).ifPresent(t -> gauge(out, "blocked_since_timestamp_seconds",
+                "Unix time since which the disk has been at or above the threshold with a gate blocking pruning (absent when not blocked).",
+                "", seconds(t)));
         help(out, "gate_holds", "1 when the gate held at the start of the last run, else 0.");
         for (GateResult g : r.verdict().gates()) {
             sample(out, "gate_holds", "{gate=\"" + g.name() + "\"}", g.holds() ? "1" : "0");
@@ -167,37 +123,13 @@ public final class PruneMetrics {
      * directory), in an existing directory this process may write.
      */
     public static void checkTarget(Path file) {
-        if (file.toString().isEmpty()) {
-            throw new BadInput("--metrics-file is empty: give a file path, or leave the option out");
-        }
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || target.getFileName() == null) {
-            throw new BadInput("--metrics-file '" + file + "' is not a file path");
-        }
-        try {
-            Optional<String> notRegular = notRegular(target);
-            if (notRegular.isPresent()) {
-                throw new BadInput("--metrics-file '" + file + "' " + notRegular.get()
-                        + ": it must be a regular file or not exist yet (it is replaced by a new file)");
-            }
-        } catch (AccessDeniedException e) {
-            throw new BadInput("--metrics-file '" + file + "': permission denied");
-        } catch (IOException e) {
-            throw new BadInput("--metrics-file '" + file + "' cannot be checked: " + Text.rootMessage(e));
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new BadInput("--metrics-file '" + file + "': directory " + dir + " does not exist");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new BadInput("--metrics-file '" + file + "': directory " + dir + " is not writable");
-        }
+        SmallFile.checkTarget("--metrics-file", file);
     }
 
     /** The last success time from the previous file: read only when it is a regular file, and at most 1 MiB of it. */
     static Optional<String> previousSuccess(Path file) {
         try {
-            if (notRegular(file).isPresent() || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            if (SmallFile.notRegular(file).isPresent() || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
             }
             byte[] bytes;

@@ -40,8 +40,33 @@ public final class PrunePolicy {
         }
     }
 
-    /** One object and what the phase does with it, and why. */
-    public record Item(String kind, String id, String name, Instant created, long size, boolean remove, String reason) {}
+    /**
+     * One object and what the phase does with it, and why. undecided: the engine alone can tell
+     * (its age on this store is unknown), so the prediction is neither remove nor keep.
+     */
+    public record Item(String kind, String id, String name, Instant created, long size, boolean remove, String reason,
+                       boolean undecided) {
+        public Item(String kind, String id, String name, Instant created, long size, boolean remove, String reason) {
+            this(kind, id, name, created, size, remove, reason, false);
+        }
+
+        /**
+         * The item once the real run is over, as the engine settled it: an undecided one says what
+         * the engine did; one the plan kept but the engine removed says so (never a "keep" reason
+         * under "removed").
+         */
+        public Item settled(boolean removedByEngine) {
+            if (undecided) {
+                return new Item(kind, id, name, created, size, removedByEngine, removedByEngine
+                        ? "removed by the engine (its age on this store was unknown to the plan)"
+                        : "kept by the engine (its age on this store was unknown to the plan)", false);
+            }
+            if (removedByEngine && !remove) {
+                return new Item(kind, id, name, created, size, true, "removed by the engine, though the plan said: " + reason, false);
+            }
+            return this;
+        }
+    }
 
     /** The prediction for every object prune looks at; volumes are listed only to say they are kept. */
     public record Plan(List<Item> containers, List<Item> images, List<Item> buildCache, List<Item> volumes) {
@@ -65,9 +90,18 @@ public final class PrunePolicy {
         public List<Item> kept() {
             List<Item> all = new ArrayList<>();
             for (Phase p : Phase.values()) {
-                phase(p).stream().filter(i -> !i.remove()).forEach(all::add);
+                phase(p).stream().filter(i -> !i.remove() && !i.undecided()).forEach(all::add);
             }
             all.addAll(volumes);
+            return all;
+        }
+
+        /** Objects only the engine can decide on (their age on this store is unknown). */
+        public List<Item> undecided() {
+            List<Item> all = new ArrayList<>();
+            for (Phase p : Phase.values()) {
+                phase(p).stream().filter(Item::undecided).forEach(all::add);
+            }
             return all;
         }
     }
@@ -92,7 +126,7 @@ public final class PrunePolicy {
             }
             containers.add(item);
         }
-        List<Item> images = facts.images().stream().map(i -> image(i, imageUsers, until, now)).toList();
+        List<Item> images = facts.images().stream().map(i -> image(i, imageUsers, facts.imageStore(), until, now)).toList();
         List<Item> cache = facts.buildCache().stream().map(b -> buildCacheRecord(b, until, now)).toList();
         List<Item> volumes = facts.volumes().stream()
                 .map(v -> new Item("volume", v, v, null, 0, false, "volume: never pruned"))
@@ -140,8 +174,17 @@ public final class PrunePolicy {
         return "/images/prune?filters=" + encode("{\"dangling\":[\"true\"]," + untilFilter(imagesAge(until)) + "}");
     }
 
-    /** @param imageUsers image ID -> a container that still uses it after phase 1 */
-    static Item image(PruneFacts.ImageRow i, Map<String, String> imageUsers, Until until, Instant now) {
+    /** What --dry-run says of a dangling image whose age the engine's API does not tell. */
+    static final String AGE_UNKNOWN = "dangling; age on this store unknown: the engine decides";
+
+    /**
+     * The image store decides what the engine's until compares: on the classic store the config's
+     * build time (Created, whole seconds); on the containerd store the time of the engine's own record
+     * (for a dangling image: when it became dangling or arrived untagged), to the nanosecond.
+     *
+     * @param imageUsers image ID -> a container that still uses it after phase 1
+     */
+    static Item image(PruneFacts.ImageRow i, Map<String, String> imageUsers, Engine.ImageStore store, Until until, Instant now) {
         Until age = imagesAge(until);
         String name = i.dangling() ? "<none>:<none>" : String.join(", ", i.tags());
         String reason;
@@ -150,6 +193,14 @@ public final class PrunePolicy {
             reason = "tagged";
         } else if (imageUsers.containsKey(i.id())) {
             reason = "in use by container " + imageUsers.get(i.id());
+        } else if (store == Engine.ImageStore.CONTAINERD) {
+            if (i.recorded().isEmpty()) {
+                return new Item(Phase.IMAGES.kind, i.id(), name, i.created(), i.size(), false, AGE_UNKNOWN, true);
+            }
+            Instant recorded = i.recorded().get();
+            String basis = " (by its local record, " + recorded.truncatedTo(ChronoUnit.SECONDS) + ")";
+            remove = recorded.isBefore(now.minus(age.duration()));
+            reason = remove ? "dangling and older than " + age + basis : "dangling, younger than " + age + basis;
         } else if (!olderThan(i.created(), age, now)) {
             reason = "dangling, younger than " + age;
         } else {
@@ -173,10 +224,13 @@ public final class PrunePolicy {
         return "/build/prune?filters=" + encode("{" + untilFilter(buildCacheAge(until)) + "}");
     }
 
-    /** BuildKit ages a record by its last use (else its creation), to the nanosecond. */
+    /**
+     * BuildKit ages a record by its last use, to the nanosecond, and prunes a record that was never
+     * used whatever its age (cache/manager.go: only a LastUsedAt after the cutoff keeps it; the same
+     * in the BuildKit of engines 20.10 (0.8), 26.1 (0.13) and 28.5 (0.25)).
+     */
     static Item buildCacheRecord(PruneFacts.BuildCacheRow b, Until until, Instant now) {
         Until age = buildCacheAge(until);
-        Instant lastUsed = b.lastUsed().orElse(b.created());
         String reason;
         boolean remove = false;
         if (b.inUse()) {
@@ -185,7 +239,10 @@ public final class PrunePolicy {
             reason = b.type() + " cache (removed only by builder prune --all)";
         } else if (b.shared()) {
             reason = "shared with an image";
-        } else if (lastUsed.isAfter(now.minus(age.duration()))) {
+        } else if (b.lastUsed().isEmpty()) {
+            reason = "never used (BuildKit removes it whatever its age)";
+            remove = true;
+        } else if (b.lastUsed().get().isAfter(now.minus(age.duration()))) {
             reason = "used within " + age;
         } else {
             reason = "unused for " + age + " or more";

@@ -8,9 +8,11 @@ import ccci.PrunePolicy.Plan;
 import ccci.PrunePolicy.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -29,9 +31,18 @@ public final class PruneRun {
 
     /**
      * noop: the gates are closed, nothing to do; failed: it could not evaluate or the engine failed;
-     * locked: another prune holds the lock.
+     * locked: another prune holds the lock; insufficient: the phases ran and the disk is still at or
+     * above the threshold; blocked-too-long: the disk is at or above the threshold and a gate has
+     * blocked pruning for longer than the limit.
      */
-    public enum Outcome { NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED }
+    public enum Outcome {
+        NOOP, DRY_RUN, PRUNED, STOPPED, FAILED, LOCKED, INSUFFICIENT, BLOCKED_TOO_LONG;
+
+        /** The outcome as the summary, JSON, metrics and state file spell it: noop, dry-run, blocked-too-long... */
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /** Hooks for progress output (and for tests that change the host between phases or removals). */
     public interface Listener extends EvictionRun.Listener {
@@ -49,6 +60,9 @@ public final class PruneRun {
         default void phaseDone(PhaseResult result) {}
     }
 
+    /** The state file as this run left it (a dry run: as it read it), and one-line notes about it. */
+    public record StateReport(Path file, PruneState state, List<String> notes) {}
+
     /** What the engine says one phase removed. */
     public record PhaseResult(Phase phase, List<String> removedIds, long reclaimedBytes, Duration elapsed) {}
 
@@ -65,7 +79,9 @@ public final class PruneRun {
             Optional<EvictionRun.Result> eviction,  // when asked for (--evict-to) and the disk called for it
             Optional<String> evictionNote,          // why eviction, asked for, did not run or was not needed
             Duration elapsed,
-            Optional<Metrics> metrics) {            // empty when no --metrics-file was asked for
+            Optional<PruneShortfall.Shortfall> shortfall, // not enough: insufficient, blocked too long, or a dry run's estimate
+            Optional<StateReport> state,                 // empty when no state file is kept (in-process runs)
+            Optional<Metrics> metrics) {                 // empty when no --metrics-file was asked for
 
         /** Whether --metrics-file was written, and why not. */
         public record Metrics(boolean written, Optional<String> problem) {}
@@ -77,7 +93,7 @@ public final class PruneRun {
         public Report withMetrics(boolean written, String problem) {
             int exit = !written && exitCode == ExitCodes.OK ? ExitCodes.METRICS_NOT_WRITTEN : exitCode;
             return new Report(outcome, exit, verdict, plan, phases, stoppedBefore, this.problem, diskBefore, diskAfter,
-                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed,
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, state,
                     Optional.of(new Metrics(written, Optional.ofNullable(problem))));
         }
 
@@ -92,6 +108,11 @@ public final class PruneRun {
 
         public boolean ran() {
             return !phases.isEmpty();
+        }
+
+        Report withState(StateReport value) {
+            return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem, diskBefore, diskAfter,
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, Optional.of(value), metrics);
         }
 
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
@@ -119,6 +140,8 @@ public final class PruneRun {
         private Optional<Integer> imagesAfter = Optional.empty();
         private Optional<EvictionRun.Result> eviction = Optional.empty();
         private Optional<String> evictionNote = Optional.empty();
+        private Optional<PruneShortfall.Shortfall> shortfall = Optional.empty();
+        private Optional<StateReport> state = Optional.empty();
 
         private Builder(Verdict verdict, long startNanos) {
             this.verdict = verdict;
@@ -177,36 +200,107 @@ public final class PruneRun {
             return this;
         }
 
+        public Builder shortfall(PruneShortfall.Shortfall value) {
+            shortfall = Optional.of(value);
+            return this;
+        }
+
+        public Builder state(StateReport value) {
+            state = Optional.of(value);
+            return this;
+        }
+
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
                     diskBefore, diskAfter, imagesBefore, imagesAfter, eviction, evictionNote,
-                    Duration.ofNanos(System.nanoTime() - startNanos), Optional.empty());
+                    Duration.ofNanos(System.nanoTime() - startNanos), shortfall, state, Optional.empty());
         }
     }
 
-    /** Without eviction and without the last-use record: the seed's policy alone. */
-    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until, boolean dryRun,
-                             Listener listener, Clock clock) {
-        return run(engines, gates, until, Optional.empty(), Optional.empty(), dryRun, listener, clock);
+    /**
+     * What a run is asked to do, built once at the edge.
+     *
+     * @param eviction    opt-in LRU eviction after the phases (--evict-to), when the disk is still at or above the threshold
+     * @param lastUseFile the last-use record: refreshed with the images in use now, read for eviction's order
+     * @param shortfall   the state file and the blocked limit; a real run reads and replaces the state, a dry run only reads it
+     */
+    public record Settings(GatePolicy.Settings gates, Until until, Optional<EvictionPolicy.Settings> eviction,
+                           Optional<Path> lastUseFile, PruneShortfall.Settings shortfall) {
+        /** The seed's policy alone: no eviction, no last-use record, no state file (no blocked clock). */
+        public static Settings of(GatePolicy.Settings gates, Until until) {
+            return new Settings(gates, until, Optional.empty(), Optional.empty(), PruneShortfall.Settings.withoutState());
+        }
+    }
+
+    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
+    public static Report run(Supplier<Engine> engines, Settings settings, boolean dryRun, Listener listener, Clock clock) {
+        long start = System.nanoTime();
+        listener.beforeGateCheck(Phase.CONTAINERS);
+        Verdict verdict = GateCheck.runDiskFirst(engines, settings.gates(), settings.lastUseFile());
+        listener.gatesChecked(verdict);
+        Instant now = clock.instant();
+        PruneShortfall.Settings shortfall = settings.shortfall();
+        PruneState.Loaded loaded = shortfall.load();
+        PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, settings.gates().thresholdPercent(), now,
+                shortfall.blockedLimit());
+        Builder report = Report.of(verdict, start);
+        if (dryRun) {
+            shortfall.stateFile().ifPresent(file -> report.state(new StateReport(file, loaded.state(),
+                    loaded instanceof PruneState.Loaded.Unusable u ? List.of("state: " + u.reason() + ": ignored") : List.of())));
+            return plan(engines, settings, verdict, report, clock);
+        }
+        Report done = prune(engines, settings, verdict, blocked, report, listener, clock);
+        return shortfall.stateFile().map(file -> remember(done, file, blocked, now)).orElse(done);
     }
 
     /**
-     * @param engines     the engine, connected on first use: a no-op decided by the disk alone never connects
-     * @param eviction    opt-in LRU eviction after the phases (--evict-to), when the disk is still at or above the threshold
-     * @param lastUseFile the last-use record: refreshed with the images in use now, read for eviction's order
+     * A dry run: read the host, plan, predict eviction when asked, and estimate whether a real run
+     * would be enough (counting what eviction would free). Nothing is changed.
      */
-    public static Report run(Supplier<Engine> engines, GatePolicy.Settings gates, Until until,
-                             Optional<EvictionPolicy.Settings> eviction, Optional<Path> lastUseFile, boolean dryRun,
-                             Listener listener, Clock clock) {
-        long start = System.nanoTime();
-        listener.beforeGateCheck(Phase.CONTAINERS);
-        Verdict verdict = GateCheck.runDiskFirst(engines, gates, lastUseFile);
-        listener.gatesChecked(verdict);
-        Builder report = Report.of(verdict, start);
+    private static Report plan(Supplier<Engine> engines, Settings settings, Verdict verdict, Builder report, Clock clock) {
+        GatePolicy.Settings gates = settings.gates();
+        int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
+        Engine engine;
+        PruneFacts facts;
+        try {
+            engine = engines.get();
+            facts = PruneFacts.read(engine);
+        } catch (Engine.Unavailable e) {
+            return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+        }
+        Plan plan = PrunePolicy.plan(facts, clock.instant(), settings.until());
+        Optional<EvictionRun.Result> eviction = Optional.empty();
+        if (settings.eviction().isPresent()) {
+            try {
+                eviction = predictEviction(engine, report, verdict, gates, plan, settings.eviction().get(),
+                        settings.lastUseFile(), clock);
+            } catch (Engine.Unavailable e) {
+                return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+            }
+            eviction.ifPresent(report::eviction);
+        }
+        long evictionFrees = eviction.map(e -> e.plan().bytesFreed()).orElse(0L);
+        Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
+        PruneShortfall.predict(verdict.disk(), gates.thresholdPercent(), plan, evictionFrees,
+                        PruneShortfall.kept(facts, plan, settings.until(), evicted))
+                .ifPresent(report::shortfall);
+        return report.plan(plan).imagesBefore(facts.images().size())
+                .problem(verdict.pruneAllowed() ? null : verdict.reason())
+                .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
+                .end(Outcome.DRY_RUN, closedExit);
+    }
+
+    private static Report prune(Supplier<Engine> engines, Settings settings, Verdict verdict,
+                                PruneShortfall.Blocked blocked, Builder report, Listener listener, Clock clock) {
+        GatePolicy.Settings gates = settings.gates();
+        Until until = settings.until();
         boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
-        int closedExit = unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
-        if (!verdict.pruneAllowed() && !dryRun) {
-            return report.problem(verdict.reason()).diskUnchanged().end(unknown ? Outcome.FAILED : Outcome.NOOP, closedExit);
+        if (!verdict.pruneAllowed()) {
+            report.problem(verdict.reason()).diskUnchanged();
+            if (blocked.tooLong().isPresent()) {
+                return report.shortfall(blocked.tooLong().get()).end(Outcome.BLOCKED_TOO_LONG, ExitCodes.BLOCKED_TOO_LONG);
+            }
+            return report.end(unknown ? Outcome.FAILED : Outcome.NOOP, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK);
         }
 
         Engine engine = engines.get();
@@ -218,18 +312,6 @@ public final class PruneRun {
         }
         Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
         report.plan(plan).imagesBefore(facts.images().size());
-        if (dryRun) {
-            if (eviction.isPresent()) {
-                try {
-                    predictEviction(engine, report, verdict, gates, plan, eviction.get(), lastUseFile, clock);
-                } catch (Engine.Unavailable e) {
-                    return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
-                }
-            }
-            return report.problem(verdict.pruneAllowed() ? null : verdict.reason())
-                    .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
-                    .end(Outcome.DRY_RUN, closedExit);
-        }
 
         listener.planned(verdict, plan);
         List<PhaseResult> done = new ArrayList<>();
@@ -264,13 +346,43 @@ public final class PruneRun {
             }
         }
         report.phases(done);
-        if (eviction.isPresent()) {
-            Optional<Report> stopped = evict(engine, report, verdict, gates, eviction.get(), lastUseFile, listener, clock);
+        if (settings.eviction().isPresent()) {
+            Optional<Report> stopped = evict(engine, report, verdict, gates, settings.eviction().get(),
+                    settings.lastUseFile(), listener, clock);
             if (stopped.isPresent()) {
                 return stopped.get();
             }
         }
-        return finish(engine, report, verdict, Outcome.PRUNED, ExitCodes.OK);
+        return afterPhases(engine, report, verdict, gates, until, facts, plan);
+    }
+
+    /**
+     * After the three phases (and eviction, when asked): measure the disk again and say whether it
+     * was enough. Work that follows the phases (opt-in eviction) slots in before this measurement.
+     */
+    static Report afterPhases(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Until until,
+                              PruneFacts facts, Plan plan) {
+        Optional<Disk> after = measureAgain(verdict.disks());
+        long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
+        Optional<EvictionRun.Result> eviction = report.eviction.filter(e -> !e.predicted());
+        long evictionFreed = eviction.map(e -> e.removed().stream().mapToLong(r -> r.decision().frees()).sum()).orElse(0L);
+        Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
+        Optional<PruneShortfall.Shortfall> insufficient = after.flatMap(disk -> PruneShortfall.afterPhases(
+                disk, gates.thresholdPercent(), reclaimed + evictionFreed, PruneShortfall.kept(facts, plan, until, evicted)));
+        if (insufficient.isPresent()) {
+            Disk disk = after.get();
+            report.shortfall(insufficient.get()).problem("disk still " + disk.usedPercent() + "% of " + disk.path()
+                    + " \u2265 " + gates.thresholdPercent() + "% after the phases" + (eviction.isPresent() ? " and eviction" : ""));
+            return finish(engine, report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
+        }
+        return finish(engine, report, after, Outcome.PRUNED, ExitCodes.OK);
+    }
+
+    /** The IDs of the images an eviction removed (a real run) or would remove (a dry run). */
+    private static Set<String> imageIds(EvictionRun.Result result) {
+        Set<String> ids = new HashSet<>();
+        result.removed().forEach(r -> ids.add(r.decision().image().id()));
+        return ids;
     }
 
     /**
@@ -312,13 +424,16 @@ public final class PruneRun {
     /**
      * The dry run's eviction: on the store as the phases would leave it (their removed containers
      * and images gone, the disk lower by what they would free), the plan a real run would follow.
+     * Empty when eviction would not run (the note says why).
      */
-    private static void predictEviction(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Plan prunePlan,
-                                        EvictionPolicy.Settings settings, Optional<Path> lastUseFile, Clock clock) {
+    private static Optional<EvictionRun.Result> predictEviction(Engine engine, Builder report, Verdict verdict,
+                                                                GatePolicy.Settings gates, Plan prunePlan,
+                                                                EvictionPolicy.Settings settings, Optional<Path> lastUseFile,
+                                                                Clock clock) {
         Optional<Disk> measured = verdict.disk();
         if (measured.isEmpty()) {
             report.evictionNote("eviction not predicted: the disk could not be measured");
-            return;
+            return Optional.empty();
         }
         CacheFacts now = CacheFacts.read(engine);
         Set<String> gone = new HashSet<>();
@@ -343,9 +458,9 @@ public final class PruneRun {
         if (predicted.usedPercent() < gates.thresholdPercent()) {
             report.evictionNote("eviction not needed: about " + predicted.usedPercent() + "% of " + disk.path()
                     + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
-            return;
+            return Optional.empty();
         }
-        report.eviction(EvictionRun.predict(EvictionPolicy.plan(after, lastUse(now, lastUseFile, clock), settings, predicted,
+        return Optional.of(EvictionRun.predict(EvictionPolicy.plan(after, lastUse(now, lastUseFile, clock), settings, predicted,
                 clock.instant())));
     }
 
@@ -355,6 +470,28 @@ public final class PruneRun {
         facts.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), clock.instant()));
         file.ifPresent(f -> LastUse.refresh(f, facts.inUseNow(), clock.instant(), Optional.of(facts.presence())));
         return record;
+    }
+
+    /**
+     * Replaces the state file with what this run learnt. Without a state directory there is nothing
+     * to say unless a blocked clock runs (it cannot, then: one note says so instead of "starts now");
+     * any other failure to write is one note.
+     */
+    static Report remember(Report report, Path file, PruneShortfall.Blocked blocked, Instant now) {
+        PruneState next = blocked.next().ended(now, report.outcome().word());
+        List<String> notes = new ArrayList<>(blocked.notes());
+        Path dir = file.toAbsolutePath().getParent();
+        boolean noDirectory = dir == null || !Files.isDirectory(dir);
+        if (!noDirectory || next.blockedSince().isPresent()) {
+            try {
+                next.save(file);
+            } catch (SmallFile.Unusable e) {
+                notes.removeIf(n -> n.startsWith(PruneShortfall.CLOCK_STARTS_NOTE));
+                notes.add("state: " + file + " " + e.getMessage() + "; not remembered"
+                        + (next.blockedSince().isPresent() ? ": the blocked clock cannot run" : ""));
+            }
+        }
+        return report.withState(new StateReport(file, next, notes));
     }
 
     /**
@@ -381,22 +518,30 @@ public final class PruneRun {
     }
 
     private static Report finish(Engine engine, Builder report, Verdict verdict, Outcome outcome, int exit) {
+        return finish(engine, report, measureAgain(verdict.disks()), outcome, exit);
+    }
+
+    private static Report finish(Engine engine, Builder report, Optional<Disk> diskAfter, Outcome outcome, int exit) {
         Optional<Integer> imagesAfter;
         try {
             imagesAfter = Optional.of(PruneFacts.imageCount(engine));
         } catch (Engine.Unavailable e) {
             imagesAfter = Optional.empty();
         }
-        return report.diskAfter(verdict.disk().map(Disk::path).flatMap(PruneRun::usedPercentNow))
-                .imagesAfter(imagesAfter).end(outcome, exit);
+        return report.diskAfter(diskAfter.map(Disk::usedPercent)).imagesAfter(imagesAfter).end(outcome, exit);
     }
 
-    private static Optional<Integer> usedPercentNow(Path path) {
-        try {
-            return Optional.of(Disk.measure(path).usedPercent());
-        } catch (IOException e) {
-            return Optional.empty();
+    /** The fullest of the file systems the gate measured, measured again; empty if one cannot be. */
+    private static Optional<Disk> measureAgain(List<Disk> measured) {
+        List<Disk> now = new ArrayList<>();
+        for (Disk d : measured) {
+            try {
+                now.add(Disk.measure(d.path()));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
         }
+        return Disk.fullest(now);
     }
 
     /**

@@ -449,10 +449,11 @@ public final class ReuseProofRun {
         }
 
         Done coldPull(Checked checked, State state) {
-            ImagePull.Result result = pull(checked);
-            State pulled = state.cold(result);
-            LocalImage local = reached(pulled, () -> LocalImage.inspect(engine, image)
+            ImagePull.Result pull = pull(checked);
+            LocalImage local = reached(state.cold(pull), () -> LocalImage.inspect(engine, image)
                     .orElseThrow(() -> new ImagePull.Failed("the pull ended but the engine has no " + image)));
+            ImagePull.Result result = pull.withImageLayers(local.layers());
+            State pulled = state.cold(result);
             if (result.layersDownloaded() == 0) {
                 notes.add("the cold pull found every layer already present (kept by another image or the build cache): "
                         + "the cold and warm times do not compare a download");

@@ -92,6 +92,20 @@ in
       '';
     };
 
+    containerdRoot = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "/var/lib/containerd";
+      description = ''
+        containerd's root, for an engine with the containerd image store (`docker info` shows
+        `driver-type: io.containerd.snapshotter.v1`) that uses a system containerd: image content
+        and snapshots live there, possibly on another file system than the data root. The disk
+        gate then measures both and goes by the fullest (`--path` twice; `--containerd-root`
+        when `dataRoot` is `null`). Leave it `null` on the classic store, or when dockerd runs
+        its own containerd (its root is then inside the data root).
+      '';
+    };
+
     metricsFile = lib.mkOption {
       type = lib.types.nullOr lib.types.path;
       default = null;
@@ -104,6 +118,30 @@ in
       '';
     };
 
+    stateFile = lib.mkOption {
+      type = lib.types.path;
+      default = "/var/lib/cc-ci/state.json";
+      description = ''
+        Where prune remembers when the gates last allowed a run and since when pruning has been
+        blocked (`--state-file`): a small file, replaced atomically. Missing or corrupt, it is
+        ignored with a one-line note; it is never needed for safety. The unit's
+        `StateDirectory=cc-ci` makes /var/lib/cc-ci; a file elsewhere needs a writable directory.
+        Give the path as a string.
+      '';
+    };
+
+    blockedLimit = lib.mkOption {
+      type = lib.types.strMatching "([0-9]+[smhd])+";
+      default = "72h";
+      example = "5d";
+      description = ''
+        With the disk at or above the threshold, a gate (a live CI stack, a converging service)
+        blocking pruning for longer than this makes the run fail with exit 18, outcome
+        `blocked-too-long` and a WARN line naming the gate and since when (`--blocked-limit`).
+        Below the threshold a blocked gate is the normal, quiet no-op. Not used with `fleet`.
+      '';
+    };
+
     onFailure = lib.mkOption {
       type = lib.types.listOf (
         lib.types.strMatching "[a-zA-Z0-9@%:_.\\-]+[.](service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
@@ -113,7 +151,9 @@ in
       description = ''
         Units to start when a run fails (the service's `OnFailure=`), e.g. one that sends an
         alert. A run fails when `prune` exits non-zero: a gate that cannot be evaluated, a run
-        stopped between phases, another prune holding the lock, an engine error.
+        stopped between phases, another prune holding the lock, an engine error, and when pruning
+        was not enough (exit 17, insufficient) or has been blocked too long (exit 18): the unit sets
+        no `SuccessExitStatus=`, so only 0 counts as success.
       '';
     };
 
@@ -125,7 +165,9 @@ in
         cluster's view once, then prunes every ready, active node as one swarm global job of the
         toolkit's image (`prune --fleet`), each node by its own disk, and prints one line per node.
         Enable it on one manager only (a second fleet run refuses while one's job exists, exit 14);
-        the workers need no unit of their own. Needs `fleetImage`; not with `metricsFile`.
+        the workers need no unit of their own. Needs `fleetImage`; not with `metricsFile` or
+        `evictTo`, and `stateFile`/`blockedLimit` are not used (they are per host; the fleet's
+        summary names each node's disk instead).
       '';
     };
 
@@ -262,6 +304,10 @@ in
             "--path"
             cfg.dataRoot
           ]
+          ++ lib.optionals (cfg.containerdRoot != null) [
+            (if cfg.dataRoot != null then "--path" else "--containerd-root")
+            cfg.containerdRoot
+          ]
           ++ [
             "--threshold"
             cfg.threshold
@@ -269,6 +315,13 @@ in
             cfg.until
             "--stack-pattern"
             cfg.stackPattern
+          ]
+          # per host: a fleet run reports each node's disk instead
+          ++ lib.optionals (!cfg.fleet) [
+            "--state-file"
+            (toString cfg.stateFile)
+            "--blocked-limit"
+            cfg.blockedLimit
           ]
           ++ lib.optionals (cfg.metricsFile != null) [
             "--metrics-file"
@@ -309,6 +362,8 @@ in
         # For jna.tmpdir: writable and exec-able, unlike a noexec /tmp (see package.nix).
         # No MemoryDenyWriteExecute: the JVM's JIT needs writable executable memory.
         CacheDirectory = "ci-docker-prune";
+        # /var/lib/cc-ci, for the state file (stateFile)
+        StateDirectory = "cc-ci";
         PrivateTmp = true;
         ProtectSystem = "full";
         ProtectHome = "read-only";

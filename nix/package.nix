@@ -41,7 +41,7 @@ stdenvNoCC.mkDerivation {
 
   buildPhase = ''
     runHook preBuild
-    ${jdk}/bin/javac --release 17 -encoding UTF-8 -d classes -cp ${classpath} lib/*.java scripts/*.java
+    ${jdk}/bin/javac --release 17 -encoding UTF-8 -XDstringConcat=inline -d classes -cp ${classpath} lib/*.java scripts/*.java
     runHook postBuild
   '';
 

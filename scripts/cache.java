@@ -3,7 +3,7 @@
 //SOURCES ../lib/CacheFacts.java ../lib/CacheFormat.java ../lib/CacheView.java ../lib/Cli.java ../lib/Disk.java
 //SOURCES ../lib/Engine.java ../lib/EvictionPolicy.java ../lib/GateFacts.java ../lib/ImageRef.java ../lib/LastUse.java
 //SOURCES ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PrunePolicy.java
-//SOURCES ../lib/StateFile.java ../lib/Text.java
+//SOURCES ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.CacheFormat;
 import ccci.CacheView;
@@ -12,7 +12,7 @@ import ccci.Engine;
 import ccci.EvictionPolicy;
 import ccci.LastUse;
 import ccci.PrunePolicy;
-import ccci.StateFile;
+import ccci.SmallFile;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
@@ -68,7 +68,7 @@ class Cache implements Callable<Integer> {
             throw new Cli.BadInput("--path '" + path + "' does not exist");
         }
         if (metricsFile != null) {
-            StateFile.checkTarget("--metrics-file", metricsFile);
+            SmallFile.checkTarget("--metrics-file", metricsFile);
         }
         try (Engine docker = engine.connect()) {
             CacheView view = CacheView.read(docker, Optional.ofNullable(path), lastUse.file(), age, settings, Instant.now());

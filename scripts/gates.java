@@ -2,7 +2,7 @@
 //JAVA 17+
 //SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java
 //SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java
-//SOURCES ../lib/Registry.java ../lib/StateFile.java ../lib/Text.java
+//SOURCES ../lib/Registry.java ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;

@@ -1,14 +1,16 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
-//SOURCES ../lib/EvictionRun.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/GateCheck.java ../lib/GateFacts.java
-//SOURCES ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java ../lib/LocalImage.java ../lib/PruneFacts.java
-//SOURCES ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java
-//SOURCES ../lib/Registry.java ../lib/Signals.java ../lib/StateFile.java ../lib/Text.java
+//SOURCES ../lib/EvictionRun.java ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/GateCheck.java
+//SOURCES ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java ../lib/LocalImage.java
+//SOURCES ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java ../lib/PrunePolicy.java
+//SOURCES ../lib/PruneRun.java ../lib/PruneShortfall.java ../lib/PruneState.java ../lib/Registry.java ../lib/Signals.java
+//SOURCES ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;
 import ccci.EvictionPolicy;
+import ccci.FastArgs;
 import ccci.Fleet;
 import ccci.FleetFormat;
 import ccci.GatePolicy;
@@ -18,6 +20,7 @@ import ccci.PruneLock;
 import ccci.PruneMetrics;
 import ccci.PrunePolicy;
 import ccci.PruneRun;
+import ccci.PruneShortfall;
 import ccci.Signals;
 import ccci.Text;
 import java.io.PrintWriter;
@@ -25,12 +28,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
@@ -43,6 +43,8 @@ import picocli.CommandLine.Spec;
             "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
             "none used within --min-age, least recently used first, until the disk is below the low watermark;",
             "the gates are checked again before each removal, and each removal is a plain (never forced) delete.",
+            "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases (and eviction);",
+            "exit 18 when it is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit.",
             "--fleet (on a swarm manager): the same on every node, as one swarm global job; one line per node."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -54,6 +56,8 @@ import picocli.CommandLine.Spec;
             "  :--fleet: another fleet run's job service exists: nothing started",
             "15:the engine is already running a prune (HTTP 409, another tool)",
             "16:the engine failed or went away during a phase",
+            "17:insufficient: the phases (and eviction, when asked) ran, the disk is still at or above the threshold (WARN line)",
+            "18:blocked too long: disk at or above the threshold, a gate blocking longer than --blocked-limit (WARN line)",
             "19:unexpected internal error",
             "24:the run finished, but --metrics-file could not be written (the summary says metrics=failed)",
             "25:--fleet: a node did not report in time, was down or drained, or its job failed",
@@ -62,17 +66,22 @@ import picocli.CommandLine.Spec;
             "143:stopped by SIGTERM: the summary says which phases completed (--fleet: its job service removed)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
-class Prune implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin Engine.Options engine;
-    @Mixin GatePolicy.Options gates;
-    @Mixin EvictionPolicy.Options eviction;
-    @Mixin LastUse.FileOption lastUse;
-    @Mixin Fleet.Options fleetOptions;
+class Prune implements Cli.Fast {
+    static final String DEFAULT_UNTIL = "24h";
 
-    @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
+    // made here, and each default also the field's value: the daily command line is parsed without picocli (FastArgs)
+    @Mixin Engine.Options engine = new Engine.Options();
+    @Mixin GatePolicy.Options gates = new GatePolicy.Options();
+    @Mixin PruneShortfall.Options shortfall = new PruneShortfall.Options();
+    @Mixin EvictionPolicy.Options eviction = new EvictionPolicy.Options();
+    @Mixin LastUse.FileOption lastUse = new LastUse.FileOption();
+    @Mixin Fleet.Options fleetOptions = new Fleet.Options();
+    PrintWriter out;
+    PrintWriter err;
+
+    @Option(names = "--until", paramLabel = "AGE", defaultValue = DEFAULT_UNTIL,
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
-    String until;
+    String until = DEFAULT_UNTIL;
 
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
     boolean dryRun;
@@ -94,15 +103,14 @@ class Prune implements Callable<Integer> {
         long start = System.nanoTime();
         var settings = gates.settings();
         var age = PrunePolicy.Until.parse(until);
+        var notEnough = shortfall.settings();
         var evict = eviction.settings(Optional.of(settings.thresholdPercent()));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         var fleet = fleetOptions.settings();
         if (fleet != null) {
-            return fleet(fleet, settings, age, out);
+            return fleet(fleet, settings, age);
         }
         PruneLock lock = null;
         Signals.install();
@@ -129,8 +137,8 @@ class Prune implements Callable<Integer> {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Report report = PruneRun.run(docker, settings, age, evict, Optional.of(lastUse.file()), dryRun,
-                            progress, Clock.systemUTC());
+                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, Optional.of(lastUse.file()), notEnough);
+                    PruneRun.Report report = PruneRun.run(docker, run, dryRun, progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
                 }
@@ -148,9 +156,10 @@ class Prune implements Callable<Integer> {
     }
 
     /** --fleet: every node of the swarm, as one global job; per host options are refused. */
-    private int fleet(Fleet.Settings fleet, GatePolicy.Settings settings, PrunePolicy.Until age, PrintWriter out) {
-        if (metricsFile != null || eviction.enabled()) {
-            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : "--evict-to") + " is per host: not with --fleet");
+    private int fleet(Fleet.Settings fleet, GatePolicy.Settings settings, PrunePolicy.Until age) {
+        if (metricsFile != null || eviction.enabled() || shortfall.given()) {
+            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.enabled() ? "--evict-to" : "--state-file/--blocked-limit")
+                    + " is per host: not with --fleet");
         }
         try (Engine docker = engine.connect()) {
             var command = Fleet.Command.prune(age.text(), dryRun, lockFile != null ? lockFile : PruneLock.defaultPath());
@@ -165,7 +174,8 @@ class Prune implements Callable<Integer> {
 
                 @Override
                 public void warning(String line) {
-                    System.err.println("prune: " + line);
+                    err.println("prune: " + Text.safe(line));
+                    err.flush();
                 }
             });
             out.print(json ? FleetFormat.json(report) : FleetFormat.text(report));
@@ -179,6 +189,7 @@ class Prune implements Callable<Integer> {
         out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
         out.flush();
         report.verdict().problems().forEach(p -> err.println("prune: " + Text.safe(p)));
+        report.state().ifPresent(st -> st.notes().forEach(n -> err.println("prune: " + Text.safe(n))));
         boolean failed = report.outcome() == PruneRun.Outcome.FAILED || report.outcome() == PruneRun.Outcome.STOPPED;
         if (failed && report.verdict().problems().isEmpty()) {
             report.problem().ifPresent(p -> err.println("prune: " + Text.safe(p)));
@@ -186,6 +197,22 @@ class Prune implements Callable<Integer> {
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> err.println("prune: " + Text.safe(p)));
         err.flush();
         return report.exitCode();
+    }
+
+    @Override
+    public void printTo(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public boolean setWithoutPicocli(String[] args) {
+        return FastArgs.PRUNE.set(this, args);
+    }
+
+    @Override
+    public String name() {
+        return FastArgs.PRUNE.name();
     }
 
     public static void main(String... args) {

@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/LastUse.java ../lib/LastUseWatch.java ../lib/StateFile.java
+//SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/LastUse.java ../lib/LastUseWatch.java ../lib/SmallFile.java
 //SOURCES ../lib/Text.java
 
 import ccci.Cli;

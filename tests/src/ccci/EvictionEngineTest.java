@@ -83,7 +83,9 @@ class EvictionEngineTest {
                 - java.time.Duration.between(lastAppUse, Instant.now()).toMillis() + 1000;
         Thread.sleep(Math.max(0, wait));
         engine.dockerOk("rm", engine.dockerOk("create", "--network", "none", "ccci/young:1", "true"));
-        GatesEngineTest.waitUntil(() -> recorded().containsKey(ids.get("ccci/young:1")), "watch records young:1");
+        // young:1 already has a record from its load: wait for this use, not for any record
+        GatesEngineTest.waitUntil(() -> recorded().getOrDefault(ids.get("ccci/young:1"), Instant.EPOCH).isAfter(lastAppUse),
+                "watch records young:1's use");
 
         // the thresholds from the disk as it is: at the threshold, and a low watermark one and a
         // half images below it, so that two of the four app images must go
@@ -142,7 +144,8 @@ class EvictionEngineTest {
     static CommandResult prune(String... more) {
         List<String> args = new ArrayList<>(List.of("--host", engine.host(), "--lock-file", engine.workDir().resolve("prune.lock").toString(),
                 "--path", engine.dataRoot().toString(), "--threshold", String.valueOf(threshold), "--evict-to", String.valueOf(evictTo),
-                "--keep", "^ccci/keep:", "--min-age", MIN_AGE, "--last-use", record.toString()));
+                "--keep", "^ccci/keep:", "--min-age", MIN_AGE, "--last-use", record.toString(),
+                "--state-file", engine.workDir().resolve("state.json").toString()));
         args.addAll(List.of(more));
         return ScriptRun.of("Prune", args.toArray(String[]::new));
     }
@@ -208,6 +211,10 @@ class EvictionEngineTest {
         CommandResult run = prune("--json");
         assertEquals(0, run.exit(), run.toString());
         JsonNode json = run.json();
+        // the measurement that decides comes after eviction: below the threshold now, so pruned, not insufficient
+        assertEquals("pruned", json.path("outcome").asText(), run.out());
+        assertTrue(json.path("shortfall").isNull(), run.out());
+        assertTrue(json.path("warning").isNull(), run.out());
         JsonNode eviction = json.path("eviction");
         assertFalse(eviction.path("predicted").asBoolean());
         List<String> removed = new ArrayList<>();
@@ -247,9 +254,10 @@ class EvictionEngineTest {
         var settings = EvictionPolicy.Settings.parse("1", List.of("^ccci/keep:"), "1s", Optional.of(100));
         PruneRun.Report report;
         try (Engine docker = Engine.connect(engine.host())) {
-            report = PruneRun.run(() -> docker, GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
+            var run = new PruneRun.Settings(GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
                     engine.dataRoot().toString()), PrunePolicy.Until.parse("24h"), Optional.of(settings), Optional.of(record),
-                    false, aUserAppears, Clock.systemUTC());
+                    PruneShortfall.Settings.withoutState());
+            report = PruneRun.run(() -> docker, run, false, aUserAppears, Clock.systemUTC());
         }
         System.err.println("[real run text]\n" + PruneFormat.text(report));
         EvictionRun.Result result = report.eviction().orElseThrow(() -> new AssertionError(PruneFormat.text(report)));
@@ -262,5 +270,27 @@ class EvictionEngineTest {
         assertFalse(engine.docker("image", "inspect", second).ok(), second + " evicted");
         assertTrue(engine.docker("image", "inspect", "ccci/keep:1").ok(), "a keep match stays");
         assertTrue(engine.docker("image", "inspect", "ccci/stopped:1").ok(), "a stopped container's image stays");
+        // a watermark of 1% cannot be reached: after eviction the disk is still over the threshold of 1%
+        assertEquals(PruneRun.Outcome.INSUFFICIENT, report.outcome(), PruneFormat.text(report));
+        assertEquals(Cli.ExitCodes.INSUFFICIENT, report.exitCode());
+    }
+
+    @Test
+    @Order(5)
+    void whenEvictionCannotBringTheDiskBelowTheThresholdTheRunIsInsufficient() throws Exception {
+        // at the threshold, and nothing eviction may remove: every image was used or created within --min-age
+        int now = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
+        assertTrue(now > 1, "disk " + now + "%");
+        CommandResult run = ScriptRun.of("Prune", "--host", engine.host(),
+                "--lock-file", engine.workDir().resolve("prune.lock").toString(), "--path", engine.dataRoot().toString(),
+                "--threshold", String.valueOf(now), "--evict-to", String.valueOf(now - 1), "--min-age", "3650d",
+                "--last-use", record.toString(), "--state-file", engine.workDir().resolve("state.json").toString());
+        System.err.println("[insufficient after eviction]\n" + run.out());
+        assertEquals(Cli.ExitCodes.INSUFFICIENT, run.exit(), run.toString());
+        assertTrue(run.out().contains("eviction to below " + (now - 1) + "%: removed 0 images;"), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("WARN not enough: the disk is still at ")), run.out());
+        assertTrue(run.out().contains("outcome=insufficient exit=17"), run.out());
+        assertTrue(run.out().contains("after the phases and eviction"), run.out());
+        assertTrue(engine.docker("image", "inspect", "ccci/app:4").ok(), "nothing was evicted");
     }
 }

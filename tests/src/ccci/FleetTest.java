@@ -73,11 +73,11 @@ class FleetTest {
     void theJobIsOneGlobalJobWithTheNodesSocketAndReadOnlyDataRootNeverRestarted() {
         var command = Fleet.Command.prune("24h", false, Path.of("/run/ci-docker-prune.lock"));
         var gates = GatePolicy.Settings.parse("85", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null);
-        List<String> args = Fleet.nodeArgs(command, gates, Path.of("/var/lib/docker"), ClusterVerdict.parse("stack=holds,convergence=holds"));
+        List<String> args = Fleet.nodeArgs(command, gates, List.of(Path.of("/var/lib/docker")), ClusterVerdict.parse("stack=holds,convergence=holds"));
         assertEquals(List.of("prune", "--json", "--threshold", "85", "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
                 "--path", "/var/lib/docker", "--cluster-verdict", "stack=holds,convergence=holds",
                 "--until", "24h", "--lock-file", "/run/ccci-host/ci-docker-prune.lock"), args);
-        JsonNode spec = Fleet.jobSpec("ccci-fleet-x", "reg.example:5000/cc-ci:1", args, Path.of("/var/lib/docker"),
+        JsonNode spec = Fleet.jobSpec("ccci-fleet-x", "reg.example:5000/cc-ci:1", args, List.of(Path.of("/var/lib/docker")),
                 command.lockFile().map(Path::getParent), List.of(DRAINED));
         assertTrue(spec.path("Mode").has("GlobalJob"), spec.toString());
         assertEquals("1", spec.path("Labels").path(GatePolicy.FLEET_JOB_LABEL).asText());

@@ -29,8 +29,8 @@ class GatePolicyTest {
         return new GateFacts.Service(name, Map.of(), "replicated", running, desired, Optional.empty());
     }
 
-    static Reading<Disk> disk(long used, long available) {
-        return Reading.ok(new Disk(Path.of("/var/lib/docker"), used, available));
+    static Reading<List<Disk>> disk(long used, long available) {
+        return Reading.ok(List.of(new Disk(Path.of("/var/lib/docker"), used, available)));
     }
 
     @ParameterizedTest
@@ -126,7 +126,7 @@ class GatePolicyTest {
     @Test
     void anEngineThatCannotBeReadBlocksEveryGateItFeeds() {
         Reading<GateFacts> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
-        Reading<Path> target = GatePolicy.diskTarget(Optional.empty(), failed, p -> true);
+        Reading<List<Path>> target = GatePolicy.diskTargets(DEFAULTS, failed, p -> true);
         assertTrue(target instanceof Reading.Failed);
         Verdict verdict = GatePolicy.evaluate(DEFAULTS, failed, GateCheck.measure(target));
         assertFalse(verdict.pruneAllowed());
@@ -142,12 +142,47 @@ class GatePolicyTest {
         assertEquals(ExitCodes.CANNOT_EVALUATE, verdict.exitCode());
     }
 
+    static GatePolicy.Settings settings(List<Path> paths, Optional<Path> containerdRoot) {
+        return new GatePolicy.Settings(80, DEFAULTS.stackPattern(), paths, containerdRoot, Optional.empty());
+    }
+
     @Test
-    void diskTargetPrefersTheOptionThenTheDataRootThenSlash() {
+    void diskTargetsPreferThePathsThenTheDataRootThenSlash() {
         Reading<GateFacts> facts = Reading.ok(manager(List.of(), List.of()));
-        assertEquals(Reading.ok(Path.of("/mnt")), GatePolicy.diskTarget(Optional.of(Path.of("/mnt")), facts, p -> false));
-        assertEquals(Reading.ok(Path.of("/var/lib/docker")), GatePolicy.diskTarget(Optional.empty(), facts, p -> true));
-        assertEquals(Reading.ok(Path.of("/")), GatePolicy.diskTarget(Optional.empty(), facts, p -> false));
+        List<Path> two = List.of(Path.of("/mnt"), Path.of("/srv"));
+        assertEquals(Reading.ok(two), GatePolicy.diskTargets(settings(two, Optional.empty()), facts, p -> false));
+        assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"))), GatePolicy.diskTargets(DEFAULTS, facts, p -> true));
+        assertEquals(Reading.ok(List.of(Path.of("/"))), GatePolicy.diskTargets(DEFAULTS, facts, p -> false));
+    }
+
+    @Test
+    void onTheContainerdStoreContainerdsRootIsMeasuredToo() {
+        Reading<GateFacts> containerd = Reading.ok(new GateFacts("/var/lib/docker", Engine.SwarmRole.MANAGER, List.of(), List.of(),
+                Engine.ImageStore.CONTAINERD));
+        assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"), Path.of("/var/lib/containerd"))),
+                GatePolicy.diskTargets(DEFAULTS, containerd, p -> true), "its default root, when it exists here");
+        assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"))),
+                GatePolicy.diskTargets(DEFAULTS, containerd, p -> !p.equals(Path.of("/var/lib/containerd"))), "not when it does not");
+        assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"), Path.of("/data/containerd"))),
+                GatePolicy.diskTargets(settings(List.of(), Optional.of(Path.of("/data/containerd"))), containerd, p -> true));
+        assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"))),
+                GatePolicy.diskTargets(DEFAULTS, Reading.ok(manager(List.of(), List.of())), p -> true), "not on the classic store");
+    }
+
+    @Test
+    void theFullestFileSystemDecidesAndEachIsNamed() {
+        Reading<List<Disk>> two = Reading.ok(List.of(new Disk(Path.of("/var/lib/docker"), 40 * GB, 60 * GB),
+                new Disk(Path.of("/var/lib/containerd"), 9 * GB, 1 * GB)));
+        GateResult gate = GatePolicy.diskGate(80, two);
+        assertEquals(GateResult.State.HOLDS, gate.state());
+        assertEquals("90% of /var/lib/containerd \u2265 80% (the fullest; also /var/lib/docker 40%)", gate.detail());
+        assertEquals(90, gate.figures().get("usedPercent"));
+        assertEquals("/var/lib/containerd", gate.figures().get("path"));
+        assertEquals(2, ((List<?>) gate.figures().get("paths")).size());
+        GateResult blocks = GatePolicy.diskGate(95, two);
+        assertEquals(GateResult.State.BLOCKS, blocks.state());
+        assertEquals(Optional.of(Path.of("/var/lib/containerd")),
+                GatePolicy.evaluate(DEFAULTS, Reading.ok(manager(List.of(), List.of())), two).disk().map(Disk::path));
     }
 
     static GateFacts worker(List<GateFacts.Container> containers) {
@@ -174,7 +209,7 @@ class GatePolicyTest {
 
     @Test
     void aNodeJobTakesTheManagersVerdictAndStillChecksItsOwnContainers() {
-        GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null,
+        GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, List.of(), null,
                 "stack=holds,convergence=holds");
         Verdict verdict = GatePolicy.evaluate(holds, Reading.ok(worker(List.of())), disk(90 * GB, 10 * GB));
         assertTrue(verdict.pruneAllowed(), verdict.toString());
@@ -184,7 +219,7 @@ class GatePolicyTest {
                 new GateFacts.Container("zz9-abcdef_ci_commoninternet_net_db.1.x", Map.of())))), disk(90 * GB, 10 * GB));
         assertEquals(GateResult.State.BLOCKS, local.gates().get(1).state(), "its own containers still count");
 
-        GatePolicy.Settings blocks = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null,
+        GatePolicy.Settings blocks = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, List.of(), null,
                 "stack=blocks,convergence=unknown");
         Verdict closed = GatePolicy.evaluate(blocks, Reading.ok(manager(List.of(), List.of())), disk(90 * GB, 10 * GB));
         assertEquals(GateResult.State.BLOCKS, closed.gates().get(1).state());
@@ -194,7 +229,7 @@ class GatePolicyTest {
 
     @Test
     void aNodeJobOnTheManagerIgnoresTheServicesTheManagerAlreadyJudged() {
-        GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null,
+        GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, List.of(), null,
                 "stack=holds,convergence=holds");
         GateFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1), service("stuck", 0, 1)), List.of());
         assertTrue(GatePolicy.evaluate(holds, Reading.ok(host), disk(90 * GB, 10 * GB)).pruneAllowed(),

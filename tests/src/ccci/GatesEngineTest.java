@@ -11,8 +11,13 @@ import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.model.Version;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,6 +62,33 @@ class GatesEngineTest {
         return ScriptRun.of("Gates", all);
     }
 
+    /**
+     * docker-java leaves the API version to the engine (no version in the request path): gates runs
+     * at each engine's own, 1.41 on 20.10, 1.45 on 26.1, 1.51 on 28.5. The engine it ran on is
+     * written to tests/target/engine-facts/KIND.properties for the README's verified-engines table.
+     */
+    @Test
+    void dockerJavaTalksToEachEngineAtItsOwnApiVersion() throws Exception {
+        Map<String, String> api = Map.of("20.10", "1.41", "26.1", "1.45", "28.5", "1.51", "28.5-containerd", "1.51");
+        Properties facts = new Properties();
+        try (Engine docker = Engine.connect(engine.host())) {
+            Version version = docker.call("GET /version", () -> docker.api().versionCmd().exec());
+            assertEquals(api.get(engine.kind().id()), version.getApiVersion(), engine.kind().id());
+            Engine.ImageStore store = Engine.ImageStore.of(docker.info());
+            assertEquals(engine.kind().containerdImageStore(), store == Engine.ImageStore.CONTAINERD, "the store /info reports");
+            facts.setProperty("engine", version.getVersion());
+            facts.setProperty("api", version.getApiVersion());
+            facts.setProperty("store", store == Engine.ImageStore.CONTAINERD ? "containerd" : "overlay2 (graph driver)");
+        }
+        CommandResult run = gates("--path", fullDisk.path().toString());
+        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        assertEquals("", run.err());
+        Path dir = Files.createDirectories(Repo.root().resolve("tests/target/engine-facts"));
+        try (var out = Files.newBufferedWriter(dir.resolve(engine.kind().id() + ".properties"))) {
+            facts.store(out, "the engine GatesEngineTest ran on");
+        }
+    }
+
     @Test
     void allGatesHoldOnAFullDiskWithNothingRunning() {
         CommandResult run = gates("--path", fullDisk.path().toString());
@@ -77,10 +109,13 @@ class GatesEngineTest {
         assertEquals("blocks", ScriptRun.gate(under, "disk").path("state").asText());
     }
 
+    /** On the containerd store containerd's root too (here inside the data root: one file system, the data root named). */
     @Test
     void diskGateMeasuresTheEnginesDataRootByDefault() {
-        JsonNode disk = ScriptRun.gate(gates(), "disk");
+        JsonNode disk = ScriptRun.gate(engine.containerdRoot().map(root -> gates("--containerd-root", root.toString()))
+                .orElseGet(this::gates), "disk");
         assertEquals(engine.dataRoot().toString(), disk.path("path").asText());
+        assertEquals(engine.containerdRoot().isPresent() ? 2 : 1, disk.path("paths").size(), disk.toString());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.EngineKind;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.zeroturnaround.exec.ProcessExecutor;
@@ -42,8 +44,58 @@ class GatesStandaloneEngineTest {
     }
 
     JsonNode gates() {
-        CommandResult run = ScriptRun.of("Gates", "--host", engine.host(), "--json");
-        return run.json();
+        return gates(engine, "--json").json();
+    }
+
+    /** gates --json, naming the sandbox's containerd root on that store (it is not the host's /var/lib/containerd). */
+    static CommandResult gates(SandboxEngine engine, String... more) {
+        List<String> args = new ArrayList<>(List.of("--host", engine.host()));
+        engine.containerdRoot().ifPresent(root -> args.addAll(List.of("--containerd-root", root.toString())));
+        args.addAll(List.of(more));
+        return ScriptRun.of("Gates", args.toArray(String[]::new));
+    }
+
+    /**
+     * The containerd image store keeps image content and snapshots under containerd's root: here a
+     * file system of its own, fuller than the data root's. The disk gate measures both, goes by the
+     * fullest and names each, asked from the engine's store or given as two --path.
+     */
+    @Test
+    void onTheContainerdStoreTheFullerFilesystemOfContainerdsRootDecides() throws Exception {
+        Assumptions.assumeTrue(EngineKind.current().containerdImageStore(), "the containerd image store only");
+        try (SandboxEngine split = SandboxEngine.start(SandboxEngine.options().swarm(false).dataRootOnLoopFs(64)
+                .containerdRootOnLoopFs(64))) {
+            Path containerdRoot = split.containerdRoot().orElseThrow();
+            assertFalse(Files.getFileStore(containerdRoot).equals(Files.getFileStore(split.dataRoot())), "two file systems");
+            fill(containerdRoot.resolve("ccci-ballast"), containerdRoot, 90);
+            int containerdPercent = dfPercent(containerdRoot);
+            int dataPercent = dfPercent(split.dataRoot());
+            assertTrue(containerdPercent >= 80 && dataPercent < 80, containerdPercent + "% vs " + dataPercent + "%");
+
+            CommandResult json = gates(split, "--json");
+            JsonNode disk = json.json().path("gates").get(0);
+            assertTrue(disk.path("holds").asBoolean(), json.toString());
+            assertEquals(containerdRoot.toString(), disk.path("path").asText());
+            assertEquals(containerdPercent, disk.path("usedPercent").asInt());
+            JsonNode paths = disk.path("paths");
+            assertEquals(2, paths.size(), disk.toString());
+            assertEquals(split.dataRoot().toString(), paths.get(0).path("path").asText());
+            assertEquals(dataPercent, paths.get(0).path("usedPercent").asInt());
+            assertEquals(containerdRoot.toString(), paths.get(1).path("path").asText());
+
+            String output = gates(split).out();
+            System.err.println("[gates sample output, containerd store]\n" + output);
+            String text = output.lines().findFirst().orElseThrow();
+            assertEquals(String.format("%-12s %-7s ", "disk", "holds") + containerdPercent + "% of " + containerdRoot + " \u2265 80% (the fullest; also "
+                    + split.dataRoot() + " " + dataPercent + "%)", text);
+
+            // the daily unit's way: both named with --path, decided from the disk alone
+            CommandResult twoPaths = ScriptRun.of("Gates", "--host", split.host(), "--json",
+                    "--path", split.dataRoot().toString(), "--path", containerdRoot.toString());
+            assertEquals(containerdRoot.toString(), twoPaths.json().path("gates").get(0).path("path").asText(), twoPaths.toString());
+            CommandResult onlyData = ScriptRun.of("Gates", "--host", split.host(), "--json", "--path", split.dataRoot().toString());
+            assertFalse(onlyData.json().path("gates").get(0).path("holds").asBoolean(), "the data root alone is below 80%");
+        }
     }
 
     @Test

@@ -73,9 +73,12 @@ class LastUseTest {
         assertEquals(0, link.record().size());
         assertTrue(link.problem().orElseThrow().contains("not a regular file"), link.problem().toString());
 
-        LastUse.save(file, LastUse.empty().use("sha256:a", List.of(), T1), Optional.empty());
-        assertFalse(Files.isSymbolicLink(file), "the link is replaced, not written through");
-        assertTrue(Files.readString(secret).contains("sha256:s"), "its target is untouched");
+        SmallFile.Unusable refused = org.junit.jupiter.api.Assertions.assertThrows(SmallFile.Unusable.class,
+                () -> LastUse.save(file, LastUse.empty().use("sha256:a", List.of(), T1), Optional.empty()));
+        assertEquals("is a symbolic link: not replaced", refused.getMessage());
+        assertTrue(Files.isSymbolicLink(file), "the link is refused, neither replaced nor written through");
+        assertTrue(Files.readString(secret).contains("sha256:s") && !Files.readString(secret).contains("sha256:a"),
+                "its target is untouched");
     }
 
     @Test

@@ -55,8 +55,11 @@ class NixTest {
         CUSTOM.put("stackPattern", "^run-%d_[a-z]+$");
         CUSTOM.put("metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom");
         CUSTOM.put("dataRoot", "/srv/docker");
+        CUSTOM.put("containerdRoot", "/srv/containerd");
         CUSTOM.put("extraArgs", List.of("--lock-file", "/run/ci-docker-prune.lock"));
         CUSTOM.put("onFailure", List.of("ccci-notify@%n.service", "ccci-page.target"));
+        CUSTOM.put("stateFile", "/srv/cc-ci/state.json");
+        CUSTOM.put("blockedLimit", "5d");
     }
 
     static JsonNode evaluated;
@@ -65,7 +68,12 @@ class NixTest {
     @BeforeAll
     static void evaluate() throws Exception {
         ObjectMapper json = new ObjectMapper();
+        Map<String, Object> askEngine = new LinkedHashMap<>();
+        askEngine.put("enable", true);
+        askEngine.put("dataRoot", null);
+        askEngine.put("containerdRoot", "/srv/containerd");
         Map<String, Object> scenarios = Map.of(
+                "askEngine", Map.of("settings", askEngine),
                 "defaults", Map.of("settings", Map.of("enable", true)),
                 "custom", Map.of("settings", CUSTOM),
                 "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
@@ -96,6 +104,8 @@ class NixTest {
         rejected.put("watchNotABool", Map.of("settings", Map.of("enable", true, "watch", Map.of("enable", "yes"))));
         rejected.put("fleetTimeoutWords", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "x:1", "fleetTimeout", "ten minutes")));
         rejected.put("fleetImageEmpty", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "")));
+        rejected.put("relativeStateFile", Map.of("settings", Map.of("enable", true, "stateFile", "state.json")));
+        rejected.put("blockedLimitWords", Map.of("settings", Map.of("enable", true, "blockedLimit", "3 days")));
         evaluated = Nix.eval(EVAL, Map.of(
                 "scenarios", json.writeValueAsString(scenarios),
                 "rejected", json.writeValueAsString(rejected),
@@ -188,8 +198,8 @@ class NixTest {
     void optionsAreTypedAndDocumented() {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
-                "until", "stackPattern", "dataRoot", "metricsFile", "extraArgs", "onFailure", "evictTo", "keep", "minAge",
-                "watch.enable", "fleet", "fleetImage", "fleetTimeout", "dockerConfig")) {
+                "until", "stackPattern", "dataRoot", "containerdRoot", "metricsFile", "extraArgs", "onFailure", "stateFile",
+                "blockedLimit", "evictTo", "keep", "minAge", "watch.enable", "fleet", "fleetImage", "fleetTimeout", "dockerConfig")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -222,6 +232,11 @@ class NixTest {
         String pruneUntil = Class.forName("Prune").getDeclaredField("until")
                 .getAnnotation(CommandLine.Option.class).defaultValue();
         assertEquals(pruneUntil, options.path("until").path("default").asText());
+        for (String[] option : new String[][] {{"stateFile", "stateFile"}, {"blockedLimit", "blockedLimit"}}) {
+            String pruneDefault = PruneShortfall.Options.class.getDeclaredField(option[1])
+                    .getAnnotation(CommandLine.Option.class).defaultValue();
+            assertEquals(pruneDefault, options.path(option[0]).path("default").asText(), option[0]);
+        }
     }
 
     @Test
@@ -232,7 +247,8 @@ class NixTest {
         assertEquals("[\"docker.service\"]", service.path("requires").toString());
         String defaultPackage = evaluated.path("package").path("out").asText();
         assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
-                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN), execStart(service));
+                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
+                "--state-file", "/var/lib/cc-ci/state.json", "--blocked-limit", "72h"), execStart(service));
 
         JsonNode timer = timer("defaults");
         assertEquals("[\"timers.target\"]", timer.path("wantedBy").toString());
@@ -243,12 +259,32 @@ class NixTest {
         assertEquals("0", when.path("RandomizedDelaySec").asText());
         assertTrue(scenario("defaults").path("assertions").get(0).path("assertion").asBoolean());
         assertEquals("[]", service.path("onFailure").toString(), "no OnFailure= unless asked");
+        assertEquals("cc-ci", service.path("serviceConfig").path("StateDirectory").asText(), "makes the state file's directory");
+    }
+
+    /** Exits 17 (insufficient) and 18 (blocked too long) fail the unit, so OnFailure= and systemctl --failed see them. */
+    @Test
+    void onlyExit0IsSuccessSoInsufficientAndBlockedTooLongFailTheUnit() {
+        for (String scenario : List.of("defaults", "custom")) {
+            SystemdUnit unit = SystemdUnit.parse(SystemdUnit.renderNixUnits(UNIT, service(scenario), timer(scenario)).get(UNIT + ".service"));
+            assertFalse(unit.section("Service").containsKey("SuccessExitStatus"), unit.toString());
+        }
+        assertTrue(evaluated.path("options").path("onFailure").path("description").asText().contains("exit 17"));
+    }
+
+    /** Without a data root the engine is asked for it; containerd's root is then named as such. */
+    @Test
+    void containerdsRootIsMeasuredBesideTheDataRootTheEngineNames() {
+        List<String> args = execStart(service("askEngine"));
+        assertEquals(List.of("--containerd-root", "/srv/containerd", "--threshold", "80"), args.subList(1, 5));
+        assertFalse(args.contains("--path"), args.toString());
     }
 
     @Test
     void everySettingReachesTheUnitLiterally() {
         List<String> args = execStart(service("custom"));
-        assertEquals(List.of("--path", "/srv/docker", "--threshold", "90", "--until", "1d12h", "--stack-pattern", "^run-%d_[a-z]+$",
+        assertEquals(List.of("--path", "/srv/docker", "--path", "/srv/containerd", "--threshold", "90", "--until", "1d12h",
+                "--stack-pattern", "^run-%d_[a-z]+$", "--state-file", "/srv/cc-ci/state.json", "--blocked-limit", "5d",
                 "--metrics-file", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom",
                 "--lock-file", "/run/ci-docker-prune.lock"), args.subList(1, args.size()));
         // % and $ reach prune as written, not as a systemd specifier or variable

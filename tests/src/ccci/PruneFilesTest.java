@@ -113,15 +113,23 @@ class PruneFilesTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
     }
 
+    /**
+     * Exit 24 follows a run that succeeded: here a data root on a small tmpfs, just at the threshold,
+     * that the removal of an old 12 MB dangling image brings below it.
+     */
     @Test
     void aFullFileSystemAfterARealPruneIsExit24AndTheSummarySaysSo() throws Exception {
-        String image = oldDanglingImage(9201);
-        try (SmallDisk disk = SmallDisk.mount(1)) {
+        try (SandboxEngine small = SandboxEngine.start(SandboxEngine.options().swarm(false).dataRootOnTmpfs(96));
+             SmallDisk disk = SmallDisk.mount(1)) {
+            String image = small.loadImage(ImageSpec.dangling(Instant.parse("2024-01-02T03:04:05Z"), 12L << 20, 9201));
+            Thread.sleep(2100); // until=1s cuts off at a whole second (the containerd store ages by arrival)
+            int used = GatesStandaloneEngineTest.dfPercent(small.dataRoot());
             Path metrics = disk.path().resolve("ci_docker_prune.prom");
             fill(disk);
-            CommandResult run = prune("--lock-file", tmp.resolve("full.lock").toString(), "--metrics-file", metrics.toString());
+            CommandResult run = ScriptRun.of("Prune", "--host", small.host(), "--threshold", String.valueOf(used), "--until", "1s",
+                    "--lock-file", tmp.resolve("full.lock").toString(), "--metrics-file", metrics.toString());
             assertEquals(ExitCodes.METRICS_NOT_WRITTEN, run.exit(), run.toString());
-            assertFalse(imageThere(image), "the prune itself ran: " + run);
+            assertFalse(small.docker("image", "inspect", image).ok(), "the prune itself ran: " + run);
             String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
             assertTrue(summary.startsWith("summary outcome=pruned exit=24 "), summary);
             assertTrue(summary.contains(" metrics=failed"), summary);
@@ -139,7 +147,8 @@ class PruneFilesTest {
     void aWrittenMetricsFileIsANewRegularFile0644AndTheSummarySaysWritten() throws Exception {
         Path metrics = tmp.resolve("written.prom");
         CommandResult run = prune("--lock-file", tmp.resolve("written.lock").toString(), "--metrics-file", metrics.toString(), "--json");
-        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+        assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
         assertTrue(run.json().path("metrics").path("written").asBoolean(), run.toString());
         assertTrue(Files.isRegularFile(metrics, LinkOption.NOFOLLOW_LINKS));
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(metrics)));
@@ -178,8 +187,9 @@ class PruneFilesTest {
             Files.writeString(lock, "12345678\n");
             fill(disk);
             CommandResult run = prune("--lock-file", lock.toString());
-            assertEquals(ExitCodes.OK, run.exit(), run.toString());
-            assertTrue(run.out().contains("summary outcome=pruned exit=0 "), run.toString());
+            // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+            assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
+            assertTrue(run.out().contains("summary outcome=insufficient exit=17 phases=containers,images,build-cache "), run.toString());
             assertFalse(imageThere(image), "pruned");
         }
     }

@@ -72,7 +72,8 @@ class PruneMetricsTest {
         Path metrics = dir.resolve("ci_docker_prune.prom");
         PruneScenario.awaitAllOlderThan(engine, Duration.ofSeconds(1));
         CommandResult run = prune(metrics, engine.host(), "--threshold", "1", "--until", "1s", "--json");
-        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+        assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
         JsonNode report = run.json();
 
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(metrics)));
@@ -80,9 +81,11 @@ class PruneMetricsTest {
             assertEquals(1, leftovers.count(), "no temp file left beside it");
         }
         Map<String, Double> m = parseWithPromtool(metrics);
-        assertEquals(0.0, m.get("ci_docker_prune_exit_code"));
-        assertEquals(m.get("ci_docker_prune_last_run_timestamp_seconds"), m.get("ci_docker_prune_last_success_timestamp_seconds"));
-        assertEquals(1.0, m.get("ci_docker_prune_outcome{outcome=\"pruned\"}"));
+        assertEquals(17.0, m.get("ci_docker_prune_exit_code"));
+        assertEquals(null, m.get("ci_docker_prune_last_success_timestamp_seconds"), "not a success, and none before it");
+        assertEquals(1.0, m.get("ci_docker_prune_outcome{outcome=\"insufficient\"}"));
+        assertEquals(0.0, m.get("ci_docker_prune_outcome{outcome=\"pruned\"}"));
+        assertEquals(1.0, m.get("ci_docker_prune_insufficient"));
         for (String gate : new String[] {"disk", "stack", "convergence"}) {
             assertEquals(1.0, m.get("ci_docker_prune_gate_holds{gate=\"" + gate + "\"}"), gate);
             assertEquals(1.0, m.get("ci_docker_prune_gate_state{gate=\"" + gate + "\",state=\"holds\"}"), gate);

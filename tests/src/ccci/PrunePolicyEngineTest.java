@@ -29,33 +29,69 @@ class PrunePolicyEngineTest {
     void aThreeDayOldDanglingImageIsPredictedAndRemovedAlikeUnder7dAnd24h() {
         Instant now = Instant.now();
         try (SandboxEngine engine = SandboxEngine.start(SandboxEngine.options().swarm(false))) {
-            String young = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofMinutes(30)), 1L << 16, 401));
-            String band = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 402));
-            String old = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(10)), 1L << 16, 403));
-            String tagged = engine.loadImage(ImageSpec.tagged("ccci/band-tagged:1", now.minus(Duration.ofDays(3)), 1L << 16));
+            List<ImageSpec> specs = List.of(
+                    ImageSpec.dangling(now.minus(Duration.ofMinutes(30)), 1L << 16, 401),
+                    ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 402),
+                    ImageSpec.dangling(now.minus(Duration.ofDays(10)), 1L << 16, 403),
+                    ImageSpec.tagged("ccci/band-tagged:1", now.minus(Duration.ofDays(3)), 1L << 16));
+            List<String> ids = specs.stream().map(engine::loadImage).toList();
+            engine.backdateImageRecords(specs);
+            String young = ids.get(0);
+            String band = ids.get(1);
+            String old = ids.get(2);
+            String tagged = ids.get(3);
 
             JsonNode week = dryRunThenRun(engine, "7d", Set.of(old));
-            assertEquals("dangling, younger than 7d", PruneEngineTest.reasonFor(week.path("kept"), band));
+            PruneEngineTest.assertReason(engine, "dangling, younger than 7d", PruneEngineTest.reasonFor(week.path("kept"), band));
             assertTrue(PruneScenario.imageIds(engine).containsAll(Set.of(young, band, tagged)));
             assertFalse(PruneScenario.imageIds(engine).contains(old));
 
             JsonNode day = dryRunThenRun(engine, "24h", Set.of(band));
-            assertEquals("dangling and older than 24h", PruneEngineTest.reasonFor(day.path("removed"), band));
+            PruneEngineTest.assertReason(engine, "dangling and older than 24h", PruneEngineTest.reasonFor(day.path("removed"), band));
             assertEquals(Set.of(young, tagged), PruneScenario.imageIds(engine));
 
             // in text, a real run says what it is about to do before the first phase
-            String another = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404));
+            ImageSpec anotherSpec = ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 404);
+            String another = engine.loadImage(anotherSpec);
+            engine.backdateImageRecords(List.of(anotherSpec));
             CommandResult text = ScriptRun.of("Prune", "--host", engine.host(), "--threshold", "1",
                     "--lock-file", engine.workDir().resolve("prune.lock").toString());
-            assertEquals(ExitCodes.OK, text.exit(), text.toString());
+            // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+            assertEquals(ExitCodes.INSUFFICIENT, text.exit(), text.toString());
             List<String> lines = text.out().lines().toList();
             assertTrue(lines.get(0).matches("gates hold: .*; will remove 0 containers, 1 image, 0 build cache records "
                     + "\\(\\d+\\.\\d kB\\)"), text.toString());
             assertTrue(lines.get(1).startsWith("containers   removed 0, "), text.toString());
             assertTrue(lines.get(2).startsWith("images       removed 1, "), text.toString());
             String summary = lines.get(lines.size() - 1);
-            assertTrue(summary.startsWith("summary outcome=pruned exit=0 ") && !summary.contains("reason="), summary);
+            assertTrue(summary.startsWith("summary outcome=insufficient exit=17 ") && summary.contains(" reason=\"disk still "), summary);
+            assertTrue(lines.get(lines.size() - 2).startsWith("WARN not enough: "), text.toString());
             assertFalse(PruneScenario.imageIds(engine).contains(another));
+        }
+    }
+
+    /**
+     * The issue's case: images built days ago that arrived (or became dangling) a moment ago. The
+     * classic store ages them by their build time and removes them under 24h; the containerd store by
+     * its own record and keeps them. Either way the dry run says what the real run then does.
+     */
+    @Test
+    void anImageBuiltLongAgoThatArrivedJustNowIsAgedAsItsStoreAgesIt() {
+        Instant now = Instant.now();
+        try (SandboxEngine engine = SandboxEngine.start(SandboxEngine.options().swarm(false))) {
+            String loaded = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofDays(3)), 1L << 16, 501));
+            engine.loadImage(ImageSpec.tagged("ccci/retagged:1", now.minus(Duration.ofDays(4)), 1L << 16));
+            // the tag moves to another image: the old one becomes dangling now
+            String retagged = engine.dockerOk("image", "inspect", "-f", "{{.Id}}", "ccci/retagged:1");
+            engine.loadImage(ImageSpec.tagged("ccci/retagged:1", now.minus(Duration.ofDays(2)), 1L << 17));
+            boolean containerd = engine.kind().containerdImageStore();
+
+            JsonNode day = dryRunThenRun(engine, "24h", containerd ? Set.of() : Set.of(loaded, retagged));
+            if (containerd) {
+                String reason = PruneEngineTest.reasonFor(day.path("kept"), retagged);
+                assertTrue(reason.startsWith("dangling, younger than 24h (by its local record, "), reason);
+            }
+            assertEquals(containerd, PruneScenario.imageIds(engine).containsAll(Set.of(loaded, retagged)));
         }
     }
 
@@ -67,7 +103,8 @@ class PrunePolicyEngineTest {
         assertEquals(ExitCodes.OK, dryRun.exit(), dryRun.toString());
         assertEquals(expected, PruneEngineTest.ids(dryRun.json().path("wouldRemove")), "--until " + until + " dry run\n" + dryRun.out());
         CommandResult run = ScriptRun.of("Prune", args);
-        assertEquals(ExitCodes.OK, run.exit(), run.toString());
+        // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+        assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
         assertEquals(expected, PruneEngineTest.ids(run.json().path("removed")), "--until " + until + " real run\n" + run.out());
         return run.json();
     }

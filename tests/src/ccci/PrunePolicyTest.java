@@ -134,6 +134,72 @@ class PrunePolicyTest {
         assertTrue(PrunePolicy.olderThan(cutoff.minusSeconds(1), day, NOW), "a second older");
     }
 
+    /** On the containerd store a dangling image is aged by the engine's record of it, not by its build time. */
+    @Test
+    void theContainerdStoreAgesADanglingImageByItsRecord() {
+        Instant built = Instant.parse("2019-01-01T00:00:00Z");
+        PruneFacts.ImageRow arrivedNow = new PruneFacts.ImageRow("sha256:a", List.of(), built, 1000,
+                Optional.of(NOW.minus(Duration.ofMinutes(30))));
+        PruneFacts.ImageRow arrivedDaysAgo = new PruneFacts.ImageRow("sha256:b", List.of(), built, 1000,
+                Optional.of(NOW.minus(Duration.ofDays(3))));
+        PruneFacts.ImageRow unknown = new PruneFacts.ImageRow("sha256:c", List.of(), built, 1000, Optional.empty());
+        PruneFacts.ImageRow tagged = new PruneFacts.ImageRow("sha256:d", List.of("x:1"), built, 1000, Optional.empty());
+        PruneFacts facts = new PruneFacts(List.of(), List.of(arrivedNow, arrivedDaysAgo, unknown, tagged), List.of(), List.of(),
+                java.util.Set.of(), Engine.ImageStore.CONTAINERD);
+
+        Plan day = PrunePolicy.plan(facts, NOW, Until.parse("24h"));
+        assertEquals(List.of("sha256:b"), day.removed().stream().map(Item::id).toList());
+        assertEquals("dangling and older than 24h (by its local record, 2026-05-29T12:00:00Z)", day.images().get(1).reason());
+        assertEquals("dangling, younger than 24h (by its local record, 2026-06-01T11:30:00Z)", day.images().get(0).reason());
+        assertEquals(List.of("sha256:c"), day.undecided().stream().map(Item::id).toList(), "the engine alone can tell");
+        assertEquals(PrunePolicy.AGE_UNKNOWN, day.undecided().get(0).reason());
+        assertFalse(day.kept().stream().anyMatch(i -> i.id().equals("sha256:c")), "undecided is not 'keep'");
+
+        Plan week = PrunePolicy.plan(facts, NOW, Until.parse("7d"));
+        assertTrue(week.removed().isEmpty(), week.toString());
+        // the same rows on the classic store: aged by their build time, all old
+        Plan classic = PrunePolicy.plan(new PruneFacts(facts.containers(), facts.images(), List.of(), List.of(), java.util.Set.of()),
+                NOW, Until.parse("24h"));
+        assertEquals(List.of("sha256:a", "sha256:b", "sha256:c"), classic.removed().stream().map(Item::id).toList());
+        assertTrue(classic.undecided().isEmpty());
+    }
+
+    /** The containerd store's cutoff is to the nanosecond (the record's CreatedAt against now - until). */
+    @Test
+    void theContainerdStoresCutoffIsExact() {
+        Until day = Until.parse("24h");
+        Instant cutoff = NOW.minus(Duration.ofDays(1));
+        for (long nanos : new long[] {-1, 0, 1}) {
+            PruneFacts.ImageRow row = new PruneFacts.ImageRow("sha256:e", List.of(), cutoff, 1, Optional.of(cutoff.plusNanos(nanos)));
+            Item item = PrunePolicy.image(row, java.util.Map.of(), Engine.ImageStore.CONTAINERD, day, NOW);
+            assertEquals(nanos < 0, item.remove(), "record at cutoff " + (nanos < 0 ? "" : "+") + nanos + " ns");
+        }
+    }
+
+    @Test
+    void anUndecidedItemIsReportedAsTheEngineSettledIt() {
+        Item undecided = new Item("image", "sha256:c", "<none>:<none>", NOW, 1, false, PrunePolicy.AGE_UNKNOWN, true);
+        assertTrue(undecided.settled(true).remove());
+        assertEquals("removed by the engine (its age on this store was unknown to the plan)", undecided.settled(true).reason());
+        assertFalse(undecided.settled(false).remove());
+        assertFalse(undecided.settled(false).undecided());
+        Item decided = new Item("image", "sha256:d", "x", NOW, 1, true, "dangling and older than 24h");
+        assertEquals(decided, decided.settled(false), "a decided item keeps its reason");
+        assertEquals(decided, decided.settled(true));
+        Item kept = new Item("image", "sha256:e", "<none>:<none>", NOW, 1, false, "dangling, younger than 24h");
+        assertEquals("removed by the engine, though the plan said: dangling, younger than 24h", kept.settled(true).reason());
+    }
+
+    /** BuildKit removes a record that was never used, whatever its age. */
+    @Test
+    void aBuildCacheRecordNeverUsedIsRemovedWhateverItsAge() {
+        PruneFacts.BuildCacheRow fresh = new PruneFacts.BuildCacheRow("n", "regular", "never used", false, false, 1,
+                NOW.minusSeconds(5), Optional.empty());
+        Item item = PrunePolicy.buildCacheRecord(fresh, Until.parse("24h"), NOW);
+        assertTrue(item.remove(), item.toString());
+        assertEquals("never used (BuildKit removes it whatever its age)", item.reason());
+    }
+
     /** The README's "Editing the policy" diff must still apply to lib/PrunePolicy.java as it is. */
     @Test
     void theReadmesPolicyEditAppliesToPrunePolicy(@TempDir Path tmp) throws Exception {

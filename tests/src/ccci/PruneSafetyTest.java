@@ -199,10 +199,11 @@ class PruneSafetyTest {
 
         assertTrue(Files.exists(lockFile), "the lock file stays; only the lock on it is gone");
         CommandResult after = prune(lockFile, "--json");
-        assertEquals(ExitCodes.OK, after.exit(), after.toString());
+        // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
+        assertEquals(ExitCodes.INSUFFICIENT, after.exit(), after.toString());
         assertEquals("", after.err(), after.toString());
         JsonNode json = after.json();
-        assertEquals("pruned", json.path("outcome").asText(), after.toString());
+        assertEquals("insufficient", json.path("outcome").asText(), after.toString());
         Set<String> removed = new TreeSet<>();
         json.path("phases").forEach(p -> p.path("removedIds").forEach(id -> removed.add(id.asText())));
         assertTrue(removed.contains(exited) && removed.containsAll(dangling), "the same state is pruned once the lock is free: " + removed);
@@ -482,8 +483,8 @@ class PruneSafetyTest {
     /** Runs prune in this JVM against the sandbox, as the command would, with a listener of the test's. */
     static PruneRun.Report runInProcess(PruneRun.Listener listener) {
         try (Engine docker = Engine.connect(engine.host())) {
-            return PruneRun.run(() -> docker, GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null),
-                    Until.parse("1s"), false, listener, Clock.systemUTC());
+            return PruneRun.run(() -> docker, PruneRun.Settings.of(GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null),
+                    Until.parse("1s")), false, listener, Clock.systemUTC());
         }
     }
 

@@ -35,13 +35,20 @@ record PruneScenario(
     static PruneScenario build(SandboxEngine engine, Instant now, int danglingMb, boolean withService) {
         String busybox = "ccci-bb:prune";
         engine.importBusybox(busybox);
-        String oldTagged = engine.loadImage(ImageSpec.tagged("ccci/old-tagged:1", OLD, 4L << 20));
-        String young = engine.loadImage(ImageSpec.dangling(now.minus(Duration.ofHours(1)), 2L << 20, 101));
-        List<String> oldDangling = List.of(
-                engine.loadImage(ImageSpec.dangling(OLD, (long) danglingMb << 20, 201)),
-                engine.loadImage(ImageSpec.dangling(OLD, (long) danglingMb << 20, 202)),
-                engine.loadImage(ImageSpec.dangling(OLD, (long) danglingMb << 20, 203)));
-        String used = engine.loadImage(ImageSpec.dangling(OLD, 1L << 20, 301));
+        List<ImageSpec> specs = List.of(
+                ImageSpec.tagged("ccci/old-tagged:1", OLD, 4L << 20),
+                ImageSpec.dangling(now.minus(Duration.ofHours(1)), 2L << 20, 101),
+                ImageSpec.dangling(OLD, (long) danglingMb << 20, 201),
+                ImageSpec.dangling(OLD, (long) danglingMb << 20, 202),
+                ImageSpec.dangling(OLD, (long) danglingMb << 20, 203),
+                ImageSpec.dangling(OLD, 1L << 20, 301));
+        List<String> ids = specs.stream().map(engine::loadImage).toList();
+        // each arrived when it was built, on the containerd store too (which ages images by that)
+        engine.backdateImageRecords(specs);
+        String oldTagged = ids.get(0);
+        String young = ids.get(1);
+        List<String> oldDangling = ids.subList(2, 5);
+        String used = ids.get(5);
 
         engine.dockerOk("create", "--network", "none", "--name", "ccci-holds-dangling", used, "sleep", "1");
         engine.dockerOk("create", "--network", "none", "--name", "ccci-created", busybox, "sleep", "1");

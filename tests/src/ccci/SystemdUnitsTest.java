@@ -21,6 +21,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,6 +123,9 @@ class SystemdUnitsTest {
             }
         });
         assertFalse(service.section("Service").containsKey("MemoryDenyWriteExecute"), "breaks the JIT");
+        assertFalse(service.section("Service").containsKey("SuccessExitStatus"),
+                "only 0 is success: exits 17 (insufficient) and 18 (blocked too long) must fail the unit");
+        assertEquals("cc-ci", service.one("Service", "StateDirectory"), "the state file's directory");
 
         // the same prune arguments, and JNA's directory the CacheDirectory, as on NixOS
         List<String> nixArgs = NixTest.execStart(nixService);
@@ -222,7 +226,7 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(11, options, "install's options, as its parser lists them");
+        assertEquals(12, options, "install's options, as its parser lists them");
     }
 
     /** The watch unit: verified, and the NixOS module's ci-docker-watch service (watch.enable) line for line. */
@@ -263,7 +267,9 @@ class SystemdUnitsTest {
                 elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
         assertEquals(0, installed.exit(), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
-        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
+        // install --prefix moves the state file with the rest; the module's is the default
+        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart")).stream()
+                .map(a -> a.replace(elsewhere.resolve("prefix").toString(), "/var/lib/cc-ci")).toList();
         String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
                 + keep.replace("\\", "\\\\") + "\",\":stable$\"]}}}";
         List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
@@ -283,7 +289,8 @@ class SystemdUnitsTest {
                 List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", ""),
                 List.of("--fleet-image", "cc-ci:1 --all"), List.of("--fleet-image", "x:1", "--fleet-timeout", "ten"),
                 List.of("--fleet-timeout", "5m"), List.of("--fleet-image", "x:1", "--docker-config", "relative"),
-                List.of("--fleet-image", "x:1", "--evict-to", "70"))) {
+                List.of("--fleet-image", "x:1", "--evict-to", "70"),
+                List.of("--containerd-root", "relative/dir"), List.of("--containerd-root", "/nonexistent-containerd-root"))) {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
             CommandResult run = install(all);
@@ -332,26 +339,103 @@ class SystemdUnitsTest {
     }
 
     /**
-     * Each installed command starts from its class-data-sharing archive: with -Xshare:on the JVM
-     * refuses to start when the archive does not match the jars (e.g. one rebuilt after training).
+     * Each installed command starts from its class-data-sharing archive (JDK 25+: its AOT cache):
+     * made strict (-Xshare:on, -XX:AOTMode=on), the JVM refuses to start when the archive does not
+     * match the jars (e.g. one rebuilt after training).
      */
     @Test
     void everyInstalledCommandsArchiveIsUsable() throws IOException {
         for (String command : installedCommands()) {
-            String wrapper = Files.readString(prefix.resolve("app/bin/" + command));
-            Matcher exec = Pattern.compile("(?m)^exec (.*) \"\\$@\"$").matcher(wrapper);
-            assertTrue(exec.find(), wrapper);
-            List<String> strict = new ArrayList<>();
-            for (String arg : exec.group(1).split(" ")) {
-                if (!arg.startsWith("-Djna.tmpdir=")) {
-                    strict.add(arg.equals("-Xshare:auto") ? "-Xshare:on" : arg);
-                }
-            }
-            assertTrue(strict.contains("-Xshare:on"), wrapper);
+            List<String> strict = strict(prefix, command);
             strict.add("--version");
             CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, run.exit(), command + "'s archive cannot be used:\n" + run);
         }
+    }
+
+    /** An installed command's JVM command line (its wrapper's exec line), with the archive required. */
+    static List<String> strict(Path prefix, String command) throws IOException {
+        String wrapper = Files.readString(prefix.resolve("app/bin/" + command));
+        Matcher exec = Pattern.compile("(?m)^exec (.*) \"\\$@\"$").matcher(wrapper);
+        assertTrue(exec.find(), wrapper);
+        List<String> strict = new ArrayList<>();
+        for (String arg : exec.group(1).split(" ")) {
+            if (!arg.startsWith("-Djna.tmpdir=")) {
+                strict.add(arg.replace("-Xshare:auto", "-Xshare:on").replace("-XX:AOTMode=auto", "-XX:AOTMode=on"));
+            }
+        }
+        assertTrue(strict.contains("-Xshare:on") || strict.contains("-XX:AOTMode=on"), wrapper);
+        Matcher archive = Pattern.compile("-XX:(?:SharedArchiveFile|AOTCache)=(\\S+)").matcher(wrapper);
+        assertTrue(archive.find() && Files.isRegularFile(Path.of(archive.group(1))), "no archive for " + command + ": " + wrapper);
+        return strict;
+    }
+
+    /**
+     * prune's archive is trained on the daily no-op the unit runs: run as the unit runs it (its
+     * ExecStart, the archive required), every class of the toolkit comes from the archive.
+     */
+    @Test
+    void theDailyNoOpStartsWithEveryToolkitClassFromTheArchive() throws IOException {
+        assertEveryToolkitClassFromTheArchive(prefix);
+    }
+
+    static void assertEveryToolkitClassFromTheArchive(Path prefix) throws IOException {
+        List<String> daily = strict(prefix, "prune");
+        daily.add(daily.indexOf("-jar"), "-Xlog:class+load=info:stdout");
+        List<String> args = SystemdUnit.execArgs(service.one("Service", "ExecStart"));
+        daily.addAll(args.subList(1, args.size()));
+        daily.set(daily.indexOf("--path") + 1, root.toString());
+        daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
+        CommandResult run = Cmd.run(daily, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+        assertEquals(0, run.exit(), run.toString());
+        List<String> toolkit = run.out().lines().filter(l -> l.contains("class,load") && l.matches(".* (ccci\\.|Prune ).*")).toList();
+        assertTrue(toolkit.size() > 20, run.out());
+        List<String> fromJar = toolkit.stream().filter(l -> !l.contains("shared objects file")).toList();
+        assertEquals(List.of(), fromJar, "toolkit classes the daily no-op loaded from the jar, not the archive");
+    }
+
+    /**
+     * On JDK 25+ install keeps an AOT cache instead (-XX:AOTCache), trained on the daily no-op too:
+     * an install with such a JDK first on PATH (skipped when the host has none).
+     */
+    @Test
+    void onJdk25TheCommandsStartFromAnAotCache() throws Exception {
+        Path jdk25 = jdk(25);
+        Assumptions.assumeTrue(jdk25 != null, "no JDK 25+ in /usr/lib/jvm");
+        Path prefix25 = root.resolve("jdk25/var/lib/cc-ci");
+        Map<String, String> env = installEnvironment();
+        env.put("PATH", jdk25.resolve("bin") + ":" + env.get("PATH"));
+        CommandResult installed = Cmd.run(List.of(Repo.root().resolve(INSTALL).toString(), "--prefix", prefix25.toString(),
+                "--unit-dir", root.resolve("jdk25/units").toString(), "--no-enable"), env, root);
+        assertEquals(0, installed.exit(), installed.toString());
+        for (String command : installedCommands()) {
+            List<String> strict = strict(prefix25, command);
+            assertTrue(strict.get(0).startsWith(jdk25.toString()), strict.toString());
+            assertTrue(strict.stream().anyMatch(a -> a.startsWith("-XX:AOTCache=")), strict.toString());
+            strict.add("--version");
+            CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
+            assertEquals(0, run.exit(), command + "'s AOT cache cannot be used:\n" + run);
+        }
+        assertEveryToolkitClassFromTheArchive(prefix25);
+    }
+
+    /** A JDK of at least this feature release in /usr/lib/jvm, or null. */
+    static Path jdk(int release) throws IOException {
+        if (!Files.isDirectory(Path.of("/usr/lib/jvm"))) {
+            return null;
+        }
+        try (var dirs = Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path dir : dirs.sorted().toList()) {
+                Path file = dir.resolve("release");
+                if (Files.isRegularFile(dir.resolve("bin/java")) && Files.isRegularFile(file)) {
+                    Matcher m = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)").matcher(Files.readString(file));
+                    if (m.find() && Integer.parseInt(m.group(1)) >= release) {
+                        return dir.toRealPath();
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /** The daily no-op on a disk below the threshold: decided from --path alone, the engine not even named. */
@@ -363,5 +447,8 @@ class SystemdUnitsTest {
         CommandResult run = Cmd.run(daily, unitEnvironment(), root);
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
+        assertEquals("", run.err(), run.toString());
+        assertEquals(java.util.Optional.of("noop"), PruneState.load(prefix.resolve("state.json")).state().lastOutcome(),
+                "the state file the unit names (moved with the prefix) remembers the run");
     }
 }

@@ -188,4 +188,30 @@ class VersionsAgreeTest {
         }
         assertTrue(checked.stream().anyMatch(c -> c.endsWith(": JBang")), "the README states the pinned JBang: " + checked);
     }
+
+    /**
+     * javac's -XD options change the bytecode (e.g. -XDstringConcat=inline): each one a //COMPILE_OPTIONS
+     * directive gives JBang, the test build and the Nix package pass too, so all three run the same code.
+     */
+    @Test
+    void everyBuildCompilesWithTheScriptsBytecodeOptions() throws IOException {
+        List<String> options = new ArrayList<>();
+        for (String dir : List.of("lib", "scripts")) {
+            try (Stream<Path> files = Files.walk(Repo.root().resolve(dir))) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                    Matcher m = Pattern.compile("(?m)^//COMPILE_OPTIONS\\s+(.+)$").matcher(Files.readString(file));
+                    while (m.find()) {
+                        Stream.of(m.group(1).trim().split("\\s+")).filter(o -> o.startsWith("-XD")).forEach(options::add);
+                    }
+                }
+            }
+        }
+        assertTrue(options.contains("-XDstringConcat=inline"), "lib's //COMPILE_OPTIONS ask for inline string concatenation: " + options);
+        String pom = Repo.read("tests/pom.xml");
+        String nix = Repo.read("nix/package.nix");
+        for (String option : options) {
+            assertTrue(pom.contains("<arg>" + option + "</arg>"), "tests/pom.xml does not compile with " + option);
+            assertTrue(Pattern.compile("javac [^\\n]*" + Pattern.quote(option)).matcher(nix).find(), "nix/package.nix does not compile with " + option);
+        }
+    }
 }

@@ -41,26 +41,79 @@ final class Toolkit implements AutoCloseable {
         return new Toolkit(repo, engine, prefix, jbangDir);
     }
 
-    /** The commands, anchor first; every one decides "no prune" on the sandbox (disk below 80%). */
-    List<Benchmark.Subject> subjects() throws IOException {
+    /**
+     * The commands, anchor first; every one decides "no prune" on the sandbox (disk below 80%). Each
+     * run of the toolkit takes a lock file of this benchmark's own (other prunes hold the default one).
+     */
+    List<Benchmark.Subject> subjects() throws Exception {
         String dataRoot = engine.dataRoot().toString();
+        String socket = engine.host().substring("unix://".length());
         List<Benchmark.Subject> subjects = new ArrayList<>();
         subjects.add(new Benchmark.Subject("anchor: df + docker service ls (bash)", Map.of(), List.of("bash", "-c",
                 "df --output=pcent " + dataRoot + " >/dev/null && docker -H " + engine.host()
                         + " service ls --format '{{.Name}} {{.Replicas}}' >/dev/null")));
+        subjects.add(new Benchmark.Subject("floor: JVM hello, installed the same way", Map.of(), hello()));
 
         List<String> unit = execStart();
-        subjects.add(new Benchmark.Subject("prune no-op: systemd unit's ExecStart", Map.of(),
+        subjects.add(new Benchmark.Subject("prune no-op: systemd unit's ExecStart (--path)", Map.of(),
                 aimed(withPath(unit, dataRoot))));
-        subjects.add(new Benchmark.Subject("prune no-op: same, data root asked from the engine", Map.of(),
+        subjects.add(new Benchmark.Subject("prune no-op: same, engine asked (no --path)", Map.of(),
                 aimed(withoutPath(unit))));
-        subjects.add(new Benchmark.Subject("prune no-op: ./jbang prune@cc-ci", Map.of("JBANG_DIR", jbangDir.toString()),
-                List.of(repo.resolve("jbang").toString(), "prune@cc-ci", "--host", engine.host(), "--path", dataRoot,
-                        "--lock-file", prefix.resolve("bench.lock").toString())));
+        subjects.add(new Benchmark.Subject("engine alone: its 3 requests (curl --unix-socket)", Map.of(), List.of("curl", "-sf",
+                "--unix-socket", socket, "-o", "/dev/null", "http://localhost/info", "-o", "/dev/null",
+                "http://localhost/services?status=true", "-o", "/dev/null", "http://localhost/containers/json")));
+        List<String> jbang = List.of(repo.resolve("jbang").toString(), "prune@cc-ci", "--host", engine.host(), "--path", dataRoot,
+                "--lock-file", prefix.resolve("bench.lock").toString());
+        subjects.add(new Benchmark.Subject("prune no-op: ./jbang prune@cc-ci, remembered", Map.of("JBANG_DIR", jbangDir.toString()), jbang));
+        subjects.add(new Benchmark.Subject("prune no-op: ./jbang prune@cc-ci, JBang's path (cold)",
+                Map.of("JBANG_DIR", jbangDir.toString(), "CC_CI_LAUNCHER_REMEMBER", "0"), jbang));
 
         subjects.add(new Benchmark.Subject("gates --json (installed beside prune)", Map.of(),
                 List.of(prefix.resolve("app/bin/gates").toString(), "--json", "--host", engine.host())));
         return subjects;
+    }
+
+    /**
+     * A JVM that prints hello, started as the installed commands start (their java, flags and kind of
+     * archive, trained on itself): the floor for any JVM path on this machine.
+     */
+    private List<String> hello() throws Exception {
+        List<String> wrapper = execLine(prefix.resolve("app/bin/prune"));
+        Path dir = Files.createDirectories(prefix.resolve("hello"));
+        Files.writeString(dir.resolve("Hello.java"), "public class Hello { public static void main(String[] a) { System.out.println(\"hello\"); } }\n");
+        Path javaHome = Path.of(wrapper.get(0)).getParent().getParent();
+        run(Map.of(), javaHome.resolve("bin/javac").toString(), "--release", "17", "-d", dir.toString(), dir.resolve("Hello.java").toString());
+        run(Map.of(), javaHome.resolve("bin/jar").toString(), "cf", dir.resolve("hello.jar").toString(), "-C", dir.toString(), "Hello.class");
+        List<String> command = new ArrayList<>();
+        List<String> training = new ArrayList<>();
+        for (String arg : wrapper) {
+            if (arg.startsWith("-XX:SharedArchiveFile=")) {
+                command.add("-XX:SharedArchiveFile=" + dir.resolve("hello.jsa"));
+                training.add("-XX:ArchiveClassesAtExit=" + dir.resolve("hello.jsa"));
+            } else if (arg.startsWith("-XX:AOTCache=")) {
+                command.add("-XX:AOTCache=" + dir.resolve("hello.aot"));
+                training.add("-XX:AOTCacheOutput=" + dir.resolve("hello.aot"));
+            } else if (arg.equals("-jar")) {
+                break;
+            } else if (!arg.startsWith("-Djna")) {
+                command.add(arg);
+                if (!arg.startsWith("-XX:AOTMode=")) {
+                    training.add(arg);
+                }
+            }
+        }
+        training.addAll(List.of("-cp", dir.resolve("hello.jar").toString(), "Hello"));
+        run(Map.of(), training.toArray(String[]::new));
+        command.addAll(List.of("-cp", dir.resolve("hello.jar").toString(), "Hello"));
+        return command;
+    }
+
+    /** The exec line of an installed command's wrapper, without its "$@". */
+    private static List<String> execLine(Path wrapper) throws IOException {
+        String exec = Files.readAllLines(wrapper).stream().filter(l -> l.startsWith("exec ")).findFirst().orElseThrow();
+        List<String> words = new ArrayList<>(List.of(exec.substring("exec ".length()).split(" ")));
+        words.remove("\"$@\"");
+        return words;
     }
 
     /** ExecStart of the rendered unit, split as systemd splits it ($$ is a literal $). */

@@ -45,6 +45,10 @@ final class PrivateContainerd {
         return socket;
     }
 
+    Path root() {
+        return root;
+    }
+
     Path pidFile() {
         return pidFile;
     }

@@ -5,11 +5,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.Optional;
 
 /**
  * A private dockerd of one {@link EngineKind} (Debian's docker.io 20.10 by default, or the one
@@ -31,6 +34,7 @@ public final class SandboxEngine implements AutoCloseable {
         private boolean swarm = true;
         private int loopMb;
         private int tmpfsMb;
+        private int containerdLoopMb;
         private boolean debug;
         private UnaryOperator<List<String>> launcher = UnaryOperator.identity();
 
@@ -53,6 +57,16 @@ public final class SandboxEngine implements AutoCloseable {
         public Options dataRootOnLoopFs(int sizeMb) {
             this.loopMb = sizeMb;
             this.tmpfsMb = 0;
+            return this;
+        }
+
+        /**
+         * With the containerd image store: containerd's root (image content and snapshots) on a
+         * loop-mounted ext4 of its own, another file system than the data root. Without this it
+         * lies in the data root's file system. Ignored on the classic store.
+         */
+        public Options containerdRootOnLoopFs(int sizeMb) {
+            this.containerdLoopMb = sizeMb;
             return this;
         }
 
@@ -104,7 +118,8 @@ public final class SandboxEngine implements AutoCloseable {
         this.binaries = options.kind.binaries();
         this.cli = new DockerCli(binaries.docker(), host(), configDir, log);
         this.containerd = options.kind.containerdImageStore()
-                ? new PrivateContainerd(binaries, workDir, dataRoot.resolve("containerd-root")) : null;
+                ? new PrivateContainerd(binaries, workDir, options.containerdLoopMb > 0
+                        ? workDir.resolve("containerd-root") : dataRoot.resolve("containerd-root")) : null;
     }
 
     public static Options options() {
@@ -161,6 +176,16 @@ public final class SandboxEngine implements AutoCloseable {
 
     public Path workDir() {
         return workDir;
+    }
+
+    /** Where image content and snapshots live: containerd's root on the containerd image store, else the data root. */
+    public Path imageStoreRoot() {
+        return containerd != null ? containerd.root() : dataRoot;
+    }
+
+    /** containerd's root, when this engine uses the containerd image store. */
+    public Optional<Path> containerdRoot() {
+        return Optional.ofNullable(containerd).map(PrivateContainerd::root);
     }
 
     public Path dockerConfigDir() {
@@ -305,6 +330,38 @@ public final class SandboxEngine implements AutoCloseable {
         return id;
     }
 
+    /**
+     * Makes the engine's own record of each image as old as its spec's created, as on a host where
+     * it arrived (or became dangling) when it was built. Only the containerd image store ages images
+     * by that record (the classic store reads created from the config, already right): there this
+     * stops the engine, sets the records' times in containerd's metadata and starts it again, so
+     * call it before creating containers. A dangling spec's record is moby-dangling@ID.
+     */
+    public void backdateImageRecords(List<ImageSpec> specs) {
+        if (containerd == null || specs.isEmpty()) {
+            return;
+        }
+        Map<String, Instant> records = new LinkedHashMap<>();
+        for (ImageSpec spec : specs) {
+            records.put(spec.isDangling() ? "moby-dangling@" + new ImageArchive(spec).imageId(true) : normalizedName(spec.ref()),
+                    spec.created());
+        }
+        stopEngine();
+        ContainerdImageRecords.setTimes(containerd.root().resolve("io.containerd.metadata.v1.bolt").resolve("meta.db"),
+                containerdNamespace(), records);
+        restartEngine();
+    }
+
+    /** How containerd names a tagged image: docker.io/library/ added as the docker CLI adds it. */
+    static String normalizedName(String ref) {
+        int slash = ref.indexOf('/');
+        String first = slash < 0 ? "" : ref.substring(0, slash);
+        if (slash < 0) {
+            return "docker.io/library/" + ref;
+        }
+        return first.contains(".") || first.contains(":") || first.equals("localhost") ? ref : "docker.io/" + ref;
+    }
+
     /** Loads many images with one `docker load` (one archive); returns their IDs in order. */
     public List<String> loadImages(List<ImageSpec> specs) {
         List<ImageArchive> archives = specs.stream().map(ImageArchive::new).toList();
@@ -412,12 +469,20 @@ public final class SandboxEngine implements AutoCloseable {
         } else if (options.tmpfsMb > 0) {
             Mounts.tmpfs(dataRoot, options.tmpfsMb);
         }
+        if (containerd != null && options.containerdLoopMb > 0) {
+            try {
+                Files.createDirectories(containerd.root());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Mounts.loopExt4(workDir.resolve("containerd.img"), containerd.root(), options.containerdLoopMb);
+        }
     }
 
     private void launch() {
         // dockerd uses a system containerd when /run/containerd/containerd.sock exists (and starts
         // its own under the exec root otherwise): own namespaces keep engines apart either way
-        String namespace = workDir.getFileName().toString();
+        String namespace = containerdNamespace();
         List<String> command = new ArrayList<>(List.of(binaries.dockerd().toString(),
                 "--config-file", workDir.resolve("daemon.json").toString(),
                 "--data-root", dataRoot.toString(),
@@ -438,6 +503,11 @@ public final class SandboxEngine implements AutoCloseable {
         }
         dockerd = Daemon.start("dockerd", options.launcher.apply(command), binaries.env(), log, pidFile);
         waitUntilAnswering();
+    }
+
+    /** The containerd namespace of this engine's containers and (on the containerd store) images. */
+    private String containerdNamespace() {
+        return workDir.getFileName().toString();
     }
 
     private void waitUntilAnswering() {

@@ -1,0 +1,220 @@
+package ccci;
+
+import ccci.GatePolicy.GateResult;
+import ccci.GatePolicy.Verdict;
+import ccci.PrunePolicy.Item;
+import ccci.PrunePolicy.Plan;
+import ccci.PrunePolicy.Until;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Option;
+
+/**
+ * When the conservative prune is not enough, as pure decisions: the disk still at or above the
+ * threshold after the phases (insufficient, exit 17), or the disk over the threshold while a gate has
+ * kept pruning blocked for longer than the limit (blocked-too-long, exit 18); the dry run's estimate;
+ * and what the policy keeps that takes the space, counted from what prune already read.
+ *
+ * <p>The blocked clock runs only while pruning is needed: a stretch starts at the first real run that
+ * finds the disk at or above the threshold and a gate blocking, and ends at a run that finds the disk
+ * below the threshold or every gate holding. (Counting from the gates' last "allowed" alone would
+ * raise the alarm on the first day a rarely-full disk crosses the threshold.)
+ */
+public final class PruneShortfall {
+    private PruneShortfall() {}
+
+    public static final String DEFAULT_BLOCKED_LIMIT = "72h";
+    static final String CLOCK_STARTS_NOTE = "state: no state yet in ";
+
+    /** Where the state lives (none: nothing remembered, e.g. in-process runs) and how long a block may last. */
+    public record Settings(Optional<Path> stateFile, Until blockedLimit) {
+        public static Settings withoutState() {
+            return new Settings(Optional.empty(), Until.parse("--blocked-limit", DEFAULT_BLOCKED_LIMIT));
+        }
+
+        public PruneState.Loaded load() {
+            return stateFile.map(PruneState::load).orElseGet(() -> new PruneState.Loaded.Found(PruneState.empty()));
+        }
+    }
+
+    /** prune's options for the state file and the blocked limit (a picocli mixin). */
+    public static final class Options {
+        @Option(names = "--state-file", paramLabel = "FILE", defaultValue = PruneState.DEFAULT_FILE,
+                description = "Where prune remembers when the gates last allowed a run and since when pruning is blocked "
+                        + "(small, replaced atomically; missing or corrupt: ignored, with a note). Default: ${DEFAULT-VALUE}.")
+        String stateFile = PruneState.DEFAULT_FILE;
+
+        @Option(names = "--blocked-limit", paramLabel = "AGE", defaultValue = DEFAULT_BLOCKED_LIMIT,
+                description = "With the disk at or above the threshold, a gate blocking pruning for longer than this "
+                        + "is an alarm: a WARN line and exit 18 (units s, m, h, d). Default: ${DEFAULT-VALUE}.")
+        String blockedLimit = DEFAULT_BLOCKED_LIMIT;
+
+        /** Whether either option differs from its default: they are per host, so a fleet run refuses them. */
+        public boolean given() {
+            return !stateFile.equals(PruneState.DEFAULT_FILE) || !blockedLimit.equals(DEFAULT_BLOCKED_LIMIT);
+        }
+
+        public Settings settings() {
+            if (stateFile.isBlank()) {
+                throw new Cli.BadInput("--state-file is empty: name a file, e.g. " + PruneState.DEFAULT_PATH);
+            }
+            return new Settings(Optional.of(Path.of(stateFile)), Until.parse("--blocked-limit", blockedLimit));
+        }
+    }
+
+    // ---------------------------------------------------------------- what the policy keeps
+
+    /**
+     * Images the conservative policy (and eviction, when it ran or would run) keeps, by why, with their listed sizes (shared layers count in
+     * each): tagged ones nothing uses, ones a container uses, dangling ones younger than until.
+     */
+    public record Kept(Count taggedUnused, Count inUse, Count youngDangling, Until until) {
+        public record Count(int images, long bytes) {}
+    }
+
+    /**
+     * Counted from the facts and the plan prune already has (no engine request): a container the plan
+     * removes no longer holds its image, as after phase 1.
+     *
+     * @param evicted the IDs of the images eviction removed (or, for a dry run, would remove): not kept
+     */
+    public static Kept kept(PruneFacts facts, Plan plan, Until until, Set<String> evicted) {
+        Set<String> keptContainers = plan.containers().stream().filter(i -> !i.remove()).map(Item::id).collect(Collectors.toSet());
+        Set<String> used = facts.containers().stream().filter(c -> keptContainers.contains(c.id()))
+                .map(PruneFacts.ContainerRow::imageId).collect(Collectors.toSet());
+        Set<String> removed = plan.images().stream().filter(Item::remove).map(Item::id).collect(Collectors.toCollection(java.util.HashSet::new));
+        removed.addAll(evicted);
+        List<PruneFacts.ImageRow> images = facts.images().stream().filter(i -> !removed.contains(i.id())).toList();
+        return new Kept(
+                count(images.stream().filter(i -> !i.dangling() && !used.contains(i.id())).toList()),
+                count(images.stream().filter(i -> used.contains(i.id())).toList()),
+                count(images.stream().filter(i -> i.dangling() && !used.contains(i.id())).toList()),
+                until);
+    }
+
+    private static Kept.Count count(List<PruneFacts.ImageRow> images) {
+        return new Kept.Count(images.size(), images.stream().mapToLong(PruneFacts.ImageRow::size).sum());
+    }
+
+    // ---------------------------------------------------------------- insufficient
+
+    /** How many bytes must go before df's Use% (rounded up) is below the threshold; 0 when it already is. */
+    public static long bytesToFree(Disk disk, int threshold) {
+        long total = disk.usedBytes() + disk.availableBytes();
+        // ceil(used * 100 / total) < threshold  <=>  used <= floor((threshold - 1) * total / 100),
+        // computed as (threshold - 1) * (total / 100) + (threshold - 1) * (total % 100) / 100: exact, no overflow
+        long mostUsed = (threshold - 1L) * (total / 100) + (threshold - 1L) * (total % 100) / 100;
+        return Math.max(0, disk.usedBytes() - mostUsed);
+    }
+
+    /** What a real run ended with, or what a dry run expects, when the disk stays at or above the threshold. */
+    public sealed interface Shortfall {
+        String kind();
+
+        /** The phases ran and the disk is still at or above the threshold. */
+        record Insufficient(Disk after, int threshold, long reclaimedBytes, Kept kept) implements Shortfall {
+            public String kind() {
+                return "insufficient";
+            }
+        }
+
+        /**
+         * Dry run: the plan's listed sizes (and what eviction would free, when asked) cannot bring the
+         * disk below the threshold (an estimate). wouldFreeBytes includes evictionBytes.
+         */
+        record PredictedInsufficient(Disk now, int threshold, long wouldFreeBytes, long evictionBytes, long bytesToFree,
+                                     Kept kept) implements Shortfall {
+            public String kind() {
+                return "insufficient-predicted";
+            }
+        }
+
+        /** The disk is at or above the threshold and gates have blocked pruning for longer than the limit. */
+        record BlockedTooLong(List<GateResult> blocking, Instant since, Duration blockedFor, Until limit,
+                              Optional<Instant> gatesLastAllowed, Disk disk, int threshold) implements Shortfall {
+            public String kind() {
+                return "blocked-too-long";
+            }
+        }
+    }
+
+    /** After the phases: insufficient when the disk, measured again, is still at or above the threshold. */
+    public static Optional<Shortfall> afterPhases(Disk after, int threshold, long reclaimedBytes, Kept kept) {
+        return after.usedPercent() >= threshold
+                ? Optional.of(new Shortfall.Insufficient(after, threshold, reclaimedBytes, kept))
+                : Optional.empty();
+    }
+
+    /**
+     * Dry run: insufficient is predicted when the disk is at or above the threshold and what the plan
+     * removes (listed sizes: an estimate, shared layers free less) plus what eviction would free
+     * (its unique bytes; 0 without eviction) is less than what must go.
+     */
+    public static Optional<Shortfall> predict(Optional<Disk> now, int threshold, Plan plan, long evictionBytes, Kept kept) {
+        if (now.isEmpty() || now.get().usedPercent() < threshold) {
+            return Optional.empty();
+        }
+        long wouldFree = plan.removed().stream().mapToLong(Item::size).sum() + evictionBytes;
+        long needed = bytesToFree(now.get(), threshold);
+        return wouldFree < needed
+                ? Optional.of(new Shortfall.PredictedInsufficient(now.get(), threshold, wouldFree, evictionBytes, needed, kept))
+                : Optional.empty();
+    }
+
+    // ---------------------------------------------------------------- the blocked clock
+
+    /**
+     * What this run means for the blocked clock: the state to remember, whether the block has lasted
+     * too long, and a note about the state file when there is something to say (one line each).
+     */
+    public record Blocked(PruneState next, Optional<Shortfall> tooLong, List<String> notes) {}
+
+    public static Blocked blocked(PruneState.Loaded loaded, Verdict verdict, int threshold, Instant now, Until limit) {
+        PruneState previous = loaded.state();
+        Map<String, GateResult> gates = verdict.gates().stream().collect(Collectors.toMap(GateResult::name, Function.identity()));
+        GateResult disk = gates.get("disk");
+        if (verdict.pruneAllowed()) {
+            return new Blocked(new PruneState(Optional.of(now), Optional.empty(), previous.lastRun(), previous.lastOutcome()),
+                    Optional.empty(), notes(loaded, false));
+        }
+        if (disk == null || disk.state() != GateResult.State.HOLDS || verdict.disk().isEmpty()) {
+            // below the threshold nothing is needed, so nothing is blocked; an unmeasured disk changes nothing
+            Optional<Instant> since = disk != null && disk.state() == GateResult.State.BLOCKS ? Optional.empty() : previous.blockedSince();
+            return new Blocked(new PruneState(previous.gatesLastAllowed(), since, previous.lastRun(), previous.lastOutcome()),
+                    Optional.empty(), notes(loaded, false));
+        }
+        boolean unknown = verdict.gates().stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+        if (unknown && previous.blockedSince().isEmpty()) {
+            // a gate that cannot be evaluated is exit 11's business: it starts no clock (one already running keeps running)
+            return new Blocked(previous, Optional.empty(), notes(loaded, false));
+        }
+        Instant since = previous.blockedSince().orElse(now);
+        List<String> notes = notes(loaded, previous.blockedSince().isEmpty());
+        PruneState next = new PruneState(previous.gatesLastAllowed(), Optional.of(since), previous.lastRun(), previous.lastOutcome());
+        List<GateResult> blocking = verdict.notHolding().stream().filter(g -> !g.name().equals("disk")).toList();
+        Duration blockedFor = Duration.between(since, now);
+        Optional<Shortfall> tooLong = !unknown && blockedFor.compareTo(limit.duration()) > 0
+                ? Optional.of(new Shortfall.BlockedTooLong(blocking, since, blockedFor, limit, previous.gatesLastAllowed(),
+                        verdict.disk().get(), threshold))
+                : Optional.empty();
+        return new Blocked(next, tooLong, notes);
+    }
+
+    /** One line about the state file when it was unusable, or missing when the clock starts from it. */
+    private static List<String> notes(PruneState.Loaded loaded, boolean clockStarts) {
+        if (loaded instanceof PruneState.Loaded.Unusable unusable) {
+            return List.of("state: " + unusable.reason() + ": ignored" + (clockStarts ? "; the blocked clock starts now" : ""));
+        }
+        if (loaded instanceof PruneState.Loaded.Missing missing && clockStarts) {
+            return List.of(CLOCK_STARTS_NOTE + missing.file() + ": the blocked clock starts now");
+        }
+        return List.of();
+    }
+}
