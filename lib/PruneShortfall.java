@@ -47,13 +47,13 @@ public final class PruneShortfall {
     /** prune's options for the state file and the blocked limit (a picocli mixin). */
     public static final class Options {
         @Option(names = "--state-file", paramLabel = "FILE", defaultValue = PruneState.DEFAULT_FILE,
-                description = "Where prune remembers when the gates last allowed a run and since when pruning is blocked "
-                        + "(small, replaced atomically; missing or corrupt: ignored, with a note). Default: ${DEFAULT-VALUE}.")
+                description = {"Where prune remembers when the gates last allowed a run and since when pruning is blocked "
+                        + "(small, replaced atomically; missing or corrupt: ignored, with a note).", "Default: ${DEFAULT-VALUE}"})
         String stateFile = PruneState.DEFAULT_FILE;
 
         @Option(names = "--blocked-limit", paramLabel = "AGE", defaultValue = DEFAULT_BLOCKED_LIMIT,
-                description = "With the disk at or above the threshold, a gate blocking pruning for longer than this "
-                        + "is an alarm: a WARN line and exit 18 (units s, m, h, d). Default: ${DEFAULT-VALUE}.")
+                description = {"With the disk at or above the threshold, a gate blocking pruning for longer than this "
+                        + "is an alarm: a WARN line and exit 18 (units s, m, h, d).", "Default: ${DEFAULT-VALUE}"})
         String blockedLimit = DEFAULT_BLOCKED_LIMIT;
 
         /** Whether either option differs from its default: they are per host, so a fleet run refuses them. */

@@ -64,7 +64,8 @@ class FleetEngineTest {
      * Every node holds the prune scenario; only worker1's disk is over the threshold. The dry run
      * lists on each node what the seed's three commands remove on an identical engine; the real run
      * prunes worker1 only (exactly that set); a run at threshold 1 then prunes the others, each
-     * exactly that set again.
+     * exactly that set again. The phases free too little to get a node below its threshold, so each
+     * node that pruned reports insufficient (17), and so does the fleet (its worst node).
      */
     @Test
     void oneNodeOverTheThresholdPrunesAloneAndEachNodeRemovesWhatTheSeedsCommandsRemove() throws Exception {
@@ -108,24 +109,25 @@ class FleetEngineTest {
 
             CommandResult run = fleet("Prune", "--threshold", Integer.toString(threshold));
             System.err.println("[fleet test] one node over the threshold:\n" + run.out());
-            assertEquals(ExitCodes.OK, run.exit(), run.toString());
+            assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
             List<String> rows = run.out().lines().toList();
             assertTrue(rows.stream().anyMatch(l -> l.startsWith("NODE ") && l.contains("DISK") && l.contains("REMOVED")
                     && l.contains("RECLAIMED") && l.endsWith("OUTCOME")), run.out());
-            assertTrue(rows.stream().anyMatch(l -> l.contains(full.nodeId().substring(0, 12)) && l.contains(" 3 ") && l.endsWith("pruned")), run.out());
+            assertTrue(rows.stream().anyMatch(l -> l.contains(full.nodeId().substring(0, 12)) && l.contains(" 3 ")
+                    && l.contains("insufficient: disk still ")), run.out());
             assertEquals(2, rows.stream().filter(l -> l.contains("noop: disk: ")).count(), run.out());
-            assertTrue(run.out().contains("fleet: 3 nodes: 2 noop, 1 pruned; removed 3, reclaimed "), run.out());
+            assertTrue(run.out().contains("fleet: 3 nodes: 1 insufficient, 2 noop; removed 3, reclaimed "), run.out());
             for (SwarmNode node : cluster.nodes()) {
                 Set<String> removed = minus(start.get(node.name()), state(node));
                 assertEquals(node == full ? seedRemoves : Set.of(), removed, node + " removed");
             }
 
             CommandResult all = fleet("Prune", "--threshold", "1", "--json");
-            assertEquals(ExitCodes.OK, all.exit(), all.toString());
+            assertEquals(ExitCodes.INSUFFICIENT, all.exit(), all.toString());
             Map<String, JsonNode> allNodes = byNode(cluster, all.json());
             for (SwarmNode node : cluster.nodes()) {
                 JsonNode report = allNodes.get(node.name()).path("report");
-                assertEquals("pruned", report.path("outcome").asText(), node + ": " + report);
+                assertEquals("insufficient", report.path("outcome").asText(), node + ": " + report);
                 assertEquals(node == full ? Set.of() : seedRemoves, ids("image ", report.path("removed")), node + ": " + report);
                 assertEquals(seedRemoves, minus(start.get(node.name()), state(node)), node + ": in all, what the seed removes");
                 JsonNode convergence = gate(report, "convergence");
@@ -275,12 +277,14 @@ class FleetEngineTest {
         try {
             PruneSafetyTest.awaitLine(holder, "held");
             CommandResult run = fleet("Prune", "--threshold", "1", "--json");
-            assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
+            // the others ran, and stay over threshold 1: insufficient (17), the worst node's code
+            assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
             Map<String, JsonNode> nodes = byNode(cluster, run.json());
             assertEquals("locked", nodes.get("worker1").path("outcome").asText(), run.out());
             assertTrue(nodes.get("worker1").path("detail").asText().contains("another prune is running"), run.out());
-            assertEquals("pruned", nodes.get("manager").path("outcome").asText(), "the other nodes' locks are their own: " + run.out());
-            assertEquals("pruned", nodes.get("worker2").path("outcome").asText(), run.out());
+            assertEquals(ExitCodes.LOCKED, nodes.get("worker1").path("exitCode").asInt(), run.out());
+            assertEquals("insufficient", nodes.get("manager").path("outcome").asText(), "the other nodes' locks are their own: " + run.out());
+            assertEquals("insufficient", nodes.get("worker2").path("outcome").asText(), run.out());
         } finally {
             holder.getOutputStream().close();
             holder.waitFor(30, TimeUnit.SECONDS);
