@@ -296,63 +296,7 @@ in
         Type = "oneshot";
         # a hung run would keep every later timer run from starting
         TimeoutStartSec = "1h";
-        ExecStart = utils.escapeSystemdExecArgs (
-          [
-            "${cfg.package}/bin/prune"
-          ]
-          ++ lib.optionals (cfg.dataRoot != null) [
-            "--path"
-            cfg.dataRoot
-          ]
-          ++ lib.optionals (cfg.containerdRoot != null) [
-            (if cfg.dataRoot != null then "--path" else "--containerd-root")
-            cfg.containerdRoot
-          ]
-          ++ [
-            "--threshold"
-            cfg.threshold
-            "--until"
-            cfg.until
-            "--stack-pattern"
-            cfg.stackPattern
-          ]
-          # per host: a fleet run reports each node's disk instead
-          ++ lib.optionals (!cfg.fleet) [
-            "--state-file"
-            (toString cfg.stateFile)
-            "--blocked-limit"
-            cfg.blockedLimit
-          ]
-          ++ lib.optionals (cfg.metricsFile != null) [
-            "--metrics-file"
-            (toString cfg.metricsFile)
-          ]
-          ++ lib.optionals cfg.fleet [
-            "--fleet"
-            "--image"
-            # null only when the assertion above fails the build
-            (toString cfg.fleetImage)
-            "--fleet-timeout"
-            cfg.fleetTimeout
-          ]
-          ++ lib.optionals (cfg.fleet && cfg.dockerConfig != null) [
-            "--config"
-            cfg.dockerConfig
-          ]
-          ++ lib.optionals (cfg.evictTo != null) (
-            [
-              "--evict-to"
-              cfg.evictTo
-              "--min-age"
-              cfg.minAge
-            ]
-            ++ builtins.concatMap (k: [
-              "--keep"
-              k
-            ]) cfg.keep
-          )
-          ++ cfg.extraArgs
-        );
+        ExecStart = utils.escapeSystemdExecArgs ([ "${cfg.package}/bin/prune" ] ++ import ./prune-args.nix lib cfg);
 
         # The engine does the removing; this only keeps the client out of the way of CI jobs.
         Nice = 19;

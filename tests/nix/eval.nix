@@ -85,7 +85,7 @@ in
   }) (flatOptions "" module.options.services.ci-docker-prune);
 
   package = {
-    inherit (package) pname version buildPhase installPhase;
+    inherit (package) pname version;
     out = package.outPath;
     inherit (package.passthru) commands jars;
     src = toString package.src.root;

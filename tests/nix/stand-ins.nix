@@ -28,11 +28,16 @@ let
     listToAttrs
     match
     replaceStrings
+    split
+    stringLength
     substring
     toJSON
     ;
 
   mkType = name: check: { inherit name check; };
+
+  escapeRegex = replaceStrings regexSpecials (map (c: "\\${c}") regexSpecials);
+  regexSpecials = [ "\\" "[" "{" "(" ")" "^" "$" "?" "*" "+" "|" "." ];
 
   types = {
     bool = mkType "bool" isBool;
@@ -59,7 +64,16 @@ let
     mkIf = condition: content: { _type = "if"; inherit condition content; };
     literalExpression = text: { _type = "literalExpression"; inherit text; };
     optionals = cond: list: if cond then list else [ ];
-    inherit concatStringsSep;
+    optionalString = cond: string: if cond then string else "";
+    inherit concatStringsSep filter;
+    hasPrefix = prefix: string: substring 0 (stringLength prefix) string == prefix;
+    splitString = separator: string: filter isString (split (escapeRegex separator) string);
+    escapeShellArg = arg:
+      let
+        string = toString arg;
+      in
+      if match "[[:alnum:],._+:@%/-]+" string == null then "'${replaceStrings [ "'" ] [ "'\\''" ] string}'" else string;
+    escapeShellArgs = args: concatStringsSep " " (map lib.escapeShellArg args);
     concatStrings = concatStringsSep "";
     filterAttrs = pred: set: listToAttrs (map (name: { inherit name; value = set.${name}; })
       (filter (name: pred name set.${name}) (attrNames set)));

@@ -31,9 +31,9 @@ import picocli.CommandLine;
 /**
  * The Nix side, on a machine without nixpkgs: every .nix file parses; nix/deps.nix is exactly
  * the jars Maven resolves, byte for byte; the NixOS module, evaluated with the stand-ins of
- * tests/nix/stand-ins.nix, defines the ci-docker-prune units it documents; and the package's own
- * build and wrapper scripts, run with this machine's JDK and jars, build commands that work, whose
- * unit passes systemd-analyze verify and prunes (dry run) a real engine. A real nixpkgs build is
+ * tests/nix/stand-ins.nix, defines the ci-docker-prune units it documents; and with the package
+ * NixPackageTest builds (its own build and wrapper scripts, this machine's JDK and jars), the unit
+ * passes systemd-analyze verify and prunes (dry run) a real engine. A real nixpkgs build is
  * not proven here (see nix/README.md).
  */
 class NixTest {
@@ -63,7 +63,6 @@ class NixTest {
     }
 
     static JsonNode evaluated;
-    static Path built;
 
     @BeforeAll
     static void evaluate() throws Exception {
@@ -448,38 +447,9 @@ class NixTest {
         assertTrue(flake.path("nixosModules").path("ci-docker-prune").asBoolean());
     }
 
-    /** The package's buildPhase and installPhase, run as Nix would, with this machine's JDK and jars. */
-    static synchronized Path built() throws IOException {
-        if (built == null) {
-            Path work = Files.createTempDirectory("ccci-nix-package");
-            Path src = Files.createDirectories(work.resolve("src"));
-            // only what the package's fileset takes
-            Cmd.run("cp", "-r", Repo.root().resolve("lib").toString(), Repo.root().resolve("scripts").toString(),
-                    src.toString()).requireOk();
-            JsonNode pkg = evaluated.path("package");
-            String script = "set -euo pipefail\nrunHook() { :; }\n" + pkg.path("buildPhase").asText() + pkg.path("installPhase").asText();
-            Path out = work.resolve("out");
-            Cmd.run(List.of("/bin/bash", "-c", script), Map.of("PATH", SYSTEMD_PATH, "out", out.toString()), src).requireOk();
-            built = out;
-        }
-        return built;
-    }
-
-    @Test
-    void theBuiltCommandsRunWithTheJarsOfDepsNix() throws IOException {
-        Path out = built();
-        TreeSet<String> bins;
-        try (Stream<Path> list = Files.list(out.resolve("bin"))) {
-            bins = new TreeSet<>(list.map(p -> p.getFileName().toString()).toList());
-        }
-        TreeSet<String> commands = new TreeSet<>();
-        evaluated.path("package").path("commands").fieldNames().forEachRemaining(commands::add);
-        assertEquals(commands, bins);
-        for (String command : bins) {
-            CommandResult version = Cmd.run(List.of(out.resolve("bin").resolve(command).toString(), "--version"), Map.of("PATH", SYSTEMD_PATH), null);
-            assertEquals(0, version.exit(), command + ": " + version);
-            assertTrue(version.out().startsWith("cc-ci docker cache toolkit"), version.toString());
-        }
+    /** The package's buildPhase and installPhase, run as Nix would, with this machine's JDK and jars (NixPackageTest). */
+    static Path built() throws Exception {
+        return NixPackageTest.built();
     }
 
     /**
