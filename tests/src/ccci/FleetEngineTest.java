@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
 import ccci.sandbox.CommandResult;
+import ccci.sandbox.OnSwarmEngines;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SwarmCluster;
 import ccci.sandbox.SwarmNode;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * its own engine on its own disk; {@link SwarmCluster#shared()}): one global job of the toolkit's
  * image, each node deciding on its own disk and containers with the manager's verdict.
  */
+@OnSwarmEngines
 class FleetEngineTest {
     private static final String STACK_SERVICE = "abcd-1a2b3c_ci_commoninternet_net_app";
 
