@@ -169,14 +169,7 @@ public final class CacheFormat {
 
     static void decisions(ArrayNode array, List<Decision> decisions) {
         for (Decision d : decisions) {
-            ObjectNode node = array.addObject();
-            node.put("id", d.image().id());
-            node.put("name", d.image().name());
-            node.put("lastUse", d.lastUse().at().toString());
-            node.put("lastUseSource", d.lastUse().source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-            node.put("frees", d.frees());
-            node.put("evict", d.evict());
-            node.put("reason", d.reason());
+            array.add(Engine.Json.mapper().<ObjectNode>valueToTree(d.fields()));
         }
     }
 
@@ -194,38 +187,24 @@ public final class CacheFormat {
     static String metrics(CacheView v, Instant at) {
         CacheFacts f = v.facts();
         EvictionPolicy.Plan plan = v.evictionPlan();
-        StringBuilder out = new StringBuilder();
-        gauge(out, "last_run_timestamp_seconds", "Unix time the cache view was taken.", "",
+        Text.Gauges out = new Text.Gauges(PREFIX);
+        out.gauge("last_run_timestamp_seconds", "Unix time the cache view was taken.", "",
                 String.format(Locale.ROOT, "%d.%03d", at.getEpochSecond(), at.getNano() / 1_000_000));
-        help(out, "images", "Images in the local store (top-level, as docker images lists them), by kind.");
-        sample(out, "images", "{kind=\"tagged\"}", f.images().stream().filter(i -> !i.dangling()).count());
-        sample(out, "images", "{kind=\"dangling\"}", f.images().stream().filter(CacheFacts.Image::dangling).count());
-        gauge(out, "images_in_use", "Images used by a container (running or stopped) or a service.", "", v.imagesInUse());
-        gauge(out, "layers_bytes", "Bytes of image layers on disk, each layer counted once (docker system df's image SIZE).", "", f.layersSize());
-        help(out, "image_bytes", "Sum over images of their shared and unique bytes (docker system df -v).");
-        sample(out, "image_bytes", "{kind=\"shared\"}", f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum());
-        sample(out, "image_bytes", "{kind=\"unique\"}", f.images().stream().mapToLong(CacheFacts.Image::uniqueBytes).sum());
-        gauge(out, "disk_used_percent", "Used % (as df shows it) of the filesystem holding the store.", "", v.disk().usedPercent());
-        gauge(out, "prune_reclaimable_bytes", "Bytes the seed's prune would free now (--until).", "", v.pruneReclaimableBytes());
-        gauge(out, "evict_to_percent", "The low watermark eviction would bring the disk below.", "", plan.evictToPercent());
-        gauge(out, "evict_candidates", "Tagged images nothing uses or protects (eviction candidates).", "", plan.order().size());
-        gauge(out, "evict_images", "Images eviction down to the low watermark would remove now.", "", plan.evicted().size());
-        gauge(out, "evict_reclaimable_bytes", "Bytes eviction down to the low watermark would free now.", "", plan.bytesFreed());
-        gauge(out, "last_use_recorded_images", "Images whose last use comes from the record, not their creation time.", "", v.imagesWithRecord());
+        out.help("images", "Images in the local store (top-level, as docker images lists them), by kind.");
+        out.sample("images", "{kind=\"tagged\"}", f.images().stream().filter(i -> !i.dangling()).count());
+        out.sample("images", "{kind=\"dangling\"}", f.images().stream().filter(CacheFacts.Image::dangling).count());
+        out.gauge("images_in_use", "Images used by a container (running or stopped) or a service.", "", v.imagesInUse());
+        out.gauge("layers_bytes", "Bytes of image layers on disk, each layer counted once (docker system df's image SIZE).", "", f.layersSize());
+        out.help("image_bytes", "Sum over images of their shared and unique bytes (docker system df -v).");
+        out.sample("image_bytes", "{kind=\"shared\"}", f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum());
+        out.sample("image_bytes", "{kind=\"unique\"}", f.images().stream().mapToLong(CacheFacts.Image::uniqueBytes).sum());
+        out.gauge("disk_used_percent", "Used % (as df shows it) of the filesystem holding the store.", "", v.disk().usedPercent());
+        out.gauge("prune_reclaimable_bytes", "Bytes the seed's prune would free now (--until).", "", v.pruneReclaimableBytes());
+        out.gauge("evict_to_percent", "The low watermark eviction would bring the disk below.", "", plan.evictToPercent());
+        out.gauge("evict_candidates", "Tagged images nothing uses or protects (eviction candidates).", "", plan.order().size());
+        out.gauge("evict_images", "Images eviction down to the low watermark would remove now.", "", plan.evicted().size());
+        out.gauge("evict_reclaimable_bytes", "Bytes eviction down to the low watermark would free now.", "", plan.bytesFreed());
+        out.gauge("last_use_recorded_images", "Images whose last use comes from the record, not their creation time.", "", v.imagesWithRecord());
         return out.toString();
-    }
-
-    private static void gauge(StringBuilder out, String name, String help, String labels, Object value) {
-        help(out, name, help);
-        sample(out, name, labels, value);
-    }
-
-    private static void help(StringBuilder out, String name, String help) {
-        out.append("# HELP ").append(PREFIX).append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(PREFIX).append(name).append(" gauge\n");
-    }
-
-    private static void sample(StringBuilder out, String name, String labels, Object value) {
-        out.append(PREFIX).append(name).append(labels).append(' ').append(value).append('\n');
     }
 }

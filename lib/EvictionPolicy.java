@@ -6,7 +6,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -121,7 +124,20 @@ public final class EvictionPolicy {
      * (it is in {@link Plan#order}, evicted or "not needed"); frees: its unique bytes.
      */
     public record Decision(CacheFacts.Image image, LastUse.Seen lastUse, long frees, boolean candidate, boolean evict,
-                           String reason) {}
+                           String reason) {
+        /** Its fields as --json shows them, in cache and prune alike. */
+        public Map<String, Object> fields() {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("id", image.id());
+            fields.put("name", image.name());
+            fields.put("lastUse", lastUse.at().toString());
+            fields.put("lastUseSource", lastUse.source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            fields.put("frees", frees);
+            fields.put("evict", evict);
+            fields.put("reason", reason);
+            return fields;
+        }
+    }
 
     /**
      * order: every candidate, least recently used first, those the run is predicted to remove

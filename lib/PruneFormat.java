@@ -336,13 +336,7 @@ public final class PruneFormat {
     }
 
     private static void decision(ObjectNode node, EvictionPolicy.Decision d) {
-        node.put("id", d.image().id());
-        node.put("name", d.image().name());
-        node.put("lastUse", d.lastUse().at().toString());
-        node.put("lastUseSource", d.lastUse().source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        node.put("frees", d.frees());
-        node.put("evict", d.evict());
-        node.put("reason", d.reason());
+        node.setAll(Engine.Json.mapper().<ObjectNode>valueToTree(d.fields()));
     }
 
     /** What the engine says it removed, described from the plan (or as "not in the plan" if it is not there). */

@@ -59,60 +59,60 @@ public final class PruneMetrics {
     }
 
     static String render(PruneRun.Report r, Instant finishedAt, Optional<String> previousSuccess) {
-        StringBuilder out = new StringBuilder();
+        Text.Gauges out = new Text.Gauges(PREFIX);
         String now = seconds(finishedAt);
-        gauge(out, "last_run_timestamp_seconds", "Unix time the last prune run finished.", "", now);
+        out.gauge("last_run_timestamp_seconds", "Unix time the last prune run finished.", "", now);
         String success = r.exitCode() == ExitCodes.OK ? now : previousSuccess.orElse(null);
         if (success != null) {
-            gauge(out, "last_success_timestamp_seconds", "Unix time of the last prune run that exited 0.", "", success);
+            out.gauge("last_success_timestamp_seconds", "Unix time of the last prune run that exited 0.", "", success);
         }
-        gauge(out, "exit_code", "Exit code of the last prune run (see prune --help).", "", String.valueOf(r.exitCode()));
-        help(out, "outcome", "Outcome of the last run: 1 for the one that happened.");
+        out.gauge("exit_code", "Exit code of the last prune run (see prune --help).", "", String.valueOf(r.exitCode()));
+        out.help("outcome", "Outcome of the last run: 1 for the one that happened.");
         for (PruneRun.Outcome o : PruneRun.Outcome.values()) {
-            sample(out, "outcome", "{outcome=\"" + o.name().toLowerCase(Locale.ROOT).replace('_', '-') + "\"}",
+            out.sample("outcome", "{outcome=\"" + o.name().toLowerCase(Locale.ROOT).replace('_', '-') + "\"}",
                     r.outcome() == o ? "1" : "0");
         }
-        gauge(out, "insufficient", "1 when the last run pruned and the disk was still at or above the threshold (outcome insufficient, exit 17), else 0.",
+        out.gauge("insufficient", "1 when the last run pruned and the disk was still at or above the threshold (outcome insufficient, exit 17), else 0.",
                 "", r.outcome() == PruneRun.Outcome.INSUFFICIENT ? "1" : "0");
-        r.state().flatMap(s -> s.state().gatesLastAllowed()).ifPresent(t -> gauge(out, "gates_last_allowed_timestamp_seconds",
+        r.state().flatMap(s -> s.state().gatesLastAllowed()).ifPresent(t -> out.gauge("gates_last_allowed_timestamp_seconds",
                 "Unix time of the last run in which every gate held (from the state file).", "", seconds(t)));
-        r.state().flatMap(s -> s.state().blockedSince()).ifPresent(t -> gauge(out, "blocked_since_timestamp_seconds",
+        r.state().flatMap(s -> s.state().blockedSince()).ifPresent(t -> out.gauge("blocked_since_timestamp_seconds",
                 "Unix time since which the disk has been at or above the threshold with a gate blocking pruning (absent when not blocked).",
                 "", seconds(t)));
-        help(out, "gate_holds", "1 when the gate held at the start of the last run, else 0.");
+        out.help("gate_holds", "1 when the gate held at the start of the last run, else 0.");
         for (GateResult g : r.verdict().gates()) {
-            sample(out, "gate_holds", "{gate=\"" + g.name() + "\"}", g.holds() ? "1" : "0");
+            out.sample("gate_holds", "{gate=\"" + g.name() + "\"}", g.holds() ? "1" : "0");
         }
-        help(out, "gate_state", "State of each gate at the start of the last run: 1 for its state (unknown = could not be evaluated, fail closed; skipped = not asked, the disk gate already blocked).");
+        out.help("gate_state", "State of each gate at the start of the last run: 1 for its state (unknown = could not be evaluated, fail closed; skipped = not asked, the disk gate already blocked).");
         for (GateResult g : r.verdict().gates()) {
             for (GateResult.State state : GateResult.State.values()) {
-                sample(out, "gate_state", "{gate=\"" + g.name() + "\",state=\"" + GateCheck.word(state) + "\"}",
+                out.sample("gate_state", "{gate=\"" + g.name() + "\",state=\"" + GateCheck.word(state) + "\"}",
                         g.state() == state ? "1" : "0");
             }
         }
-        help(out, "reclaimed_bytes", "Bytes the engine reclaimed in the last run, by phase (0 for a phase that did not run).");
+        out.help("reclaimed_bytes", "Bytes the engine reclaimed in the last run, by phase (0 for a phase that did not run).");
         for (Phase p : Phase.values()) {
-            sample(out, "reclaimed_bytes", "{phase=\"" + p.key + "\"}",
+            out.sample("reclaimed_bytes", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(PruneRun.PhaseResult::reclaimedBytes).orElse(0L)));
         }
-        help(out, "removed_objects", "Objects removed in the last run, by phase.");
+        out.help("removed_objects", "Objects removed in the last run, by phase.");
         for (Phase p : Phase.values()) {
-            sample(out, "removed_objects", "{phase=\"" + p.key + "\"}",
+            out.sample("removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
-        gauge(out, "evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+        out.gauge("evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
                 String.valueOf(r.evictedImages()));
         if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
-            help(out, "images", "Top-level images in the store before and after the last run.");
-            r.imagesBefore().ifPresent(v -> sample(out, "images", "{when=\"before\"}", String.valueOf(v)));
-            r.imagesAfter().ifPresent(v -> sample(out, "images", "{when=\"after\"}", String.valueOf(v)));
+            out.help("images", "Top-level images in the store before and after the last run.");
+            r.imagesBefore().ifPresent(v -> out.sample("images", "{when=\"before\"}", String.valueOf(v)));
+            r.imagesAfter().ifPresent(v -> out.sample("images", "{when=\"after\"}", String.valueOf(v)));
         }
         if (r.diskBefore().isPresent() || r.diskAfter().isPresent()) {
-            help(out, "disk_used_percent", "Used % (as df shows it) of the measured filesystem before and after the last run.");
-            r.diskBefore().ifPresent(v -> sample(out, "disk_used_percent", "{when=\"before\"}", String.valueOf(v)));
-            r.diskAfter().ifPresent(v -> sample(out, "disk_used_percent", "{when=\"after\"}", String.valueOf(v)));
+            out.help("disk_used_percent", "Used % (as df shows it) of the measured filesystem before and after the last run.");
+            r.diskBefore().ifPresent(v -> out.sample("disk_used_percent", "{when=\"before\"}", String.valueOf(v)));
+            r.diskAfter().ifPresent(v -> out.sample("disk_used_percent", "{when=\"after\"}", String.valueOf(v)));
         }
-        gauge(out, "duration_seconds", "Wall time of the last run.", "",
+        out.gauge("duration_seconds", "Wall time of the last run.", "",
                 String.format(Locale.ROOT, "%.3f", r.elapsed().toMillis() / 1000.0));
         return out.toString();
     }
@@ -141,20 +141,6 @@ public final class PruneMetrics {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private static void gauge(StringBuilder out, String name, String help, String labels, String value) {
-        help(out, name, help);
-        sample(out, name, labels, value);
-    }
-
-    private static void help(StringBuilder out, String name, String help) {
-        out.append("# HELP ").append(PREFIX).append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(PREFIX).append(name).append(" gauge\n");
-    }
-
-    private static void sample(StringBuilder out, String name, String labels, String value) {
-        out.append(PREFIX).append(name).append(labels).append(' ').append(value).append('\n');
     }
 
     private static Optional<PruneRun.PhaseResult> phase(PruneRun.Report r, Phase p) {

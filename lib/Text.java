@@ -27,6 +27,37 @@ public final class Text {
         }
     }
 
+    /** Gauges in node_exporter's textfile format, every name under one prefix: # HELP, # TYPE, then the samples. */
+    public static final class Gauges {
+        private final String prefix;
+        private final StringBuilder out = new StringBuilder();
+
+        public Gauges(String prefix) {
+            this.prefix = prefix;
+        }
+
+        /** A gauge with one sample; labels as {@code {key="value"}}, or empty. */
+        public Gauges gauge(String name, String help, String labels, Object value) {
+            return help(name, help).sample(name, labels, value);
+        }
+
+        public Gauges help(String name, String help) {
+            out.append("# HELP ").append(prefix).append(name).append(' ').append(help).append('\n');
+            out.append("# TYPE ").append(prefix).append(name).append(" gauge\n");
+            return this;
+        }
+
+        public Gauges sample(String name, String labels, Object value) {
+            out.append(prefix).append(name).append(labels).append(' ').append(value).append('\n');
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return out.toString();
+        }
+    }
+
     /** Lines of output, each ended by the platform's line separator. */
     public static final class Lines {
         private final StringBuilder out = new StringBuilder();
