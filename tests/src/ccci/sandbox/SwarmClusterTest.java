@@ -101,7 +101,7 @@ class SwarmClusterTest {
         SwarmNode stopped = cluster.workers().get(1);
         stopped.stopEngine();
         try (GlobalJob job = cluster.globalJob("ccci-gates-down", gatesJobOptions(cluster), image, GATES_EXIT_ZERO)) {
-            Duration timeout = Duration.ofSeconds(30);
+            Duration timeout = Duration.ofSeconds(10);
             long t0 = System.nanoTime();
             List<GlobalJob.Task> tasks = job.await(cluster.nodes(), timeout);
             Duration waited = Duration.ofNanos(System.nanoTime() - t0);
