@@ -50,7 +50,7 @@ public final class FleetFormat {
 
     /** "host 1a2b3c4d5e6f": nodes may share a host name (clones), the ID tells them apart. */
     static String nodeName(NodeResult n) {
-        return Text.safe(n.node().hostname()) + " " + n.node().shortId();
+        return Text.safe(n.node().hostname() + " " + n.node().shortId());
     }
 
     /** The outcome word and, when it is not plain success, why. */

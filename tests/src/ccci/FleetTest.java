@@ -162,12 +162,12 @@ class FleetTest {
 
     @Test
     void theTableHasOneLinePerNodeAndEscapesWhatTheEngineSaid() {
-        Fleet.Node evil = new Fleet.Node("e1ddddddddddddddddddddddd", "ci-\u001b[31mred", "worker", "down", "active");
+        Fleet.Node evil = new Fleet.Node("e1\u001bdddddddddddddddddddddd", "ci-\u001b[31mred", "worker", "down", "active");
         String text = FleetFormat.text(report(result(MANAGER, 0), missing(evil, Fleet.Status.DOWN)));
         assertFalse(text.contains("\u001b"), text);
         List<String> lines = text.lines().toList();
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("ci-1 m1aaaaaaaaaa") && l.contains("91% -> 62%") && l.contains("pruned")), text);
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("ci-\\x1b[31mred e1dddddddddd") && l.contains("down: not run")), text);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("ci-\\x1b[31mred e1\\x1bddddddddd ") && l.contains("down: not run")), text);
         assertTrue(text.contains("fleet: 2 nodes: 1 down, 1 pruned; removed 2, reclaimed 1.5 MB; not accounted for: "), text);
         assertTrue(text.contains("exit 25"), text);
         assertTrue(text.contains("summary fleet=prune exit=25 nodes=2 reported=1 missing=1"), text);
