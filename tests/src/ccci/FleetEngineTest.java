@@ -174,6 +174,7 @@ class FleetEngineTest {
                 assertTrue(detail.contains("; convergence: services converging in the cluster (the manager's verdict"), detail);
             }
             CommandResult gates = fleet("Gates", "--threshold", "1");
+            System.err.println("[fleet test] gates with a stack on worker1 and a converging service:\n" + gates.out());
             assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
             assertTrue(gates.out().contains("cluster: stack blocks (live run-app stack abcd-1a2b3c_ci_commoninternet_net"), gates.out());
             assertTrue(gates.out().contains("convergence blocks (1 service converging: ccci-stuck 0/1)"), gates.out());
