@@ -6,7 +6,6 @@ import ccci.GateFacts.Reading;
 import ccci.GatePolicy.ClusterVerdict;
 import ccci.GatePolicy.GateResult;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
@@ -41,14 +39,8 @@ public final class Fleet {
     public static final String IMAGE_ENV = "CCCI_FLEET_IMAGE";
     public static final String NAME_PREFIX = "ccci-fleet-";
     public static final String DEFAULT_TIMEOUT = "10m";
-    /** Each node's own engine, at the usual path on the node and in its job. */
-    static final String SOCKET = "/var/run/docker.sock";
-    /** Where a node's lock directory appears in its job: the job and the node's own timer share one lock. */
-    static final String HOST_LOCK_DIR = "/run/ccci-host";
-    private static final Duration POLL = Duration.ofMillis(500);
     /** How long reading the finished nodes' results may take after the wait (all at once). */
     private static final Duration LOGS_TIMEOUT = Duration.ofSeconds(20);
-    private static final Duration HOOK_WAIT = Duration.ofSeconds(15);
     private static final DateTimeFormatter NAME_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     /** The fleet options shared by gates and prune (a picocli mixin). */
@@ -136,7 +128,7 @@ public final class Fleet {
             if (dryRun) {
                 options.add("--dry-run");
             } else {
-                options.addAll(List.of("--lock-file", HOST_LOCK_DIR + "/" + lockFile.getFileName()));
+                options.addAll(List.of("--lock-file", FleetJob.HOST_LOCK_DIR + "/" + lockFile.getFileName()));
             }
             return new Command("prune", List.copyOf(options), dryRun ? Optional.empty() : Optional.of(lockFile), dryRun);
         }
@@ -281,7 +273,7 @@ public final class Fleet {
             throw new BadInput("--fleet runs on a swarm manager; the engine at " + engine.host() + " is "
                     + (role == Engine.SwarmRole.WORKER ? "a swarm worker" : "not in a swarm") + " (use -H to reach a manager)");
         }
-        refuseWhileAJobExists(engine, Optional.empty());
+        FleetJob.refuseWhileOneExists(engine, Optional.empty());
         Reading<GateFacts> facts = GateCheck.readFacts(engine);
         List<GateResult> clusterGates = GatePolicy.clusterGates(gates, facts);
         ClusterVerdict verdict = ClusterVerdict.of(clusterGates.get(0), clusterGates.get(1));
@@ -296,11 +288,11 @@ public final class Fleet {
         auth.whyNone().ifPresent(why -> notes.add("nodes pull " + fleet.image() + " without credentials: " + why));
 
         String name = NAME_PREFIX + NAME_TIME.format(Instant.now()) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
-        ObjectNode spec = jobSpec(name, fleet.image().toString(), nodeArgs(command, gates, diskPaths, verdict),
-                diskPaths, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).toList());
+        ObjectNode spec = FleetJob.spec(name, fleet.image().toString(), nodeArgs(command, gates, diskPaths, verdict),
+                diskPaths, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).map(Node::id).toList());
         List<NodeResult> results = new ArrayList<>();
-        try (Job job = Job.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::warning)) {
-            refuseWhileAJobExists(engine, Optional.of(job));
+        try (FleetJob job = FleetJob.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::warning)) {
+            FleetJob.refuseWhileOneExists(engine, Optional.of(job));
             listener.started(name, fleet.image().toString(), targets, fleet.timeout());
             results.addAll(collect(engine, job, targets, start + fleet.timeout().toNanos()));
         }
@@ -325,66 +317,15 @@ public final class Fleet {
         return args;
     }
 
-    /**
-     * POST /services/create's body: a global job (one task per eligible node, API 1.41+), never
-     * restarted, the node's socket and data root (read-only) mounted at the same paths, the lock
-     * directory at {@value #HOST_LOCK_DIR}; nodes that are not eligible excluded by constraint, so
-     * a node that comes back during the run gets no task that nobody waits for.
-     */
-    static ObjectNode jobSpec(String name, String image, List<String> args, List<Path> diskPaths, Optional<Path> lockDir, List<Node> excluded) {
-        ObjectNode spec = Engine.Json.mapper().createObjectNode();
-        spec.put("Name", name);
-        spec.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
-        ObjectNode task = spec.putObject("TaskTemplate");
-        ObjectNode container = task.putObject("ContainerSpec");
-        container.put("Image", image);
-        ArrayNode argArray = container.putArray("Args");
-        args.forEach(argArray::add);
-        container.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
-        ArrayNode mounts = container.putArray("Mounts");
-        bind(mounts, SOCKET, SOCKET, false);
-        diskPaths.forEach(path -> bind(mounts, path.toString(), path.toString(), true));
-        lockDir.ifPresent(dir -> bind(mounts, dir.toString(), HOST_LOCK_DIR, false));
-        task.putObject("RestartPolicy").put("Condition", "none");
-        ArrayNode constraints = task.putObject("Placement").putArray("Constraints");
-        excluded.forEach(n -> constraints.add("node.id!=" + n.id()));
-        spec.putObject("Mode").putObject("GlobalJob");
-        return spec;
-    }
-
-    private static void bind(ArrayNode mounts, String source, String target, boolean readOnly) {
-        ObjectNode m = mounts.addObject();
-        m.put("Type", "bind");
-        m.put("Source", source);
-        m.put("Target", target);
-        m.put("ReadOnly", readOnly);
-    }
-
-    /** Another fleet run's job exists (the oldest one wins when two runs started together): exit 14. */
-    private static void refuseWhileAJobExists(Engine engine, Optional<Job> ours) {
-        List<JsonNode> jobs = new ArrayList<>();
-        engine.getJson("/services?filters=" + urlEncode("{\"label\":[\"" + GatePolicy.FLEET_JOB_LABEL + "\"]}")).forEach(jobs::add);
-        jobs.sort(Comparator.comparing((JsonNode s) -> Instant.parse(s.path("CreatedAt").asText())).thenComparing(s -> s.path("ID").asText()));
-        Optional<JsonNode> other = jobs.stream().filter(s -> ours.isEmpty() || !s.path("ID").asText().equals(ours.get().id)).findFirst();
-        boolean ourIsOldest = ours.isPresent() && !jobs.isEmpty() && jobs.get(0).path("ID").asText().equals(ours.get().id);
-        if (other.isPresent() && !ourIsOldest) {
-            String otherName = other.get().path("Spec").path("Name").asText();
-            ours.ifPresent(Job::close);
-            throw new Cli.Failure(ExitCodes.LOCKED, "another fleet run's job exists: service " + Text.safe(otherName)
-                    + " (created " + Text.safe(other.get().path("CreatedAt").asText()) + "); nothing started. If no fleet run is active,"
-                    + " remove it: docker service rm " + Text.safe(otherName), null);
-        }
-    }
-
     /** Waits for every target's task to end (or its node to go down) until the deadline; then reads the results. */
-    private static List<NodeResult> collect(Engine engine, Job job, List<Node> targets, long deadline) {
+    private static List<NodeResult> collect(Engine engine, FleetJob job, List<Node> targets, long deadline) {
         Map<String, NodeResult> done = new LinkedHashMap<>();
         Map<String, JsonNode> finished = new LinkedHashMap<>();
         while (true) {
             Map<String, JsonNode> latest;
             Map<String, Node> now = new LinkedHashMap<>();
             try {
-                latest = latestTaskPerNode(job.tasks(engine));
+                latest = FleetJob.latestTaskPerNode(job.tasks(engine));
                 Node.parse(engine.getJson("/nodes")).forEach(n -> now.put(n.id(), n));
                 job.managerProblem = null;
             } catch (Engine.Unavailable e) {
@@ -397,7 +338,7 @@ public final class Fleet {
                     continue;
                 }
                 JsonNode task = latest.get(node.id());
-                if (task != null && TaskStates.terminal(task.path("Status").path("State").asText())) {
+                if (task != null && FleetJob.TaskStates.terminal(task.path("Status").path("State").asText())) {
                     finished.put(node.id(), task);
                 } else if (now.containsKey(node.id()) && !now.get(node.id()).state().equals("ready")) {
                     done.put(node.id(), new NodeResult(node, Status.WENT_DOWN, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
@@ -408,9 +349,9 @@ public final class Fleet {
             if (done.size() + finished.size() == targets.size() || System.nanoTime() > deadline) {
                 break;
             }
-            sleep(POLL);
+            FleetJob.sleep(FleetJob.POLL);
         }
-        Map<String, LogsCall> logs = new LinkedHashMap<>();
+        Map<String, FleetJob.LogsCall> logs = new LinkedHashMap<>();
         finished.forEach((node, task) -> logs.put(node, job.startLogs(engine, task.path("ID").asText())));
         // the results are read within LOGS_TIMEOUT after the wait, however many nodes hang
         long logsDeadline = System.nanoTime() + LOGS_TIMEOUT.toNanos();
@@ -430,24 +371,8 @@ public final class Fleet {
         return results;
     }
 
-    /** A re-run task leaves the old ones listed: a node's newest task is the one that counts. */
-    static Map<String, JsonNode> latestTaskPerNode(JsonNode tasks) {
-        Map<String, JsonNode> latest = new LinkedHashMap<>();
-        for (JsonNode t : tasks) {
-            String node = t.path("NodeID").asText();
-            if (node.isEmpty()) {
-                continue;
-            }
-            JsonNode seen = latest.get(node);
-            if (seen == null || Instant.parse(t.path("CreatedAt").asText()).isAfter(Instant.parse(seen.path("CreatedAt").asText()))) {
-                latest.put(node, t);
-            }
-        }
-        return latest;
-    }
-
     /** A node's result from its finished task and the task's output (pure). */
-    static NodeResult fromTask(Node node, JsonNode task, Logs logs) {
+    static NodeResult fromTask(Node node, JsonNode task, FleetJob.Logs logs) {
         String state = task.path("Status").path("State").asText();
         String err = task.path("Status").path("Err").asText("");
         if (!state.equals("complete")) {
@@ -495,192 +420,5 @@ public final class Fleet {
         Status status = !n.state().equals("ready") ? Status.DOWN : n.availability().equals("drain") ? Status.DRAINED : Status.PAUSED;
         return new NodeResult(n, status, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
                 "not run: the node is " + n.state() + " and " + n.availability());
-    }
-
-    /** Swarm's task states. */
-    static final class TaskStates {
-        private TaskStates() {}
-
-        static boolean terminal(String state) {
-            return List.of("complete", "failed", "rejected", "shutdown", "orphaned", "remove").contains(state);
-        }
-    }
-
-    /** A task's output, or why it could not be read. */
-    public record Logs(String out, String err, Optional<String> problem) {}
-
-    /** One task's logs on their way: every node's are read at once, so a node whose logs hang delays no other. */
-    static final class LogsCall {
-        private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        private final java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        private String failed;
-        private final com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame> callback =
-                new com.github.dockerjava.api.async.ResultCallback.Adapter<>() {
-                    @Override
-                    public void onNext(com.github.dockerjava.api.model.Frame frame) {
-                        synchronized (LogsCall.this) {
-                            (frame.getStreamType() == com.github.dockerjava.api.model.StreamType.STDERR ? err : out)
-                                    .writeBytes(frame.getPayload());
-                        }
-                    }
-                };
-
-        Logs await(Duration timeout) {
-            if (failed != null) {
-                return new Logs("", "", Optional.of(failed));
-            }
-            try {
-                boolean complete = callback.awaitCompletion(Math.max(1, timeout.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
-                synchronized (this) {
-                    return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8),
-                            complete ? Optional.empty() : Optional.of("its logs did not arrive in time"));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Logs("", "", Optional.of("interrupted"));
-            } finally {
-                try {
-                    callback.close();
-                } catch (java.io.IOException ignored) {
-                    // the stream is done or abandoned either way
-                }
-            }
-        }
-    }
-
-    /** The job service: created once, removed on every path (close, or the shutdown hook). */
-    static final class Job implements AutoCloseable {
-        private final Engine engine;
-        private final String name;
-        private final Consumer<String> warn;
-        private final Thread hook;
-        private final Object lock = new Object();
-        private final Map<String, String> lastState = new LinkedHashMap<>();
-        private String managerProblem;
-        private String id;
-        private boolean removed;
-        private boolean stopping;
-
-        private Job(Engine engine, String name, Consumer<String> warn) {
-            this.engine = engine;
-            this.name = name;
-            this.warn = warn;
-            this.hook = new Thread(this::onShutdown, "ccci-fleet-cleanup");
-        }
-
-        static Job create(Engine engine, String name, ObjectNode spec, Optional<String> registryAuth, Consumer<String> warn) {
-            Job job = new Job(engine, name, warn);
-            Runtime.getRuntime().addShutdownHook(job.hook);
-            try {
-                synchronized (job.lock) {
-                    if (job.stopping) {
-                        throw new Cli.Failure(ExitCodes.INTERNAL_ERROR, "stopping: service " + name + " not created", null);
-                    }
-                    job.id = engine.postJson("/services/create",
-                            registryAuth.map(h -> Map.of("X-Registry-Auth", h)).orElse(Map.of()), spec).path("ID").asText();
-                }
-            } catch (RuntimeException e) {
-                job.close();
-                throw e;
-            }
-            return job;
-        }
-
-        JsonNode tasks(Engine engine) {
-            JsonNode tasks = engine.getJson("/tasks?filters=" + urlEncode("{\"service\":[\"" + id + "\"]}"));
-            latestTaskPerNode(tasks).forEach((node, t) -> lastState.put(node, t.path("Status").path("State").asText()));
-            return tasks;
-        }
-
-        String lastState(String nodeId) {
-            return lastState.getOrDefault(nodeId, "none placed");
-        }
-
-        /** Starts reading the task's stdout and stderr through the manager; {@link LogsCall#await} collects them. */
-        LogsCall startLogs(Engine engine, String taskId) {
-            LogsCall call = new LogsCall();
-            try {
-                engine.call("GET /tasks/" + taskId + "/logs", () -> engine.api().logTaskCmd(taskId)
-                        .withStdout(true).withStderr(true).withFollow(false).exec(call.callback));
-            } catch (RuntimeException e) {
-                call.failed = Text.rootMessage(e);
-            }
-            return call;
-        }
-
-        private void remove(Engine via) {
-            synchronized (lock) {
-                if (id == null || removed) {
-                    return;
-                }
-                try {
-                    via.call("DELETE /services/" + name, () -> {
-                        via.api().removeServiceCmd(id).exec();
-                        return null;
-                    });
-                } catch (Engine.Refused e) {
-                    if (e.status() != 404) {
-                        throw e;
-                    }
-                }
-                removed = true;
-            }
-        }
-
-        @Override
-        public void close() {
-            try {
-                remove(engine);
-            } catch (RuntimeException e) {
-                warn.accept("could not remove the fleet job service " + name + " (run: docker service rm " + name + "): "
-                        + Text.rootMessage(e));
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running or about to: it finds the service removed
-                }
-            }
-        }
-
-        private void onShutdown() {
-            boolean there;
-            synchronized (lock) {
-                stopping = true;
-                there = id != null && !removed;
-            }
-            if (!there) {
-                return;
-            }
-            // its own connection: the main thread may be using (or closing) its own
-            long deadline = System.nanoTime() + HOOK_WAIT.toNanos();
-            while (true) {
-                try (Engine own = Engine.connect(engine.host())) {
-                    remove(own);
-                    warn.accept("stopped by a signal: removed the fleet job service " + name);
-                    return;
-                } catch (RuntimeException e) {
-                    if (System.nanoTime() > deadline) {
-                        warn.accept("stopped by a signal: could not remove the fleet job service " + name
-                                + " (run: docker service rm " + name + "): " + Text.rootMessage(e));
-                        return;
-                    }
-                    sleep(POLL);
-                }
-            }
-        }
-    }
-
-    private static String urlEncode(String text) {
-        return java.net.URLEncoder.encode(text, java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Cli.Failure(ExitCodes.INTERNAL_ERROR, "interrupted", e);
-        }
     }
 }

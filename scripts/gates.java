@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java
+//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/FleetJob.java
 //SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java
 //SOURCES ../lib/Registry.java ../lib/SmallFile.java ../lib/Text.java
 

@@ -1,11 +1,11 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
-//SOURCES ../lib/EvictionRun.java ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/GateCheck.java
-//SOURCES ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java ../lib/LocalImage.java
-//SOURCES ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java ../lib/PruneMetrics.java ../lib/PrunePolicy.java
-//SOURCES ../lib/PruneRun.java ../lib/PruneShortfall.java ../lib/PruneState.java ../lib/Registry.java ../lib/Signals.java
-//SOURCES ../lib/SmallFile.java ../lib/Text.java
+//SOURCES ../lib/EvictionRun.java ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/FleetJob.java
+//SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java
+//SOURCES ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
+//SOURCES ../lib/PruneState.java ../lib/Registry.java ../lib/Signals.java ../lib/SmallFile.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.Engine;

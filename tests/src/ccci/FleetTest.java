@@ -77,8 +77,8 @@ class FleetTest {
         assertEquals(List.of("prune", "--json", "--threshold", "85", "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
                 "--path", "/var/lib/docker", "--cluster-verdict", "stack=holds,convergence=holds",
                 "--until", "24h", "--lock-file", "/run/ccci-host/ci-docker-prune.lock"), args);
-        JsonNode spec = Fleet.jobSpec("ccci-fleet-x", "reg.example:5000/cc-ci:1", args, List.of(Path.of("/var/lib/docker")),
-                command.lockFile().map(Path::getParent), List.of(DRAINED));
+        JsonNode spec = FleetJob.spec("ccci-fleet-x", "reg.example:5000/cc-ci:1", args, List.of(Path.of("/var/lib/docker")),
+                command.lockFile().map(Path::getParent), List.of(DRAINED.id()));
         assertTrue(spec.path("Mode").has("GlobalJob"), spec.toString());
         assertEquals("1", spec.path("Labels").path(GatePolicy.FLEET_JOB_LABEL).asText());
         JsonNode container = spec.path("TaskTemplate").path("ContainerSpec");
@@ -105,7 +105,7 @@ class FleetTest {
                  {"ID":"t2","NodeID":"n1","CreatedAt":"2026-11-30T10:00:03.25Z","Status":{"State":"complete"}},
                  {"ID":"t3","NodeID":"n2","CreatedAt":"2026-11-30T10:00:01Z","Status":{"State":"running"}},
                  {"ID":"t4","NodeID":"","CreatedAt":"2026-11-30T10:00:01Z","Status":{"State":"pending"}}]""");
-        Map<String, JsonNode> latest = Fleet.latestTaskPerNode(tasks);
+        Map<String, JsonNode> latest = FleetJob.latestTaskPerNode(tasks);
         assertEquals("t2", latest.get("n1").path("ID").asText());
         assertEquals("t3", latest.get("n2").path("ID").asText());
         assertEquals(2, latest.size());
@@ -116,7 +116,7 @@ class FleetTest {
         JsonNode task = task("complete", null, "");
         String out = "{\"outcome\":\"pruned\",\"exitCode\":0,\"dryRun\":false,\"diskBefore\":91,\"diskAfter\":62,"
                 + "\"reclaimedBytes\":1500000,\"reason\":null,\"removed\":[{\"id\":\"a\"},{\"id\":\"b\"}]}";
-        Fleet.NodeResult r = Fleet.fromTask(WORKER, task, new Fleet.Logs(out, "exit=0\n", Optional.empty()));
+        Fleet.NodeResult r = Fleet.fromTask(WORKER, task, new FleetJob.Logs(out, "exit=0\n", Optional.empty()));
         assertEquals(Fleet.Status.REPORTED, r.status());
         assertEquals(0, r.exitCode());
         assertEquals("pruned", r.outcome());
@@ -125,7 +125,7 @@ class FleetTest {
         assertEquals(2, r.removed());
         assertEquals(1_500_000, r.reclaimedBytes());
 
-        Fleet.NodeResult stopped = Fleet.fromTask(WORKER, task, new Fleet.Logs(
+        Fleet.NodeResult stopped = Fleet.fromTask(WORKER, task, new FleetJob.Logs(
                 "{\"outcome\":\"stopped\",\"exitCode\":13,\"reason\":\"gates closed before images\"}", "", Optional.empty()));
         assertEquals(13, stopped.exitCode());
         assertEquals("gates closed before images", stopped.detail());
@@ -134,21 +134,21 @@ class FleetTest {
     @Test
     void aNodeWhoseJobPrintedNoResultOrFailedCountsAsMissing() throws Exception {
         Fleet.NodeResult bad = Fleet.fromTask(WORKER, task("complete", null, ""),
-                new Fleet.Logs("", "prune: --threshold 'x' is not a whole number\nexit=12\n", Optional.empty()));
+                new FleetJob.Logs("", "prune: --threshold 'x' is not a whole number\nexit=12\n", Optional.empty()));
         assertEquals(Fleet.Status.FAILED, bad.status());
         assertEquals(ExitCodes.FLEET_NODE_MISSING, bad.exitCode());
         assertTrue(bad.detail().contains("--threshold 'x'"), bad.detail());
 
         Fleet.NodeResult rejected = Fleet.fromTask(WORKER, task("rejected", null, "No such image: cc-ci:1"),
-                new Fleet.Logs("", "", Optional.empty()));
+                new FleetJob.Logs("", "", Optional.empty()));
         assertEquals(Fleet.Status.FAILED, rejected.status());
         assertTrue(rejected.detail().contains("rejected: No such image: cc-ci:1"), rejected.detail());
 
-        Fleet.NodeResult killed = Fleet.fromTask(WORKER, task("failed", 137, "task: non-zero exit (137)"), new Fleet.Logs("", "", Optional.empty()));
+        Fleet.NodeResult killed = Fleet.fromTask(WORKER, task("failed", 137, "task: non-zero exit (137)"), new FleetJob.Logs("", "", Optional.empty()));
         assertTrue(killed.detail().startsWith("its task failed (exit 137)"), killed.detail());
 
         Fleet.NodeResult unread = Fleet.fromTask(WORKER, task("complete", 0, ""),
-                new Fleet.Logs("", "", Optional.of("the logs did not arrive within 20 s")));
+                new FleetJob.Logs("", "", Optional.of("the logs did not arrive within 20 s")));
         assertEquals(Fleet.Status.FAILED, unread.status());
     }
 
