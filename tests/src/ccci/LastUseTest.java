@@ -105,7 +105,7 @@ class LastUseTest {
 
     static com.fasterxml.jackson.databind.JsonNode readBack(LastUse r) {
         try {
-            return Engine.Json.mapper().readTree(r.toJson());
+            return Json.mapper().readTree(r.toJson());
         } catch (Exception e) {
             throw new AssertionError(e);
         }
