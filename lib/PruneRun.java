@@ -425,6 +425,12 @@ public final class PruneRun {
                     continue;
                 }
                 try {
+                    // a delete by ID removes a tagged image too: one tagged since the plan (a pull, docker tag) stays
+                    List<String> tags = tagsNow(item.id());
+                    if (!tags.isEmpty()) {
+                        kept.add(item.keptBecause(PrunePolicy.Why.TAGGED, "tagged since the plan: " + String.join(", ", tags)));
+                        continue;
+                    }
                     engine.deleteImage(PrunePolicy.imageRequest(item));
                     removed.add(item.id());
                     reclaimed += item.size();
@@ -439,6 +445,17 @@ public final class PruneRun {
                 }
             }
             return new PhaseResult(Phase.IMAGES, removed, reclaimed, Duration.ofNanos(System.nanoTime() - start), kept);
+        }
+
+        /** The image's tags as the engine has them now (GET /images/{id}/json; a 404 is the engine's Refused, as for the delete). */
+        private List<String> tagsNow(String id) {
+            List<String> tags = new ArrayList<>();
+            engine.inspectImage(id).path("RepoTags").forEach(t -> {
+                if (!t.asText().equals("<none>:<none>")) {
+                    tags.add(t.asText());
+                }
+            });
+            return tags;
         }
 
         /**

@@ -15,10 +15,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /** A command of the toolkit (or a helper main) in a JVM of its own, on the test classpath. */
-final class JavaProcess {
+public final class JavaProcess {
     private JavaProcess() {}
 
-    static Process java(List<String> mainAndArgs, ProcessBuilder.Redirect stdout, ProcessBuilder.Redirect stderr)
+    public static Process java(List<String> mainAndArgs, ProcessBuilder.Redirect stdout, ProcessBuilder.Redirect stderr)
             throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path")));
@@ -29,7 +29,7 @@ final class JavaProcess {
     }
 
     /** Holds the prune lock in a process of its own until its standard input ends. */
-    static final class HoldLock {
+    public static final class HoldLock {
         public static void main(String[] args) throws Exception {
             try (PruneLock lock = PruneLock.acquire(Path.of(args[0]))) {
                 System.out.println("held");
@@ -41,7 +41,7 @@ final class JavaProcess {
         }
     }
 
-    static void awaitLine(Process p, String expected) throws Exception {
+    public static void awaitLine(Process p, String expected) throws Exception {
         BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         ExecutorService single = Executors.newSingleThreadExecutor();
         try {

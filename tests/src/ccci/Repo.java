@@ -6,10 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The repository checkout the tests run from (Maven runs them in tests/). */
-final class Repo {
+public final class Repo {
     private Repo() {}
 
-    static Path root() {
+    public static Path root() {
         try {
             return Path.of(System.getProperty("ccci.repo", "..")).toRealPath();
         } catch (IOException e) {
@@ -30,7 +30,7 @@ final class Repo {
         }
     }
 
-    static String read(String relative) {
+    public static String read(String relative) {
         try {
             return Files.readString(root().resolve(relative));
         } catch (IOException e) {

@@ -9,10 +9,10 @@ import java.io.StringWriter;
  * Runs a script's command in this JVM exactly as its main() does (same Cli handlers), capturing
  * its output and exit code. The scripts live in the default package, hence the lookup by name.
  */
-final class ScriptRun {
+public final class ScriptRun {
     private ScriptRun() {}
 
-    static CommandResult of(String className, String... args) {
+    public static CommandResult of(String className, String... args) {
         Object command;
         try {
             var constructor = Class.forName(className).getDeclaredConstructor();
@@ -28,7 +28,7 @@ final class ScriptRun {
     }
 
     /** One gate's object from a `gates --json` run. */
-    static JsonNode gate(CommandResult run, String name) {
+    public static JsonNode gate(CommandResult run, String name) {
         for (JsonNode gate : run.json().path("gates")) {
             if (gate.path("name").asText().equals(name)) {
                 return gate;

@@ -157,6 +157,18 @@ public final class FakeState {
         return s;
     }
 
+    /**
+     * A task of the service whose spec named another image, shut down (one of an earlier spec, kept
+     * in swarm's task history); add it after the service's replicas are set (that replaces its tasks).
+     */
+    public Task task(Service service, String imageRef, String state) {
+        Task t = new Task(nextId("task").substring(7, 32), service.id, imageRef, now);
+        t.desiredState = "shutdown";
+        t.state = state;
+        tasks.add(t);
+        return t;
+    }
+
     public BuildCache buildCache(String type, long size, Optional<Instant> lastUsed) {
         BuildCache b = new BuildCache(nextId("cache").substring(7, 32), type, size, now, lastUsed);
         buildCache.add(b);
@@ -381,7 +393,7 @@ public final class FakeState {
     }
 
     public final class BuildCache {
-        final String id;
+        public final String id;
         final String type;
         final long size;
         final Instant created;
