@@ -121,8 +121,8 @@ class PrunePlanTest {
         assertEquals(List.of(), dry.host().changes(), "a dry run changes nothing");
         PrunePolicy.Plan plan = planned.plan().orElseThrow();
         Set<String> wouldRemove = ids(plan.removed());
-        assertEquals(dry.expectedRemoved(), wouldRemove, "the plan removes what is older than " + text + " and unprotected:\n"
-                + PruneFormat.text(planned));
+        assertEquals(dry.expectedRemoved(), wouldRemove, "the plan removes what is older than " + text + " and unprotected; it differs on\n"
+                + differences(plan, dry.expectedRemoved()));
         for (Phase phase : Phase.values()) {
             assertTrue(plan.phase(phase).stream().anyMatch(i -> !i.remove()), phase.key + ": something is kept");
         }
@@ -148,6 +148,21 @@ class PrunePlanTest {
         plan.images().stream().filter(Item::remove).forEach(i -> expectedChanges.add("DELETE /images/" + i.id()));
         expectedChanges.add("POST /build/prune?filters={\"until\":[\"" + age + "\"]}");
         assertEquals(expectedChanges, changes, "each phase asks the engine for its own age, and the image phase deletes by ID what the plan lists");
+    }
+
+    /** The items whose fate differs from the expectation, with the plan's reason: what a policy edit changed. */
+    static String differences(PrunePolicy.Plan plan, Set<String> expectedRemoved) {
+        StringBuilder out = new StringBuilder();
+        for (Phase phase : Phase.values()) {
+            for (Item i : plan.phase(phase)) {
+                if (i.remove() != expectedRemoved.contains(i.id())) {
+                    out.append(i.remove() ? "  removes " : "  keeps   ").append(i.kind()).append(' ')
+                            .append(i.id().replaceFirst("^sha256:", "").substring(0, 12)).append(' ').append(i.name())
+                            .append(": ").append(i.reason()).append('\n');
+                }
+            }
+        }
+        return out.toString();
     }
 
     static Set<String> ids(List<Item> items) {
