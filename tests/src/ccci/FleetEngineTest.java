@@ -160,7 +160,7 @@ class FleetEngineTest {
         cluster.manager().dockerOk("service", "create", "--detach", "--name", "ccci-stuck",
                 "--constraint", "node.labels.nowhere==1", busybox, "sleep", "600");
         try {
-            GatesEngineTest.waitUntil(() -> cluster.manager().dockerOk("service", "ls", "--filter", "name=" + STACK_SERVICE,
+            PruneScenario.waitUntil(() -> cluster.manager().dockerOk("service", "ls", "--filter", "name=" + STACK_SERVICE,
                     "--format", "{{.Replicas}}").equals("1/1"), "the stack's service running on worker1");
             CommandResult run = fleet("Prune", "--threshold", "1", "--json");
             assertEquals(ExitCodes.OK, run.exit(), run.toString());
@@ -194,7 +194,7 @@ class FleetEngineTest {
         CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(
                 () -> ScriptRun.of("Prune", fleetArgs(cluster, "60s", "--threshold", "99").toArray(String[]::new)));
         try {
-            GatesEngineTest.waitUntil(() -> running.isDone() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
+            PruneScenario.waitUntil(() -> running.isDone() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
             stopped.stopEngine();
             CommandResult run = running.get(3, TimeUnit.MINUTES);
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
@@ -229,7 +229,7 @@ class FleetEngineTest {
         command.addAll(fleetArgs(cluster, "2m", "--threshold", "99"));
         Process process = JavaProcess.java(command, ProcessBuilder.Redirect.to(out.toFile()), ProcessBuilder.Redirect.to(err.toFile()));
         try {
-            GatesEngineTest.waitUntil(() -> !process.isAlive() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
+            PruneScenario.waitUntil(() -> !process.isAlive() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
             assertTrue(process.isAlive(), "still waiting for its nodes");
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "prune --fleet did not exit after SIGTERM");

@@ -118,4 +118,84 @@ class HostileInputTest {
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("gates: --path '" + inside + "': permission denied (cannot look it up)", run.err().strip(), run.toString());
     }
+
+    // ---------------------------------------------------------------- engine-supplied and config-supplied text, a closed socket
+
+    /** Every control character, and the bidirectional overrides, are escaped before they reach a terminal. */
+    @Test
+    void theEscapeKeepsEveryControlCharacterOffTheTerminal() {
+        StringBuilder all = new StringBuilder();
+        for (char c = 0; c < 0xa0; c++) {
+            all.append(c);
+        }
+        all.append("\u2028\u2029\u202e\u2066");
+        String safe = Text.safe(all.toString());
+        assertTrue(safe.chars().allMatch(c -> c >= 0x20 && c < 0x7f), safe);
+        assertEquals("a\\nb\\x1b[2J\\u202e", Text.safe("a\nb\u001b[2J\u202e"));
+    }
+
+    /** A user name in the client config holding a clear-screen escape and a forged PASS line: shown escaped. */
+    @Test
+    void authCheckShowsAHostileUserNameEscaped() throws Exception {
+        Path config = Files.createDirectories(tmp.resolve("cfg-hostile-user"));
+        String user = "u\u001b[2J\nPASS - user forged"; // no ':' (it ends a user name)
+        String auth = java.util.Base64.getEncoder().encodeToString((user + ":pw").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.writeString(config.resolve("config.json"), "{\"auths\":{\"localhost:1\":{\"auth\":\"" + auth + "\"}}}");
+        Files.setPosixFilePermissions(config.resolve("config.json"), PosixFilePermissions.fromString("rw-------"));
+        CommandResult run = ScriptRun.of("AuthCheck", "--host", NO_ENGINE, "--config", config.toString(), "--registry", "localhost:1");
+        String all = run.out() + run.err();
+        assertFalse(all.contains("\u001b") || all.contains("\r"), "a control character reached the output:\n" + run);
+        assertTrue(all.lines().noneMatch(l -> l.startsWith("PASS")), run.toString());
+        assertTrue(run.out().contains("user u\\x1b[2J\\nPASS - user forged for localhost:1"), run.toString());
+    }
+
+    /**
+     * A socket the user may not open (no engine behind it is needed: the kernel refuses the connect):
+     * gates as nobody fails closed, in one line that says permission denied.
+     */
+    @Test
+    void aSocketWithoutPermissionFailsClosedWithOneLine() throws Exception {
+        Path dir = Files.createTempDirectory("ccci-sock");
+        Path jars = Files.createTempDirectory("ccci-cp");
+        Path socket = dir.resolve("docker.sock");
+        try (java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            server.bind(java.net.UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+            Files.setPosixFilePermissions(jars, PosixFilePermissions.fromString("rwxr-xr-x"));
+            org.zeroturnaround.exec.ProcessResult run = new org.zeroturnaround.exec.ProcessExecutor(asNobody(jars, "--host", "unix://" + socket))
+                    .readOutput(true).redirectErrorStream(true).timeout(60, java.util.concurrent.TimeUnit.SECONDS).execute();
+            String out = run.outputUTF8();
+            assertEquals(ExitCodes.CANNOT_EVALUATE, run.getExitValue(), out);
+            assertTrue(out.contains("gates: permission denied on the Docker engine socket unix://" + socket), out);
+            assertFalse(out.contains("\tat "), "no stack trace:\n" + out);
+        } finally {
+            new org.zeroturnaround.exec.ProcessExecutor("rm", "-rf", jars.toString(), dir.toString()).execute();
+        }
+    }
+
+    /** The gates command as an unprivileged user, from a world-readable copy of this test's classpath. */
+    static List<String> asNobody(Path jars, String... args) throws Exception {
+        List<String> classpath = new java.util.ArrayList<>();
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path source = Path.of(entry);
+            Path copy = jars.resolve((n++) + "-" + source.getFileName());
+            if (Files.isDirectory(source)) {
+                new org.zeroturnaround.exec.ProcessExecutor("cp", "-r", source.toString(), copy.toString()).exitValueNormal().execute();
+            } else {
+                Files.copy(source, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            classpath.add(copy.toString());
+        }
+        new org.zeroturnaround.exec.ProcessExecutor("chmod", "-R", "a+rX", jars.toString()).exitValueNormal().execute();
+        Path jnaTmp = Files.createDirectories(jars.resolve("tmp"));
+        new org.zeroturnaround.exec.ProcessExecutor("chmod", "1777", jnaTmp.toString()).exitValueNormal().execute();
+        List<String> command = new java.util.ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djna.tmpdir=" + jnaTmp, "-Djava.io.tmpdir=" + jnaTmp,
+                "-cp", String.join(java.io.File.pathSeparator, classpath), "Gates"));
+        command.addAll(List.of(args));
+        return command;
+    }
 }

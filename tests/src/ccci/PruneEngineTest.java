@@ -3,18 +3,29 @@ package ccci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import ccci.Cli.ExitCodes;
+import ccci.sandbox.Await;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -23,9 +34,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * prune on a really full disk: a swarm engine whose data root is a small loop-mounted ext4, filled
- * past 80% with images. First every gate blocks in turn (nothing may go), then a dry run, then the
- * real run, which must remove exactly what the dry run listed: the old dangling images, nothing else.
+ * prune through its command on a real engine whose data root is a small loop-mounted ext4 filled
+ * past 80%: what only a real engine shows, on one engine for the whole class. The engine is the
+ * kind the matrix names (its facts are written for the README's table); a lock held by another
+ * process keeps the command off it; the dry run lists the old untagged images and the real run
+ * removes exactly those, with figures df agrees with; a hostile label comes back escaped; another
+ * tool's prune makes the engine answer 409. Everything else prune does: ccci.scenario, on the fake.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @OnEveryEngine
@@ -33,17 +47,18 @@ class PruneEngineTest {
     static SandboxEngine engine;
     static PruneScenario scenario;
     static Set<String> before;
-    static Set<String> dryRunWouldRemove;
+    static Path lockFile;
 
     @BeforeAll
     static void fillTheDisk() throws Exception {
-        engine = SandboxEngine.start(SandboxEngine.options().swarm(true).dataRootOnLoopFs(256));
+        engine = SandboxEngine.start(SandboxEngine.options().swarm(false).dataRootOnLoopFs(256).debug(true));
         // the containerd store keeps each layer's blob beside its unpacked snapshot: twice the bytes
         int danglingMb = engine.kind().containerdImageStore() ? 11 : 22;
-        scenario = PruneScenario.build(engine, Instant.now(), danglingMb, true);
-        int used = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
+        scenario = PruneScenario.build(engine, Instant.now(), danglingMb, false);
+        int used = SmallDisk.dfPercent(engine.dataRoot());
         assertTrue(used >= 80, "precondition: the data root must be at least 80% full, is " + used + "%");
         before = PruneScenario.imageIds(engine);
+        lockFile = engine.workDir().resolve("prune.lock");
     }
 
     @AfterAll
@@ -53,147 +68,211 @@ class PruneEngineTest {
         }
     }
 
-    CommandResult prune(String... args) {
-        List<String> all = new ArrayList<>(List.of("--host", engine.host(),
-                "--lock-file", engine.workDir().resolve("prune.lock").toString()));
+    static CommandResult prune(String... args) {
+        List<String> all = new ArrayList<>(List.of("--host", engine.host(), "--lock-file", lockFile.toString()));
         // the sandbox's containerd root (in the data root's file system), not the host's /var/lib/containerd
         engine.containerdRoot().ifPresent(root -> all.addAll(List.of("--containerd-root", root.toString())));
         all.addAll(List.of(args));
         return ScriptRun.of("Prune", all.toArray(String[]::new));
     }
 
-    void assertNoOpAndNothingRemoved(CommandResult run, String expectedReason) {
-        assertEquals(ExitCodes.OK, run.exit(), run.toString());
-        assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE + ": "), run.toString());
-        assertTrue(run.out().contains(expectedReason), run.toString());
-        assertTrue(run.out().contains("outcome=noop"), run.toString());
-        String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
-        assertTrue(summary.matches(".* reason=\".*" + java.util.regex.Pattern.quote(expectedReason) + ".*\""),
-                "the summary says why it did nothing: " + summary);
-        assertEquals(before, PruneScenario.imageIds(engine), "nothing may be removed");
-    }
-
+    /** The engine the matrix names, at its own API version and image store: written to tests/target/engine-facts/KIND.properties. */
     @Test
     @Order(1)
-    void diskBelowTheThresholdKeepsEverything() {
-        assertNoOpAndNothingRemoved(prune("--threshold", "99"), "disk: ");
+    void theEngineIsTheKindTheMatrixNames() throws Exception {
+        Map<String, String> api = Map.of("20.10", "1.41", "26.1", "1.45", "28.5", "1.51", "28.5-containerd", "1.51");
+        Properties facts = new Properties();
+        try (Engine docker = Engine.connect(engine.host())) {
+            JsonNode version = docker.version();
+            assertEquals(api.get(engine.kind().id()), version.path("ApiVersion").asText(), engine.kind().id());
+            EngineInfo.ImageStore store = EngineInfo.of(docker.info()).imageStore();
+            assertEquals(engine.kind().containerdImageStore(), store == EngineInfo.ImageStore.CONTAINERD, "the store /info reports");
+            facts.setProperty("engine", version.path("Version").asText());
+            facts.setProperty("api", version.path("ApiVersion").asText());
+            facts.setProperty("store", store == EngineInfo.ImageStore.CONTAINERD ? "containerd" : "overlay2 (graph driver)");
+        }
+        Path dir = Files.createDirectories(Repo.root().resolve("tests/target/engine-facts"));
+        try (var out = Files.newBufferedWriter(dir.resolve(engine.kind().id() + ".properties"))) {
+            facts.store(out, "the engine PruneEngineTest ran on");
+        }
     }
 
+    /** The engine logs its requests (debug): the held lock keeps the command from asking it anything. */
     @Test
     @Order(2)
-    void aLiveRunAppStackKeepsEverything() {
-        engine.dockerOk("service", "create", "--detach", "--name", "cd34-abcdef_ci_commoninternet_net_app",
-                scenario.busybox(), "sleep", "3600");
+    void aLockHeldByAnotherProcessKeepsThePruneOffTheEngine() throws Exception {
+        long served = engine.apiRequestsServed();
+        Process holder = JavaProcess.java(List.of(JavaProcess.HoldLock.class.getName(), lockFile.toString()),
+                ProcessBuilder.Redirect.PIPE, ProcessBuilder.Redirect.to(engine.workDir().resolve("holder.err").toFile()));
         try {
-            engine.awaitServiceContainer("cd34-abcdef_ci_commoninternet_net_app");
-            assertNoOpAndNothingRemoved(prune(), "stack: live run-app stack cd34-abcdef_ci_commoninternet_net");
+            JavaProcess.awaitLine(holder, "held");
+            CommandResult run = prune("--threshold", "1");
+            assertEquals(ExitCodes.LOCKED, run.exit(), run.toString());
+            assertEquals("prune: another prune is running (lock " + lockFile + " held by pid " + holder.pid() + "): nothing removed",
+                    run.err().strip());
+            assertTrue(run.out().startsWith("summary outcome=locked exit=14 phases=none "), run.toString());
         } finally {
-            engine.removeService("cd34-abcdef_ci_commoninternet_net_app");
+            holder.getOutputStream().close();
+            if (!holder.waitFor(20, TimeUnit.SECONDS)) {
+                holder.destroyForcibly();
+            }
         }
+        assertEquals(before, PruneScenario.imageIds(engine), "nothing removed");
+        assertEquals(served, engine.apiRequestsServed(), "the engine was not even asked");
     }
 
+    /** The dry run lists the old untagged images, the real run removes exactly those; the report agrees with df and the engine. */
     @Test
     @Order(3)
-    void aConvergingServiceKeepsEverything() {
-        engine.dockerOk("service", "create", "--detach", "--name", "ccci-unplaceable",
-                "--constraint", "node.labels.nowhere==1", scenario.busybox(), "sleep", "3600");
-        try {
-            assertNoOpAndNothingRemoved(prune(), "convergence: 1 service converging: ccci-unplaceable 0/1");
-        } finally {
-            engine.dockerOk("service", "rm", "ccci-unplaceable");
-            GatesEngineTest.waitUntil(() -> engine.dockerOk("ps", "--format", "{{.Names}}").lines()
-                    .allMatch(n -> n.startsWith(PruneScenario.SERVICE + ".")), "only the keeper service left");
-        }
-    }
-
-    @Test
-    @Order(4)
-    void dryRunListsTheOldDanglingImagesAndRemovesNothing() {
-        CommandResult run = prune("--dry-run", "--json");
-        assertEquals(ExitCodes.OK, run.exit(), run.toString());
-        JsonNode json = run.json();
-        assertTrue(json.path("dryRun").asBoolean());
-        assertFalse(json.path("ran").asBoolean());
-        dryRunWouldRemove = ids(json.path("wouldRemove"));
-        assertEquals(new TreeSet<>(scenario.oldDangling()), dryRunWouldRemove, run.out());
+    void onAReallyFullDiskTheRealRunRemovesExactlyWhatTheDryRunListed() throws Exception {
+        CommandResult dry = prune("--dry-run", "--json");
+        assertEquals(ExitCodes.OK, dry.exit(), dry.toString());
+        Set<String> wouldRemove = ids(dry.json().path("wouldRemove"));
+        assertEquals(new TreeSet<>(scenario.oldDangling()), wouldRemove, dry.out());
         assertEquals(before, PruneScenario.imageIds(engine), "a dry run removes nothing");
-        JsonNode kept = json.path("kept");
-        assertEquals("in use by container ccci-holds-dangling", reasonFor(kept, scenario.usedDangling()));
+        JsonNode kept = dry.json().path("kept");
+        assertEquals("in use by container ccci-holds-dangling (created)", reasonFor(kept, scenario.usedDangling()));
         assertEquals("tagged", reasonFor(kept, scenario.oldTagged()));
-        assertReason(engine, "dangling, younger than 24h", reasonFor(kept, scenario.youngDangling()));
         assertEquals("volume: never pruned", reasonFor(kept, PruneScenario.VOLUME));
 
-        String text = prune("--dry-run").out();
-        assertTrue(text.contains("dry run: nothing removed"), text);
-        for (String id : scenario.oldDangling()) {
-            assertTrue(text.contains("remove image       " + id.substring(7, 19)), text);
-        }
-    }
-
-    @Test
-    @Order(5)
-    void theRealRunRemovesExactlyWhatTheDryRunListedAndReportsTrueFigures() throws Exception {
-        int diskBefore = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
+        int diskBefore = SmallDisk.dfPercent(engine.dataRoot());
         long listedBytes = 0;
         for (String id : scenario.oldDangling()) {
             listedBytes += Long.parseLong(engine.dockerOk("image", "inspect", "-f", "{{.Size}}", id));
         }
-
         CommandResult run = prune("--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
-        assertTrue(json.path("ran").asBoolean(), run.out());
-
         Set<String> gone = new TreeSet<>(before);
         gone.removeAll(PruneScenario.imageIds(engine));
-        assertEquals(dryRunWouldRemove, gone, "the real run removes what the dry run listed");
-        assertEquals(dryRunWouldRemove, ids(json.path("removed")), "and reports it");
-
-        // everything else is still there
+        assertEquals(wouldRemove, gone, "the real run removes what the dry run listed");
+        assertEquals(wouldRemove, ids(json.path("removed")), "and reports it");
         for (String name : PruneScenario.CONTAINERS) {
             assertEquals(name, engine.dockerOk("ps", "-a", "--filter", "name=^" + name + "$", "--format", "{{.Names}}"));
         }
-        assertEquals("1/1", engine.dockerOk("service", "ls", "--filter", "name=" + PruneScenario.SERVICE, "--format", "{{.Replicas}}"));
         assertEquals(PruneScenario.VOLUME_PROOF, scenario.volumeProof(engine));
-
-        // the report agrees with df and the engine
-        int diskAfter = GatesStandaloneEngineTest.dfPercent(engine.dataRoot());
+        int diskAfter = SmallDisk.dfPercent(engine.dataRoot());
         assertTrue(diskAfter < diskBefore, "disk use dropped: " + diskBefore + "% -> " + diskAfter + "%");
         assertEquals(diskBefore, json.path("diskBefore").asInt());
         assertEquals(diskAfter, json.path("diskAfter").asInt());
         int imagesNow = engine.dockerOk("images", "-q").lines().toList().size();
         assertEquals(imagesNow, json.path("imagesAfter").asInt());
         assertEquals(imagesNow + 3, json.path("imagesBefore").asInt());
-        assertEquals(listedBytes, json.path("reclaimedBytes").asLong(), "SpaceReclaimed = the removed images' sizes");
-        JsonNode phases = json.path("phases");
-        assertEquals(3, phases.size());
-        assertEquals("containers", phases.get(0).path("name").asText());
-        assertEquals("images", phases.get(1).path("name").asText());
-        assertEquals(3, phases.get(1).path("removed").asInt());
-        assertEquals("build-cache", phases.get(2).path("name").asText());
+        assertEquals(listedBytes, json.path("reclaimedBytes").asLong(), "reclaimed = the removed images' sizes");
     }
 
+    /** A stack label holding a clear-screen escape and a forged verdict line, as the engine hands it back. */
     @Test
-    @Order(6)
-    void theSummaryLineIsOneJournaldFriendlyLine() {
-        CommandResult run = prune("--threshold", "99");
-        String summary = run.out().lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
-        assertTrue(summary.matches("summary( [a-z_]+=(\"[^\"]*\"|[^\\s\"]+))+"), summary);
+    @Order(4)
+    void aHostileLabelFromTheEngineComesBackEscaped() {
+        String hostile = "ab12-0a0b0c_ci_commoninternet_net_\u001b[2J\r\nverdict: prune allowed (all gates hold)\u009b31m\u007f";
+        engine.dockerOk("run", "-d", "--network", "none", "--name", "ccci-injected", "--label", HostSnapshot.STACK_LABEL + "=" + hostile,
+                scenario.busybox(), "sleep", "3600");
+        try {
+            CommandResult gates = ScriptRun.of("Gates", "--host", engine.host(), "--threshold", "1");
+            CommandResult prune = prune("--threshold", "1", "--until", "1s");
+            for (CommandResult run : List.of(gates, prune)) {
+                String all = run.out() + run.err();
+                assertFalse(all.contains("\u001b") || all.contains("\u009b") || all.contains("\r") || all.contains("\u007f"),
+                        "a control character reached the output:\n" + run);
+                assertTrue(all.lines().noneMatch(l -> l.startsWith("verdict: prune allowed")), "a forged line:\n" + run);
+            }
+            assertEquals(ExitCodes.GATE_BLOCKS, gates.exit(), gates.toString());
+            assertTrue(gates.out().contains("ab12-0a0b0c_ci_commoninternet_net_\\x1b[2J\\r\\nverdict: prune allowed (all gates hold)\\x9b31m\\x7f"),
+                    gates.toString());
+            assertTrue(prune.out().startsWith(PruneFormat.NOOP_LINE + ": stack: live run-app stack ab12-0a0b0c_ci_commoninternet_net_\\x1b[2J"),
+                    prune.toString());
+        } finally {
+            engine.dockerOk("rm", "-f", "ccci-injected");
+        }
+    }
+
+    /**
+     * Another tool's container prune (`docker container prune` on hundreds of created containers)
+     * keeps the engine busy: our run's first phase meets the engine's 409, says so in one line and
+     * exits 15 without removing anything. Timing-dependent: up to three attempts.
+     */
+    @Test
+    @Order(5)
+    void anotherToolsPruneMakesTheEngineAnswer409AndOurRunRemovesNothing() throws Exception {
+        prune("--dry-run"); // warm up this JVM, so our run reaches the engine within the window
+        List<String> missed = new ArrayList<>();
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            int bulk = attempt == 1 ? 150 : 250; // a wider window when a busy machine made us miss it
+            engine.dockerOk("run", "--name", "ccci-bystander-" + attempt, "--network", "none", scenario.busybox(), "true");
+            Set<String> containers = new TreeSet<>(engine.dockerOk("ps", "-aq", "--no-trunc").lines().toList());
+            Set<String> images = PruneScenario.imageIds(engine);
+            createBulkContainers(bulk);
+            Process other = new ProcessBuilder(engine.dockerCommandLine("container", "prune", "-f", "--filter", "label=ccci-bulk"))
+                    .redirectErrorStream(true).redirectOutput(engine.workDir().resolve("other-prune.out").toFile()).start();
+            CommandResult ours;
+            try (Engine watch = Engine.connect(engine.host())) {
+                if (!awaitBulkShrinking(watch, bulk, other)) {
+                    other.waitFor(30, TimeUnit.SECONDS);
+                    missed.add("attempt " + attempt + ": did not see the other prune at work");
+                    continue;
+                }
+                ours = prune("--threshold", "1", "--until", "1s", "--json");
+            } finally {
+                if (!other.waitFor(30, TimeUnit.SECONDS)) {
+                    other.destroyForcibly();
+                    fail("the other prune did not finish in 30 s");
+                }
+            }
+            if (ours.exit() != ExitCodes.ENGINE_BUSY) {
+                missed.add("attempt " + attempt + ": exit " + ours.exit() + ", the other prune was done before ours reached the engine");
+                continue;
+            }
+            List<String> err = ours.err().lines().toList();
+            assertEquals(1, err.size(), ours.toString());
+            assertTrue(err.get(0).startsWith("prune: the engine is already running a prune (HTTP 409"), ours.toString());
+            assertTrue(err.get(0).endsWith("containers not pruned"), ours.toString());
+            JsonNode json = ours.json();
+            assertEquals("failed", json.path("outcome").asText());
+            assertEquals(0, json.path("phases").size(), "no phase of ours completed: " + json.path("phases"));
+            assertEquals("containers", json.path("stoppedBefore").asText());
+            assertEquals(containers, new TreeSet<>(engine.dockerOk("ps", "-aq", "--no-trunc").lines().toList()),
+                    "the other tool removed its own containers, ours removed none");
+            assertEquals(images, PruneScenario.imageIds(engine), "our run never got to the images");
+            System.err.println("[PruneEngineTest] 409 on attempt " + attempt + " " + missed);
+            return;
+        }
+        fail("could not catch the engine in another prune in 3 attempts: " + missed);
+    }
+
+    /** Created (never started) containers labelled ccci-bulk, made through the API on a few threads. */
+    static void createBulkContainers(int count) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (var docker = engine.dockerJava()) {
+            List<Future<?>> made = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                made.add(pool.submit(() -> docker.createContainerCmd(scenario.busybox()).withCmd("true")
+                        .withLabels(Map.of("ccci-bulk", "1"))
+                        .withHostConfig(com.github.dockerjava.api.model.HostConfig.newHostConfig().withNetworkMode("none")).exec()));
+            }
+            for (Future<?> f : made) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** True once the other prune has removed some but not all of the bulk containers. */
+    static boolean awaitBulkShrinking(Engine watch, int bulk, Process other) {
+        int[] left = {bulk};
+        Await.within(() -> {
+            left[0] = 0;
+            watch.containers(true).forEach(c -> left[0] += c.path("Labels").has("ccci-bulk") ? 1 : 0);
+            return left[0] < bulk || !other.isAlive();
+        }, Duration.ofSeconds(15));
+        return left[0] < bulk && left[0] > bulk / 5;
     }
 
     static Set<String> ids(JsonNode items) {
         Set<String> ids = new TreeSet<>();
         items.forEach(i -> ids.add(i.path("id").asText()));
         return ids;
-    }
-
-    /** An image's age reason: on the containerd store it also names the record it was aged by. */
-    static void assertReason(SandboxEngine engine, String expected, String actual) {
-        if (engine.kind().containerdImageStore()) {
-            assertTrue(actual.startsWith(expected + " (by its local record, "), actual);
-        } else {
-            assertEquals(expected, actual);
-        }
     }
 
     static String reasonFor(JsonNode items, String id) {
@@ -206,4 +285,5 @@ class PruneEngineTest {
         }
         throw new AssertionError(id + " not among " + seen);
     }
+
 }

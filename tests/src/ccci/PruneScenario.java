@@ -59,7 +59,7 @@ record PruneScenario(
         engine.buildWithBuildKit("FROM " + busybox + "\nRUN echo built > /built\n", "ccci/built:1");
         if (withService) {
             engine.dockerOk("service", "create", "--detach", "--name", SERVICE, busybox, "sleep", "3600");
-            GatesEngineTest.waitUntil(() -> engine.dockerOk("service", "ls", "--filter", "name=" + SERVICE,
+            waitUntil(() -> engine.dockerOk("service", "ls", "--filter", "name=" + SERVICE,
                     "--format", "{{.Replicas}}").equals("1/1"), SERVICE + " running");
         }
         return new PruneScenario(busybox, oldTagged, young, oldDangling, used, now);
@@ -112,6 +112,10 @@ record PruneScenario(
         List<String> all = new java.util.ArrayList<>(head);
         all.addAll(rest);
         return all.toArray(String[]::new);
+    }
+
+    static void waitUntil(java.util.function.BooleanSupplier condition, String what) {
+        Await.await(condition, Duration.ofSeconds(60), what);
     }
 
     /** Every image ID in the store, intermediate ones included. */

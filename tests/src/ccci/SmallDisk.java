@@ -43,7 +43,12 @@ final class SmallDisk implements AutoCloseable {
 
     /** What df itself prints as Use% (the number operators compare against). */
     int dfPercent() throws Exception {
-        String out = new ProcessExecutor("df", "--output=pcent", mountPoint.toString())
+        return dfPercent(mountPoint);
+    }
+
+    /** df's Use% of the file system a path is on. */
+    static int dfPercent(Path path) throws Exception {
+        String out = new ProcessExecutor("df", "--output=pcent", path.toString())
                 .readOutput(true).exitValueNormal().timeout(10, TimeUnit.SECONDS).execute().outputUTF8();
         String last = out.strip().lines().reduce((a, b) -> b).orElseThrow();
         return Integer.parseInt(last.replace("%", "").strip());
