@@ -49,9 +49,10 @@ class PruneEngineTest {
     static Set<String> before;
     static Path lockFile;
 
+    /** A swarm manager (its raft store pre-allocates ~120 MB of the 256: the images fill the rest; the 409's containers need the inodes). */
     @BeforeAll
     static void fillTheDisk() throws Exception {
-        engine = SandboxEngine.start(SandboxEngine.options().swarm(false).dataRootOnLoopFs(256).debug(true));
+        engine = SandboxEngine.start(SandboxEngine.options().swarm(true).dataRootOnLoopFs(256).debug(true));
         // the containerd store keeps each layer's blob beside its unpacked snapshot: twice the bytes
         int danglingMb = engine.kind().containerdImageStore() ? 11 : 22;
         scenario = PruneScenario.build(engine, Instant.now(), danglingMb, false);

@@ -85,13 +85,14 @@ class PruneSeedEquivalenceTest {
      * only from the registry.
      */
     static void pushAnAppImage(SandboxEngine engine, SandboxRegistry registry, String password, String app) {
-        engine.importBusybox("ccci-bb:prune");
-        engine.dockerOk("run", "--name", "ccci-app-maker", "--network", "none", "ccci-bb:prune", "sh", "-c", "echo app > /app");
+        engine.importBusybox("ccci-bb:app-maker");
+        engine.dockerOk("run", "--name", "ccci-app-maker", "--network", "none", "ccci-bb:app-maker", "sh", "-c", "echo app > /app");
         engine.dockerOk("commit", "ccci-app-maker", app);
         engine.dockerOk("rm", "ccci-app-maker");
         engine.login(registry.address(), USER, password);
         engine.dockerOk("push", app);
         engine.dockerOk("rmi", app);
+        engine.dockerOk("rmi", "ccci-bb:app-maker"); // an import is an image of its own (its time in the config): none left here
     }
 
     /**
