@@ -118,8 +118,8 @@ class PruneEngineTest {
                 holder.destroyForcibly();
             }
         }
-        assertEquals(before, PruneScenario.imageIds(engine), "nothing removed");
         assertEquals(served, engine.apiRequestsServed(), "the engine was not even asked");
+        assertEquals(before, PruneScenario.imageIds(engine), "nothing removed");
     }
 
     /** The dry run lists the old untagged images, the real run removes exactly those; the report agrees with df and the engine. */
