@@ -17,6 +17,12 @@ import org.junit.jupiter.api.Test;
  */
 class PruneDiskFirstTest {
     static SmallDisk halfFull;
+    @org.junit.jupiter.api.io.TempDir static java.nio.file.Path tmp;
+
+    /** Never the host's default lock (/run/ci-docker-prune.lock): one of the test's own. */
+    static String lock() {
+        return tmp.resolve("disk-first.lock").toString();
+    }
 
     @BeforeAll
     static void mount() throws Exception {
@@ -30,7 +36,7 @@ class PruneDiskFirstTest {
 
     @Test
     void belowTheThresholdTheEngineIsNeverAsked() {
-        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--lock-file", lock(),
                 "--path", halfFull.path().toString(), "--json");
         assertEquals(ExitCodes.OK, run.exit(), run.toString());
         JsonNode json = run.json();
@@ -43,14 +49,15 @@ class PruneDiskFirstTest {
 
     @Test
     void theNoOpLineNamesOnlyTheDiskGate() {
-        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--path", halfFull.path().toString());
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--lock-file", lock(),
+                "--path", halfFull.path().toString());
         String first = run.out().lines().findFirst().orElseThrow();
         assertTrue(first.matches("keeping local image cache, nothing to do: disk: \\d+% of \\S+ < 80%"), first);
     }
 
     @Test
     void atTheThresholdTheEngineIsAskedAndAnUnreachableOneFailsClosed() {
-        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock",
+        CommandResult run = ScriptRun.of("Prune", "--host", "unix:///nonexistent/docker.sock", "--lock-file", lock(),
                 "--path", halfFull.path().toString(), "--threshold", "10");
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().startsWith(PruneFormat.NOOP_LINE), run.toString());
@@ -59,7 +66,7 @@ class PruneDiskFirstTest {
 
     @Test
     void aMalformedHostIsBadInputEvenWhenTheEngineIsNotNeeded() {
-        CommandResult run = ScriptRun.of("Prune", "--host", "bogus://x", "--path", halfFull.path().toString());
+        CommandResult run = ScriptRun.of("Prune", "--host", "bogus://x", "--lock-file", lock(), "--path", halfFull.path().toString());
         assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.toString());
         assertEquals("prune: --host 'bogus://x' is not a Docker host URI this toolkit can use (expected unix:///path/to/docker.sock or tcp://host:port)",
                 run.err().strip());

@@ -83,9 +83,4 @@ final class OnFake {
     static Set<String> imageIds(FakeHost host) {
         return new TreeSet<>(host.imageTags().keySet());
     }
-
-    /** The request lines that changed something, from the first prune request on (setting a host up changes things too). */
-    static java.util.List<String> pruneChanges(FakeHost host) {
-        return host.changes();
-    }
 }

@@ -259,7 +259,8 @@ class PruneSafetyTest {
             @Override
             public void phaseDone(PruneRun.PhaseResult done) {
                 if (done.phase().ordinal() == next.ordinal() - 1) {
-                    s.container(STACK, s.imageById(host.imageTags().keySet().iterator().next()).orElseThrow(), "running");
+                    FakeState.Image base = s.topLevelImages().stream().filter(i -> i.tags().contains("ccci/base:1")).findFirst().orElseThrow();
+                    s.container(STACK, base, "running");
                 }
             }
         });
