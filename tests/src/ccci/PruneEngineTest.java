@@ -200,48 +200,66 @@ class PruneEngineTest {
 
     /**
      * Another tool's container prune (`docker container prune` on hundreds of created containers)
-     * keeps the engine busy: our run's first phase meets the engine's 409, says so in one line and
-     * exits 15 without removing anything. Timing-dependent: up to three attempts.
+     * keeps the engine busy: our first phase meets the engine's 409, reported in one line with exit
+     * 15, nothing of ours removed. Our run (in this JVM, as the command runs it) starts the other
+     * prune right before its first phase, after it has looked at the host: on the containerd store
+     * GET /system/df fails while containers are being removed, which is exit 11, not the point here.
+     * Timing-dependent (the other prune must still be at work): up to three attempts.
      */
     @Test
     @Order(5)
     void anotherToolsPruneMakesTheEngineAnswer409AndOurRunRemovesNothing() throws Exception {
-        prune("--dry-run"); // warm up this JVM, so our run reaches the engine within the window
         List<String> missed = new ArrayList<>();
+        GatePolicy.Settings gates = GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN, List.of(),
+                engine.containerdRoot().map(Path::toString).orElse(null), null);
         for (int attempt = 1; attempt <= 3; attempt++) {
             int bulk = attempt == 1 ? 150 : 250; // a wider window when a busy machine made us miss it
             engine.dockerOk("run", "--name", "ccci-bystander-" + attempt, "--network", "none", scenario.busybox(), "true");
+            PruneScenario.awaitAllOlderThan(engine, Duration.ofSeconds(1));
             Set<String> containers = new TreeSet<>(engine.dockerOk("ps", "-aq", "--no-trunc").lines().toList());
             Set<String> images = PruneScenario.imageIds(engine);
             createBulkContainers(bulk);
-            Process other = new ProcessBuilder(engine.dockerCommandLine("container", "prune", "-f", "--filter", "label=ccci-bulk"))
-                    .redirectErrorStream(true).redirectOutput(engine.workDir().resolve("other-prune.out").toFile()).start();
-            CommandResult ours;
-            try (Engine watch = Engine.connect(engine.host())) {
-                if (!awaitBulkShrinking(watch, bulk, other)) {
-                    other.waitFor(30, TimeUnit.SECONDS);
-                    missed.add("attempt " + attempt + ": did not see the other prune at work");
-                    continue;
-                }
-                ours = prune("--threshold", "1", "--until", "1s", "--json");
+            Process[] other = new Process[1];
+            boolean[] atWork = {false};
+            PruneRun.Report report;
+            try (Engine docker = Engine.connect(engine.host()); Engine watch = Engine.connect(engine.host())) {
+                report = PruneRun.run(() -> docker, Disks.REAL, PruneRun.Settings.of(gates, Until.parse("1s")), false,
+                        new PruneRun.Listener() {
+                            @Override
+                            public void phaseStarting(PrunePolicy.Phase phase) {
+                                if (phase == PrunePolicy.Phase.CONTAINERS) {
+                                    try {
+                                        other[0] = new ProcessBuilder(engine.dockerCommandLine("container", "prune", "-f", "--filter",
+                                                "label=ccci-bulk")).redirectErrorStream(true)
+                                                .redirectOutput(engine.workDir().resolve("other-prune.out").toFile()).start();
+                                    } catch (java.io.IOException e) {
+                                        throw new java.io.UncheckedIOException(e);
+                                    }
+                                    atWork[0] = awaitBulkShrinking(watch, bulk, other[0]);
+                                }
+                            }
+                        }, java.time.Clock.systemUTC());
             } finally {
-                if (!other.waitFor(30, TimeUnit.SECONDS)) {
-                    other.destroyForcibly();
+                if (other[0] != null && !other[0].waitFor(30, TimeUnit.SECONDS)) {
+                    other[0].destroyForcibly();
                     fail("the other prune did not finish in 30 s");
                 }
             }
-            if (ours.exit() != ExitCodes.ENGINE_BUSY) {
-                missed.add("attempt " + attempt + ": exit " + ours.exit() + ", the other prune was done before ours reached the engine");
+            if (report.exitCode() != ExitCodes.ENGINE_BUSY) {
+                missed.add("attempt " + attempt + ": " + (atWork[0] ? "" : "the other prune not seen at work; ") + "exit "
+                        + report.exitCode() + " " + report.problem().orElse(""));
+                engine.docker("rm", "-f", "ccci-bystander-" + attempt);
                 continue;
             }
-            List<String> err = ours.err().lines().toList();
-            assertEquals(1, err.size(), ours.toString());
-            assertTrue(err.get(0).startsWith("prune: the engine is already running a prune (HTTP 409"), ours.toString());
-            assertTrue(err.get(0).endsWith("containers not pruned"), ours.toString());
-            JsonNode json = ours.json();
-            assertEquals("failed", json.path("outcome").asText());
-            assertEquals(0, json.path("phases").size(), "no phase of ours completed: " + json.path("phases"));
-            assertEquals("containers", json.path("stoppedBefore").asText());
+            String text = PruneFormat.text(report);
+            assertEquals(PruneRun.Outcome.FAILED, report.outcome(), text);
+            assertEquals(List.of(), report.phases(), "no phase of ours completed");
+            assertEquals(java.util.Optional.of(PrunePolicy.Phase.CONTAINERS), report.stoppedBefore());
+            String problem = report.problem().orElseThrow();
+            assertTrue(problem.startsWith("the engine is already running a prune (HTTP 409: "), problem);
+            assertTrue(problem.endsWith("containers not pruned"), problem);
+            assertEquals(1, problem.lines().count(), problem);
+            assertTrue(text.contains("summary outcome=failed exit=15 phases=none "), text);
             assertEquals(containers, new TreeSet<>(engine.dockerOk("ps", "-aq", "--no-trunc").lines().toList()),
                     "the other tool removed its own containers, ours removed none");
             assertEquals(images, PruneScenario.imageIds(engine), "our run never got to the images");
