@@ -79,7 +79,7 @@ stdenvNoCC.mkDerivation {
 
   buildPhase = ''
     runHook preBuild
-    ${jdk}/bin/javac --release 17 -encoding UTF-8 -XDstringConcat=inline -d classes -cp ${classpath} lib/*.java scripts/*.java
+    ${jdk}/bin/javac --release 17 -encoding UTF-8 -XDstringConcat=inline -XDsuppressNotes -d classes -cp ${classpath} lib/*.java scripts/*.java
     ${jdk}/bin/jar --create --file cc-ci.jar -C classes .
     runHook postBuild
   '';

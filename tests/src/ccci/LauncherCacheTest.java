@@ -62,6 +62,13 @@ class LauncherCacheTest {
         return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
     }
 
+    /** The run without the line saying JBang takes seconds (it comes when JBang has not answered after 3 s). */
+    static CommandResult withoutNotice(CommandResult run) {
+        String err = run.err().lines().filter(l -> !l.startsWith("jbang launcher: JBang is preparing "))
+                .map(l -> l + "\n").reduce("", String::concat);
+        return new CommandResult(run.exit(), run.out(), err);
+    }
+
     /** The java command line a debug run says it used from memory. */
     static String rememberedLine(CommandResult run) {
         String said = run.err().lines().filter(l -> l.startsWith(FROM_MEMORY)).findFirst().orElseThrow();
@@ -139,7 +146,7 @@ class LauncherCacheTest {
                 new String[] {"gates@cc-ci", "--path", temp.toString(), "--threshold", "1"});
         for (String[] args : commands) {
             remembered(args); // so the plain run below is from memory: REMEMBER=0 neither reads nor writes
-            CommandResult viaJbang = copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args);
+            CommandResult viaJbang = withoutNotice(copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args));
             CommandResult fromMemory = copy.run(args);
             assertEquals(viaJbang.toString(), fromMemory.toString(), List.of(args).toString());
         }
