@@ -131,6 +131,15 @@ class LauncherCacheTest {
         List<String> run = new java.util.ArrayList<>(List.of("run", script));
         run.addAll(args);
         assertEquals(LauncherCopy.echoed(args), copy.run(run.toArray(String[]::new)).out(), "./jbang run SCRIPT ARGS too");
+
+        // a script named by a relative path is remembered too
+        List<String> relative = new java.util.ArrayList<>(List.of(copy.launcher().toString(), "ArgsEcho.java"));
+        relative.addAll(args);
+        Map<String, String> env = copy.environment(Map.of("CC_CI_LAUNCHER_DEBUG", "1"));
+        Cmd.run(relative, env, copy.root);
+        CommandResult again = Cmd.run(relative, env, copy.root);
+        assertTrue(again.err().contains(FROM_MEMORY), again.toString());
+        assertEquals(LauncherCopy.echoed(args), again.out(), again.toString());
     }
 
     @Test
