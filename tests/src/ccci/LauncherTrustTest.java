@@ -93,6 +93,10 @@ class LauncherTrustTest {
         Path cache = cacheWithJars(theirs.resolve("cache"));
         giveToNobody(theirs);
         refused(copy.run(Map.of("CC_CI_LAUNCHER_CACHE", cache.toString()), "version"), theirs.toString());
+        // nor does it make a cache there (as `sudo -E` would, in the user's ~/.cache)
+        Path notYet = theirs.resolve("not-yet/cc-ci");
+        refused(copy.run(Map.of("CC_CI_LAUNCHER_CACHE", notYet.toString()), "version"), theirs.toString());
+        assertFalse(Files.exists(theirs.resolve("not-yet")), "nothing made in another user's directory");
     }
 
     @Test
