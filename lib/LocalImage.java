@@ -52,6 +52,35 @@ public record LocalImage(String id, List<String> repoTags, List<String> repoDige
         return Optional.empty();
     }
 
+    /**
+     * Its names besides {@code ref}: other tags (of any repository), and digests in other
+     * repositories. Removing {@code ref} from an image that has any only untags it: the image and its
+     * layers stay (DELETE of a tag removes the digests of its own repository with it, on both stores).
+     */
+    public List<String> otherNames(ImageRef ref) {
+        List<String> others = new ArrayList<>();
+        for (String tag : repoTags) {
+            Optional<ImageRef> named = ImageRef.tryParse(tag);
+            boolean ours = named.isPresent() && ref.tag().isPresent() && named.get().sameNameAndTag(ref);
+            if (!ours) {
+                others.add(tag);
+            }
+        }
+        for (String repoDigest : repoDigests) {
+            Optional<ImageRef> named = ImageRef.tryParse(repoDigest);
+            if (named.isEmpty() || !named.get().canonicalName().equals(ref.canonicalName())) {
+                others.add(repoDigest);
+            }
+        }
+        return others;
+    }
+
+    /** Whether it has {@code ref}'s repository:tag. */
+    public boolean taggedAs(ImageRef ref) {
+        return ref.tag().isPresent() && repoTags.stream().map(ImageRef::tryParse)
+                .anyMatch(t -> t.isPresent() && t.get().sameNameAndTag(ref));
+    }
+
     /** This image as the one definition of in use sees it (names and layers; no sizes). */
     public HostSnapshot.Image asImage() {
         return new HostSnapshot.Image(id, Optional.empty(), repoTags, repoDigests, Instant.EPOCH, 0, -1, Map.of(), true, layers,
@@ -61,6 +90,18 @@ public record LocalImage(String id, List<String> repoTags, List<String> repoDige
     /** Who uses this image now: the one definition of in use, on the host's workloads as they are. */
     public List<InUse.Reason> users(EngineApi engine) {
         return InUse.users(HostSnapshot.read(engine, HostSnapshot.Depth.WORKLOADS, Instant.now()), asImage());
+    }
+
+    /**
+     * Who uses an image that is not here, by its names: {@code ref} and {@code ref}'s repository at
+     * {@code digest} (a service scaled to 0, a container left from an image since removed).
+     */
+    public static List<InUse.Reason> usersOfAbsent(EngineApi engine, ImageRef ref, Optional<String> digest) {
+        List<String> tags = ref.tag().isPresent() ? List.of(ref.local().replaceFirst("@.*", "")) : List.of();
+        List<String> digests = digest.map(d -> List.of(ref.repository() + "@" + d)).orElse(List.of());
+        HostSnapshot.Image byName = new HostSnapshot.Image("sha256:absent", Optional.empty(), tags, digests, Instant.EPOCH, 0, -1,
+                Map.of(), true, List.of(), Optional.empty());
+        return InUse.users(HostSnapshot.read(engine, HostSnapshot.Depth.WORKLOADS, Instant.now()), byName);
     }
 
     /** The short form the docker CLI prints: the first 12 hex digits. */
