@@ -53,29 +53,46 @@ public record LocalImage(String id, List<String> repoTags, List<String> repoDige
     }
 
     /**
-     * Its names besides {@code ref}: other tags (of any repository), and digests in other
+     * Its names besides {@code ref}'s own: other tags (of any repository), and names in other
      * repositories. Removing {@code ref} from an image that has any only untags it: the image and its
-     * layers stay (DELETE of a tag removes the digests of its own repository with it, on both stores).
+     * layers stay. Ours ({@link #isOurs}): {@code ref}'s repository:tag, and its repository at a digest
+     * (the containerd store keeps what a deploy or a pull by digest brings as name:tag@digest and
+     * name@digest, the classic store as a RepoDigest).
      */
     public List<String> otherNames(ImageRef ref) {
         List<String> others = new ArrayList<>();
-        for (String tag : repoTags) {
-            Optional<ImageRef> named = ImageRef.tryParse(tag);
-            boolean ours = named.isPresent() && ref.tag().isPresent() && named.get().sameNameAndTag(ref);
-            if (!ours) {
-                others.add(tag);
+        for (String name : repoTags) {
+            if (!isOurs(name, ref)) {
+                others.add(name);
             }
         }
-        for (String repoDigest : repoDigests) {
-            Optional<ImageRef> named = ImageRef.tryParse(repoDigest);
-            if (named.isEmpty() || !named.get().canonicalName().equals(ref.canonicalName())) {
-                others.add(repoDigest);
+        for (String name : repoDigests) {
+            if (!isOurs(name, ref)) {
+                others.add(name);
             }
         }
         return others;
     }
 
-    /** Whether it has {@code ref}'s repository:tag. */
+    /** Its names that are {@code ref}'s own (see {@link #otherNames}): tags first, then digests. */
+    public List<String> ourNames(ImageRef ref) {
+        List<String> ours = new ArrayList<>();
+        repoTags.stream().filter(n -> isOurs(n, ref)).forEach(ours::add);
+        repoDigests.stream().filter(n -> isOurs(n, ref) && !ours.contains(n)).forEach(ours::add);
+        return ours;
+    }
+
+    /** A name in {@code ref}'s repository with {@code ref}'s tag, or with a digest and no tag. */
+    static boolean isOurs(String name, ImageRef ref) {
+        Optional<ImageRef> named = ImageRef.tryParse(name);
+        if (named.isEmpty() || !named.get().canonicalName().equals(ref.canonicalName())) {
+            return false;
+        }
+        Optional<String> tag = named.get().tag();
+        return tag.isEmpty() ? named.get().digest().isPresent() : tag.equals(ref.tag());
+    }
+
+    /** Whether it has {@code ref}'s repository:tag (with or without a digest). */
     public boolean taggedAs(ImageRef ref) {
         return ref.tag().isPresent() && repoTags.stream().map(ImageRef::tryParse)
                 .anyMatch(t -> t.isPresent() && t.get().sameNameAndTag(ref));

@@ -669,7 +669,7 @@ public final class ReuseProofRun {
             if (local.taggedAs(image)) {
                 names.add(image.local().replaceFirst("@.*", ""));
             }
-            names.addAll(local.repoDigests());
+            names.addAll(local.ourNames(image));
             names.add(digestRef(digest));
             List<String> removed = new ArrayList<>();
             for (String name : names.stream().distinct().toList()) {
@@ -920,6 +920,12 @@ public final class ReuseProofRun {
                     }
                     did.add(tagged.isEmpty() ? "image kept (it was here before the proof)"
                             : "image kept, its tag " + String.join(", ", tagged) + " put back (the deploy brought it by digest only)");
+                    List<String> added = LocalImage.inspect(engine, now.get().id()).map(LocalImage::repoTags).orElse(List.of())
+                            .stream().filter(n -> !checked.before().get().repoTags().contains(n)).toList();
+                    if (!added.isEmpty()) {
+                        did.add("it also keeps the name" + (added.size() > 1 ? "s " : " ") + String.join(", ", added)
+                                + " the deploy and the pull by digest gave it, as any stack deploy leaves on this store");
+                    }
                 } else if (state.imageRemoved()) {
                     ok = false;
                     did.add("the image was removed and is not here again: run docker pull " + image);

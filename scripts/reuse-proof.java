@@ -85,8 +85,8 @@ class ReuseProof implements Callable<Integer> {
     String command;
 
     @Option(names = "--stack-pattern", paramLabel = "REGEX", defaultValue = Defaults.STACK_PATTERN,
-            description = {"The prune step's stack gate, as prune's: a service or running container whose name or stack label",
-                "matches is a live CI run, and the proof waits for none: run it when no CI run is live.",
+            description = {"The prune step's stack gate, as prune's: a service or running container whose name or stack label "
+                + "matches is a live CI run, which keeps prune and so the proof from running: run it when no CI run is live.",
                 "Default: under Defaults below"})
     String stackPattern;
 

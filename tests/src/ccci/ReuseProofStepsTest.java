@@ -242,6 +242,26 @@ class ReuseProofStepsTest {
         assertTrue(text(r).contains("note: prune kept the image for another reason than the cache rule (created "), text(r));
     }
 
+    @Test
+    void aRegistryDownAtTheWarmPullFailsThatStepAndTheHostIsStillLeftAsFound() throws IOException {
+        host(FakeHost.Store.CLASSIC);
+        imageHere();
+        host.fault(request -> request.startsWith("POST /images/create")
+                ? java.util.Optional.of(new EngineApi.Unavailable("the Docker engine at fake answered POST /images/create: "
+                        + "Get \"http://localhost:5000/v2/\": dial tcp 127.0.0.1:5000: connect: connection refused", null))
+                : java.util.Optional.empty());
+        ReuseProofRun.Report r = prove(settings());
+        String text = text(r);
+        assertEquals(ReuseProofRun.Outcome.FAIL, r.outcome(), text);
+        assertTrue(r.reason().orElseThrow().startsWith("warm-pull: "), text);
+        assertTrue(r.reason().get().contains("connection refused"), text);
+        assertTrue(r.retained(), "retained; only the warm pull failed: " + text);
+        assertFalse(r.redeploy().orElseThrow().pulled(), text);
+        assertTrue(text.contains("\nFAIL: warm-pull: "), text);
+        assertEquals(List.of(IMAGE), host.imageTags().get(served.imageId()), "left as found");
+        assertEquals(List.of(), serviceNames());
+    }
+
     // ---------------------------------------------------------------- refusals: nothing changed
 
     void assertRefusedWithNothingChanged(ReuseProofRun.Report r, ReuseProofRun.Outcome outcome, String reasonStart) {
