@@ -78,7 +78,7 @@ public final class ReuseProofFormat {
             p.why().ifPresent(w -> s.put("prune_kept", w.name().toLowerCase(Locale.ROOT)));
             s.put("prune_removed_image", p.removedProofImage());
         });
-        if (r.cold().isPresent()) {
+        if (r.prune().isPresent()) {
             s.put("retained", r.retained());
         }
         r.redeploy().ifPresent(d -> {

@@ -919,7 +919,7 @@ public final class ReuseProofRun {
                         }
                     }
                     did.add(tagged.isEmpty() ? "image kept (it was here before the proof)"
-                            : "image kept, its tag " + String.join(", ", tagged) + " put back (the deploy brought it by digest only)");
+                            : "image kept, its tag " + String.join(", ", tagged) + " put back (a deploy brings an image by its digest)");
                     List<String> added = LocalImage.inspect(engine, now.get().id()).map(LocalImage::repoTags).orElse(List.of())
                             .stream().filter(n -> !checked.before().get().repoTags().contains(n)).toList();
                     if (!added.isEmpty()) {

@@ -135,7 +135,7 @@ class ReuseProofEngineTest {
                     deploy);
             assertTrue(lines.get(4).contains("the proof's image " + shortId + " kept: cache: the newest image of "
                     + image.replace(":1", "") + " here, pulled by digest (a redeploy needs it)"), lines.get(4));
-            assertTrue(lines.get(8).contains("its tag " + image + " put back (the deploy brought it by digest only)"), lines.get(8));
+            assertTrue(lines.get(8).contains("its tag " + image + " put back (a deploy brings an image by its digest)"), lines.get(8));
         }
         assertTrue(lines.get(6).contains("no pull: the engine found the image here by its digest, 0 layers downloaded"), lines.get(6));
         assertTrue(lines.get(7).matches("warm-pull pass \\d+ ms, 0 layers downloaded, image is up to date .*"), lines.get(7));
@@ -156,6 +156,7 @@ class ReuseProofEngineTest {
         engine.dockerOk("create", "--name", job, "--network", "none", image);
         try {
             CommandResult run = proof();
+            System.err.println("[reuse-proof refused]\n" + run.out());
             assertEquals(ExitCodes.IMAGE_IN_USE, run.exit(), run.toString());
             assertTrue(run.out().contains("REFUSED: " + image + " is used by container " + job + " (created)"), run.toString());
             assertTrue(run.out().contains("reuse-proof never disturbs a workload; nothing was changed"), run.toString());

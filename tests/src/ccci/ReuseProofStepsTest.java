@@ -131,7 +131,7 @@ class ReuseProofStepsTest {
                     + " kept: cache: the newest image of " + REPO + " here"), text);
             assertEquals(PrunePolicy.Why.CACHE, r.prune().orElseThrow().why().orElseThrow());
             assertTrue(step(r, ReuseProofRun.Step.CLEANUP).contains("image kept, its tag " + IMAGE
-                    + " put back (the deploy brought it by digest only)"), text);
+                    + " put back (a deploy brings an image by its digest)"), text);
         } else {
             assertTrue(step(r, ReuseProofRun.Step.DEPLOY).contains(", tagged " + IMAGE), text);
             assertEquals(PrunePolicy.Why.TAGGED, r.prune().orElseThrow().why().orElseThrow());
@@ -204,6 +204,7 @@ class ReuseProofStepsTest {
         s.service(LIVE_STACK, "localhost:5000/ci/other:1");
         ReuseProofRun.Report r = prove(settings());
         String text = text(r);
+        System.out.println("[a live CI run]\n" + text);
         assertEquals(ReuseProofRun.Outcome.FAIL, r.outcome(), text);
         assertTrue(r.reason().orElseThrow().startsWith("prune: prune did not run: the gates do not hold: stack: "), text);
         assertTrue(r.reason().get().endsWith(": run reuse-proof when no CI run is live"), text);
