@@ -368,6 +368,21 @@ public final class FakeHost implements EngineApi, Disks {
     }
 
     @Override
+    public void events(Instant since, Instant until, List<String> types, Consumer<JsonNode> event) {
+        request("GET /events?since=" + since + "&until=" + until);
+        List<JsonNode> between;
+        synchronized (state) {
+            between = state.events.stream().map(e -> (JsonNode) e)
+                    .filter(e -> {
+                        Instant at = Instant.ofEpochSecond(0, e.path("timeNano").asLong());
+                        return !at.isBefore(since) && !at.isAfter(until);
+                    })
+                    .filter(e -> types.contains(e.path("Type").asText())).toList();
+        }
+        between.forEach(event);
+    }
+
+    @Override
     public EngineApi reconnect() {
         return this;
     }

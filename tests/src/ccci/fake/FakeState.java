@@ -233,6 +233,12 @@ public final class FakeState {
             return this;
         }
 
+        /** What its config says to run (CMD); none: an image made with docker import, which cannot run as a service. */
+        public Image cmd(String... command) {
+            cmd = List.of(command);
+            return this;
+        }
+
         public Image lastTagTime(Instant t) {
             lastTagTime = Optional.of(t);
             return this;
