@@ -47,7 +47,10 @@ class SystemdUnitsTest {
     static Path units;
     static Path cache;
 
-    /** The documented install (deploy/systemd/README.md), with a temp prefix and unit dir and one --on-failure. */
+    /**
+     * The documented install (deploy/systemd/README.md), with a temp prefix and unit dir and one
+     * --on-failure, run under umask 000: root's umask is not install's to trust.
+     */
     @BeforeAll
     static void install() throws IOException {
         service = SystemdUnit.parse(Repo.read("deploy/systemd/" + UNIT + ".service"));
@@ -55,12 +58,40 @@ class SystemdUnitsTest {
         prefix = root.resolve("var/lib/cc-ci");
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
-        CommandResult installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
+        List<String> command = new ArrayList<>(List.of("bash", "-c", "umask 000 && exec \"$0\" \"$@\"",
+                Repo.root().resolve(INSTALL).toString(), "--prefix", prefix.toString(), "--unit-dir", units.toString(),
                 "--on-failure", ON_FAILURE, "--no-enable", "--fleet-image", FLEET_IMAGE, "--fleet-timeout", "30m",
                 "--docker-config", "/root/.docker"));
+        CommandResult installed = Cmd.run(command, installEnvironment(), root);
         assertEquals(0, installed.exit(), installed.toString());
         assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
                 "--no-enable says how to enable the timer later:\n" + installed);
+    }
+
+    /**
+     * Installed under umask 000 (see install()), no file or directory install made is writable by
+     * group or others: root runs the commands and reads the units, the README and the JBang it
+     * fetched. Every mode is install's own.
+     */
+    @Test
+    void underUmask000NothingInstalledIsGroupOrWorldWritable() throws IOException {
+        List<String> writable = new ArrayList<>();
+        for (Path top : List.of(root.resolve("var/lib"), units, root.resolve("jbang"))) {
+            assertTrue(Files.exists(top), top + " was not made by install");
+            try (Stream<Path> walk = Files.walk(top)) {
+                for (Path path : walk.toList()) {
+                    if (Files.isSymbolicLink(path)) {
+                        continue;
+                    }
+                    var mode = Files.getPosixFilePermissions(path);
+                    if (mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                            || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+                        writable.add(java.nio.file.attribute.PosixFilePermissions.toString(mode) + " " + root.relativize(path));
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), writable, writable.size() + " paths writable by group or others");
     }
 
     static CommandResult install(List<String> args) {
