@@ -454,6 +454,25 @@ class NixTest {
         assertTrue(Repo.read("nix/README.md").contains(pinned.group(1)), "nix/README.md names the pinned revision");
     }
 
+    /**
+     * nix/README.md and the README: `nix build` is a flake command, refused without the experimental
+     * features (Nix's own error, from this machine's Nix 2.8), and with them it goes on to fetch
+     * nixpkgs at the revision flake.nix pins (which fails here: no network but the registries).
+     */
+    @Test
+    void flakeCommandsNeedTheExperimentalFeaturesAndFetchThePinnedNixpkgs() {
+        String nix = Provision.ensureBinary("nix", "nix-bin").toString();
+        CommandResult plain = Cmd.run(List.of(nix, "build", "--dry-run"), null, Repo.root());
+        assertTrue(plain.exit() != 0 && plain.err().contains("experimental Nix feature 'nix-command' is disabled"), plain.toString());
+        CommandResult flake = Cmd.run(List.of(nix, "--extra-experimental-features", "nix-command flakes",
+                "--option", "connect-timeout", "5", "flake", "metadata"), null, Repo.root());
+        String rev = evaluated.path("flake").path("nixpkgs").asText().replaceFirst(".*/", "");
+        assertTrue(flake.err().contains(rev) || flake.out().contains(rev), "the flake fetches nixpkgs " + rev + ": " + flake);
+        for (String doc : List.of("README.md", "nix/README.md")) {
+            assertTrue(Repo.read(doc).contains("nix --extra-experimental-features 'nix-command flakes' build"), doc);
+        }
+    }
+
     /** The flake's outputs, called with a stand-in nixpkgs input. */
     @Test
     void theFlakeExposesThePackageAnAppPerCommandAndTheModule() {

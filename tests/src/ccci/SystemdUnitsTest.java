@@ -313,15 +313,17 @@ class SystemdUnitsTest {
         assertTrue(help.out().startsWith("usage: " + INSTALL + " "), help.out());
         assertFalse(help.out().contains("set -euo") || help.out().contains("#!"), "not the script's own lines:\n" + help.out());
         Matcher option = Pattern.compile("^\\s+(--[a-z-]+)\\)", Pattern.MULTILINE).matcher(Repo.read(INSTALL));
-        int options = 0;
+        int count = 0;
         while (option.find()) {
-            options++;
+            count++;
             assertTrue(help.out().contains(option.group(1)), option.group(1) + " is not in --help:\n" + help.out());
         }
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(16, options, "install's options, as its parser lists them");
+        assertEquals(16, count, "install's options, as its parser lists them");
+        String options = help.out().substring(help.out().indexOf("\noptions:\n"), help.out().indexOf("\nexit codes:\n"));
+        assertTrue(Repo.read("deploy/systemd/README.md").contains(options + "\n```"), "deploy/systemd/README.md shows install's options as --help prints them:\n" + options);
     }
 
     /** The watch unit: verified, and the NixOS module's ci-docker-watch service (watch.enable) line for line. */
