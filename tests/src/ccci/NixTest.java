@@ -216,14 +216,16 @@ class NixTest {
         }
     }
 
-    /** The node exporter's textfile-collector path: one, the module's example, in every document naming one. */
+    /**
+     * The node exporter's textfile-collector path: one, the module's default (lib/Defaults.java's),
+     * in every document naming one (the module reads it from lib/Defaults.java).
+     */
     @Test
     void oneMetricsFilePathEverywhere() {
-        String example = evaluated.path("options").path("metricsFile").path("example").asText();
-        assertTrue(example.startsWith("/") && example.endsWith(".prom"), example);
+        String example = evaluated.path("options").path("metricsFile").path("default").asText();
+        assertEquals(Defaults.METRICS_FILE, example);
         Pattern prom = Pattern.compile("/[^\\s\"`']+\\.prom\\b");
-        for (String doc : List.of("README.md", "nix/README.md", "nix/module.nix",
-                "deploy/systemd/README.md", "deploy/systemd/ci-docker-prune.service")) {
+        for (String doc : List.of("README.md", "nix/README.md", "deploy/systemd/README.md", "deploy/systemd/ci-docker-prune.service")) {
             Matcher m = prom.matcher(Repo.read(doc));
             TreeSet<String> paths = new TreeSet<>();
             while (m.find()) {
