@@ -1,3 +1,4 @@
+//SOURCES ImagePull.java Json.java ReuseProofRun.java Text.java
 package ccci;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -86,7 +87,7 @@ public final class ReuseProofFormat {
     }
 
     public static String json(ReuseProofRun.Report r) {
-        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("verdict", r.outcome() == ReuseProofRun.Outcome.PASS ? "PASS" : "FAIL");
         root.put("outcome", r.outcome().key());
         root.put("exitCode", r.exitCode());

@@ -1,8 +1,9 @@
+//SOURCES Cli.java ClientConfig.java Defaults.java EngineApi.java EngineInfo.java ImagePull.java ImageRef.java
+//SOURCES InUse.java LocalImage.java ProofService.java Registry.java Signals.java Text.java
 package ccci;
 
 import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
-import com.github.dockerjava.api.exception.NotFoundException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ import java.util.stream.Collectors;
 public final class ReuseProofRun {
     private ReuseProofRun() {}
 
-    public static final String DEFAULT_IMAGE = "redis:7-alpine";
+    public static final String DEFAULT_IMAGE = Defaults.PROOF_IMAGE;
     /** A pull that takes longer reports its progress this often. */
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
     /** A command as PID 1 may ignore SIGTERM (busybox's sleep does): SIGKILL it this soon at teardown. */
@@ -68,7 +69,7 @@ public final class ReuseProofRun {
         /** Validates the options at the edge; every message quotes the offending value. */
         public static Settings parse(String image, String configDir, String deployTimeout, String pullTimeout, String hold,
                                      String command) {
-            return new Settings(ImageRef.parse(image), Engine.configDir(configDir),
+            return new Settings(ImageRef.parse(image), ClientConfig.configDir(configDir),
                     seconds("--deploy-timeout", deployTimeout, 1, 3600),
                     seconds("--pull-timeout", pullTimeout, 1, 24 * 3600),
                     seconds("--hold", hold, 0, 3600), command(command));
@@ -158,7 +159,7 @@ public final class ReuseProofRun {
         }
     }
 
-    public static Report run(Engine engine, Settings settings, Listener listener) {
+    public static Report run(EngineApi engine, Settings settings, Listener listener) {
         return new Proof(engine, settings, listener).run();
     }
 
@@ -272,7 +273,7 @@ public final class ReuseProofRun {
 
     /** One run: the engine, the settings, and the record of the steps as they end. */
     private static final class Proof {
-        final Engine engine;
+        final EngineApi engine;
         final Settings s;
         final ImageRef image;
         final Listener listener;
@@ -284,7 +285,7 @@ public final class ReuseProofRun {
         volatile Checked checked;          // what the check step found (null until it ends)
         volatile State reached = State.START; // what the steps changed so far, for a signal's report
 
-        Proof(Engine engine, Settings settings, Listener listener) {
+        Proof(EngineApi engine, Settings settings, Listener listener) {
             this.engine = engine;
             this.s = settings;
             this.image = settings.image();
@@ -356,7 +357,7 @@ public final class ReuseProofRun {
                     } catch (RuntimeException e) {
                         broke = e;
                     }
-                    if (!(broke instanceof Engine.Unavailable || broke instanceof ImagePull.Failed
+                    if (!(broke instanceof EngineApi.Unavailable || broke instanceof ImagePull.Failed
                             || broke instanceof ProofService.Failed)) {
                         throw broke; // a bug: cleanup still runs
                     }
@@ -397,17 +398,17 @@ public final class ReuseProofRun {
             Optional<LocalImage> before = Optional.empty();
             Optional<String> manifestDigest;
             try {
-                var swarm = engine.info().getSwarm();
-                if (Engine.SwarmRole.of(swarm) != Engine.SwarmRole.MANAGER) {
+                EngineInfo info = EngineInfo.of(engine.info());
+                if (info.swarmRole() != EngineInfo.SwarmRole.MANAGER) {
                     return refused(credentials, before, Outcome.FAIL, "this engine is not a swarm manager (swarm state '"
-                            + Engine.SwarmRole.state(swarm) + "'): the proof deploys a swarm service");
+                            + info.swarmState() + "'): the proof deploys a swarm service");
                 }
                 before = LocalImage.inspect(engine, image);
                 Optional<String> cannotRun = before.flatMap(this::cannotRun);
                 if (cannotRun.isPresent()) {
                     return refused(credentials, before, Outcome.FAIL, cannotRun.get());
                 }
-                List<LocalImage.User> users = LocalImage.users(engine, image, before);
+                List<InUse.Reason> users = before.map(b -> b.users(engine)).orElse(List.of());
                 if (!users.isEmpty()) {
                     return refused(credentials, before, Outcome.REFUSED, image + " is used by "
                             + users.stream().map(Object::toString).collect(Collectors.joining(", "))
@@ -423,7 +424,7 @@ public final class ReuseProofRun {
                     return refused(credentials, before, Outcome.FAIL, why + ": " + manifest.detail());
                 }
                 manifestDigest = manifest.digest();
-            } catch (Engine.Unavailable e) {
+            } catch (EngineApi.Unavailable e) {
                 String message = credentials.map(c -> c.redact(e.getMessage())).orElse(e.getMessage());
                 return refused(credentials, before, Outcome.UNREACHABLE, message);
             }
@@ -441,7 +442,7 @@ public final class ReuseProofRun {
             if (checked.before().isEmpty()) {
                 return new Done(true, "not here: nothing to remove (it is removed again at the end)", state);
             }
-            engine.call("DELETE /images/" + image.local(), () -> engine.api().removeImageCmd(image.local()).withForce(false).exec());
+            engine.deleteImage(image.local());
             State removed = state.imageRemoved(true);
             Optional<LocalImage> still = reached(removed, () -> LocalImage.inspect(engine, image));
             return new Done(true, "removed " + image + " (" + LocalImage.shortId(checked.before().get().id()) + ")"
@@ -452,7 +453,7 @@ public final class ReuseProofRun {
             ImagePull.Result pull = pull(checked);
             LocalImage local = reached(state.cold(pull), () -> LocalImage.inspect(engine, image)
                     .orElseThrow(() -> new ImagePull.Failed("the pull ended but the engine has no " + image)));
-            ImagePull.Result result = pull.withImageLayers(local.layers());
+            ImagePull.Result result = pull.withImageLayers(local.layers().size());
             State pulled = state.cold(result);
             if (result.layersDownloaded() == 0) {
                 notes.add("the cold pull found every layer already present (kept by another image or the build cache): "
@@ -484,7 +485,7 @@ public final class ReuseProofRun {
             State deployed = state.service(service);
             reached = deployed;
             Duration running = reached(deployed, () -> {
-                service.create(run, s.command(), STOP_GRACE);
+                service.create(run, s.command(), STOP_GRACE, Optional.empty());
                 Duration until = service.awaitRunning(s.deployTimeout());
                 hold();
                 return until;
@@ -552,10 +553,10 @@ public final class ReuseProofRun {
                 try {
                     boolean here = LocalImage.inspect(engine, image).isPresent();
                     if (here) {
-                        engine.call("DELETE /images/" + image.local(), () -> engine.api().removeImageCmd(image.local()).exec());
+                        engine.deleteImage(image.local());
                     }
                     did.add(here ? "image removed again (it was not here before the proof)" : "no image to remove");
-                } catch (Engine.Unavailable | NotFoundException e) {
+                } catch (EngineApi.Unavailable e) {
                     ok = false;
                     did.add("could not remove the image it pulled: " + checked.redact(e.getMessage()));
                 }

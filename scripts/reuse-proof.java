@@ -1,10 +1,10 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/ImagePull.java ../lib/ImageRef.java ../lib/LocalImage.java
-//SOURCES ../lib/ProofService.java ../lib/Registry.java ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java
-//SOURCES ../lib/Signals.java ../lib/Text.java
+//SOURCES ../lib/Cli.java ../lib/ClientConfig.java ../lib/Engine.java ../lib/ImagePull.java
+//SOURCES ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java ../lib/Signals.java ../lib/Text.java
 
 import ccci.Cli;
+import ccci.ClientConfig;
 import ccci.Engine;
 import ccci.ImagePull;
 import ccci.ReuseProofFormat;
@@ -45,7 +45,7 @@ import picocli.CommandLine.Spec;
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
-    @Mixin Engine.ConfigOption config;
+    @Mixin ClientConfig.DirOption config;
 
     @Option(names = "--image", paramLabel = "REF", defaultValue = ReuseProofRun.DEFAULT_IMAGE,
             description = {"Image to prove with (name[:tag]).", "Default: ${DEFAULT-VALUE}"})
