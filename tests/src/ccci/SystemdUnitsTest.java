@@ -381,6 +381,14 @@ class SystemdUnitsTest {
                 args.subList(args.indexOf("--evict-to"), args.size()));
         CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
         assertEquals(0, verify.exit(), verify.toString());
+
+        // and the unit's line runs: the daily no-op below the threshold, as the unit runs it
+        List<String> daily = new ArrayList<>(SystemdUnit.execArgs(unit.one("Service", "ExecStart")));
+        daily.set(daily.indexOf("--path") + 1, root.toString());
+        daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("evicting.lock").toString()));
+        CommandResult run = Cmd.run(daily, unitEnvironment(), root);
+        assertEquals(0, run.exit(), run.toString());
+        assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
     }
 
     /** install's own options (their form, their combinations): one line and exit 12 before anything is built. */
