@@ -1,6 +1,8 @@
 package ccci.contract;
 
 import ccci.EngineApi;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.HostConfig;
 import ccci.fake.FakeHost;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.ImageSpec;
@@ -154,9 +156,8 @@ final class Contract {
                 out.add(role + " gone");
                 continue;
             }
-            out.add(role + " tags=" + sorted(i.path("RepoTags"), "<none>:<none>") + " digests="
-                    + roles.norm(sorted(i.path("RepoDigests"), "<none>@<none>").toString())
-                    + " parent=" + roles.norm(i.path("ParentId").asText("")));
+            out.add(roles.norm(role + " tags=" + sorted(i.path("RepoTags"), "<none>:<none>") + " digests="
+                    + sorted(i.path("RepoDigests"), "<none>@<none>") + " parent=" + i.path("ParentId").asText("")));
         }
         return out;
     }
@@ -217,6 +218,7 @@ final class Contract {
         final SandboxEngine engine;
         final Roles roles = new Roles();
         private final List<String> containers = new ArrayList<>();
+        private DockerClient docker;
 
         Real(SandboxEngine engine) {
             this.engine = engine;
@@ -250,30 +252,51 @@ final class Contract {
         }
 
         /**
-         * A container named name of the image, in this state: created (docker create), exited (ran
-         * `true`), running (`sleep`), paused. Only busybox images run.
+         * A container named name of the image, in this state: created, exited (ran `true`),
+         * running (`sleep`), paused; labels as KEY=VALUE. Only busybox images run. Made with
+         * docker-java: far quicker than a docker CLI process per step.
          */
         String container(String name, String image, String state, String... labels) {
-            List<String> args = new ArrayList<>(List.of(state.equals("created") ? "create" : "run", "--name", name, "--network", "none"));
+            Map<String, String> labelMap = new LinkedHashMap<>();
             for (String label : labels) {
-                args.add("--label");
-                args.add(label);
+                String[] kv = label.split("=", 2);
+                labelMap.put(kv[0], kv.length > 1 ? kv[1] : "");
             }
-            if (state.equals("running") || state.equals("paused")) {
-                args.add("-d");
-            }
-            args.add(image);
-            args.addAll(state.equals("running") || state.equals("paused") ? List.of("sleep", "600") : List.of("true"));
-            engine.dockerOk(args.toArray(String[]::new));
-            if (state.equals("paused")) {
-                engine.dockerOk("pause", name);
-            }
+            boolean runs = state.equals("running") || state.equals("paused");
+            DockerClient docker = docker();
+            String id = docker.createContainerCmd(image).withName(name).withLabels(labelMap)
+                    .withCmd(runs ? List.of("sleep", "600") : List.of("true"))
+                    .withHostConfig(HostConfig.newHostConfig().withNetworkMode("none")).exec().getId();
             containers.add(name);
-            return roles.put(name, engine.dockerOk("inspect", "-f", "{{.Id}}", name));
+            if (!state.equals("created")) {
+                docker.startContainerCmd(id).exec();
+            }
+            if (state.equals("exited")) {
+                docker.waitContainerCmd(id).start().awaitStatusCode(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            if (state.equals("paused")) {
+                docker.pauseContainerCmd(id).exec();
+            }
+            return roles.put(name, id);
+        }
+
+        private DockerClient docker() {
+            if (docker == null) {
+                docker = engine.dockerJava();
+            }
+            return docker;
         }
 
         /** Removes the containers this side made (a test's end: the engine is shared by the class's tests). */
         void removeContainers() {
+            if (docker != null) {
+                try {
+                    docker.close();
+                } catch (java.io.IOException ignored) {
+                    // a client of a test that ended
+                }
+                docker = null;
+            }
             if (!containers.isEmpty()) {
                 List<String> args = new ArrayList<>(List.of("rm", "-f"));
                 args.addAll(containers);

@@ -104,6 +104,7 @@ public final class FakeState {
         return this;
     }
 
+    /** Another tool's container (or network, volume) prune runs: the engine answers a container prune 409; a build-cache prune goes on. */
     public FakeState pruneRunning(boolean running) {
         pruneRunning = running;
         return this;
@@ -358,15 +359,12 @@ public final class FakeState {
 
         /**
          * Scaled to n replicas, converged: n running tasks, each with a running container of its
-         * image; the tasks it had stay listed, shut down (swarm keeps a task history), their
-         * containers gone.
+         * image (the running ones it had are gone: swarm deletes a scaled-down task once stopped;
+         * shut-down tasks of earlier specs stay listed).
          */
         public Service replicas(long n) {
             replicas = n;
-            tasks.stream().filter(t -> t.serviceId.equals(id) && t.desiredState.equals("running")).forEach(t -> {
-                t.desiredState = "shutdown";
-                t.state = "shutdown";
-            });
+            tasks.removeIf(t -> t.serviceId.equals(id) && t.desiredState.equals("running"));
             containers.values().removeIf(c -> id.equals(c.labels.get("com.docker.swarm.service.id")));
             Optional<Image> local = resolve(image);
             if (local.isEmpty() && n > 0 && registry.find(image).isPresent()) {
@@ -386,16 +384,25 @@ public final class FakeState {
             return this;
         }
 
-        /** `docker service update --image`: the spec names the new image, the previous spec the old one; converged. */
+        /**
+         * `docker service update --image`: the spec names the new image, the previous spec the old
+         * one; converged (update completed, the old tasks shut down and listed).
+         */
         public Service update(String imageRef) {
             previousImage = Optional.of(image);
             image = imageRef;
+            updateState = Optional.of("completed");
+            tasks.stream().filter(t -> t.serviceId.equals(id) && t.desiredState.equals("running")).forEach(t -> {
+                t.desiredState = "shutdown"; // replaced: swarm keeps the task in its history
+                t.state = "shutdown";
+            });
             return replicas(replicas);
         }
 
         /** `docker service scale`: a spec update too, so the previous spec becomes the one before (its image); converged. */
         public Service scale(long n) {
             previousImage = Optional.of(image);
+            updateState = Optional.empty(); // no rolling update: the engine then reports no UpdateStatus
             return replicas(n);
         }
 
