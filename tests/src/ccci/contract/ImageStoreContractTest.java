@@ -487,6 +487,27 @@ class ImageStoreContractTest {
                 "the fake shares layers and frees them as the engine does");
         assertEquals(List.of("X1 shared", "X2 shared", "Y own", "DELETE c11/x:1 frees none", "DELETE c11/y:1 frees some"),
                 onEngine.stream().map(l -> l.replaceAll(" \\(.*", "")).toList());
+        // what the core takes for "removing it alone frees" (HostSnapshot.Image.uniqueBytes: Size - SharedSize) against
+        // what the removal freed: equal on the classic store; on the containerd store Size counts a layer twice (its
+        // content blob and its unpacked snapshot) and SharedSize only the snapshot, so for an image sharing its layers
+        // it is an upper bound far above what goes (the fake counts each layer once, as the classic store does)
+        long x1Unique = number(onEngine.get(0), "size") - number(onEngine.get(0), "shared");
+        long x1Freed = number(onEngine.get(3), "");
+        long yUnique = number(onEngine.get(2), "size") - number(onEngine.get(2), "shared");
+        long yFreed = number(onEngine.get(4), "");
+        assertEquals(yUnique, yFreed, "an image with its own layer frees its Size - SharedSize");
+        if (containerd) {
+            assertTrue(x1Freed < x1Unique, "containerd: Size - SharedSize overstates a layer-sharing image's removal");
+        } else {
+            assertEquals(x1Unique, x1Freed, "classic: Size - SharedSize is what the removal frees");
+        }
+    }
+
+    /** The number after "(NAME " (or, NAME empty, after "(") in an observation line. */
+    private static long number(String line, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[(,] ?" + (name.isEmpty() ? "" : name + " ") + "(\\d+)").matcher(line);
+        assertTrue(m.find(), line);
+        return Long.parseLong(m.group(1));
     }
 
     private static List<String> layers(EngineApi api, Roles roles) {
