@@ -18,7 +18,8 @@ import java.util.Optional;
  * A private dockerd of one {@link EngineKind} (Debian's docker.io 20.10 by default, or the one
  * -Dccci.engine names): its own socket, data root, exec root and pid files under a fresh dir in
  * /tmp; never the default socket. With the containerd image store it also runs a containerd of
- * its own ({@link PrivateContainerd}) whose root lies in the data root's file system. Optionally a
+ * its own ({@link PrivateContainerd}) whose root lies in the data root's file system, or lets
+ * dockerd start its own containerd ({@link Options#ownContainerd}, as a swarm node needs). Optionally a
  * single-node swarm manager, optionally with the data root on a small loop-mounted ext4 or a tmpfs
  * (both support overlay2 here, as does ext4 /tmp). Closed by {@link #close()} or, at the latest,
  * at JVM exit.
@@ -35,6 +36,7 @@ public final class SandboxEngine implements AutoCloseable {
         private int loopMb;
         private int tmpfsMb;
         private int containerdLoopMb;
+        private boolean ownContainerd;
         private boolean debug;
         private UnaryOperator<List<String>> launcher = UnaryOperator.identity();
 
@@ -70,6 +72,18 @@ public final class SandboxEngine implements AutoCloseable {
             return this;
         }
 
+        /**
+         * With the containerd image store: no containerd of the sandbox's own; dockerd (without
+         * --containerd) starts its own as a child, with its root at DATA_ROOT/containerd/daemon, as
+         * NixOS and any dockerd started without --containerd do. A swarm node needs this: the
+         * containerd then runs in the node's mount namespace, so its containers' bind mounts resolve
+         * to the node's files. Not with {@link #containerdRootOnLoopFs}. Ignored on the classic store.
+         */
+        public Options ownContainerd(boolean on) {
+            this.ownContainerd = on;
+            return this;
+        }
+
         /** dockerd --debug: its log then has one line per API request (see {@link #apiRequestsServed}). */
         public Options debug(boolean on) {
             this.debug = on;
@@ -101,6 +115,8 @@ public final class SandboxEngine implements AutoCloseable {
     private final EngineKind.Binaries binaries;
     private final DockerCli cli;
     private final PrivateContainerd containerd;
+    /** containerd's root on the containerd image store (the private containerd's, or dockerd's own), else null. */
+    private final Path containerdRoot;
     private Daemon dockerd;
     private Watchdog watchdog;
     private int swarmPort = -1;
@@ -117,9 +133,19 @@ public final class SandboxEngine implements AutoCloseable {
         this.pidFile = workDir.resolve("dockerd.pid");
         this.binaries = options.kind.binaries();
         this.cli = new DockerCli(binaries.docker(), host(), configDir, log);
-        this.containerd = options.kind.containerdImageStore()
+        if (options.ownContainerd && options.containerdLoopMb > 0) {
+            throw new IllegalArgumentException("dockerd's own containerd keeps its root in the data root: no containerdRootOnLoopFs");
+        }
+        this.containerd = options.kind.containerdImageStore() && !options.ownContainerd
                 ? new PrivateContainerd(binaries, workDir, options.containerdLoopMb > 0
                         ? workDir.resolve("containerd-root") : dataRoot.resolve("containerd-root")) : null;
+        this.containerdRoot = !options.kind.containerdImageStore() ? null
+                : containerd != null ? containerd.root() : ownContainerdRoot(dataRoot);
+    }
+
+    /** Where a dockerd started without --containerd has its own containerd keep its root. */
+    static Path ownContainerdRoot(Path dataRoot) {
+        return dataRoot.resolve("containerd").resolve("daemon");
     }
 
     public static Options options() {
@@ -180,12 +206,12 @@ public final class SandboxEngine implements AutoCloseable {
 
     /** Where image content and snapshots live: containerd's root on the containerd image store, else the data root. */
     public Path imageStoreRoot() {
-        return containerd != null ? containerd.root() : dataRoot;
+        return containerdRoot != null ? containerdRoot : dataRoot;
     }
 
-    /** containerd's root, when this engine uses the containerd image store. */
+    /** containerd's root (as this host sees it), when this engine uses the containerd image store. */
     public Optional<Path> containerdRoot() {
-        return Optional.ofNullable(containerd).map(PrivateContainerd::root);
+        return Optional.ofNullable(containerdRoot);
     }
 
     public Path dockerConfigDir() {
@@ -338,7 +364,7 @@ public final class SandboxEngine implements AutoCloseable {
      * call it before creating containers. A dangling spec's record is moby-dangling@ID.
      */
     public void backdateImageRecords(List<ImageSpec> specs) {
-        if (containerd == null || specs.isEmpty()) {
+        if (containerdRoot == null || specs.isEmpty()) {
             return;
         }
         Map<String, Instant> records = new LinkedHashMap<>();
@@ -347,7 +373,10 @@ public final class SandboxEngine implements AutoCloseable {
                     spec.created());
         }
         stopEngine();
-        ContainerdImageRecords.setTimes(containerd.root().resolve("io.containerd.metadata.v1.bolt").resolve("meta.db"),
+        if (containerd == null) {
+            awaitManagedContainerdExit(); // it holds meta.db while it runs
+        }
+        ContainerdImageRecords.setTimes(containerdRoot.resolve("io.containerd.metadata.v1.bolt").resolve("meta.db"),
                 containerdNamespace(), records);
         restartEngine();
     }
@@ -492,12 +521,12 @@ public final class SandboxEngine implements AutoCloseable {
                 "--bridge", "none", "--iptables=false", "--ip-masq=false",
                 "--containerd-namespace", namespace,
                 "--containerd-plugins-namespace", namespace + "-plugins"));
-        if (containerd == null) {
-            command.addAll(List.of("--storage-driver", "overlay2"));
-        } else {
+        if (containerd != null) {
             containerd.start();
             command.addAll(List.of("--containerd", containerd.socket().toString()));
-        }
+        } else if (containerdRoot == null) {
+            command.addAll(List.of("--storage-driver", "overlay2"));
+        } // else: the containerd store with dockerd's own containerd (its snapshotter: overlayfs)
         if (options.debug) {
             command.add("--debug");
         }

@@ -6,9 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * A multi-node Docker Swarm on this machine: a manager and workers, each a dockerd of its own in
@@ -87,25 +92,46 @@ public final class SwarmCluster implements AutoCloseable {
         }
         Reaper.register(cluster);
         try {
-            cluster.registry = SandboxRegistry.start(REGISTRY_USER, REGISTRY_PASSWORD);
-            SwarmNode manager = cluster.addNode("manager", o.managerDiskMb);
+            // the registry and every node's engine start at once (each dockerd mostly waits on its
+            // own start-up), then the manager inits the swarm and the workers join it at once
+            CompletableFuture<SandboxRegistry> registry = CompletableFuture.supplyAsync(
+                    () -> SandboxRegistry.start(REGISTRY_USER, REGISTRY_PASSWORD), THREAD_EACH);
+            Map<String, Integer> disks = new LinkedHashMap<>();
+            disks.put("manager", o.managerDiskMb);
+            for (int i = 1; i <= o.workers; i++) {
+                disks.put("worker" + i, o.workerDiskMb + 32 * (i - 1));
+            }
+            List<CompletableFuture<SwarmNode>> starting = disks.entrySet().stream()
+                    .map(d -> CompletableFuture.supplyAsync(() -> SwarmNode.start(d.getKey(), d.getValue(), cluster.dataRoot()),
+                            THREAD_EACH))
+                    .toList();
+            List<Throwable> failures = new ArrayList<>();
+            // close() stops whatever did start when another failed
+            starting.forEach(node -> valueOf(node, failures).ifPresent(cluster.nodes::add));
+            cluster.registry = valueOf(registry, failures).orElse(null);
+            throwFirst(failures);
+            long started = System.nanoTime();
+            SwarmNode manager = cluster.manager();
             int port = FreePorts.next();
             manager.dockerOk("swarm", "init", "--advertise-addr", "127.0.0.1:" + port, "--listen-addr", "127.0.0.1:" + port);
             manager.engine().login(cluster.registry.address(), REGISTRY_USER, REGISTRY_PASSWORD);
             String token = manager.dockerOk("swarm", "join-token", "-q", "worker");
-            for (int i = 1; i <= o.workers; i++) {
-                SwarmNode worker = cluster.addNode("worker" + i, o.workerDiskMb + 32 * (i - 1));
+            List<CompletableFuture<String>> joining = cluster.workers().stream().map(worker -> CompletableFuture.supplyAsync(() -> {
                 int workerPort = FreePorts.next();
-                worker.dockerOk("swarm", "join", "--token", token, "--advertise-addr", "127.0.0.1:" + workerPort,
+                return worker.dockerOk("swarm", "join", "--token", token, "--advertise-addr", "127.0.0.1:" + workerPort,
                         "--listen-addr", "127.0.0.1:" + workerPort, "127.0.0.1:" + port);
-            }
+            }, THREAD_EACH)).toList();
+            joining.forEach(join -> valueOf(join, failures));
+            throwFirst(failures);
             for (SwarmNode node : cluster.nodes) {
                 node.nodeId(node.dockerOk("info", "-f", "{{.Swarm.NodeID}}"));
                 manager.dockerOk("node", "update", "--label-add", NODE_LABEL + "=" + node.name(), node.nodeId());
             }
             cluster.awaitAll("ready", "active");
-            System.err.printf("[sandbox] swarm %s: %d nodes ready in %d ms%n", cluster.dir, cluster.nodes.size(),
-                    (System.nanoTime() - t0) / 1_000_000);
+            long t1 = System.nanoTime();
+            System.err.printf("[sandbox] swarm %s (engine %s): %d nodes ready in %d ms (engines and registry up in %d ms, swarm formed in %d ms)%n",
+                    cluster.dir, EngineKind.current(), cluster.nodes.size(), (t1 - t0) / 1_000_000, (started - t0) / 1_000_000,
+                    (t1 - started) / 1_000_000);
             return cluster;
         } catch (RuntimeException | Error e) {
             try {
@@ -117,10 +143,36 @@ public final class SwarmCluster implements AutoCloseable {
         }
     }
 
-    private SwarmNode addNode(String name, int diskMb) {
-        SwarmNode node = SwarmNode.start(name, diskMb, dataRoot());
-        nodes.add(node);
-        return node;
+    /** A new daemon thread for each task: the cluster's start-up steps wait on processes, not on CPU. */
+    private static final Executor THREAD_EACH = task -> {
+        Thread thread = new Thread(task, "sandbox-swarm-start");
+        thread.setDaemon(true);
+        thread.start();
+    };
+
+    /** Waits for {@code future}; its value, or empty with its failure added to {@code failures}. */
+    private static <T> Optional<T> valueOf(CompletableFuture<T> future, List<Throwable> failures) {
+        try {
+            return Optional.of(future.join());
+        } catch (CompletionException e) {
+            failures.add(e.getCause() != null ? e.getCause() : e);
+            return Optional.empty();
+        }
+    }
+
+    private static void throwFirst(List<Throwable> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        Throwable first = failures.get(0);
+        failures.subList(1, failures.size()).forEach(first::addSuppressed);
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException(first);
     }
 
     public SwarmNode manager() {
@@ -149,6 +201,15 @@ public final class SwarmCluster implements AutoCloseable {
     /** Every node's DockerRootDir: the same path on all of them, each its own disk there. */
     public Path dataRoot() {
         return dir.resolve("docker");
+    }
+
+    /**
+     * On the containerd image store, containerd's root as every node's containers see it: dockerd's
+     * own containerd keeps it in the data root (DATA_ROOT/containerd/daemon), so on the node's own disk.
+     */
+    public Optional<Path> containerdRoot() {
+        return EngineKind.current().containerdImageStore()
+                ? Optional.of(SandboxEngine.ownContainerdRoot(dataRoot())) : Optional.empty();
     }
 
     public SandboxRegistry registry() {
