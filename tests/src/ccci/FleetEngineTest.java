@@ -295,6 +295,50 @@ class FleetEngineTest {
         }
     }
 
+    /**
+     * Each node measures the file systems that hold its image store, on its own disk. By default the
+     * fleet hands every node the data root (also on the containerd store: the nodes' containerd is
+     * dockerd's own, its root DATA_ROOT/containerd/daemon inside the data root's file system, and no
+     * /var/lib/containerd exists to mount). With --containerd-root the containerd store's nodes
+     * measure that root too, beside the data root, both on the node's own disk; the classic store has
+     * no containerd root to measure, so there the option changes nothing.
+     */
+    @Test
+    void eachNodeMeasuresItsOwnImageStoresFileSystems() throws IOException {
+        SwarmCluster cluster = SwarmCluster.shared();
+        Path ownContainerdRoot = cluster.dataRoot().resolve("containerd").resolve("daemon");
+        for (SwarmNode node : cluster.nodes()) {
+            Path onHost = node.diskOnHost().resolve("containerd").resolve("daemon");
+            assertEquals(node.engine().kind().containerdImageStore(), Files.isDirectory(onHost), node + ": " + onHost);
+        }
+        CommandResult byDefault = fleet("Gates", "--threshold", "1", "--json");
+        assertEquals(ExitCodes.OK, byDefault.exit(), byDefault.toString());
+        assertMeasured(cluster, byDefault, List.of(cluster.dataRoot()));
+
+        CommandResult named = fleet("Gates", "--threshold", "1", "--json", "--containerd-root", ownContainerdRoot.toString());
+        assertEquals(ExitCodes.OK, named.exit(), named.toString());
+        assertMeasured(cluster, named, cluster.containerdRoot().isPresent()
+                ? List.of(cluster.dataRoot(), ownContainerdRoot) : List.of(cluster.dataRoot()));
+    }
+
+    /** Every node's disk gate measured exactly {@code paths}, each on the node's own disk (its size). */
+    private static void assertMeasured(SwarmCluster cluster, CommandResult run, List<Path> paths) throws IOException {
+        Map<String, JsonNode> nodes = byNode(cluster, run.json());
+        assertEquals(3, nodes.size(), run.out());
+        for (SwarmNode node : cluster.nodes()) {
+            JsonNode disk = gate(nodes.get(node.name()).path("report"), "disk");
+            FileStore store = Files.getFileStore(node.diskOnHost());
+            long size = store.getTotalSpace() - store.getUnallocatedSpace() + store.getUsableSpace();
+            List<String> measured = new ArrayList<>();
+            for (JsonNode path : disk.path("paths")) {
+                measured.add(path.path("path").asText());
+                assertEquals(size, path.path("usedBytes").asLong() + path.path("availableBytes").asLong(),
+                        node + " measured its own disk at " + path);
+            }
+            assertEquals(paths.stream().map(Path::toString).toList(), measured, node + ": " + disk);
+        }
+    }
+
     /** A drained node gets no task; it is listed, and the run exits 25. */
     @Test
     void aDrainedNodeIsListedAndCounts() {

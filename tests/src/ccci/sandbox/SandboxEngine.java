@@ -319,7 +319,9 @@ public final class SandboxEngine implements AutoCloseable {
     /**
      * A BuildKit build of {@code dockerfile} (context: an otherwise empty dir), which leaves build
      * cache behind. It uses Debian's docker.io client (/usr/bin/docker): its BuildKit is built in,
-     * while newer clients need the buildx plugin, which is not installed here.
+     * while newer clients need the buildx plugin, which is not installed here. That client's API
+     * (1.41) is below the minimum of an engine with {@link EngineKind#minApiVersion()}: it then
+     * sends that minimum (DOCKER_API_VERSION).
      */
     public void buildWithBuildKit(String dockerfile, String tag) {
         Path context = workDir().resolve("build-" + Math.abs((long) (tag + dockerfile).hashCode()));
@@ -332,6 +334,9 @@ public final class SandboxEngine implements AutoCloseable {
         List<String> command = List.of("/usr/bin/docker", "-H", host(), "build", "--network", "none", "-t", tag, context.toString());
         Map<String, String> env = new HashMap<>();
         env.put("DOCKER_BUILDKIT", "1");
+        // that client speaks API 1.41 at most: an engine that refuses less (Docker 29: 1.44) takes it
+        // at the engine's minimum, which its BuildKit session works with (verified with 28.5 at 1.44)
+        env.put("DOCKER_API_VERSION", options.kind.minApiVersion().orElse(null));
         env.put("DOCKER_HOST", null);
         env.put("DOCKER_CONFIG", dockerConfigDir().toString());
         CommandResult r = Exec.run(command, env, null, LOAD_TIMEOUT);

@@ -22,6 +22,10 @@ import java.util.concurrent.Executor;
  * {@value #NODE_LABEL} (they share the host's hostname). With it a private registry, to which the
  * manager's client is logged in: services created with --with-registry-auth pull on every node.
  *
+ * <p>The test JVM plays the manager's host, where a fleet run starts: on this host the data root's
+ * path shows the manager's disk (a bind mount), as /var/lib/docker does on a real manager. Each
+ * node's own namespace has its own disk there.
+ *
  * <p>{@link #shared()} is one cluster per test JVM; a test that stops a worker or drains a node
  * may leave it so: the next {@code shared()} brings every node back (running, active, ready).
  */
@@ -110,6 +114,7 @@ public final class SwarmCluster implements AutoCloseable {
             starting.forEach(node -> valueOf(node, failures).ifPresent(cluster.nodes::add));
             cluster.registry = valueOf(registry, failures).orElse(null);
             throwFirst(failures);
+            cluster.showManagersDataRootHere();
             long started = System.nanoTime();
             SwarmNode manager = cluster.manager();
             int port = FreePorts.next();
@@ -141,6 +146,17 @@ public final class SwarmCluster implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Binds the manager's disk at {@link #dataRoot()} on this host (private: nothing propagates), so
+     * that what a fleet run checks on its host (e.g. that --containerd-root exists) is the manager's.
+     * The nodes' namespaces already exist; one started later inherits this mount and mounts its own
+     * disk over it.
+     */
+    private void showManagersDataRootHere() {
+        Exec.ok(List.of("mount", "--bind", manager().diskOnHost().toString(), dataRoot().toString()));
+        Exec.ok(List.of("mount", "--make-private", dataRoot().toString()));
     }
 
     /** A new daemon thread for each task: the cluster's start-up steps wait on processes, not on CPU. */
@@ -299,6 +315,10 @@ public final class SwarmCluster implements AutoCloseable {
         closed = true;
         Reaper.unregister(this);
         List<RuntimeException> failures = new ArrayList<>();
+        List<Path> stuck = Mounts.unmountAllUnder(dataRoot()); // the manager's disk, seen from here
+        if (!stuck.isEmpty()) {
+            failures.add(new IllegalStateException("still mounted: " + stuck));
+        }
         for (int i = nodes.size() - 1; i >= 0; i--) {
             try {
                 nodes.get(i).engine().close();

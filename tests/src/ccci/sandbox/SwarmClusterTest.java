@@ -27,7 +27,7 @@ class SwarmClusterTest {
     private static final String BUSYBOX = "sbx-swarm/busybox:1";
 
     @Test
-    void threeReadyNodesEachItsOwnEngineWithItsDataRootAtTheSamePath() {
+    void threeReadyNodesEachItsOwnEngineWithItsDataRootAtTheSamePath() throws IOException {
         SwarmCluster cluster = SwarmCluster.shared();
         assertEquals(3, cluster.nodes().size());
         Set<String> ids = new HashSet<>();
