@@ -308,8 +308,9 @@ class FleetEngineTest {
         SwarmCluster cluster = SwarmCluster.shared();
         Path ownContainerdRoot = cluster.dataRoot().resolve("containerd").resolve("daemon");
         for (SwarmNode node : cluster.nodes()) {
+            // on either store; only the containerd store keeps image content and snapshots there
             Path onHost = node.diskOnHost().resolve("containerd").resolve("daemon");
-            assertEquals(node.engine().kind().containerdImageStore(), Files.isDirectory(onHost), node + ": " + onHost);
+            assertTrue(Files.isDirectory(onHost), node + ": its containerd is dockerd's own, its root in the data root: " + onHost);
         }
         CommandResult byDefault = fleet("Gates", "--threshold", "1", "--json");
         assertEquals(ExitCodes.OK, byDefault.exit(), byDefault.toString());
