@@ -120,6 +120,8 @@ public final class SandboxEngine implements AutoCloseable {
     private Daemon dockerd;
     private Watchdog watchdog;
     private int swarmPort = -1;
+    /** Where in dockerd's log refused requests count from (see {@link #acknowledgeRefusedRequests}). */
+    private long refusedFrom;
     private boolean closed;
 
     private SandboxEngine(Options options, Path workDir) {
@@ -234,6 +236,33 @@ public final class SandboxEngine implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The requests this engine refused because their API version is below its minimum (an engine
+     * kind with {@link EngineKind#minApiVersion()} runs with --debug, which logs them), e.g.
+     * "GET /v1.41/info", since start or {@link #acknowledgeRefusedRequests}. close() fails while any
+     * is left: a refusal a command swallowed would otherwise go unseen.
+     */
+    public List<String> requestsRefusedAsTooOld() {
+        List<String> refused = new ArrayList<>();
+        java.util.regex.Pattern url = java.util.regex.Pattern.compile(" method=(\\S+) .*request-url=(\\S+)");
+        try (var in = Files.newInputStream(log)) {
+            in.skipNBytes(Math.min(refusedFrom, Files.size(log)));
+            new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.contains("msg=\"error response for ") && l.contains("Minimum supported API version is"))
+                    .map(url::matcher)
+                    .filter(java.util.regex.Matcher::find)
+                    .forEach(m -> refused.add(m.group(1) + " " + m.group(2)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return refused;
+    }
+
+    /** A test that sent a too old request on purpose: what was refused so far no longer counts. */
+    public void acknowledgeRefusedRequests() {
+        refusedFrom = LogTail.size(log);
     }
 
     /** The swarm's --listen-addr port, or -1 without swarm. */
@@ -466,11 +495,16 @@ public final class SandboxEngine implements AutoCloseable {
             }
         }
         Leftovers.kill(workDir, dataRoot);
+        List<String> refused = options.kind.minApiVersion().isPresent() ? requestsRefusedAsTooOld() : List.of();
         List<Path> stuck = Mounts.unmountAllUnder(workDir);
         if (!stuck.isEmpty()) {
             throw new IllegalStateException("still mounted, so not deleting " + workDir + ": " + stuck);
         }
         Exec.ok(List.of("rm", "-rf", "--one-file-system", workDir.toString()));
+        if (!refused.isEmpty()) {
+            throw new AssertionError("engine " + options.kind + " refused " + refused.size() + " request(s) below its minimum API "
+                    + options.kind.minApiVersion().orElseThrow() + ": " + refused);
+        }
     }
 
     @Override
@@ -532,7 +566,8 @@ public final class SandboxEngine implements AutoCloseable {
         } else if (containerdRoot == null) {
             command.addAll(List.of("--storage-driver", "overlay2"));
         } // else: the containerd store with dockerd's own containerd (its snapshotter: overlayfs)
-        if (options.debug) {
+        if (options.debug || options.kind.minApiVersion().isPresent()) {
+            // with a minimum API: every refused request is logged, for close() to report
             command.add("--debug");
         }
         dockerd = Daemon.start("dockerd", options.launcher.apply(command), binaries.env(), log, pidFile);
