@@ -400,8 +400,15 @@ class FleetEngineTest {
         return ref;
     }
 
-    /** What prune could remove on a node, named so that two engines compare (the fleet's own job containers left out). */
+    /**
+     * What prune could remove on a node, named so that two engines compare (the fleet's own job
+     * containers left out). Read once the node has removed the last fleet job's containers: on the
+     * containerd store `docker system df` fails (HTTP 500 "rw layer snapshot not found for
+     * container ...") while a container is being removed, as a job's are right after its service is.
+     */
     private static Set<String> state(SwarmNode node) {
+        GatesEngineTest.waitUntil(() -> node.dockerOk("ps", "-aq", "--filter", "name=" + Fleet.NAME_PREFIX).isEmpty(),
+                node + " removed the fleet job's containers");
         Set<String> all = new TreeSet<>(PruneScenario.survivors(node.engine()));
         all.removeIf(s -> s.startsWith("container " + Fleet.NAME_PREFIX));
         return all;
