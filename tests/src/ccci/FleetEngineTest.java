@@ -24,6 +24,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -76,22 +80,36 @@ class FleetEngineTest {
         Instant now = Instant.now();
         SwarmNode full = cluster.node("worker1");
         Path filler = full.diskOnHost().resolve("ccci-filler");
-        Set<String> seedRemoves;
-        try (SandboxEngine reference = SandboxEngine.start(SandboxEngine.options().swarm(false))) {
-            PruneScenario.build(reference, now, 1, false);
-            Set<String> before = PruneScenario.survivors(reference);
-            reference.dockerOk("container", "prune", "-f", "--filter", "until=24h");
-            reference.dockerOk("image", "prune", "-f", "--filter", "until=24h");
-            reference.dockerOk("builder", "prune", "-f", "--filter", "until=24h");
-            seedRemoves = minus(before, PruneScenario.survivors(reference));
-        }
-        assertEquals(3, seedRemoves.size(), "the seed's commands remove the three old dangling images: " + seedRemoves);
         Map<String, Set<String>> start = new LinkedHashMap<>();
+        // the reference engine and every node build the scenario at once (each mostly waits on its
+        // own engine: on the containerd store each restarts to backdate its image records)
+        ExecutorService builders = Executors.newCachedThreadPool();
+        long t0 = System.nanoTime();
         try {
+            Future<Set<String>> seed = builders.submit(() -> {
+                try (SandboxEngine reference = SandboxEngine.start(SandboxEngine.options().swarm(false))) {
+                    PruneScenario.build(reference, now, 1, false);
+                    Set<String> before = PruneScenario.survivors(reference);
+                    reference.dockerOk("container", "prune", "-f", "--filter", "until=24h");
+                    reference.dockerOk("image", "prune", "-f", "--filter", "until=24h");
+                    reference.dockerOk("builder", "prune", "-f", "--filter", "until=24h");
+                    return minus(before, PruneScenario.survivors(reference));
+                }
+            });
+            Map<String, Future<Set<String>>> built = new LinkedHashMap<>();
             for (SwarmNode node : cluster.nodes()) {
-                PruneScenario.build(node.engine(), now, 1, false);
-                start.put(node.name(), state(node));
+                built.put(node.name(), builders.submit(() -> {
+                    PruneScenario.build(node.engine(), now, 1, false);
+                    return state(node);
+                }));
             }
+            Set<String> seedRemoves = valueOf(seed);
+            assertEquals(3, seedRemoves.size(), "the seed's commands remove the three old dangling images: " + seedRemoves);
+            for (Map.Entry<String, Future<Set<String>>> node : built.entrySet()) {
+                start.put(node.getKey(), valueOf(node.getValue()));
+            }
+            System.err.printf("[fleet test] the scenario built on the reference engine and the %d nodes in %d ms%n",
+                    built.size(), (System.nanoTime() - t0) / 1_000_000);
             int others = cluster.nodes().stream().filter(n -> n != full).mapToInt(FleetEngineTest::usedPercent).max().orElseThrow();
             int threshold = others + 8;
             fill(full, filler, threshold + 2);
@@ -138,6 +156,8 @@ class FleetEngineTest {
             }
             assertEquals("", fleetJobs(cluster), "no job service left behind");
         } finally {
+            builders.shutdown();
+            builders.awaitTermination(5, TimeUnit.MINUTES); // a failed build's siblings finish before the cleanup
             Files.deleteIfExists(filler);
             for (SwarmNode node : cluster.nodes()) {
                 node.docker("rm", "-f", "ccci-created", "ccci-exited", "ccci-holds-dangling");
@@ -412,6 +432,21 @@ class FleetEngineTest {
         Set<String> all = new TreeSet<>(PruneScenario.survivors(node.engine()));
         all.removeIf(s -> s.startsWith("container " + Fleet.NAME_PREFIX));
         return all;
+    }
+
+    /** The task's value; its own exception when it threw one. */
+    private static <T> T valueOf(Future<T> task) throws Exception {
+        try {
+            return task.get(5, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
     }
 
     private static Set<String> minus(Set<String> a, Set<String> b) {
