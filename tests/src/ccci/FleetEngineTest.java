@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,6 +40,16 @@ import org.junit.jupiter.api.Test;
 @OnSwarmEngines
 class FleetEngineTest {
     private static final String STACK_SERVICE = "abcd-1a2b3c_ci_commoninternet_net_app";
+
+    /**
+     * The shared cluster closes at JVM exit, too late to fail a test: on an engine with a minimum
+     * API (28.5-containerd: 1.44) no node may have refused a request as too old, from the toolkit's
+     * node jobs or anything else.
+     */
+    @AfterAll
+    static void noNodeRefusedARequestAsTooOld() {
+        SwarmCluster.existing().ifPresent(cluster -> assertEquals(List.of(), cluster.requestsRefusedAsTooOld()));
+    }
 
     static CommandResult fleet(String script, String... args) {
         return ScriptRun.of(script, fleetArgs(SwarmCluster.shared(), "2m", args).toArray(String[]::new));

@@ -74,6 +74,19 @@ public final class SwarmCluster implements AutoCloseable {
         return new Options();
     }
 
+    /**
+     * The requests any node refused as below its minimum API (see
+     * {@link SandboxEngine#requestsRefusedAsTooOld()}), each after its node's name.
+     */
+    public List<String> requestsRefusedAsTooOld() {
+        return nodes.stream().flatMap(n -> n.engine().requestsRefusedAsTooOld().stream().map(r -> n.name() + ": " + r)).toList();
+    }
+
+    /** The cluster of this JVM, if one was started and is not closed (unlike {@link #shared()}, never starts or heals one). */
+    public static synchronized Optional<SwarmCluster> existing() {
+        return shared == null || shared.closed ? Optional.empty() : Optional.of(shared);
+    }
+
     /** The cluster of this JVM (manager + 2 workers), started on first use, every node ready. */
     public static synchronized SwarmCluster shared() {
         if (shared == null || shared.closed) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,16 @@ import org.junit.jupiter.api.Test;
  */
 @OnSwarmEngines
 class SwarmClusterTest {
+    /**
+     * The shared cluster closes at JVM exit, too late to fail a test: on an engine with a minimum
+     * API (28.5-containerd: 1.44) no node may have refused a request as too old, from the toolkit's
+     * node jobs or anything else.
+     */
+    @AfterAll
+    static void noNodeRefusedARequestAsTooOld() {
+        SwarmCluster.existing().ifPresent(cluster -> assertEquals(List.of(), cluster.requestsRefusedAsTooOld()));
+    }
+
     private static final String BUSYBOX = "sbx-swarm/busybox:1";
 
     @Test
