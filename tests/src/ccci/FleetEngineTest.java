@@ -433,16 +433,31 @@ class FleetEngineTest {
 
     /**
      * What prune could remove on a node, named so that two engines compare (the fleet's own job
-     * containers left out). Read once the node has removed the last fleet job's containers: on the
-     * containerd store `docker system df` fails (HTTP 500 "rw layer snapshot not found for
-     * container ...") while a container is being removed, as a job's are right after its service is.
+     * containers left out: on 20.10 a finished job's containers outlive its service). Read again
+     * while `docker system df` fails on the containerd store because a container is being removed
+     * (HTTP 500 "rw layer snapshot not found for container ...", as a fleet job's are right after
+     * its service is removed).
      */
     private static Set<String> state(SwarmNode node) {
-        GatesEngineTest.waitUntil(() -> node.dockerOk("ps", "-aq", "--filter", "name=" + Fleet.NAME_PREFIX).isEmpty(),
-                node + " removed the fleet job's containers");
-        Set<String> all = new TreeSet<>(PruneScenario.survivors(node.engine()));
-        all.removeIf(s -> s.startsWith("container " + Fleet.NAME_PREFIX));
-        return all;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                Set<String> all = new TreeSet<>(PruneScenario.survivors(node.engine()));
+                all.removeIf(s -> s.startsWith("container " + Fleet.NAME_PREFIX));
+                return all;
+            } catch (AssertionError e) {
+                if (!String.valueOf(e.getMessage()).contains("rw layer snapshot not found for container") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                System.err.println("[fleet test] " + node.name() + ": a container was being removed; reading its state again");
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The task's value; its own exception when it threw one. */
