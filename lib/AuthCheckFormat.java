@@ -1,3 +1,4 @@
+//SOURCES AuthCheckRun.java Cli.java Json.java Registry.java Text.java
 package ccci;
 
 import ccci.Cli.ExitCodes;
@@ -41,7 +42,7 @@ public final class AuthCheckFormat {
     }
 
     public static String json(AuthCheckRun.Report r) {
-        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("ok", r.ok());
         root.put("verdict", r.verdict());
         root.put("exitCode", r.exitCode());

@@ -1,3 +1,4 @@
+//SOURCES Cli.java EngineApi.java ImageRef.java Registry.java
 package ccci;
 
 import ccci.Cli.BadInput;
@@ -50,7 +51,7 @@ public final class AuthCheckRun {
         return host;
     }
 
-    public static Report run(Engine engine, Path configDir, String registry) {
+    public static Report run(EngineApi engine, Path configDir, String registry) {
         String host = Registry.hostOf(registry);
         Path file = configDir.resolve(Registry.CONFIG_FILE);
         List<Check> checks = new ArrayList<>();
@@ -98,7 +99,7 @@ public final class AuthCheckRun {
                         : new Check("registry", State.FAIL, (answer.credentialsRejected()
                                 ? host + " rejected the credentials of " + credentials.get().user()
                                 : "the engine could not log in to " + host) + ": " + answer.detail()));
-            } catch (Engine.Unavailable e) {
+            } catch (EngineApi.Unavailable e) {
                 unreachable = true;
                 checks.add(new Check("registry", State.FAIL, credentials.get().redact(e.getMessage())));
             }

@@ -1,3 +1,5 @@
+//SOURCES CacheView.java Cli.java EvictionPolicy.java HostSnapshot.java InUse.java Json.java LastUse.java
+//SOURCES PrunePolicy.java SmallFile.java Text.java
 package ccci;
 
 import ccci.EvictionPolicy.Decision;
@@ -20,24 +22,27 @@ public final class CacheFormat {
 
     public static String text(CacheView v) {
         Text.Lines out = new Text.Lines();
-        CacheFacts f = v.facts();
-        long tagged = f.images().stream().filter(i -> !i.dangling()).count();
+        long tagged = v.images().stream().filter(i -> !i.dangling()).count();
         out.add(String.format(Locale.ROOT, "disk      %d%% of %s in use (%s used, %s available)", v.disk().usedPercent(),
                 v.disk().path(), Text.bytes(v.disk().usedBytes()), Text.bytes(v.disk().availableBytes())));
         out.add(String.format(Locale.ROOT, "images    %d (%d tagged, %d dangling), %d in use; layers %s on disk, %s shared by several images",
-                f.images().size(), tagged, f.images().size() - tagged, v.imagesInUse(), Text.bytes(f.layersSize()),
-                Text.bytes(f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum())));
-        out.add(String.format(Locale.ROOT, "last use  %d of %d images from the record %s; the others by their creation time",
-                v.imagesWithRecord(), f.images().size(), v.lastUseFile()));
+                v.images().size(), tagged, v.images().size() - tagged, v.imagesInUse(), Text.bytes(v.layersBytes()),
+                Text.bytes(v.sharedBytes())));
+        out.add(v.recordExists()
+                ? String.format(Locale.ROOT, "last use  %d of %d images from the record %s or the engine's pull/tag time; the others by their creation time",
+                        v.imagesWithRecord(), v.images().size(), v.lastUseFile())
+                : String.format(Locale.ROOT, "last use  no record at %s (start watch to keep one: the ci-docker-watch unit, or watch@cc-ci); "
+                        + "%d of %d images by the engine's pull/tag time, the others by their creation time",
+                        v.lastUseFile(), v.imagesWithRecord(), v.images().size()));
         out.add("");
         out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", "IMAGE ID", "REPOSITORY:TAG", "SIZE",
                 "SHARED", "UNIQUE", "LAST USE", "FROM", "EVICTION", "IN USE BY / KEPT BECAUSE"));
-        for (CacheFacts.Image image : f.images()) {
+        for (HostSnapshot.Image image : v.images()) {
             Decision d = v.decision(image);
             int rank = v.rank(image);
             String eviction = rank == 0 ? "kept" : (d.evict() ? "evict " : "spare ") + rank;
             String why = rank == 0 ? d.reason() : "";
-            out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", LocalImage.shortId(image.id()),
+            out.add(String.format(Locale.ROOT, "%-12s  %-36s %9s %9s %9s  %-19s %-7s %-9s %s", Text.shortId(image.id()),
                     Text.clipStart(Text.safe(image.name()), 36), Text.bytes(image.size()), Text.bytes(image.sharedBytes()),
                     Text.bytes(image.uniqueBytes()), WHEN.format(d.lastUse().at()), source(d.lastUse()), eviction,
                     Text.safe(why)));
@@ -61,7 +66,7 @@ public final class CacheFormat {
         for (Decision d : plan.order()) {
             rank++;
             out.add(String.format(Locale.ROOT, "  %-5s %3d  %-12s  frees %9s  last use %s (%s)  %s", d.evict() ? "evict" : "spare", rank,
-                    LocalImage.shortId(d.image().id()), Text.bytes(d.frees()), WHEN.format(d.lastUse().at()),
+                    Text.shortId(d.image().id()), Text.bytes(d.frees()), WHEN.format(d.lastUse().at()),
                     d.lastUse().describe(), Text.safe(d.image().name())));
         }
         v.notes().forEach(n -> out.add("note: " + Text.safe(n)));
@@ -77,19 +82,19 @@ public final class CacheFormat {
         return switch (seen.source()) {
             case RECORD -> "record";
             case TAG_RECORD -> "tag";
+            case TAGGED -> "tagged";
             case CREATED -> "created";
         };
     }
 
     public static String summary(CacheView v) {
-        CacheFacts f = v.facts();
         EvictionPolicy.Plan plan = v.evictionPlan();
         return new Text.Summary()
-                .put("images", f.images().size())
-                .put("tagged", f.images().stream().filter(i -> !i.dangling()).count())
-                .put("dangling", f.images().stream().filter(CacheFacts.Image::dangling).count())
+                .put("images", v.images().size())
+                .put("tagged", v.images().stream().filter(i -> !i.dangling()).count())
+                .put("dangling", v.images().stream().filter(HostSnapshot.Image::dangling).count())
                 .put("in_use", v.imagesInUse())
-                .put("layers_bytes", f.layersSize())
+                .put("layers_bytes", v.layersBytes())
                 .put("disk_used_percent", v.disk().usedPercent())
                 .put("prune_reclaimable_bytes", v.pruneReclaimableBytes())
                 .put("evict_to", plan.evictToPercent())
@@ -101,38 +106,36 @@ public final class CacheFormat {
     }
 
     public static String json(CacheView v) {
-        ObjectNode root = Engine.Json.mapper().createObjectNode();
-        CacheFacts f = v.facts();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("host", v.host());
-        root.put("engineRequests", CacheView.ENGINE_REQUESTS);
         ObjectNode disk = root.putObject("disk");
         disk.put("path", v.disk().path().toString());
         disk.put("usedPercent", v.disk().usedPercent());
         disk.put("usedBytes", v.disk().usedBytes());
         disk.put("availableBytes", v.disk().availableBytes());
         ObjectNode totals = root.putObject("totals");
-        totals.put("images", f.images().size());
-        totals.put("tagged", f.images().stream().filter(i -> !i.dangling()).count());
-        totals.put("dangling", f.images().stream().filter(CacheFacts.Image::dangling).count());
+        totals.put("images", v.images().size());
+        totals.put("tagged", v.images().stream().filter(i -> !i.dangling()).count());
+        totals.put("dangling", v.images().stream().filter(HostSnapshot.Image::dangling).count());
         totals.put("inUse", v.imagesInUse());
-        totals.put("layersBytes", f.layersSize());
-        totals.put("sharedBytes", f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum());
-        totals.put("uniqueBytes", f.images().stream().mapToLong(CacheFacts.Image::uniqueBytes).sum());
+        totals.put("layersBytes", v.layersBytes());
+        totals.put("sharedBytes", v.sharedBytes());
+        totals.put("uniqueBytes", v.uniqueBytes());
         root.put("lastUseFile", v.lastUseFile().toString());
-        root.set("notes", Engine.Json.mapper().valueToTree(v.notes()));
+        root.set("notes", Json.mapper().valueToTree(v.notes()));
         ArrayNode images = root.putArray("images");
-        for (CacheFacts.Image image : f.images()) {
+        for (HostSnapshot.Image image : v.images()) {
             ObjectNode node = images.addObject();
             node.put("id", image.id());
-            node.set("tags", Engine.Json.mapper().valueToTree(image.tags()));
-            node.set("repoDigests", Engine.Json.mapper().valueToTree(image.repoDigests()));
+            node.set("tags", Json.mapper().valueToTree(image.tags()));
+            node.set("repoDigests", Json.mapper().valueToTree(image.repoDigests()));
             node.put("dangling", image.dangling());
             node.put("created", image.created().toString());
             node.put("size", image.size());
             node.put("sharedSize", image.sharedBytes());
             node.put("uniqueSize", image.uniqueBytes());
-            node.put("containers", image.containers());
-            node.set("inUseBy", Engine.Json.mapper().valueToTree(f.usersOf(image).stream().map(CacheFacts.User::toString).toList()));
+            node.put("containers", v.containersOf(image));
+            node.set("inUseBy", Json.mapper().valueToTree(v.usersOf(image).stream().map(InUse.Reason::text).toList()));
             Decision d = v.decision(image);
             node.put("lastUse", d.lastUse().at().toString());
             node.put("lastUseSource", d.lastUse().source().name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -157,7 +160,8 @@ public final class CacheFormat {
         ObjectNode eviction = root.putObject("eviction");
         eviction.put("evictTo", plan.evictToPercent());
         eviction.put("minAge", v.eviction().minAge().toString());
-        eviction.set("keep", Engine.Json.mapper().valueToTree(v.eviction().keep().stream().map(p -> p.pattern()).toList()));
+        eviction.set("keep", Json.mapper().valueToTree(v.keep().keep().stream().map(p -> p.pattern()).toList()));
+        eviction.set("keepLabels", Json.mapper().valueToTree(v.keep().keepLabels().stream().map(Object::toString).toList()));
         eviction.put("bytesNeeded", plan.bytesNeeded());
         eviction.put("bytesFreed", plan.bytesFreed());
         eviction.put("predictedUsedPercent", plan.predictedAfter().usedPercent());
@@ -169,7 +173,7 @@ public final class CacheFormat {
 
     static void decisions(ArrayNode array, List<Decision> decisions) {
         for (Decision d : decisions) {
-            array.add(Engine.Json.mapper().<ObjectNode>valueToTree(d.fields()));
+            array.add(Json.mapper().<ObjectNode>valueToTree(d.fields()));
         }
     }
 
@@ -185,19 +189,18 @@ public final class CacheFormat {
     }
 
     static String metrics(CacheView v, Instant at) {
-        CacheFacts f = v.facts();
         EvictionPolicy.Plan plan = v.evictionPlan();
         Text.Gauges out = new Text.Gauges(PREFIX);
         out.gauge("last_run_timestamp_seconds", "Unix time the cache view was taken.", "",
                 String.format(Locale.ROOT, "%d.%03d", at.getEpochSecond(), at.getNano() / 1_000_000));
         out.help("images", "Images in the local store (top-level, as docker images lists them), by kind.");
-        out.sample("images", "{kind=\"tagged\"}", f.images().stream().filter(i -> !i.dangling()).count());
-        out.sample("images", "{kind=\"dangling\"}", f.images().stream().filter(CacheFacts.Image::dangling).count());
+        out.sample("images", "{kind=\"tagged\"}", v.images().stream().filter(i -> !i.dangling()).count());
+        out.sample("images", "{kind=\"dangling\"}", v.images().stream().filter(HostSnapshot.Image::dangling).count());
         out.gauge("images_in_use", "Images used by a container (running or stopped) or a service.", "", v.imagesInUse());
-        out.gauge("layers_bytes", "Bytes of image layers on disk, each layer counted once (docker system df's image SIZE).", "", f.layersSize());
-        out.help("image_bytes", "Sum over images of their shared and unique bytes (docker system df -v).");
-        out.sample("image_bytes", "{kind=\"shared\"}", f.images().stream().mapToLong(CacheFacts.Image::sharedBytes).sum());
-        out.sample("image_bytes", "{kind=\"unique\"}", f.images().stream().mapToLong(CacheFacts.Image::uniqueBytes).sum());
+        out.gauge("layers_bytes", "Bytes of image layers on disk, each layer counted once (docker system df's image SIZE).", "", v.layersBytes());
+        out.help("image_bytes", "Bytes of image layers on disk by kind: held by one image (unique) or shared by several, each layer once.");
+        out.sample("image_bytes", "{kind=\"shared\"}", v.sharedBytes());
+        out.sample("image_bytes", "{kind=\"unique\"}", v.uniqueBytes());
         out.gauge("disk_used_percent", "Used % (as df shows it) of the filesystem holding the store.", "", v.disk().usedPercent());
         out.gauge("prune_reclaimable_bytes", "Bytes the seed's prune would free now (--until).", "", v.pruneReclaimableBytes());
         out.gauge("evict_to_percent", "The low watermark eviction would bring the disk below.", "", plan.evictToPercent());

@@ -1,86 +1,113 @@
+//SOURCES Disk.java Disks.java EngineApi.java EvictionPolicy.java HostSnapshot.java InUse.java LastUse.java
+//SOURCES PrunePolicy.java Text.java Until.java
 package ccci;
 
-import ccci.PrunePolicy.Until;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * What `cache` shows, read once: the store (images, who uses them, unique and shared bytes), the
- * disk, the last use of every image, what the seed's prune would remove now (PrunePolicy's own
- * plan) and what eviction down to the low watermark would remove, in which order
- * (EvictionPolicy's plan). Reading it also refreshes the last-use record with the images in use
- * right now. notes are one-line warnings (a record that could not be read or written).
+ * disk, the last use of every image, what prune would remove now (PrunePolicy's own plan) and what
+ * eviction down to the low watermark would remove, in which order (EvictionPolicy's plan); all of
+ * it decided by the one definition of in use. Reading it also refreshes the last-use record with
+ * the images in use right now. notes are one-line warnings (a record that could not be read or written).
  */
 public record CacheView(
         String host,
-        CacheFacts facts,
+        HostSnapshot snapshot,
         Disk disk,
         Path lastUseFile,
+        boolean recordExists,
         LastUse lastUse,
         List<String> notes,
         Until until,
+        InUse.Settings keep,
+        Map<String, List<InUse.Reason>> inUse,
         PrunePolicy.Plan prunePlan,
         EvictionPolicy.Settings eviction,
         EvictionPolicy.Plan evictionPlan,
         Instant now) {
 
-    /** The engine requests one view costs: GET /info, GET /system/df, GET /services (a swarm manager only). */
-    public static final int ENGINE_REQUESTS = 3;
-
-    public static CacheView read(Engine engine, Optional<Path> path, Path lastUseFile, Until until,
-                                 EvictionPolicy.Settings eviction, Instant now) {
-        CacheFacts facts = CacheFacts.read(engine);
+    public static CacheView read(EngineApi engine, Disks disks, Optional<Path> path, Path lastUseFile, Until until,
+                                 InUse.Settings keep, EvictionPolicy.Settings eviction, Instant now) {
+        HostSnapshot host = HostSnapshot.read(engine, HostSnapshot.Depth.STORE, now);
         Path target = path.orElseGet(() -> {
-            Path root = Path.of(facts.dockerRootDir());
-            return Files.isDirectory(root) ? root : Path.of("/");
+            Path root = Path.of(host.engine().dockerRootDir());
+            return disks.isDirectory(root) ? root : Path.of("/");
         });
         Disk disk;
         try {
-            disk = Disk.measure(target);
+            disk = disks.measure(target);
         } catch (IOException | SecurityException e) {
-            throw new Engine.Unavailable("cannot measure the disk at " + target + ": " + Text.rootMessage(e), e);
+            throw new EngineApi.Unavailable("cannot measure the disk at " + target + ": " + Text.rootMessage(e), e);
         }
         List<String> notes = new ArrayList<>();
+        boolean recordExists = Files.exists(lastUseFile);
         LastUse.Loaded loaded = LastUse.load(lastUseFile);
         loaded.problem().ifPresent(notes::add);
         LastUse record = loaded.record();
-        facts.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), now));
-        LastUse.refresh(lastUseFile, facts.inUseNow(), now, Optional.of(facts.presence())).ifPresent(notes::add);
-        PrunePolicy.Plan prunePlan = PrunePolicy.plan(facts.asPruneFacts(), now, until);
-        EvictionPolicy.Plan evictionPlan = EvictionPolicy.plan(facts, record, eviction, disk, now);
-        return new CacheView(engine.host(), facts, disk, lastUseFile, record, notes, until, prunePlan, eviction, evictionPlan, now);
+        host.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), now));
+        LastUse.refresh(lastUseFile, host.inUseNow(), now, Optional.of(host.presence())).ifPresent(notes::add);
+        PrunePolicy.Plan prunePlan = PrunePolicy.plan(new PrunePolicy.Inputs(host, keep, record), now, until);
+        EvictionPolicy.Plan evictionPlan = EvictionPolicy.plan(host, keep, record, eviction, disk, now);
+        Map<String, List<InUse.Reason>> inUse = InUse.of(host, InUse.Settings.NONE, new InUse.Recency(record, Until.NONE, now));
+        return new CacheView(engine.host(), host, disk, lastUseFile, recordExists, record, notes, until, keep, inUse, prunePlan,
+                eviction, evictionPlan, now);
     }
 
-    /** Bytes the seed's prune would free now: the removed images' sizes, build cache records and containers' writable layers. */
+    /** The images `docker images` lists. */
+    public List<HostSnapshot.Image> images() {
+        return snapshot.requireStore().topLevel();
+    }
+
+    /** Who uses an image right now: containers, services, tasks, users of a child (no age, no keep rule). */
+    public List<InUse.Reason> usersOf(HostSnapshot.Image image) {
+        return inUse.getOrDefault(image.id(), List.of());
+    }
+
+    /** Bytes prune would free now: what its plan removes (containers' writable layers, images' unique bytes, build cache). */
     public long pruneReclaimableBytes() {
-        long bytes = 0;
-        for (PrunePolicy.Item item : prunePlan.removed()) {
-            bytes += item.kind().equals("container") ? containerSize(item.id()) : item.size();
-        }
-        return bytes;
+        return prunePlan.removed().stream().mapToLong(PrunePolicy.Item::size).sum();
     }
 
-    private long containerSize(String id) {
-        return facts.containers().stream().filter(c -> c.id().equals(id)).mapToLong(CacheFacts.Container::sizeRw).sum();
+    /** The engine's total of image layers on disk, each layer counted once (docker system df's SIZE). */
+    public long layersBytes() {
+        return snapshot.requireStore().layersSize();
     }
 
-    /** Images some container or service uses. */
+    /** Bytes only one image holds, summed. */
+    public long uniqueBytes() {
+        return images().stream().mapToLong(HostSnapshot.Image::uniqueBytes).sum();
+    }
+
+    /** Bytes of layers several images share, each layer counted once (as docker system df counts them). */
+    public long sharedBytes() {
+        return Math.max(0, layersBytes() - uniqueBytes());
+    }
+
+    /** Containers (any state) made from the image. */
+    public long containersOf(HostSnapshot.Image image) {
+        return snapshot.containers().stream().filter(c -> c.imageId().equals(image.id())).count();
+    }
+
+    /** Images some workload uses. */
     public long imagesInUse() {
-        return facts.images().stream().filter(i -> !facts.usersOf(i).isEmpty()).count();
+        return images().stream().filter(i -> !usersOf(i).isEmpty()).count();
     }
 
-    /** Images whose last use comes from the record (their own or a tag's), not their creation time. */
+    /** Images whose last use comes from the record (their own or a tag's) or the engine's tag time, not their creation. */
     public long imagesWithRecord() {
-        return facts.images().stream().filter(i -> CacheFacts.lastUse(lastUse, i).source() != LastUse.Source.CREATED).count();
+        return images().stream().filter(i -> InUse.lastUse(lastUse, i).source() != LastUse.Source.CREATED).count();
     }
 
     /** The eviction decision about one image. */
-    public EvictionPolicy.Decision decision(CacheFacts.Image image) {
+    public EvictionPolicy.Decision decision(HostSnapshot.Image image) {
         for (EvictionPolicy.Decision d : evictionPlan.order()) {
             if (d.image().id().equals(image.id())) {
                 return d;
@@ -90,7 +117,7 @@ public record CacheView(
     }
 
     /** 1-based place in the eviction order, or 0 when the image is not a candidate. */
-    public int rank(CacheFacts.Image image) {
+    public int rank(HostSnapshot.Image image) {
         List<EvictionPolicy.Decision> order = evictionPlan.order();
         for (int i = 0; i < order.size(); i++) {
             if (order.get(i).image().id().equals(image.id())) {

@@ -2,6 +2,7 @@
 // tests/pom.xml and nix/package.nix compile with the same option (VersionsAgreeTest).
 //COMPILE_OPTIONS -XDstringConcat=inline
 //DEPS info.picocli:picocli:4.7.7
+//SOURCES Text.java
 package ccci;
 
 import java.io.FileDescriptor;
@@ -64,6 +65,11 @@ public final class Cli {
         public static final int SIGINT = 130;
         /** Stopped by SIGTERM: 128 + 15. */
         public static final int SIGTERM = 143;
+
+        /** Whether a code is one of the toolkit's own (a fleet node's report that says otherwise is a failure). */
+        public static boolean known(int code) {
+            return code == OK || (code >= GATE_BLOCKS && code <= FLEET_NODE_MISSING) || code == SIGINT || code == SIGTERM;
+        }
     }
 
     /** A problem the operator can act on: its message is the one line shown, its exit code says which kind. */

@@ -4,95 +4,69 @@
 //DEPS com.github.docker-java:docker-java-transport-zerodep:3.7.1
 //DEPS org.slf4j:slf4j-api:2.0.17
 //DEPS org.slf4j:slf4j-nop:2.0.17
+//SOURCES Cli.java ClientConfig.java Defaults.java EngineApi.java Json.java Text.java
 package ccci;
 
 import ccci.Cli.BadInput;
-import ccci.Cli.ExitCodes;
+import ccci.EngineApi.Refused;
+import ccci.EngineApi.Unavailable;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.api.model.Info;
-import com.github.dockerjava.api.model.LocalNodeState;
-import com.github.dockerjava.api.model.SwarmInfo;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.transport.DockerHttpClient;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
-import com.github.dockerjava.core.LocalDirectorySSLConfig;
 import com.github.dockerjava.core.SSLConfig;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient.Request.Method;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 
 /**
- * One connection to a Docker engine, found as the docker CLI finds it: the --host option, else
- * DOCKER_HOST (with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the default unix socket. The API
- * version is left to negotiation. Every failure becomes an {@link Unavailable} with one line.
+ * The real side of {@link EngineApi}: one connection to a Docker engine, found as the docker CLI
+ * finds it (the --host option, else DOCKER_HOST with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, else the
+ * default unix socket), spoken to through docker-java's HTTP transport. Requests carry no API version:
+ * the engine answers in its own, which is never below its minimum (Docker 29's is 1.44).
+ *
+ * <p>Every request is bounded as a whole (connect, headers, body): docker-java's response timeout
+ * never fires on a unix socket whose engine stalls, so each request runs on a worker thread and the
+ * caller waits at most its bound ({@link #timeout}; prune requests {@link #PRUNE_TIMEOUT}). A request
+ * that takes longer is abandoned with one line, and the command goes on to report and exit.
  */
-public final class Engine implements AutoCloseable {
+public final class Engine implements EngineApi {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
-
-    /** The Docker engine could not be asked (unreachable, permission denied, timed out) or refused (see {@link Refused}). */
-    public static class Unavailable extends Cli.Failure {
-        public Unavailable(String message, Throwable cause) {
-            super(ExitCodes.CANNOT_EVALUATE, message, cause);
-        }
-    }
-
-    /** The engine answered, but with an HTTP error (e.g. 409 "a prune operation is already running"). */
-    public static final class Refused extends Unavailable {
-        private final int status;
-        private final String engineMessage;
-
-        /** @param engineMessage the engine's own one-line message, without what was asked (may be empty) */
-        public Refused(int status, String message, String engineMessage) {
-            super(message, null);
-            this.status = status;
-            this.engineMessage = engineMessage;
-        }
-
-        public int status() {
-            return status;
-        }
-
-        /** The engine's own message, e.g. "unauthorized: authentication required". */
-        public String engineMessage() {
-            return engineMessage;
-        }
-    }
-
-    /** One shared ObjectMapper, created on first use: text output and the disk-only no-op never load Jackson. */
-    public static final class Json {
-        private Json() {}
-
-        private static final class Holder {
-            static final ObjectMapper MAPPER = new ObjectMapper();
-        }
-
-        public static ObjectMapper mapper() {
-            return Holder.MAPPER;
-        }
-    }
+    /** A prune may walk a large build cache: its bound is longer than any other request's. */
+    static final Duration PRUNE_TIMEOUT = Duration.ofMinutes(15);
+    /** The environment variable that bounds every other engine request (whole seconds). */
+    public static final String TIMEOUT_VARIABLE = "CC_CI_ENGINE_TIMEOUT";
+    /** The most of an answer read into memory: a real one is far smaller. */
+    private static final int MAX_ANSWER_BYTES = 256 << 20;
 
     /** Which Docker engine to talk to (a picocli mixin); the docker CLI's -H and DOCKER_HOST rules. */
     public static final class Options {
@@ -114,7 +88,7 @@ public final class Engine implements AutoCloseable {
             return new Lazy(check(host));
         }
 
-        static final String DEFAULT_SOCKET = "unix:///var/run/docker.sock";
+        static final String DEFAULT_SOCKET = Defaults.DOCKER_SOCKET;
 
         private static final Pattern HOST_FORM = Pattern.compile("(unix://.+|tcp://[^/?#]+/?)");
 
@@ -164,184 +138,43 @@ public final class Engine implements AutoCloseable {
         return out;
     }
 
-    /** The largest docker client config (config.json) read: a real one is a few KB. */
-    public static final int CONFIG_MAX_BYTES = 1 << 20;
 
-    /**
-     * The bytes of a docker client config file, or empty when there is none. Reads only a regular
-     * file (a link is followed, but a FIFO, a device or a directory is refused: reading one would
-     * hang or never end) of at most {@link #CONFIG_MAX_BYTES}.
-     *
-     * @throws BadInput one line, never file content, when the file exists but cannot be used
-     */
-    public static Optional<byte[]> readClientConfig(Path file) {
-        BasicFileAttributes attributes;
-        try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (AccessDeniedException e) {
-            throw new BadInput("cannot read the docker client config " + file + ": permission denied");
-        } catch (IOException e) {
-            throw new BadInput("cannot read the docker client config " + file + ": " + Text.rootMessage(e));
-        }
-        if (!attributes.isRegularFile()) {
-            throw new BadInput("the docker client config " + file + " is not a regular file (" + Text.fileKind(attributes)
-                    + "): refusing to read it");
-        }
-        if (attributes.size() > CONFIG_MAX_BYTES) {
-            throw new BadInput("the docker client config " + file + " is larger than " + CONFIG_MAX_BYTES / 1024
-                    + " KiB: refusing to read it");
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] bytes = in.readNBytes(CONFIG_MAX_BYTES + 1);
-            if (bytes.length > CONFIG_MAX_BYTES) {
-                throw new BadInput("the docker client config " + file + " grew past " + CONFIG_MAX_BYTES / 1024
-                        + " KiB while being read: refusing it");
-            }
-            return Optional.of(bytes);
-        } catch (AccessDeniedException e) {
-            throw new BadInput("cannot read the docker client config " + file + ": permission denied");
-        } catch (IOException e) {
-            throw new BadInput("cannot read the docker client config " + file + ": " + Text.rootMessage(e));
-        }
-    }
-
-    /**
-     * The docker CLI's TLS rule: any non-empty DOCKER_TLS_VERIFY means verify, with ca.pem, cert.pem
-     * and key.pem from DOCKER_CERT_PATH (default: the client config dir). docker-java alone reads
-     * only "1"/"true" and falls back to plain HTTP when a file is missing: never here.
-     *
-     * @return the TLS settings to use, or empty when TLS was not asked for
-     * @throws BadInput before any request when TLS was asked for and a file is missing
-     */
-    static Optional<SSLConfig> tls(Map<String, String> env, Path configDir) {
-        String verify = env.get("DOCKER_TLS_VERIFY");
-        if (verify == null || verify.isEmpty()) {
-            return Optional.empty();
-        }
-        String certPath = env.get("DOCKER_CERT_PATH");
-        Path dir = certPath != null && !certPath.isEmpty() ? Path.of(certPath) : configDir;
-        List<String> missing = new ArrayList<>();
-        for (String name : List.of("ca.pem", "cert.pem", "key.pem")) {
-            Path file = dir.resolve(name);
-            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-                missing.add(name);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new BadInput("DOCKER_TLS_VERIFY is set, but " + String.join(", ", missing) + " "
-                    + (missing.size() == 1 ? "is" : "are") + " missing or unreadable in " + dir
-                    + " (DOCKER_CERT_PATH" + (certPath == null || certPath.isEmpty() ? " unset: the client config dir" : "")
-                    + "): no request sent");
-        }
-        LocalDirectorySSLConfig files = new LocalDirectorySSLConfig(dir.toString());
-        return Optional.of(() -> {
-            SSLContext context = files.getSSLContext();
-            if (context == null) { // docker-java's way of saying "no TLS": never a silent downgrade
-                throw new IllegalStateException("TLS was asked for (DOCKER_TLS_VERIFY) but " + dir + " gave no TLS context");
-            }
-            return context;
-        });
-    }
-
-    /** Where the docker client config (registry credentials) is: a picocli mixin with the docker CLI's --config rule. */
-    public static final class ConfigOption {
-        @Option(names = "--config", paramLabel = "DIR",
-                description = {"Docker client config dir holding config.json, like the docker CLI's --config.",
-                    "Default: $DOCKER_CONFIG, else ~/.docker"})
-        String dir;
-
-        /** The raw option value, or null. */
-        public String option() {
-            return dir;
-        }
-
-        public Path dir() {
-            return configDir(dir);
-        }
-    }
-
-    /** The docker client config dir, as the docker CLI finds it: --config, else $DOCKER_CONFIG, else $HOME/.docker. */
-    public static Path configDir(String option) {
-        if (option != null && !option.isBlank()) {
-            return Path.of(option);
-        }
-        String env = System.getenv("DOCKER_CONFIG");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        String home = System.getenv("HOME");
-        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".docker");
-    }
-
-    /** A node's place in a swarm: the one swarm-manager check, from GET /info. */
-    public enum SwarmRole {
-        NOT_IN_SWARM, WORKER, MANAGER;
-
-        public static SwarmRole of(SwarmInfo swarm) {
-            if (swarm == null || swarm.getLocalNodeState() != LocalNodeState.ACTIVE) {
-                return NOT_IN_SWARM;
-            }
-            return Boolean.TRUE.equals(swarm.getControlAvailable()) ? MANAGER : WORKER;
-        }
-
-        /** The engine's word for the node's swarm state: inactive, pending, active, error, locked. */
-        public static String state(SwarmInfo swarm) {
-            return swarm == null || swarm.getLocalNodeState() == null ? "unknown" : swarm.getLocalNodeState().getValue();
-        }
-    }
-
-    /**
-     * Where the engine keeps images: its graph driver (overlay2, the classic store) or containerd's
-     * content store and snapshotter (the "containerd image store", default on new Docker 29
-     * installs). Read from GET /info: that store reports driver-type io.containerd.snapshotter.v1.
-     */
-    public enum ImageStore {
-        GRAPH_DRIVER, CONTAINERD;
-
-        public static ImageStore of(Info info) {
-            List<List<String>> status = info.getDriverStatuses();
-            boolean snapshotter = status != null && status.stream().anyMatch(pair -> pair != null && pair.size() == 2
-                    && "driver-type".equals(pair.get(0)) && "io.containerd.snapshotter.v1".equals(pair.get(1)));
-            return snapshotter ? CONTAINERD : GRAPH_DRIVER;
-        }
-    }
 
     private final String hostOption;   // as given (may hold userinfo): only to connect again
     private final String host;         // as shown: userinfo redacted
     private final DockerHttpClient http;
-    private final DockerClient api;
+    private final Duration timeout;
     private final ObjectMapper json = Json.mapper();
+    private final ExecutorService requests = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "engine-request");
+        t.setDaemon(true); // an abandoned request never keeps the JVM alive
+        return t;
+    });
 
-    private Engine(String hostOption, String host, DockerHttpClient http, DockerClient api) {
+    private Engine(String hostOption, String host, DockerHttpClient http, Duration timeout) {
         this.hostOption = hostOption;
         this.host = host;
         this.http = http;
-        this.api = api;
+        this.timeout = timeout;
     }
 
-    /** A new connection to the same engine (e.g. for a shutdown hook, while the main thread may close this one). */
+    @Override
     public Engine reconnect() {
         return connect(hostOption);
     }
 
     /** @param hostOption the --host value, or null to use DOCKER_HOST or the default socket */
     public static Engine connect(String hostOption) {
-        return connect(hostOption, RESPONSE_TIMEOUT);
-    }
-
-    /** @param responseTimeout how long a response may stay silent; zero for none (a stream of events) */
-    public static Engine connect(String hostOption, Duration responseTimeout) {
-        Path configDir = configDir(null);
+        Path configDir = ClientConfig.configDir(null);
         Options.check(hostOption);
+        Duration timeout = timeout(System.getenv(TIMEOUT_VARIABLE));
         // docker-java reads config.json (for the current context) itself: it must be safe to read first.
         // One this user may not read at all is skipped, as docker-java and the docker CLI skip it.
         Path configFile = configDir.resolve("config.json");
         if (Files.isReadable(configFile) || Files.notExists(configFile)) {
-            readClientConfig(configFile);
+            ClientConfig.readClientConfig(configFile);
         }
-        Optional<SSLConfig> tls = tls(System.getenv(), configDir);
+        Optional<SSLConfig> tls = ClientConfig.tls(System.getenv(), configDir);
         try {
             DefaultDockerClientConfig.Builder builder = DefaultDockerClientConfig.createDefaultConfigBuilder()
                     .withDockerConfig(configDir.toString())
@@ -357,15 +190,14 @@ public final class Engine implements AutoCloseable {
             }
             DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
                     .dockerHost(dockerHost)
-                    .sslConfig(tls.isPresent() ? tls.get() : NoTls.on(dockerHost))
+                    .sslConfig(tls.isPresent() ? tls.get() : ClientConfig.NoTls.on(dockerHost))
                     .connectionTimeout(CONNECT_TIMEOUT)
-                    .responseTimeout(responseTimeout)
                     .build();
-            return new Engine(hostOption, shown(dockerHost.toString()), http, DockerClientImpl.getInstance(config, http));
+            return new Engine(hostOption, shown(dockerHost.toString()), http, timeout);
         } catch (Cli.Failure e) {
             throw e;
         } catch (RuntimeException | LinkageError e) {
-            JsonProcessingException badConfig = causeOf(e, JsonProcessingException.class);
+            JsonProcessingException badConfig = Text.causeOf(e, JsonProcessingException.class);
             if (badConfig != null) {
                 // docker-java reads the client config for the current docker context; the parser's
                 // message quotes the file's content, which may be a secret: say only where
@@ -380,12 +212,29 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** The bound of one request: $CC_CI_ENGINE_TIMEOUT seconds when set (1-3600), else the default. */
+    static Duration timeout(String variable) {
+        if (variable == null || variable.isBlank()) {
+            return Duration.ofSeconds(Defaults.ENGINE_TIMEOUT_SECONDS);
+        }
+        try {
+            int seconds = Cli.wholeNumber(variable.strip());
+            if (seconds >= 1 && seconds <= 3600) {
+                return Duration.ofSeconds(seconds);
+            }
+        } catch (NumberFormatException ignored) {
+            // said below
+        }
+        throw new BadInput(TIMEOUT_VARIABLE + " '" + variable + "' is not a whole number of seconds (1-3600)");
+    }
+
+    @Override
     public String host() {
         return host;
     }
 
     /** Connects on first use only, so a run that needs no engine loads none of docker-java. */
-    public static final class Lazy implements Supplier<Engine>, AutoCloseable {
+    public static final class Lazy implements Supplier<EngineApi>, AutoCloseable {
         private final String hostOption;
         private Engine engine;
 
@@ -409,92 +258,312 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    public DockerClient api() {
-        return api;
+    // ---------------------------------------------------------------- the operations
+
+    @Override
+    public JsonNode info() {
+        return get("/info");
     }
 
-    /** GET /info: the data root, the swarm state and more. */
-    public Info info() {
-        return call("GET /info", () -> api.infoCmd().exec());
+    @Override
+    public JsonNode version() {
+        return get("/version");
     }
 
-    /** Runs one engine call; any failure becomes a one-line {@link Unavailable} naming the call. */
-    public <T> T call(String what, Supplier<T> action) {
+    @Override
+    public JsonNode containers(boolean all) {
+        return get(all ? "/containers/json?all=1" : "/containers/json");
+    }
+
+    @Override
+    public JsonNode inspectContainer(String id) {
+        return get("/containers/" + segment(id) + "/json");
+    }
+
+    @Override
+    public JsonNode images() {
+        return get("/images/json?all=1");
+    }
+
+    @Override
+    public JsonNode inspectImage(String reference) {
+        return get("/images/" + segment(reference) + "/json");
+    }
+
+    @Override
+    public JsonNode systemDf(Set<String> types) {
+        // verbose=1: from API 1.52 the lists are the usage fields' items (older engines ignore it)
+        StringBuilder query = new StringBuilder("?verbose=1");
+        types.stream().sorted().forEach(t -> query.append("&type=").append(encode(t)));
+        return get("/system/df" + query);
+    }
+
+    @Override
+    public JsonNode services() {
+        return get("/services?status=true");
+    }
+
+    @Override
+    public JsonNode inspectService(String id) {
+        return get("/services/" + segment(id));
+    }
+
+    @Override
+    public JsonNode tasks(Optional<String> service) {
+        return get(service.map(s -> "/tasks?filters=" + encode(json.createObjectNode()
+                .set("service", json.createArrayNode().add(s)).toString())).orElse("/tasks"));
+    }
+
+    @Override
+    public JsonNode nodes() {
+        return get("/nodes");
+    }
+
+    @Override
+    public JsonNode volumes() {
+        return get("/volumes");
+    }
+
+    @Override
+    public JsonNode prune(PruneCall call) {
+        return send(Method.POST, call.pathAndQuery(), Map.of(), null, PRUNE_TIMEOUT);
+    }
+
+    @Override
+    public JsonNode deleteImage(String reference) {
+        return send(Method.DELETE, "/images/" + segment(reference), Map.of(), null, timeout);
+    }
+
+    @Override
+    public void tagImage(String image, String repository, String tag) {
+        send(Method.POST, "/images/" + segment(image) + "/tag?repo=" + encode(repository) + "&tag=" + encode(tag),
+                Map.of(), null, timeout);
+    }
+
+    @Override
+    public JsonNode createService(JsonNode spec, Optional<String> registryAuth) {
+        Map<String, String> headers = new HashMap<>(Map.of("Content-Type", "application/json"));
+        registryAuth.ifPresent(a -> headers.put("X-Registry-Auth", a));
+        return send(Method.POST, "/services/create", headers, spec, timeout);
+    }
+
+    @Override
+    public void removeService(String id) {
+        send(Method.DELETE, "/services/" + segment(id), Map.of(), null, timeout);
+    }
+
+    @Override
+    public Logs taskLogs(String taskId, int maxBytes) {
+        String path = "/tasks/" + segment(taskId) + "/logs?stdout=1&stderr=1";
+        return bounded("GET " + path.replaceFirst("\\?.*", ""), timeout, response -> {
+            try (InputStream body = response.getBody()) {
+                return demultiplex(body, maxBytes);
+            }
+        }, request(Method.GET, path, Map.of(), null));
+    }
+
+    @Override
+    public JsonNode login(JsonNode authConfig) {
+        return send(Method.POST, "/auth", Map.of("Content-Type", "application/json"), authConfig, timeout);
+    }
+
+    @Override
+    public JsonNode distribution(String reference, Optional<String> registryAuth) {
+        return send(Method.GET, "/distribution/" + segment(reference) + "/json",
+                registryAuth.map(a -> Map.of("X-Registry-Auth", a)).orElse(Map.of()), null, timeout);
+    }
+
+    @Override
+    public void pull(String repository, String tagOrDigest, Optional<String> registryAuth, Duration limit,
+                     Consumer<JsonNode> message) {
+        String path = "/images/create?fromImage=" + encode(repository) + "&tag=" + encode(tagOrDigest);
+        bounded("POST /images/create (pull " + repository + ")", limit, response -> {
+            stream(response, message);
+            return null;
+        }, request(Method.POST, path, registryAuth.map(a -> Map.of("X-Registry-Auth", a)).orElse(Map.of()), null));
+    }
+
+    @Override
+    public void events(Instant since, List<String> types, Consumer<JsonNode> event) {
+        String path = "/events?since=" + timestamp(since) + "&filters=" + typeFilter(types);
+        // a follower: no bound on the whole, it ends when the engine ends the stream or this is closed
+        call("GET /events", () -> {
+            try (DockerHttpClient.Response response = http.execute(request(Method.GET, path, Map.of(), null))) {
+                check(response, "GET /events");
+                stream(response, event);
+                return null;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    @Override
+    public void events(Instant since, Instant until, List<String> types, Consumer<JsonNode> event) {
+        String path = "/events?since=" + timestamp(since) + "&until=" + timestamp(until) + "&filters=" + typeFilter(types);
+        bounded("GET /events", timeout, response -> {
+            stream(response, event);
+            return null;
+        }, request(Method.GET, path, Map.of(), null));
+    }
+
+    /** The engine's form of a time: seconds.nanoseconds since the epoch. */
+    private static String timestamp(Instant t) {
+        return t.getEpochSecond() + "." + String.format(java.util.Locale.ROOT, "%09d", t.getNano());
+    }
+
+    private String typeFilter(List<String> types) {
+        var filters = json.createObjectNode();
+        var typeList = filters.putArray("type");
+        types.forEach(typeList::add);
+        return encode(filters.toString());
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    private JsonNode get(String pathAndQuery) {
+        return send(Method.GET, pathAndQuery, Map.of(), null, timeout);
+    }
+
+    private JsonNode send(Method method, String pathAndQuery, Map<String, String> headers, JsonNode payload, Duration limit) {
+        String what = method + " " + pathAndQuery.replaceFirst("\\?.*", "");
+        return bounded(what, limit, response -> {
+            try (InputStream body = response.getBody()) {
+                byte[] bytes = body.readNBytes(MAX_ANSWER_BYTES + 1);
+                if (bytes.length > MAX_ANSWER_BYTES) {
+                    throw new Unavailable("the Docker engine at " + host + " answered " + what + " with more than "
+                            + (MAX_ANSWER_BYTES >> 20) + " MiB", null);
+                }
+                return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
+            }
+        }, request(method, pathAndQuery, headers, payload));
+    }
+
+    private interface Reader<T> {
+        T read(DockerHttpClient.Response response) throws IOException;
+    }
+
+    /**
+     * Runs one request on a worker thread and waits at most {@code limit} for the answer, read whole
+     * by {@code reader}; an HTTP error becomes {@link Refused}, anything else {@link Unavailable}.
+     */
+    private <T> T bounded(String what, Duration limit, Reader<T> reader, DockerHttpClient.Request request) {
+        AtomicReference<DockerHttpClient.Response> open = new AtomicReference<>();
+        Future<T> answer = requests.submit(() -> call(what, () -> {
+            try (DockerHttpClient.Response response = http.execute(request)) {
+                open.set(response);
+                check(response, what);
+                return reader.read(response);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }));
+        try {
+            return answer.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            closeQuietly(open.get());
+            throw new Unavailable("the Docker engine at " + host + " did not answer " + what + " within "
+                    + limit.toSeconds() + " s", null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer.cancel(true);
+            closeQuietly(open.get());
+            throw new Unavailable("interrupted while waiting for the Docker engine at " + host + " (" + what + ")", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new Unavailable(describe(what, e.getCause()), e.getCause());
+        }
+    }
+
+    private static void closeQuietly(DockerHttpClient.Response response) {
+        if (response != null) {
+            try {
+                response.close();
+            } catch (RuntimeException ignored) {
+                // abandoned: the worker thread ends with the JVM at the latest
+            }
+        }
+    }
+
+    /** Any failure of one request becomes a one-line {@link Unavailable} naming it; Cli failures pass. */
+    private <T> T call(String what, Supplier<T> action) {
         try {
             return action.get();
         } catch (Cli.Failure e) {
             throw e;
-        } catch (DockerException e) {
-            String text = e.getMessage() == null ? "" : e.getMessage().replaceFirst("^Status \\d+: ", "");
-            String message = Text.firstLine(engineMessage(text.getBytes(StandardCharsets.UTF_8)));
-            throw new Refused(e.getHttpStatus(), "the Docker engine at " + host + " answered HTTP "
-                    + e.getHttpStatus() + " to " + what + ": " + message, message);
         } catch (RuntimeException e) {
             throw new Unavailable(describe(what, e), e);
         }
     }
 
-    /** A raw GET for what docker-java's model lacks (e.g. /services?status=true, API 1.41+). */
-    public JsonNode getJson(String pathAndQuery) {
-        return send(DockerHttpClient.Request.Method.GET, pathAndQuery, Map.of(), null);
+    private void check(DockerHttpClient.Response response, String what) throws IOException {
+        int status = response.getStatusCode();
+        if (status / 100 == 2) {
+            return;
+        }
+        byte[] bytes;
+        try (InputStream body = response.getBody()) {
+            bytes = body.readNBytes(64 << 10);
+        }
+        String message = Text.firstLine(engineMessage(bytes));
+        throw new Refused(status, "the Docker engine at " + host + " answered HTTP " + status + " to " + what + ": " + message, message);
+    }
+
+    /** Each JSON object of a streamed answer (pull progress, events), in order. */
+    private void stream(DockerHttpClient.Response response, Consumer<JsonNode> each) throws IOException {
+        try (InputStream body = response.getBody();
+             MappingIterator<JsonNode> items = json.readerFor(JsonNode.class).readValues(body)) {
+            while (items.hasNextValue()) {
+                each.accept(items.nextValue());
+            }
+        }
+    }
+
+    private static DockerHttpClient.Request request(Method method, String path, Map<String, String> headers, JsonNode payload) {
+        DockerHttpClient.Request.Builder builder = DockerHttpClient.Request.builder().method(method).path(path).headers(headers);
+        if (payload != null) {
+            builder.bodyBytes(payload.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        return builder.build();
     }
 
     /**
-     * A raw POST for what docker-java's model lacks: its PruneResponse keeps only SpaceReclaimed,
-     * while the engine also says which objects it removed.
+     * The stdout and stderr of a log stream, at most {@code max} bytes of them together: without a TTY
+     * the engine frames them (8-byte headers: stream 1 or 2, three zero bytes, the size big-endian);
+     * a stream that does not start like that is read as it is, as stdout.
      */
-    public JsonNode postJson(String pathAndQuery) {
-        return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of(), null);
-    }
-
-    /** A raw DELETE, e.g. DELETE /images/NAME (never with force=true: see EvictionRun). */
-    public JsonNode deleteJson(String pathAndQuery) {
-        return send(DockerHttpClient.Request.Method.DELETE, pathAndQuery, Map.of(), null);
-    }
-
-    /**
-     * A raw GET with request headers, e.g. GET /distribution/NAME/json with X-Registry-Auth (a
-     * manifest check through the engine's own registry client, which docker-java does not offer).
-     */
-    public JsonNode getJson(String pathAndQuery, Map<String, String> headers) {
-        return send(DockerHttpClient.Request.Method.GET, pathAndQuery, headers, null);
-    }
-
-    /** A raw POST of a JSON body, e.g. POST /auth, whose docker-java command needs client-wide credentials. */
-    public JsonNode postJson(String pathAndQuery, JsonNode body) {
-        return send(DockerHttpClient.Request.Method.POST, pathAndQuery, Map.of("Content-Type", "application/json"), body);
-    }
-
-    /** A raw POST of a JSON body with request headers, e.g. POST /services/create with X-Registry-Auth. */
-    public JsonNode postJson(String pathAndQuery, Map<String, String> headers, JsonNode body) {
-        Map<String, String> all = new java.util.HashMap<>(headers);
-        all.put("Content-Type", "application/json");
-        return send(DockerHttpClient.Request.Method.POST, pathAndQuery, all, body);
-    }
-
-    private JsonNode send(DockerHttpClient.Request.Method method, String pathAndQuery, Map<String, String> headers, JsonNode payload) {
-        String what = method + " " + pathAndQuery.replaceFirst("\\?.*", "");
-        return call(what, () -> {
-            DockerHttpClient.Request.Builder builder = DockerHttpClient.Request.builder()
-                    .method(method)
-                    .path(pathAndQuery)
-                    .headers(headers);
-            if (payload != null) {
-                builder.bodyBytes(payload.toString().getBytes(StandardCharsets.UTF_8));
+    static Logs demultiplex(InputStream in, int max) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        byte[] header = in.readNBytes(8);
+        boolean framed = header.length == 8 && (header[0] == 1 || header[0] == 2) && header[1] == 0 && header[2] == 0 && header[3] == 0;
+        if (!framed) {
+            out.write(header, 0, Math.min(header.length, max));
+            out.write(in.readNBytes(Math.max(0, max - out.size())));
+            return new Logs(out.toString(StandardCharsets.UTF_8), "");
+        }
+        while (header.length == 8 && out.size() + err.size() < max) {
+            long size = ((header[4] & 0xffL) << 24) | ((header[5] & 0xff) << 16) | ((header[6] & 0xff) << 8) | (header[7] & 0xff);
+            byte[] frame = in.readNBytes((int) Math.min(size, max - out.size() - err.size()));
+            (header[0] == 2 ? err : out).write(frame);
+            if (frame.length < size) {
+                break; // the limit, or the stream ended mid-frame
             }
-            DockerHttpClient.Request request = builder.build();
-            try (DockerHttpClient.Response response = http.execute(request); InputStream body = response.getBody()) {
-                byte[] bytes = body.readAllBytes();
-                if (response.getStatusCode() / 100 != 2) {
-                    String message = Text.firstLine(engineMessage(bytes));
-                    throw new Refused(response.getStatusCode(), "the Docker engine at " + host + " answered HTTP "
-                            + response.getStatusCode() + " to " + what + ": " + message, message);
-                }
-                return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+            header = in.readNBytes(8);
+        }
+        return new Logs(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A name or ID as one path segment: '/' ':' '@' kept (the engine's routes take them), everything else encoded. */
+    static String segment(String value) {
+        return encode(value).replace("%2F", "/").replace("%3A", ":").replace("%40", "@");
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
     private String engineMessage(byte[] body) {
@@ -515,84 +584,19 @@ public final class Engine implements AutoCloseable {
             return "permission denied on the Docker engine socket " + host
                     + " (run as root or as a member of the docker group)";
         }
-        if (causeOf(e, SocketTimeoutException.class) != null) {
+        if (Text.causeOf(e, java.net.SocketTimeoutException.class) != null) {
             return "the Docker engine at " + host + " did not answer " + what + " in time: " + root;
         }
         return "cannot reach the Docker engine at " + host + ": " + root;
     }
 
-    /** The first exception of {@code type} among e and its causes, or null. */
-    static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return type.cast(t);
-            }
-        }
-        return null;
-    }
-
     @Override
     public void close() {
+        requests.shutdownNow();
         try {
-            api.close();
+            http.close();
         } catch (IOException ignored) {
             // closing a finished connection: nothing useful to report
-        }
-    }
-
-    /**
-     * The TLS context for a socket that never uses TLS. Given none, docker-java's zerodep transport
-     * builds the JVM's default TLS context (security providers, the system's CA store) even for a
-     * unix socket, where it is never used: a measurable share of every engine-asking run. For tcp://
-     * it must stay null (null is how the transport picks plain HTTP there), and with
-     * DOCKER_TLS_VERIFY the real context from {@link #tls} is used, unchanged.
-     */
-    static final class NoTls extends javax.net.ssl.SSLContextSpi {
-        static SSLConfig on(URI dockerHost) {
-            if (!"unix".equals(dockerHost.getScheme()) && !"npipe".equals(dockerHost.getScheme())) {
-                return null;
-            }
-            SSLContext none = new SSLContext(new NoTls(), null, "none") {};
-            return () -> none;
-        }
-
-        private static IllegalStateException unused() {
-            return new IllegalStateException("no TLS on a local socket");
-        }
-
-        @Override
-        protected void engineInit(javax.net.ssl.KeyManager[] km, javax.net.ssl.TrustManager[] tm, java.security.SecureRandom random) {
-            throw unused();
-        }
-
-        @Override
-        protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
-            throw unused();
-        }
-
-        @Override
-        protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() {
-            throw unused();
-        }
-
-        @Override
-        protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
-            throw unused();
-        }
-
-        @Override
-        protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) {
-            throw unused();
-        }
-
-        @Override
-        protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() {
-            throw unused();
-        }
-
-        @Override
-        protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() {
-            throw unused();
         }
     }
 }

@@ -1,8 +1,7 @@
+//SOURCES Cli.java Defaults.java Disk.java HostSnapshot.java InUse.java LastUse.java Threshold.java Until.java
 package ccci;
 
 import ccci.Cli.BadInput;
-import ccci.PrunePolicy.Until;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -11,46 +10,41 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Option;
 
 /**
- * Opt-in LRU eviction of tagged images, like kubelet's image GC: a pure order over a snapshot of
- * the store. Never an image used by any container (running or stopped), service or stack task;
- * never one with a tag matching a keep pattern; never one used within the minimum age; dangling
- * images are left to prune's image phase. The others go least recently used first (ties: the
- * one that frees more bytes first, then by image ID), and only as many as bring the disk below
- * the low watermark.
+ * Opt-in LRU eviction, like kubelet's image GC: a pure order over a snapshot of the store. Its
+ * candidates are the images the conservative phases keep only because they have a name: tagged
+ * images, and the local cache of registry images (untagged, pulled by digest). Never one that
+ * {@link InUse} protects (with --min-age as its recent age); never one with a child image (removing
+ * it frees nothing while the child exists); untagged images without a registry digest are the image
+ * phase's. The others go least recently used first (ties: the one that frees more bytes first, then
+ * by image ID), and only as many as bring the disk below the low watermark.
  */
 public final class EvictionPolicy {
     private EvictionPolicy() {}
 
-    public static final String DEFAULT_MIN_AGE = "24h";
+    public static final String DEFAULT_MIN_AGE = Defaults.MIN_AGE;
 
     /** Eviction's knobs, validated once at the edge; errors quote the offending input. */
-    public record Settings(int evictToPercent, List<Pattern> keep, Until minAge) {
+    public record Settings(Threshold evictTo, Until minAge) {
 
-        /** @param thresholdPercent the disk gate's threshold, which the low watermark must be below (empty: not checked) */
-        public static Settings parse(String evictTo, List<String> keep, String minAge, Optional<Integer> thresholdPercent) {
+        /** @param threshold the disk gate's threshold, which the low watermark must be below (empty: not checked) */
+        public static Settings parse(String evictTo, String minAge, Optional<Threshold> threshold) {
             int percent = parsePercent(evictTo);
-            thresholdPercent.ifPresent(t -> {
-                if (percent >= t) {
-                    throw new BadInput("--evict-to " + percent + " must be below --threshold " + t
+            threshold.ifPresent(t -> {
+                if (percent >= t.percent()) {
+                    throw new BadInput("--evict-to " + percent + " must be below --threshold " + t.percent()
                             + " (evict down to a low watermark under the point where pruning starts)");
                 }
             });
-            List<Pattern> patterns = new ArrayList<>();
-            for (String k : keep) {
-                patterns.add(parseKeep(k));
-            }
-            return new Settings(percent, List.copyOf(patterns), Until.parse("--min-age", minAge));
+            return new Settings(new Threshold(percent), Until.parse("--min-age", minAge));
         }
 
         static int parsePercent(String text) {
             int value;
             try {
-                value = Integer.parseInt(text.strip().replaceFirst("%$", ""));
+                value = Cli.wholeNumber(text.strip().replaceFirst("%$", ""));
             } catch (NumberFormatException e) {
                 throw new BadInput("--evict-to '" + text + "' is not a whole number of percent (1-100)");
             }
@@ -60,62 +54,39 @@ public final class EvictionPolicy {
             return value;
         }
 
-        static Pattern parseKeep(String text) {
-            if (text.isEmpty()) {
-                throw new BadInput("--keep is empty: it would match every image (to keep everything, leave out --evict-to)");
-            }
-            try {
-                return Pattern.compile(text);
-            } catch (PatternSyntaxException e) {
-                throw new BadInput("--keep '" + text + "' is not a valid regular expression: "
-                        + e.getDescription() + " near index " + e.getIndex());
-            }
-        }
-
-        /** The first keep pattern one of the image's repository:tag names matches (found anywhere; anchor it), if any. */
-        public Optional<String> keepMatch(CacheFacts.Image image) {
-            for (Pattern p : keep) {
-                for (String tag : image.tags()) {
-                    if (p.matcher(tag).find()) {
-                        return Optional.of(tag + " matches --keep " + p.pattern());
-                    }
-                }
-            }
-            return Optional.empty();
+        public int evictToPercent() {
+            return evictTo.percent();
         }
     }
 
     /** The eviction options (a picocli mixin); --evict-to absent means eviction is off. */
     public static final class Options {
         @Option(names = "--evict-to", paramLabel = "PERCENT",
-                description = "Low watermark: eviction removes tagged images nothing uses, least recently used first, until the disk is below PERCENT. prune: opt-in, off unless given, runs after the phases when the disk is still at or above --threshold (PERCENT must be below it); cache: shows what it would do, default 75.")
+                description = "Low watermark: when the disk is still at or above --threshold after the phases, remove tagged images "
+                        + "(and cached registry images) nothing uses, least recently used first, until the disk is below PERCENT "
+                        + "(which must be below --threshold). Off unless given.")
         String evictTo;
 
-        @Option(names = "--keep", paramLabel = "REGEX",
-                description = "Never evict an image with a repository:tag this regular expression finds (Java syntax, found anywhere; anchor it). Repeatable.")
-        List<String> keep = new ArrayList<>();
-
         @Option(names = "--min-age", paramLabel = "AGE", defaultValue = DEFAULT_MIN_AGE,
-                description = "Never evict an image used (or, without a last-use record, created) within this age (units s, m, h, d). Default: ${DEFAULT-VALUE}.")
+                description = "Never evict an image used, pulled, tagged or created within this age (units s, m, h, d). Default: ${DEFAULT-VALUE}.")
         String minAge = DEFAULT_MIN_AGE; // also the field's value: prune's daily command line is parsed without picocli (FastArgs)
 
         public boolean enabled() {
             return evictTo != null;
         }
 
-        /** Empty when --evict-to is not given; --keep and --min-age are still checked. */
-        public Optional<Settings> settings(Optional<Integer> thresholdPercent) {
+        /** Empty when --evict-to is not given; --min-age is still checked. */
+        public Optional<Settings> settings(Optional<Threshold> threshold) {
             if (evictTo == null) {
-                keep.forEach(Settings::parseKeep);
                 Until.parse("--min-age", minAge);
                 return Optional.empty();
             }
-            return Optional.of(Settings.parse(evictTo, keep, minAge, thresholdPercent));
+            return Optional.of(Settings.parse(evictTo, minAge, threshold));
         }
 
-        /** With a default watermark for a view that only shows what eviction would do. */
+        /** With a default watermark, for a view that only shows what eviction would do. */
         public Settings settingsOr(int defaultEvictTo) {
-            return Settings.parse(evictTo != null ? evictTo : String.valueOf(defaultEvictTo), keep, minAge, Optional.empty());
+            return Settings.parse(evictTo != null ? evictTo : String.valueOf(defaultEvictTo), minAge, Optional.empty());
         }
     }
 
@@ -123,7 +94,7 @@ public final class EvictionPolicy {
      * What eviction does with one image. evict: in the predicted run; candidate: nothing protects it
      * (it is in {@link Plan#order}, evicted or "not needed"); frees: its unique bytes.
      */
-    public record Decision(CacheFacts.Image image, LastUse.Seen lastUse, long frees, boolean candidate, boolean evict,
+    public record Decision(HostSnapshot.Image image, LastUse.Seen lastUse, long frees, boolean candidate, boolean evict,
                            String reason) {
         /** Its fields as --json shows them, in cache and prune alike. */
         public Map<String, Object> fields() {
@@ -141,10 +112,10 @@ public final class EvictionPolicy {
 
     /**
      * order: every candidate, least recently used first, those the run is predicted to remove
-     * first; kept: every protected image, with why. bytesNeeded: what must go for the disk to be
-     * below the watermark (0 when it already is).
+     * first; kept: every other top-level image, with why. bytesNeeded: what must go for the disk to
+     * be below the watermark (0 when it already is).
      */
-    public record Plan(List<Decision> order, List<Decision> kept, Disk disk, int evictToPercent, long bytesNeeded,
+    public record Plan(List<Decision> order, List<Decision> kept, Disk disk, Threshold evictTo, long bytesNeeded,
                        Disk predictedAfter) {
         public List<Decision> evicted() {
             return order.stream().filter(Decision::evict).toList();
@@ -154,9 +125,13 @@ public final class EvictionPolicy {
             return evicted().stream().mapToLong(Decision::frees).sum();
         }
 
+        public int evictToPercent() {
+            return evictTo.percent();
+        }
+
         /** The disk reaches the watermark with the predicted removals. */
         public boolean reachesWatermark() {
-            return predictedAfter.usedPercent() < evictToPercent;
+            return !evictTo.reachedBy(predictedAfter);
         }
     }
 
@@ -165,25 +140,28 @@ public final class EvictionPolicy {
             .thenComparing(Comparator.comparingLong(Decision::frees).reversed())
             .thenComparing(d -> d.image().id());
 
-    public static Plan plan(CacheFacts facts, LastUse record, Settings settings, Disk disk, Instant now) {
+    /** What eviction would do to the host's store, by its rules and the one definition of in use. */
+    public static Plan plan(HostSnapshot host, InUse.Settings keep, LastUse record, Settings settings, Disk disk, Instant now) {
+        List<HostSnapshot.Image> images = host.requireStore().images();
+        Map<String, List<InUse.Reason>> protectedBy = InUse.of(host, keep, new InUse.Recency(record, settings.minAge(), now));
+        Map<String, List<HostSnapshot.Image>> children = InUse.children(images);
         List<Decision> candidates = new ArrayList<>();
         List<Decision> kept = new ArrayList<>();
-        Instant recent = now.minus(settings.minAge().duration());
-        for (CacheFacts.Image image : facts.images()) {
-            LastUse.Seen seen = CacheFacts.lastUse(record, image);
+        for (HostSnapshot.Image image : host.requireStore().topLevel()) {
+            LastUse.Seen seen = InUse.lastUse(record, image);
             long frees = image.uniqueBytes();
-            List<CacheFacts.User> users = facts.usersOf(image);
-            Optional<String> keep = settings.keepMatch(image);
+            List<InUse.Reason> reasons = protectedBy.getOrDefault(image.id(), List.of());
             String reason = null;
-            if (image.dangling()) {
+            if (!reasons.isEmpty()) {
+                reason = reasons.get(0).kind() == InUse.Kind.RECENT || reasons.get(0).kind() == InUse.Kind.KEEP
+                        || reasons.get(0).kind() == InUse.Kind.KEEP_LABEL
+                        ? reasons.get(0).text() : "in use by " + InUse.describe(reasons);
+            } else if (image.dangling() && image.repoDigests().isEmpty()) {
                 reason = "dangling: left to prune's image phase";
-            } else if (!users.isEmpty()) {
-                reason = "in use by " + String.join(", ", users.stream().map(CacheFacts.User::toString).toList());
-            } else if (keep.isPresent()) {
-                reason = "keep pattern: " + keep.get();
-            } else if (seen.at().isAfter(recent)) {
-                reason = (seen.source() == LastUse.Source.CREATED ? "created " : "used ") + age(seen.at(), now)
-                        + " ago (" + seen.describe() + "), within --min-age " + settings.minAge();
+            } else if (children.containsKey(image.id())) {
+                List<HostSnapshot.Image> kids = children.get(image.id());
+                reason = "parent of " + kids.get(0).name() + (kids.size() > 1 ? " and " + (kids.size() - 1) + " more" : "")
+                        + ": removing it frees nothing while they exist";
             }
             if (reason != null) {
                 kept.add(new Decision(image, seen, frees, false, false, reason));
@@ -193,54 +171,20 @@ public final class EvictionPolicy {
         }
         candidates.sort(LRU);
 
-        long needed = bytesNeeded(disk, settings.evictToPercent());
+        long needed = settings.evictTo().bytesToGoBelow(disk);
         List<Decision> order = new ArrayList<>();
         long freed = 0;
         for (Decision d : candidates) {
             if (freed < needed) {
                 freed += d.frees();
                 order.add(new Decision(d.image(), d.lastUse(), d.frees(), true, true,
-                        "unused, last use " + age(d.lastUse().at(), now) + " ago (" + d.lastUse().describe() + ")"));
+                        "unused, last use " + InUse.ago(d.lastUse().at(), now) + " ago (" + d.lastUse().describe() + ")"));
             } else {
                 order.add(new Decision(d.image(), d.lastUse(), d.frees(), true, false,
-                        "not needed: the disk is below " + settings.evictToPercent() + "% without it"));
+                        "not needed: the disk is below " + settings.evictTo() + " without it"));
             }
         }
-        long moved = Math.min(freed, disk.usedBytes());
-        Disk after = new Disk(disk.path(), disk.usedBytes() - moved, disk.availableBytes() + moved);
-        return new Plan(order, kept, disk, settings.evictToPercent(), needed, after);
-    }
-
-    /** The fewest bytes whose removal brings df's Use% below the watermark (0 when it is already below). */
-    static long bytesNeeded(Disk disk, int evictToPercent) {
-        if (disk.usedPercent() < evictToPercent) {
-            return 0;
-        }
-        long total = disk.usedBytes() + disk.availableBytes();
-        // Use% = ceil(used * 100 / total) < p  <=>  used * 100 <= (p - 1) * total; floor without overflow
-        long p = evictToPercent - 1;
-        long allowed = p * (total / 100) + p * (total % 100) / 100;
-        long needed = disk.usedBytes() - allowed;
-        return Math.max(0, needed);
-    }
-
-    /** "3h", "2d 4h", "45m", "12s": how long ago, for people. */
-    public static String age(Instant then, Instant now) {
-        Duration d = Duration.between(then, now);
-        if (d.isNegative()) {
-            return "0s";
-        }
-        long days = d.toDays();
-        if (days > 0) {
-            long hours = d.minusDays(days).toHours();
-            return days + "d" + (hours > 0 ? " " + hours + "h" : "");
-        }
-        if (d.toHours() > 0) {
-            return d.toHours() + "h";
-        }
-        if (d.toMinutes() > 0) {
-            return d.toMinutes() + "m";
-        }
-        return d.toSeconds() + "s";
+        Disk after = disk.freeing(freed);
+        return new Plan(order, kept, disk, settings.evictTo(), needed, after);
     }
 }

@@ -1,29 +1,36 @@
+//SOURCES Cli.java Disk.java Disks.java EngineApi.java EvictionPolicy.java GateCheck.java GatePolicy.java
+//SOURCES HostSnapshot.java InUse.java LastUse.java Text.java
 package ccci;
 
 import ccci.Cli.ExitCodes;
 import ccci.EvictionPolicy.Decision;
 import ccci.EvictionPolicy.Plan;
 import ccci.GatePolicy.GateResult;
-import ccci.GatePolicy.Verdict;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Eviction's imperative shell: removes the images of an {@link EvictionPolicy} plan in its order,
- * one at a time, and only while the disk is at or above the low watermark (measured before each
- * removal). Before each removal the gates are checked again. Never forced: each of the image's
- * tags is removed with a plain DELETE /images/{tag}, so the engine itself refuses (409) an image a
- * container started using since the plan was made; that image is kept and the run goes on.
+ * one at a time, while the disk is at or above the low watermark (measured before each removal).
+ * Before each removal the gates are checked again, and with the workloads read for it the image's
+ * users: the one definition of in use, on the image as the engine has it now.
+ *
+ * <p>An image goes whole or not at all. The engine refuses to delete an image by ID while it has
+ * names in several repositories, and deletes a tag without asking who uses the image (only the last
+ * name's delete meets its 409), so the names go one by one and the last delete is the engine's own
+ * check of its containers; when that meets a 409, or the image stays for any reason, every tag
+ * taken is put back. Never forced.
  */
 public final class EvictionRun {
     private EvictionRun() {}
 
-    /** What happened to one image of the order. removed: the engine deleted it; else why not. */
+    /** What happened to one image of the order. removed: the engine deleted it; else why not, and what it did. */
     public record Removal(Decision decision, boolean removed, String detail, Optional<Integer> diskAfter) {}
 
     /**
@@ -37,8 +44,13 @@ public final class EvictionRun {
             return removals.stream().filter(Removal::removed).toList();
         }
 
+        /** The unique bytes of the images removed (or, for a dry run, to be removed). */
+        public long bytesFreed() {
+            return removed().stream().mapToLong(r -> r.decision().frees()).sum();
+        }
+
         public boolean reachedWatermark() {
-            return diskAfter.map(d -> d < plan.evictToPercent()).orElse(false);
+            return diskAfter.map(d -> !plan.evictTo().reachedAt(d)).orElse(false);
         }
     }
 
@@ -57,80 +69,164 @@ public final class EvictionRun {
                 Optional.of(plan.predictedAfter().usedPercent()), Optional.empty(), ExitCodes.OK);
     }
 
-    public static Result run(Engine engine, GatePolicy.Settings gates, Plan plan, Path diskPath, Listener listener) {
+    /** What a removal needs besides the plan: the host's seams, the gates, and the rules of in use. */
+    public record Context(EngineApi engine, Disks disks, GatePolicy.Settings gates, InUse.Settings keep, LastUse record,
+                          EvictionPolicy.Settings settings, HostSnapshot planned, Instant now) {}
+
+    public static Result run(Context c, Plan plan, Path diskPath, Listener listener) {
         List<Removal> removals = new ArrayList<>();
-        Optional<Integer> before = percent(diskPath);
-        Optional<Integer> now = before;
+        Optional<Disk> before = measure(c.disks(), diskPath);
+        Optional<Disk> now = before;
         for (Decision d : plan.order()) {
             if (now.isEmpty()) {
-                return new Result(plan, false, removals, before, now,
+                return new Result(plan, false, removals, percent(before), Optional.empty(),
                         Optional.of("cannot measure the disk at " + diskPath + ": eviction stopped"), ExitCodes.CANNOT_EVALUATE);
             }
-            if (now.get() < plan.evictToPercent()) {
+            if (!plan.evictTo().reachedBy(now.get())) {
                 break;
             }
             listener.beforeRemoval(d);
-            Verdict recheck = GateCheck.run(engine, gates);
-            List<GateResult> closed = recheck.closedMidRun();
+            GateCheck.Checked recheck = GateCheck.check(c.engine(), c.gates(), Optional.empty(), c.disks());
+            List<GateResult> closed = recheck.verdict().closedMidRun();
             if (!closed.isEmpty()) {
                 boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
-                return new Result(plan, false, removals, before, now, Optional.of("gates closed before evicting "
+                return new Result(plan, false, removals, percent(before), percent(now), Optional.of("gates closed before evicting "
                         + Text.safe(d.image().name()) + ": " + String.join("; ",
                         closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
                         unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
             }
             Removal removal;
             try {
-                removal = remove(engine, d, diskPath);
-            } catch (Engine.Unavailable e) {
-                return new Result(plan, false, removals, before, percent(diskPath),
+                removal = remove(c, recheck.host().orElseThrow(), d, diskPath);
+            } catch (EngineApi.Unavailable e) {
+                return new Result(plan, false, removals, percent(before), percent(measure(c.disks(), diskPath)),
                         Optional.of("while evicting " + Text.safe(d.image().name()) + ": " + e.getMessage()), ExitCodes.ENGINE_FAILED);
             }
             removals.add(removal);
             listener.removalDone(removal);
-            now = removal.diskAfter();
+            now = measure(c.disks(), diskPath);
         }
-        return new Result(plan, false, removals, before, now, Optional.empty(), ExitCodes.OK);
+        return new Result(plan, false, removals, percent(before), percent(now), Optional.empty(), ExitCodes.OK);
     }
 
     /**
-     * Removes each tag without force: the last one deletes the image (and its untagged parents,
-     * noprune=false). 409 means a user appeared (a container now uses it, or the engine refuses for
-     * another reason it names): the image is kept. 404: that tag is gone already.
+     * One image, whole or not at all: its users checked again on the image as it is now (a new tag
+     * means someone used it: kept), then its names removed, the last by the engine's own check.
      */
-    static Removal remove(Engine engine, Decision d, Path diskPath) {
+    static Removal remove(Context c, HostSnapshot workloads, Decision d, Path diskPath) {
+        EngineApi engine = c.engine();
+        HostSnapshot.Image planned = d.image();
+        Optional<HostSnapshot.Image> found = current(engine, planned);
+        if (found.isEmpty()) {
+            return new Removal(d, false, "gone already (removed by someone else)", percent(measure(c.disks(), diskPath)));
+        }
+        HostSnapshot.Image image = found.get();
+        List<String> added = image.tags().stream().filter(t -> !planned.tags().contains(t)).toList();
+        if (!added.isEmpty()) {
+            return kept(c, d, diskPath, "a tag was added since the plan (" + Text.safe(String.join(", ", added)) + ")");
+        }
+        HostSnapshot.Store store = c.planned().requireStore();
+        List<HostSnapshot.Image> images = new ArrayList<>(store.images().stream().map(i -> i.id().equals(image.id()) ? image : i).toList());
+        HostSnapshot now = new HostSnapshot(workloads.readAt(), workloads.engine(), workloads.services(), workloads.tasks(),
+                workloads.containers(), Optional.of(new HostSnapshot.Store(images, store.buildCache(), store.volumes(), store.layersSize())));
+        List<InUse.Reason> users = InUse.of(now, c.keep(), new InUse.Recency(c.record(), c.settings().minAge(), c.now()))
+                .getOrDefault(image.id(), List.of());
+        if (!users.isEmpty()) {
+            return kept(c, d, diskPath, "a user appeared: " + InUse.describe(users));
+        }
+
         List<String> untagged = new ArrayList<>();
-        boolean deleted = false;
-        for (String tag : d.image().tags()) {
+        List<String> names = new ArrayList<>(image.tags());
+        names.add(image.id()); // what is left after the tags (registry digests) goes with the image itself
+        for (String name : names) {
+            JsonNode answer;
             try {
-                var response = engine.deleteJson("/images/" + URLEncoder.encode(tag, StandardCharsets.UTF_8)
-                        .replace("%2F", "/").replace("%3A", ":") + "?noprune=false");
-                untagged.add(tag);
-                for (var entry : response) {
-                    deleted |= entry.path("Deleted").asText().equals(d.image().id());
-                }
-            } catch (Engine.Refused e) {
+                answer = engine.deleteImage(name);
+            } catch (EngineApi.Refused e) {
                 if (e.status() == 404) {
                     continue;
                 }
-                String why = e.status() == 409 ? "kept: a user appeared (the engine: " + Text.safe(e.engineMessage()) + ")"
-                        : "kept: the engine refused (HTTP " + e.status() + ": " + Text.safe(e.engineMessage()) + ")";
-                return new Removal(d, false, why + (untagged.isEmpty() ? "" : "; untagged " + String.join(", ", untagged)),
-                        percent(diskPath));
+                String restored = restore(engine, image, untagged);
+                return kept(c, d, diskPath, (e.status() == 409 ? "a user appeared (the engine: " : "the engine refused (HTTP " + e.status() + ": ")
+                        + Text.safe(e.engineMessage()) + ")" + restored);
+            }
+            if (deleted(answer, image.id())) {
+                return new Removal(d, true, "freed " + Text.bytes(d.frees()) + " (unique bytes)", percent(measure(c.disks(), diskPath)));
+            }
+            if (!name.equals(image.id())) {
+                untagged.add(name);
             }
         }
-        if (!deleted) {
-            return new Removal(d, false, untagged.isEmpty() ? "gone already (removed by someone else)"
-                    : "kept: still tagged after removing " + String.join(", ", untagged) + " (a tag was added since)", percent(diskPath));
+        if (current(engine, image).isEmpty()) {
+            return new Removal(d, true, "freed " + Text.bytes(d.frees()) + " (unique bytes)", percent(measure(c.disks(), diskPath)));
         }
-        return new Removal(d, true, "freed " + Text.bytes(d.frees()) + " (unique bytes)", percent(diskPath));
+        return kept(c, d, diskPath, "the engine kept it after its names went" + restore(engine, image, untagged));
     }
 
-    private static Optional<Integer> percent(Path path) {
+    private static Removal kept(Context c, Decision d, Path diskPath, String why) {
+        return new Removal(d, false, "kept: " + why, percent(measure(c.disks(), diskPath)));
+    }
+
+    /** The image as the engine has it now (its tags and digests), or empty when it is gone. */
+    static Optional<HostSnapshot.Image> current(EngineApi engine, HostSnapshot.Image planned) {
+        JsonNode inspected;
         try {
-            return Optional.of(Disk.measure(path).usedPercent());
+            inspected = engine.inspectImage(planned.id());
+        } catch (EngineApi.Refused e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        List<String> tags = new ArrayList<>();
+        inspected.path("RepoTags").forEach(t -> tags.add(t.asText()));
+        List<String> digests = new ArrayList<>();
+        inspected.path("RepoDigests").forEach(t -> digests.add(t.asText()));
+        return Optional.of(new HostSnapshot.Image(planned.id(), planned.parentId(), List.copyOf(tags), List.copyOf(digests),
+                planned.created(), planned.size(), planned.sharedSize(), planned.labels(), planned.topLevel(), planned.layers(),
+                planned.lastTagTime()));
+    }
+
+    /** Puts back the tags taken from an image that stays; says what could not be put back. */
+    static String restore(EngineApi engine, HostSnapshot.Image image, List<String> tags) {
+        if (tags.isEmpty()) {
+            return "";
+        }
+        List<String> failed = new ArrayList<>();
+        for (String tag : tags) {
+            int colon = tag.lastIndexOf(':');
+            try {
+                engine.tagImage(image.id(), tag.substring(0, colon), tag.substring(colon + 1));
+            } catch (EngineApi.Unavailable e) {
+                failed.add(tag);
+            }
+        }
+        List<String> digestsLost = current(engine, image).map(now -> image.repoDigests().stream()
+                .filter(dg -> !now.repoDigests().contains(dg)).toList()).orElse(List.of());
+        return "; its tags put back (" + Text.safe(String.join(", ", tags)) + ")"
+                + (failed.isEmpty() ? "" : "; could not put back " + Text.safe(String.join(", ", failed)))
+                + (digestsLost.isEmpty() ? "" : "; its registry digest " + Text.safe(String.join(", ", digestsLost))
+                        + " went with its last tag (a deploy by digest pulls the manifest again)");
+    }
+
+    private static boolean deleted(JsonNode answer, String id) {
+        for (JsonNode entry : answer) {
+            if (entry.path("Deleted").asText().equals(id)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Optional<Disk> measure(Disks disks, Path path) {
+        try {
+            return Optional.of(disks.measure(path));
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    private static Optional<Integer> percent(Optional<Disk> disk) {
+        return disk.map(Disk::usedPercent);
     }
 }

@@ -1,8 +1,9 @@
+//SOURCES Cli.java ClientConfig.java EngineApi.java EngineInfo.java FleetJob.java GateCheck.java
+//SOURCES GatePolicy.java HostSnapshot.java ImageRef.java Json.java Reading.java Registry.java Text.java
 package ccci;
 
 import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
-import ccci.GateFacts.Reading;
 import ccci.GatePolicy.ClusterVerdict;
 import ccci.GatePolicy.GateResult;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -96,7 +97,7 @@ public final class Fleet {
                 throw new BadInput("--fleet needs the toolkit's image: --image REF or $" + IMAGE_ENV
                         + " (build it from deploy/container and push it where every node can pull)");
             }
-            return new Settings(ImageRef.parse(image), parseTimeout(timeout == null ? DEFAULT_TIMEOUT : timeout), Engine.configDir(config));
+            return new Settings(ImageRef.parse(image), parseTimeout(timeout == null ? DEFAULT_TIMEOUT : timeout), ClientConfig.configDir(config));
         }
 
         static Duration parseTimeout(String text) {
@@ -263,19 +264,19 @@ public final class Fleet {
      * The whole fleet run. Throws a {@link Cli.Failure} only before any job exists: not a manager
      * (12), engine unreachable (11), another fleet run's job exists (14).
      */
-    public static Report run(Engine engine, Settings fleet, GatePolicy.Settings gates, Command command, Listener listener) {
+    public static Report run(EngineApi engine, Settings fleet, GatePolicy.Settings gates, Command command, Listener listener) {
         long start = System.nanoTime();
         if (gates.clusterVerdict().isPresent()) {
             throw new BadInput(ClusterVerdict.OPTION + " is what a fleet run gives its node jobs: not with --fleet");
         }
-        var info = engine.info();
-        Engine.SwarmRole role = Engine.SwarmRole.of(info.getSwarm());
-        if (role != Engine.SwarmRole.MANAGER) {
+        EngineInfo info = EngineInfo.of(engine.info());
+        EngineInfo.SwarmRole role = info.swarmRole();
+        if (role != EngineInfo.SwarmRole.MANAGER) {
             throw new BadInput("--fleet runs on a swarm manager; the engine at " + engine.host() + " is "
-                    + (role == Engine.SwarmRole.WORKER ? "a swarm worker" : "not in a swarm") + " (use -H to reach a manager)");
+                    + (role == EngineInfo.SwarmRole.WORKER ? "a swarm worker" : "not in a swarm") + " (use -H to reach a manager)");
         }
         FleetJob.refuseWhileOneExists(engine, Optional.empty());
-        Reading<GateFacts> facts = GateCheck.readFacts(engine);
+        Reading<HostSnapshot> facts = GateCheck.readWorkloads(engine);
         List<GateResult> clusterGates = GatePolicy.clusterGates(gates, facts);
         ClusterVerdict verdict = ClusterVerdict.of(clusterGates.get(0), clusterGates.get(1));
         // every node is taken to keep its images where the manager does (--path, else the data root
@@ -284,20 +285,21 @@ public final class Fleet {
         // dockerd's own containerd keeps its root inside the data root, measured with it)
         List<Path> diskPaths = GatePolicy.diskTargets(gates, facts, path -> gates.containerdRoot().isPresent()
                 || !path.equals(GatePolicy.Settings.DEFAULT_CONTAINERD_ROOT) || Files.isDirectory(path)) instanceof Reading.Ok<List<Path>> ok
-                ? ok.value() : List.of(Path.of(info.getDockerRootDir()));
-        List<Node> nodes = Node.parse(engine.getJson("/nodes"));
+                ? ok.value() : List.of(Path.of(info.dockerRootDir()));
+        List<Node> nodes = Node.parse(engine.nodes());
         List<Node> targets = nodes.stream().filter(Node::eligible).toList();
         List<String> notes = new ArrayList<>();
         Registry.Lookup auth = Registry.lookup(fleet.configDir(), fleet.image().registry());
         auth.whyNone().ifPresent(why -> notes.add("nodes pull " + fleet.image() + " without credentials: " + why));
 
         String name = NAME_PREFIX + NAME_TIME.format(Instant.now()) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
-        ObjectNode spec = FleetJob.spec(name, fleet.image().toString(), nodeArgs(command, gates, diskPaths, verdict),
+        String image = pinned(engine, fleet.image(), auth.credentials(), notes);
+        ObjectNode spec = FleetJob.spec(name, image, nodeArgs(command, gates, diskPaths, verdict),
                 diskPaths, command.lockFile().map(Path::getParent), nodes.stream().filter(n -> !n.eligible()).map(Node::id).toList());
         List<NodeResult> results = new ArrayList<>();
         try (FleetJob job = FleetJob.create(engine, name, spec, auth.credentials().map(Registry.Credentials::header), listener::warning)) {
             FleetJob.refuseWhileOneExists(engine, Optional.of(job));
-            listener.started(name, fleet.image().toString(), targets, fleet.timeout());
+            listener.started(name, image, targets, fleet.timeout());
             results.addAll(collect(engine, job, targets, start + fleet.timeout().toNanos()));
         }
         for (Node n : nodes) {
@@ -306,8 +308,40 @@ public final class Fleet {
             }
         }
         results.sort(Comparator.comparingInt(r -> nodes.indexOf(r.node())));
-        return new Report(command.name(), command.dryRun(), name, fleet.image().toString(), clusterGates, verdict,
+        return new Report(command.name(), command.dryRun(), name, image, clusterGates, verdict,
                 List.copyOf(results), notes, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * The image every node runs, pinned to the digest the manager resolved (the registry's answer,
+     * else the digest the manager's own copy has in that repository): nodes pulling a tag each could
+     * get other content. Without either, the tag, and a note says so.
+     */
+    static String pinned(EngineApi engine, ImageRef image, Optional<Registry.Credentials> credentials, List<String> notes) {
+        if (image.digest().isPresent()) {
+            return image.local();
+        }
+        Registry.Answer manifest = Registry.manifest(engine, image, credentials);
+        Optional<String> digest = manifest.digest();
+        if (digest.isEmpty()) {
+            try {
+                JsonNode local = engine.inspectImage(image.local());
+                for (JsonNode d : local.path("RepoDigests")) {
+                    Optional<ImageRef> ref = ImageRef.tryParse(d.asText());
+                    if (ref.isPresent() && ref.get().canonicalName().equals(image.canonicalName())) {
+                        digest = ref.get().digest();
+                        break;
+                    }
+                }
+            } catch (EngineApi.Unavailable e) {
+                // no local copy either: the note below says so
+            }
+        }
+        if (digest.isEmpty()) {
+            notes.add("nodes run " + image + " by its tag: the manager could not resolve its digest (" + manifest.detail() + ")");
+            return image.local();
+        }
+        return image.pinned(digest.get());
     }
 
     /** The node command's arguments (after the image's entry point). */
@@ -322,7 +356,7 @@ public final class Fleet {
     }
 
     /** Waits for every target's task to end (or its node to go down) until the deadline; then reads the results. */
-    private static List<NodeResult> collect(Engine engine, FleetJob job, List<Node> targets, long deadline) {
+    private static List<NodeResult> collect(EngineApi engine, FleetJob job, List<Node> targets, long deadline) {
         Map<String, NodeResult> done = new LinkedHashMap<>();
         Map<String, JsonNode> finished = new LinkedHashMap<>();
         while (true) {
@@ -330,9 +364,9 @@ public final class Fleet {
             Map<String, Node> now = new LinkedHashMap<>();
             try {
                 latest = FleetJob.latestTaskPerNode(job.tasks(engine));
-                Node.parse(engine.getJson("/nodes")).forEach(n -> now.put(n.id(), n));
+                Node.parse(engine.nodes()).forEach(n -> now.put(n.id(), n));
                 job.managerProblem = null;
-            } catch (Engine.Unavailable e) {
+            } catch (EngineApi.Unavailable e) {
                 // the manager may be busy or electing a leader: ask again until the deadline
                 job.managerProblem = e.getMessage();
                 latest = Map.of();
@@ -397,13 +431,18 @@ public final class Fleet {
         }
         JsonNode r = report.get();
         String reason = r.path("reason").isTextual() ? r.path("reason").asText() : "";
-        return new NodeResult(node, Status.REPORTED, r.path("exitCode").asInt(ExitCodes.FLEET_NODE_MISSING), report, reason);
+        int code = r.path("exitCode").isInt() ? r.path("exitCode").asInt() : -1;
+        if (!ExitCodes.known(code)) {
+            return new NodeResult(node, Status.FAILED, ExitCodes.FLEET_NODE_MISSING, Optional.empty(),
+                    "its job reported an exit code the toolkit does not have (" + Text.safe(r.path("exitCode").toString()) + ")");
+        }
+        return new NodeResult(node, Status.REPORTED, code, report, reason);
     }
 
     /** The node command's JSON object (its whole standard output), if that is what it printed. */
     static Optional<JsonNode> parseReport(String out) {
         try {
-            JsonNode node = Engine.Json.mapper().readTree(out);
+            JsonNode node = Json.mapper().readTree(out);
             return node != null && node.isObject() && node.has("exitCode") ? Optional.of(node) : Optional.empty();
         } catch (java.io.IOException e) {
             return Optional.empty();

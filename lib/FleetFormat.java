@@ -1,3 +1,4 @@
+//SOURCES Fleet.java GateCheck.java GatePolicy.java Json.java Text.java
 package ccci;
 
 import ccci.Fleet.NodeResult;
@@ -97,7 +98,7 @@ public final class FleetFormat {
     }
 
     public static String json(Fleet.Report r) {
-        var mapper = Engine.Json.mapper();
+        var mapper = Json.mapper();
         ObjectNode root = mapper.createObjectNode();
         root.put("fleet", true);
         root.put("command", r.command());

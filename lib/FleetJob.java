@@ -1,3 +1,4 @@
+//SOURCES Cli.java EngineApi.java GatePolicy.java Json.java Text.java
 package ccci;
 
 import ccci.Cli.ExitCodes;
@@ -27,7 +28,7 @@ final class FleetJob implements AutoCloseable {
     static final String HOST_LOCK_DIR = "/run/ccci-host";
     static final Duration POLL = Duration.ofMillis(500);
     private static final Duration HOOK_WAIT = Duration.ofSeconds(15);
-    private final Engine engine;
+    private final EngineApi engine;
     private final String name;
     private final Consumer<String> warn;
     private final Thread hook;
@@ -39,14 +40,14 @@ final class FleetJob implements AutoCloseable {
     private boolean removed;
     private boolean stopping;
 
-    private FleetJob(Engine engine, String name, Consumer<String> warn) {
+    private FleetJob(EngineApi engine, String name, Consumer<String> warn) {
         this.engine = engine;
         this.name = name;
         this.warn = warn;
         this.hook = new Thread(this::onShutdown, "ccci-fleet-cleanup");
     }
 
-    static FleetJob create(Engine engine, String name, ObjectNode spec, Optional<String> registryAuth, Consumer<String> warn) {
+    static FleetJob create(EngineApi engine, String name, ObjectNode spec, Optional<String> registryAuth, Consumer<String> warn) {
         FleetJob job = new FleetJob(engine, name, warn);
         Runtime.getRuntime().addShutdownHook(job.hook);
         try {
@@ -54,8 +55,7 @@ final class FleetJob implements AutoCloseable {
                 if (job.stopping) {
                     throw new Cli.Failure(ExitCodes.INTERNAL_ERROR, "stopping: service " + name + " not created", null);
                 }
-                job.id = engine.postJson("/services/create",
-                        registryAuth.map(h -> Map.of("X-Registry-Auth", h)).orElse(Map.of()), spec).path("ID").asText();
+                job.id = engine.createService(spec, registryAuth).path("ID").asText();
             }
         } catch (RuntimeException e) {
             job.close();
@@ -64,8 +64,8 @@ final class FleetJob implements AutoCloseable {
         return job;
     }
 
-    JsonNode tasks(Engine engine) {
-        JsonNode tasks = engine.getJson("/tasks?filters=" + urlEncode("{\"service\":[\"" + id + "\"]}"));
+    JsonNode tasks(EngineApi engine) {
+        JsonNode tasks = engine.tasks(Optional.of(id));
         latestTaskPerNode(tasks).forEach((node, t) -> lastState.put(node, t.path("Status").path("State").asText()));
         return tasks;
     }
@@ -74,29 +74,27 @@ final class FleetJob implements AutoCloseable {
         return lastState.getOrDefault(nodeId, "none placed");
     }
 
-    /** Starts reading the task's stdout and stderr through the manager; {@link LogsCall#await} collects them. */
-    LogsCall startLogs(Engine engine, String taskId) {
-        LogsCall call = new LogsCall();
-        try {
-            engine.call("GET /tasks/" + taskId + "/logs", () -> engine.api().logTaskCmd(taskId)
-                    .withStdout(true).withStderr(true).withFollow(false).exec(call.callback));
-        } catch (RuntimeException e) {
-            call.failed = Text.rootMessage(e);
-        }
-        return call;
+    /** The most of a node's output read: a node job prints one JSON object of a few KB. */
+    static final int LOGS_MAX_BYTES = 1 << 20;
+
+    /** Starts reading the task's stdout and stderr through the manager (bounded); {@link LogsCall#await} collects them. */
+    LogsCall startLogs(EngineApi engine, String taskId) {
+        return new LogsCall(java.util.concurrent.CompletableFuture.supplyAsync(() -> engine.taskLogs(taskId, LOGS_MAX_BYTES),
+                java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "fleet-logs");
+                    t.setDaemon(true);
+                    return t;
+                })));
     }
 
-    private void remove(Engine via) {
+    private void remove(EngineApi via) {
         synchronized (lock) {
             if (id == null || removed) {
                 return;
             }
             try {
-                via.call("DELETE /services/" + name, () -> {
-                    via.api().removeServiceCmd(id).exec();
-                    return null;
-                });
-            } catch (Engine.Refused e) {
+                via.removeService(id);
+            } catch (EngineApi.Refused e) {
                 if (e.status() != 404) {
                     throw e;
                 }
@@ -133,7 +131,7 @@ final class FleetJob implements AutoCloseable {
         // its own connection: the main thread may be using (or closing) its own
         long deadline = System.nanoTime() + HOOK_WAIT.toNanos();
         while (true) {
-            try (Engine own = Engine.connect(engine.host())) {
+            try (EngineApi own = engine.reconnect()) {
                 remove(own);
                 warn.accept("stopped by a signal: removed the fleet job service " + name);
                 return;
@@ -155,7 +153,7 @@ final class FleetJob implements AutoCloseable {
      * a node that comes back during the run gets no task that nobody waits for.
      */
     static ObjectNode spec(String name, String image, List<String> args, List<Path> diskPaths, Optional<Path> lockDir, List<String> excludedNodeIds) {
-        ObjectNode spec = Engine.Json.mapper().createObjectNode();
+        ObjectNode spec = Json.mapper().createObjectNode();
         spec.put("Name", name);
         spec.putObject("Labels").put(GatePolicy.FLEET_JOB_LABEL, "1");
         ObjectNode task = spec.putObject("TaskTemplate");
@@ -184,9 +182,13 @@ final class FleetJob implements AutoCloseable {
     }
 
     /** Another fleet run's job exists (the oldest one wins when two runs started together): exit 14. */
-    static void refuseWhileOneExists(Engine engine, Optional<FleetJob> ours) {
+    static void refuseWhileOneExists(EngineApi engine, Optional<FleetJob> ours) {
         List<JsonNode> jobs = new ArrayList<>();
-        engine.getJson("/services?filters=" + urlEncode("{\"label\":[\"" + GatePolicy.FLEET_JOB_LABEL + "\"]}")).forEach(jobs::add);
+        engine.services().forEach(s -> {
+            if (s.path("Spec").path("Labels").has(GatePolicy.FLEET_JOB_LABEL)) {
+                jobs.add(s);
+            }
+        });
         jobs.sort(Comparator.comparing((JsonNode s) -> Instant.parse(s.path("CreatedAt").asText())).thenComparing(s -> s.path("ID").asText()));
         Optional<JsonNode> other = jobs.stream().filter(s -> ours.isEmpty() || !s.path("ID").asText().equals(ours.get().id)).findFirst();
         boolean ourIsOldest = ours.isPresent() && !jobs.isEmpty() && jobs.get(0).path("ID").asText().equals(ours.get().id);
@@ -228,40 +230,18 @@ final class FleetJob implements AutoCloseable {
     public record Logs(String out, String err, Optional<String> problem) {}
 
     /** One task's logs on their way: every node's are read at once, so a node whose logs hang delays no other. */
-    static final class LogsCall {
-        private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        private final java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        private String failed;
-        private final com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame> callback =
-                new com.github.dockerjava.api.async.ResultCallback.Adapter<>() {
-                    @Override
-                    public void onNext(com.github.dockerjava.api.model.Frame frame) {
-                        synchronized (LogsCall.this) {
-                            (frame.getStreamType() == com.github.dockerjava.api.model.StreamType.STDERR ? err : out)
-                                    .writeBytes(frame.getPayload());
-                        }
-                    }
-                };
-
+    record LogsCall(java.util.concurrent.CompletableFuture<EngineApi.Logs> logs) {
         Logs await(Duration timeout) {
-            if (failed != null) {
-                return new Logs("", "", Optional.of(failed));
-            }
             try {
-                boolean complete = callback.awaitCompletion(Math.max(1, timeout.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
-                synchronized (this) {
-                    return new Logs(out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8),
-                            complete ? Optional.empty() : Optional.of("its logs did not arrive in time"));
-                }
+                EngineApi.Logs got = logs.get(Math.max(1, timeout.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+                return new Logs(got.out(), got.err(), Optional.empty());
+            } catch (java.util.concurrent.TimeoutException e) {
+                return new Logs("", "", Optional.of("its logs did not arrive in time"));
+            } catch (java.util.concurrent.ExecutionException e) {
+                return new Logs("", "", Optional.of(Text.rootMessage(e.getCause())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return new Logs("", "", Optional.of("interrupted"));
-            } finally {
-                try {
-                    callback.close();
-                } catch (java.io.IOException ignored) {
-                    // the stream is done or abandoned either way
-                }
             }
         }
     }

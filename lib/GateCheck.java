@@ -1,12 +1,12 @@
+//SOURCES Disk.java Disks.java EngineApi.java GatePolicy.java HostSnapshot.java Json.java LastUse.java
+//SOURCES Reading.java Text.java
 package ccci;
 
-import ccci.GateFacts.Reading;
 import ccci.GatePolicy.GateResult;
 import ccci.GatePolicy.Verdict;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,64 +21,69 @@ import java.util.function.Supplier;
 public final class GateCheck {
     private GateCheck() {}
 
-    public static Verdict run(Engine engine, GatePolicy.Settings settings) {
-        return run(engine, settings, Optional.empty());
+    /** The verdict, and the picture of the host's workloads it was made from (empty when the engine could not be read). */
+    public record Checked(Verdict verdict, Optional<HostSnapshot> host) {}
+
+    public static Verdict run(EngineApi engine, GatePolicy.Settings settings) {
+        return check(engine, settings, Optional.empty(), Disks.REAL).verdict();
     }
 
     /**
-     * As {@link #run(Engine, GatePolicy.Settings)}, and notes the images of the running containers
-     * in the last-use record (cheap; a record that cannot be written never changes the verdict).
+     * Reads the host's workloads once and evaluates the gates; notes the images of the running
+     * containers in the last-use record (cheap; a record that cannot be written never changes the verdict).
      */
-    public static Verdict run(Engine engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
-        Reading<GateFacts> facts = readFacts(engine);
-        if (facts instanceof Reading.Ok<GateFacts> ok && lastUseFile.isPresent()) {
+    public static Checked check(EngineApi engine, GatePolicy.Settings settings, Optional<Path> lastUseFile, Disks disks) {
+        Reading<HostSnapshot> facts = readWorkloads(engine);
+        if (facts instanceof Reading.Ok<HostSnapshot> ok && lastUseFile.isPresent()) {
             LastUse.refresh(lastUseFile.get(), ok.value().inUseNow(), Instant.now(), Optional.empty());
         }
-        Reading<List<Path>> targets = GatePolicy.diskTargets(settings, facts, Files::isDirectory);
-        return GatePolicy.evaluate(settings, facts, measure(targets));
+        Reading<List<Path>> targets = GatePolicy.diskTargets(settings, facts, disks::isDirectory);
+        Verdict verdict = GatePolicy.evaluate(settings, facts, measure(targets, disks));
+        return new Checked(verdict, facts instanceof Reading.Ok<HostSnapshot> ok ? Optional.of(ok.value()) : Optional.empty());
     }
 
     /**
      * Disk first: with explicit --paths all below the threshold, the answer is "no" without connecting
-     * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #run}.
+     * to the engine (the cheap daily no-op). Otherwise every gate is evaluated as in {@link #check}.
      */
-    public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings) {
-        return runDiskFirst(engine, settings, Optional.empty());
+    public static Verdict runDiskFirst(Supplier<? extends EngineApi> engine, GatePolicy.Settings settings) {
+        return runDiskFirst(engine, settings, Optional.empty(), Disks.REAL);
     }
 
-    public static Verdict runDiskFirst(Supplier<Engine> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile) {
+    public static Verdict runDiskFirst(Supplier<? extends EngineApi> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile,
+                                       Disks disks) {
         if (!settings.diskPaths().isEmpty()) {
-            Reading<List<Disk>> disk = measure(Reading.ok(settings.diskPaths()));
-            GateResult gate = GatePolicy.diskGate(settings.thresholdPercent(), disk);
+            Reading<List<Disk>> disk = measure(Reading.ok(settings.diskPaths()), disks);
+            GateResult gate = GatePolicy.diskGate(settings.threshold(), disk);
             if (gate.state() == GateResult.State.BLOCKS) {
                 return GatePolicy.diskAlreadyBlocks(gate, disk);
             }
         }
-        return run(engine.get(), settings, lastUseFile);
+        return check(engine.get(), settings, lastUseFile, disks).verdict();
     }
 
-    static Reading<GateFacts> readFacts(Engine engine) {
+    static Reading<HostSnapshot> readWorkloads(EngineApi engine) {
         try {
-            return Reading.ok(GateFacts.read(engine));
-        } catch (Engine.Unavailable e) {
+            return Reading.ok(HostSnapshot.read(engine, HostSnapshot.Depth.WORKLOADS, Instant.now()));
+        } catch (EngineApi.Unavailable e) {
             return Reading.failed(e.getMessage());
         }
     }
 
     /** Every target, or the first reason one cannot be measured (then the gate is unknown: fail closed). */
-    static Reading<List<Disk>> measure(Reading<List<Path>> targets) {
+    static Reading<List<Disk>> measure(Reading<List<Path>> targets, Disks disks) {
         if (targets instanceof Reading.Failed<List<Path>> failed) {
             return Reading.failed(failed.reason());
         }
-        List<Disk> disks = new ArrayList<>();
+        List<Disk> measured = new ArrayList<>();
         for (Path path : ((Reading.Ok<List<Path>>) targets).value()) {
             try {
-                disks.add(Disk.measure(path));
+                measured.add(disks.measure(path));
             } catch (IOException | SecurityException e) {
                 return Reading.failed(path + ": " + Text.rootMessage(e));
             }
         }
-        return Reading.ok(List.copyOf(disks));
+        return Reading.ok(List.copyOf(measured));
     }
 
     public static String text(Verdict verdict) {
@@ -109,7 +114,7 @@ public final class GateCheck {
     }
 
     public static ObjectNode json(Verdict verdict, String host) {
-        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("pruneAllowed", verdict.pruneAllowed());
         root.put("exitCode", verdict.exitCode());
         root.put("host", host);
@@ -118,7 +123,7 @@ public final class GateCheck {
         } else {
             root.put("reason", verdict.reason());
         }
-        root.set("problems", Engine.Json.mapper().valueToTree(verdict.problems()));
+        root.set("problems", Json.mapper().valueToTree(verdict.problems()));
         ArrayNode gates = root.putArray("gates");
         for (GateResult gate : verdict.gates()) {
             ObjectNode node = gates.addObject();
@@ -126,7 +131,7 @@ public final class GateCheck {
             node.put("holds", gate.holds());
             node.put("state", word(gate.state()));
             node.put("detail", gate.detail());
-            gate.figures().forEach((key, value) -> node.set(key, Engine.Json.mapper().valueToTree(value)));
+            gate.figures().forEach((key, value) -> node.set(key, Json.mapper().valueToTree(value)));
         }
         return root;
     }

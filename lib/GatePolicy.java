@@ -1,8 +1,9 @@
+//SOURCES Cli.java Defaults.java Disk.java EngineInfo.java HostSnapshot.java Reading.java Text.java
+//SOURCES Threshold.java
 package ccci;
 
 import ccci.Cli.BadInput;
 import ccci.Cli.ExitCodes;
-import ccci.GateFacts.Reading;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -36,12 +37,17 @@ public final class GatePolicy {
     public record Settings(int thresholdPercent, Pattern stackPattern, List<Path> diskPaths, Optional<Path> containerdRoot,
                            Optional<ClusterVerdict> clusterVerdict) {
 
-        public static final int DEFAULT_THRESHOLD = 80;
-        public static final String DEFAULT_STACK_PATTERN = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_commoninternet_net(_|$)";
+        public static final int DEFAULT_THRESHOLD = Defaults.THRESHOLD_PERCENT;
+        public static final String DEFAULT_STACK_PATTERN = Defaults.STACK_PATTERN;
         /** containerd's default root: measured on the containerd image store when it exists on this host. */
-        public static final Path DEFAULT_CONTAINERD_ROOT = Path.of("/var/lib/containerd");
+        public static final Path DEFAULT_CONTAINERD_ROOT = Path.of(Defaults.CONTAINERD_ROOT);
 
         /** @param path one --path, or null */
+        /** The disk gate's threshold: the one "at or above" decision. */
+        public Threshold threshold() {
+            return new Threshold(thresholdPercent);
+        }
+
         public static Settings parse(String threshold, String stackPattern, String path) {
             return parse(threshold, stackPattern, path == null ? List.of() : List.of(path), null, null);
         }
@@ -270,16 +276,16 @@ public final class GatePolicy {
     /** Update states in which a service has not settled: swarm is (or was left) mid-change. */
     static final Set<String> UNSETTLED_UPDATE_STATES = Set.of("updating", "paused", "rollback_started", "rollback_paused");
 
-    public static Verdict evaluate(Settings settings, Reading<GateFacts> facts, Reading<List<Disk>> disk) {
+    public static Verdict evaluate(Settings settings, Reading<HostSnapshot> facts, Reading<List<Disk>> disk) {
         List<String> problems = new ArrayList<>();
-        if (facts instanceof Reading.Failed<GateFacts> failed) {
+        if (facts instanceof Reading.Failed<HostSnapshot> failed) {
             problems.add(failed.reason());
         }
         if (disk instanceof Reading.Failed<List<Disk>> failed && !problems.contains(failed.reason())) {
             problems.add(failed.reason());
         }
         return new Verdict(List.of(
-                diskGate(settings.thresholdPercent(), disk),
+                diskGate(settings.threshold(), disk),
                 stackGate(settings, facts),
                 convergenceGate(facts, settings.clusterVerdict())), problems, measured(disk));
     }
@@ -288,15 +294,16 @@ public final class GatePolicy {
      * A fleet run's decision on its manager: the stack gate over the cluster's services only (each
      * node checks its own containers) and the convergence gate, once for every node.
      */
-    public static List<GateResult> clusterGates(Settings settings, Reading<GateFacts> facts) {
-        Reading<GateFacts> servicesOnly = facts instanceof Reading.Ok<GateFacts> ok
-                ? Reading.ok(new GateFacts(ok.value().dockerRootDir(), ok.value().swarmRole(), ok.value().services(), List.of()))
+    public static List<GateResult> clusterGates(Settings settings, Reading<HostSnapshot> facts) {
+        Reading<HostSnapshot> servicesOnly = facts instanceof Reading.Ok<HostSnapshot> ok
+                ? Reading.ok(new HostSnapshot(ok.value().readAt(), ok.value().engine(), ok.value().services(), ok.value().tasks(),
+                        List.of(), Optional.empty()))
                 : facts;
         Settings alone = new Settings(settings.thresholdPercent(), settings.stackPattern(), settings.diskPaths(),
                 settings.containerdRoot(), Optional.empty());
         GateResult stack = stackGate(alone, servicesOnly);
         if (stack.holds()) {
-            int services = ((Reading.Ok<GateFacts>) servicesOnly).value().services().size();
+            int services = ((Reading.Ok<HostSnapshot>) servicesOnly).value().services().size();
             stack = new GateResult("stack", stack.state(), "no live run-app stack among the cluster's " + services
                     + " services (each node checks its own containers)", stack.figures());
         }
@@ -331,17 +338,17 @@ public final class GatePolicy {
      * the engine's data root (/ when that path is not on this host), and on the containerd image
      * store also containerd's root (--containerd-root, else /var/lib/containerd when it exists here).
      */
-    public static Reading<List<Path>> diskTargets(Settings settings, Reading<GateFacts> facts, Predicate<Path> exists) {
+    public static Reading<List<Path>> diskTargets(Settings settings, Reading<HostSnapshot> facts, Predicate<Path> exists) {
         if (!settings.diskPaths().isEmpty()) {
             return Reading.ok(settings.diskPaths());
         }
-        if (facts instanceof Reading.Failed<GateFacts> failed) {
+        if (facts instanceof Reading.Failed<HostSnapshot> failed) {
             return Reading.failed(failed.reason());
         }
-        GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
-        Path root = Path.of(host.dockerRootDir());
+        HostSnapshot host = ((Reading.Ok<HostSnapshot>) facts).value();
+        Path root = Path.of(host.engine().dockerRootDir());
         List<Path> targets = new ArrayList<>(List.of(exists.test(root) ? root : Path.of("/")));
-        if (host.imageStore() == Engine.ImageStore.CONTAINERD) {
+        if (host.engine().imageStore() == EngineInfo.ImageStore.CONTAINERD) {
             Path containerd = settings.containerdRoot().orElse(Settings.DEFAULT_CONTAINERD_ROOT);
             if (exists.test(containerd) && !targets.contains(containerd)) {
                 targets.add(containerd);
@@ -351,9 +358,9 @@ public final class GatePolicy {
     }
 
     /** The fullest of the measured file systems decides; each is named with its figure. */
-    static GateResult diskGate(int threshold, Reading<List<Disk>> disk) {
+    static GateResult diskGate(Threshold threshold, Reading<List<Disk>> disk) {
         Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("threshold", threshold);
+        figures.put("threshold", threshold.percent());
         if (disk instanceof Reading.Failed<List<Disk>> failed) {
             return new GateResult("disk", GateResult.State.UNKNOWN, "cannot measure: " + failed.reason(), figures);
         }
@@ -364,6 +371,9 @@ public final class GatePolicy {
         figures.put("path", usage.path().toString());
         figures.put("usedBytes", usage.usedBytes());
         figures.put("availableBytes", usage.availableBytes());
+        figures.put("bytesPercent", usage.bytesPercent());
+        figures.put("inodesPercent", usage.inodesPercent().orElse(null));
+        figures.put("decidedBy", usage.inodesDecide() ? "inodes" : "bytes");
         List<Map<String, Object>> each = new ArrayList<>();
         for (Disk d : disks) {
             Map<String, Object> one = new LinkedHashMap<>();
@@ -374,35 +384,35 @@ public final class GatePolicy {
             each.add(one);
         }
         figures.put("paths", each);
-        boolean holds = percent >= threshold;
+        boolean holds = threshold.reachedBy(usage);
         String others = String.join(", ", disks.stream().filter(d -> d != usage)
                 .map(d -> d.path() + " " + d.usedPercent() + "%").toList());
-        String detail = percent + "% of " + usage.path() + (holds ? " \u2265 " : " < ") + threshold + "%"
+        String detail = usage.describe() + (holds ? " \u2265 " : " < ") + threshold
                 + (others.isEmpty() ? "" : " (the fullest; also " + others + ")");
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }
 
-    static GateResult stackGate(Settings settings, Reading<GateFacts> facts) {
+    static GateResult stackGate(Settings settings, Reading<HostSnapshot> facts) {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("pattern", settings.stackPattern().pattern());
-        if (facts instanceof Reading.Failed<GateFacts> failed) {
+        if (facts instanceof Reading.Failed<HostSnapshot> failed) {
             return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: " + failed.reason(), figures);
         }
-        GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
+        HostSnapshot host = ((Reading.Ok<HostSnapshot>) facts).value();
         Optional<ClusterVerdict> cluster = settings.clusterVerdict();
         Set<String> stacks = new TreeSet<>();
         List<String> matches = new ArrayList<>();
         String object = "";
         try {
             // with the manager's verdict, the cluster's services are its business; this node checks its containers
-            for (GateFacts.Service s : cluster.isPresent() ? List.<GateFacts.Service>of() : host.services()) {
+            for (HostSnapshot.Service s : cluster.isPresent() ? List.<HostSnapshot.Service>of() : host.services()) {
                 object = "service " + s.name();
                 stackOf(settings, s.name(), s.labels()).ifPresent(stack -> {
                     stacks.add(stack);
                     matches.add("service " + s.name());
                 });
             }
-            for (GateFacts.Container c : host.runningContainers()) {
+            for (HostSnapshot.Container c : host.runningContainers()) {
                 object = "container " + c.name();
                 stackOf(settings, c.name(), c.labels()).ifPresent(stack -> {
                     stacks.add(stack);
@@ -425,7 +435,7 @@ public final class GatePolicy {
                 default -> new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: the manager could not read the cluster's services (its verdict, given by the fleet run)", figures);
             };
         }
-        if (stacks.isEmpty() && host.swarmRole() == Engine.SwarmRole.WORKER) {
+        if (stacks.isEmpty() && host.engine().swarmRole() == EngineInfo.SwarmRole.WORKER) {
             return new GateResult("stack", GateResult.State.UNKNOWN, "cannot evaluate: a swarm worker cannot see the cluster's services ("
                     + checkedHere + "); " + FROM_A_MANAGER, figures);
         }
@@ -444,7 +454,7 @@ public final class GatePolicy {
      * @throws Bounded.TooSlow when the pattern needs more than {@link Bounded#STEPS} steps on one text
      */
     static Optional<String> stackOf(Settings settings, String name, Map<String, String> labels) {
-        String namespace = labels.get(GateFacts.STACK_LABEL);
+        String namespace = labels.get(HostSnapshot.STACK_LABEL);
         if (namespace != null && settings.stackPattern().matcher(new Bounded(namespace)).find()) {
             return Optional.of(namespace);
         }
@@ -459,17 +469,17 @@ public final class GatePolicy {
     /** What a worker says when a gate needs the cluster's view. */
     static final String FROM_A_MANAGER = "run from a manager, or with --fleet on a manager";
 
-    static GateResult convergenceGate(Reading<GateFacts> facts) {
+    static GateResult convergenceGate(Reading<HostSnapshot> facts) {
         return convergenceGate(facts, Optional.empty());
     }
 
-    static GateResult convergenceGate(Reading<GateFacts> facts, Optional<ClusterVerdict> cluster) {
+    static GateResult convergenceGate(Reading<HostSnapshot> facts, Optional<ClusterVerdict> cluster) {
         Map<String, Object> figures = new LinkedHashMap<>();
-        if (facts instanceof Reading.Failed<GateFacts> failed) {
+        if (facts instanceof Reading.Failed<HostSnapshot> failed) {
             return new GateResult("convergence", GateResult.State.UNKNOWN, "cannot evaluate: " + failed.reason(), figures);
         }
-        GateFacts host = ((Reading.Ok<GateFacts>) facts).value();
-        figures.put("swarm", host.swarmRole().name().toLowerCase().replace('_', '-'));
+        HostSnapshot host = ((Reading.Ok<HostSnapshot>) facts).value();
+        figures.put("swarm", host.engine().swarmRole().word());
         if (cluster.isPresent()) {
             GateResult.State state = cluster.get().convergence();
             figures.put("clusterVerdict", ClusterVerdict.word(state));
@@ -479,7 +489,7 @@ public final class GatePolicy {
                 default -> "cannot evaluate: the manager could not read the cluster's services (its verdict, given by the fleet run)";
             }, figures);
         }
-        switch (host.swarmRole()) {
+        switch (host.engine().swarmRole()) {
             case NOT_IN_SWARM:
                 figures.put("converging", List.of());
                 return new GateResult("convergence", GateResult.State.HOLDS,
@@ -493,8 +503,8 @@ public final class GatePolicy {
         List<Map<String, Object>> converging = new ArrayList<>();
         List<String> described = new ArrayList<>();
         // a fleet run's own job runs while the fleet decides, and is no workload
-        List<GateFacts.Service> workloads = host.services().stream().filter(s -> !s.labels().containsKey(FLEET_JOB_LABEL)).toList();
-        for (GateFacts.Service s : workloads) {
+        List<HostSnapshot.Service> workloads = host.services().stream().filter(s -> !s.labels().containsKey(FLEET_JOB_LABEL)).toList();
+        for (HostSnapshot.Service s : workloads) {
             if (isConverging(s)) {
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("service", s.name());
@@ -569,7 +579,7 @@ public final class GatePolicy {
     }
 
     /** Jobs run to completion, so a job converges while it still has running tasks. */
-    static boolean isConverging(GateFacts.Service s) {
+    static boolean isConverging(HostSnapshot.Service s) {
         if (s.updateState().filter(UNSETTLED_UPDATE_STATES::contains).isPresent()) {
             return true;
         }

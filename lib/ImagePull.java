@@ -1,8 +1,7 @@
+//SOURCES EngineApi.java ImageRef.java Registry.java Text.java
 package ccci;
 
-import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.model.PullResponseItem;
-import java.io.IOException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -13,14 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * One pull through the engine (docker-java's pullImageCmd), timed, with the engine's per-layer
+ * One pull through the engine (POST /images/create), timed, with the engine's per-layer
  * statuses counted: a layer is "downloaded" when the engine reports "Download complete" or
  * "Pull complete" for it, "already present" when it reports "Already exists". The final status
  * says whether the image was "up to date" (nothing fetched but the manifest).
- *
- * <p>docker-java's own PullImageResultCallback dereferences the status of every item, which is null
- * on an error item (e.g. an auth error): this callback reads items defensively and reports the
- * engine's error text instead.
+ * Progress messages are read defensively: an error message has no status, only errorDetail.
  */
 public final class ImagePull {
     private ImagePull() {}
@@ -72,43 +68,31 @@ public final class ImagePull {
      * @param credentials empty for an anonymous pull (docker-java's client-wide default is never used)
      * @param every       report {@link Progress} this often while the pull runs (never for a pull done sooner)
      * @throws Failed when the engine reports an error in the stream or the pull takes longer than {@code timeout}
-     * @throws Engine.Unavailable when the engine cannot be reached or answers the request with an HTTP error
+     * @throws EngineApi.Unavailable when the engine cannot be reached or answers the request with an HTTP error
      */
-    public static Result pull(Engine engine, ImageRef image, Optional<Registry.Credentials> credentials,
+    public static Result pull(EngineApi engine, ImageRef image, Optional<Registry.Credentials> credentials,
                               Duration timeout, Duration every, Consumer<Progress> progress) {
         Counting counting = new Counting(every, progress);
         long start = counting.start;
-        Boolean finished = engine.call("POST /images/create (pull " + image + ")", () -> {
-            engine.api().pullImageCmd(image.repository())
-                    .withTag(image.tagOrDigest())
-                    .withAuthConfig(credentials.map(Registry.Credentials::authConfig).orElse(null))
-                    .exec(counting);
-            try {
-                long deadline = start + timeout.toNanos();
-                while (true) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return false;
-                    }
-                    long slice = every.isZero() ? left : Math.min(left, every.toNanos());
-                    if (counting.awaitCompletion(slice, TimeUnit.NANOSECONDS)) { // rethrows the engine's error
-                        return true;
-                    }
-                    counting.report(); // a stalled pull is not silent either
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
+        java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pull-progress");
+            t.setDaemon(true);
+            return t;
         });
-        if (finished == null || !finished) {
-            try {
-                counting.close();
-            } catch (IOException ignored) {
-                // the stream is abandoned either way
+        if (!every.isZero()) {
+            ticker.scheduleAtFixedRate(counting::report, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS); // a stalled pull is not silent either
+        }
+        try {
+            engine.pull(image.repository(), image.tagOrDigest(), credentials.map(Registry.Credentials::header), timeout, counting::onNext);
+        } catch (EngineApi.Refused e) {
+            throw e;
+        } catch (EngineApi.Unavailable e) {
+            if (e.getMessage().contains("did not answer")) {
+                throw new Failed("the pull of " + image + " did not finish within " + timeout.toSeconds() + " s");
             }
-            throw new Failed(finished == null ? "the pull of " + image + " was interrupted"
-                    : "the pull of " + image + " did not finish within " + timeout.toSeconds() + " s");
+            throw e;
+        } finally {
+            ticker.shutdownNow();
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         String redactedError = counting.error == null ? null
@@ -124,7 +108,7 @@ public final class ImagePull {
     }
 
     /** Counts layer statuses; never throws from onNext (an exception there would end the stream unseen). */
-    static final class Counting extends ResultCallback.Adapter<PullResponseItem> {
+    static final class Counting {
         final Set<String> downloaded = new LinkedHashSet<>();
         final Set<String> present = new LinkedHashSet<>();
         final Set<String> layers = new LinkedHashSet<>();
@@ -161,8 +145,7 @@ public final class ImagePull {
                     bytes.values().stream().mapToLong(b -> b[1]).sum(), Duration.ofNanos(System.nanoTime() - start));
         }
 
-        @Override
-        public void onNext(PullResponseItem item) {
+        public void onNext(JsonNode item) {
             try {
                 see(item);
                 report();
@@ -171,22 +154,20 @@ public final class ImagePull {
             }
         }
 
-        @SuppressWarnings("deprecation") // getError(): the engine still sends "error" next to errorDetail
-        void see(PullResponseItem item) {
+        void see(JsonNode item) {
             if (item == null) {
                 return;
             }
-            if (item.getErrorDetail() != null || item.getError() != null) {
-                String message = item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
-                        ? item.getErrorDetail().getMessage() : item.getError();
-                error = Text.firstLine(message != null ? message : "unknown error");
+            if (item.hasNonNull("errorDetail") || item.hasNonNull("error")) {
+                String message = item.path("errorDetail").path("message").asText(item.path("error").asText(""));
+                error = Text.firstLine(message.isEmpty() ? "unknown error" : message);
                 return;
             }
-            String status = item.getStatus();
+            String status = item.hasNonNull("status") ? item.path("status").asText() : null;
             if (status == null) {
                 return;
             }
-            String id = item.getId();
+            String id = item.hasNonNull("id") ? item.path("id").asText() : null;
             synchronized (this) {
                 if (id != null && !status.startsWith("Pulling from")) {
                     layers.add(id);
@@ -200,10 +181,9 @@ public final class ImagePull {
                 } else if (id != null && status.equals("Already exists")) {
                     present.add(id);
                     done.add(id);
-                } else if (id != null && status.equals("Downloading") && item.getProgressDetail() != null) {
-                    Long current = item.getProgressDetail().getCurrent();
-                    Long total = item.getProgressDetail().getTotal();
-                    bytes.put(id, new long[] {current == null ? 0 : current, total == null ? 0 : total});
+                } else if (id != null && status.equals("Downloading") && item.has("progressDetail")) {
+                    bytes.put(id, new long[] {item.path("progressDetail").path("current").asLong(0),
+                            item.path("progressDetail").path("total").asLong(0)});
                 } else if (status.startsWith("Status: ")) {
                     finalStatus = status;
                 }

@@ -1,3 +1,4 @@
+//SOURCES Cli.java Text.java
 package ccci;
 
 import ccci.Cli.BadInput;

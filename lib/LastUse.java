@@ -1,3 +1,4 @@
+//SOURCES Defaults.java Json.java SmallFile.java Text.java
 package ccci;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Option;
  * either the old or the new complete file.
  */
 public final class LastUse {
-    public static final Path DEFAULT_FILE = Path.of("/var/lib/cc-ci/last-use.json");
+    public static final Path DEFAULT_FILE = Path.of(Defaults.LAST_USE_FILE);
     /** Bounded size: beyond this many images (and as many tags) the least recently used records go. */
     public static final int MAX_ENTRIES = 10_000;
     private static final long MAX_FILE_BYTES = 8L << 20;
@@ -45,7 +46,8 @@ public final class LastUse {
 
     /** Where an image's last use comes from: the record by ID, the record of one of its tags, or its creation time. */
     public enum Source {
-        RECORD("record"), TAG_RECORD("record of its tag"), CREATED("no record, its creation time");
+        RECORD("record"), TAG_RECORD("record of its tag"), TAGGED("the engine's pull or tag time"),
+        CREATED("no record, its creation time");
 
         public final String text;
 
@@ -167,7 +169,7 @@ public final class LastUse {
     synchronized String toJson() {
         cap(images);
         cap(refs);
-        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("version", 1);
         ObjectNode i = root.putObject("images");
         images.forEach((k, v) -> i.put(k, v.toString()));
@@ -209,7 +211,7 @@ public final class LastUse {
                 return new Loaded(empty(), Optional.of("last-use record " + file + " is larger than " + Text.bytes(MAX_FILE_BYTES) + ": ignored"));
             }
             try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-                JsonNode root = Engine.Json.mapper().readTree(in.readNBytes((int) MAX_FILE_BYTES));
+                JsonNode root = Json.mapper().readTree(in.readNBytes((int) MAX_FILE_BYTES));
                 if (root == null || !root.isObject()) {
                     return new Loaded(empty(), Optional.of("last-use record " + file + " is not a JSON object: ignored"));
                 }
@@ -231,8 +233,13 @@ public final class LastUse {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Path lockFile = dir.resolve(target.getFileName() + ".lock");
-        try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS); FileLock ignored = lock.lock()) {
+        FileChannel lock;
+        try {
+            lock = SmallFile.openLock(lockFile);
+        } catch (SmallFile.Unusable e) {
+            throw new IOException("its lock " + lockFile + " " + e.getMessage()); // the cause's message would hide the path
+        }
+        try (lock; FileLock ignored = lock.lock()) {
             LastUse merged = load(target).record().merge(update);
             present.ifPresent(p -> merged.retainPresent(p.imageIds(), p.tags()));
             SmallFile.writeAtomically(target, merged.toJson());
@@ -268,7 +275,7 @@ public final class LastUse {
 
     /** Where the record is (a picocli mixin for every command that reads or refreshes it). */
     public static final class FileOption {
-        static final String DEFAULT_FILE = "/var/lib/cc-ci/last-use.json";
+        static final String DEFAULT_FILE = Defaults.LAST_USE_FILE;
 
         // the default is also the field's value: prune's daily command line is parsed without picocli (FastArgs)
         @Option(names = "--last-use", paramLabel = "FILE", defaultValue = DEFAULT_FILE,

@@ -1,8 +1,7 @@
+//SOURCES Engine.java EngineApi.java HostSnapshot.java LastUse.java Text.java
 package ccci;
 
-import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.model.Event;
-import com.github.dockerjava.api.model.EventType;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -73,20 +72,11 @@ public final class LastUseWatch {
         boolean everConnected = false;
         while (!stopping) {
             String why;
-            try (Engine engine = Engine.connect(hostOption, Duration.ZERO)) {
+            try (Engine engine = Engine.connect(hostOption)) {
                 // from the last event seen, else from now: the engine replays what happened while the
                 // stream was being set up (or, after a lost connection, what it still remembers)
                 Instant since = lastEvent != null ? lastEvent : Instant.now();
                 catchUp(engine);
-                ResultCallback.Adapter<Event> events = engine.api().eventsCmd()
-                        .withEventTypeFilter(EventType.CONTAINER, EventType.SERVICE, EventType.IMAGE)
-                        .withSince(since.getEpochSecond() + "." + String.format(java.util.Locale.ROOT, "%09d", since.getNano()))
-                        .exec(new ResultCallback.Adapter<>() {
-                            @Override
-                            public void onNext(Event event) {
-                                handle(engine, event);
-                            }
-                        });
                 log.println(everConnected
                         ? "watch: reconnected to " + engine.host()
                         : "watch: following the events of " + engine.host() + ", recording the last use of each image in " + file
@@ -94,11 +84,8 @@ public final class LastUseWatch {
                 log.flush();
                 everConnected = true;
                 backoff = MIN_BACKOFF;
-                events.awaitCompletion();
+                engine.events(since, List.of("container", "service", "image"), event -> handle(engine, event));
                 why = "the event stream ended";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             } catch (RuntimeException e) {
                 why = Text.rootMessage(e);
             }
@@ -118,51 +105,81 @@ public final class LastUseWatch {
     }
 
     /** On (re)connect: the images of running containers are in use now; and, hourly, which images exist. */
-    private void catchUp(Engine engine) {
+    private void catchUp(EngineApi engine) {
         Instant now = Instant.now();
-        engine.call("GET /containers/json", () -> engine.api().listContainersCmd().exec())
-                .forEach(c -> note(c.getImageId(), c.getImage(), now));
+        HostSnapshot.containers(engine.containers(false)).forEach(c -> note(c.imageId(), c.image(), now));
         if (Duration.between(lastPresence, now).compareTo(PRESENCE_INTERVAL) >= 0) {
             Set<String> ids = new HashSet<>();
             Set<String> tags = new HashSet<>();
-            engine.call("GET /images/json", () -> engine.api().listImagesCmd().exec()).forEach(i -> {
-                ids.add(i.getId());
-                if (i.getRepoTags() != null) {
-                    tags.addAll(List.of(i.getRepoTags()));
-                }
-            });
+            for (JsonNode i : engine.images()) {
+                ids.add(i.path("Id").asText());
+                i.path("RepoTags").forEach(t -> tags.add(t.asText()));
+            }
             lastPresence = now;
             flush(Optional.of(new LastUse.Presence(ids, tags)));
         }
     }
 
-    void handle(Engine engine, Event event) {
+    /**
+     * One event, in any API's shape (1.52 dropped status, id and from: Type, Action and Actor carry
+     * it all). A pull names the image by the reference pulled (Actor.ID, with a tag or a digest) and
+     * its repository (Actor.Attributes.name): recorded under the image that reference resolves to.
+     */
+    void handle(EngineApi engine, JsonNode event) {
+        String type = event.path("Type").asText("");
+        String action = event.path("Action").asText(event.path("status").asText(""));
         try {
-            Instant at = event.getTimeNano() != null ? Instant.ofEpochSecond(0, event.getTimeNano())
-                    : Instant.ofEpochSecond(event.getTime() == null ? Instant.now().getEpochSecond() : event.getTime());
+            Instant at = event.hasNonNull("timeNano") ? Instant.ofEpochSecond(0, event.path("timeNano").asLong())
+                    : Instant.ofEpochSecond(event.path("time").asLong(Instant.now().getEpochSecond()));
             lastEvent = at;
-            Map<String, String> attributes = event.getActor() == null || event.getActor().getAttributes() == null
-                    ? Map.of() : event.getActor().getAttributes();
-            String id = event.getActor() != null && event.getActor().getId() != null ? event.getActor().getId() : event.getId();
-            String action = event.getAction() == null ? "" : event.getAction();
-            if (event.getType() == EventType.CONTAINER && CONTAINER_USES.contains(action)) {
-                String ref = attributes.getOrDefault("image", "");
-                note(containerImage(engine, id).orElseGet(() -> imageId(engine, ref).orElse("")), ref, at);
-            } else if (event.getType() == EventType.SERVICE && SERVICE_USES.contains(action)) {
-                String ref = engine.call("GET /services/" + id, () -> engine.api().inspectServiceCmd(id).exec())
-                        .getSpec().getTaskTemplate().getContainerSpec().getImage();
+            JsonNode actor = event.path("Actor");
+            String id = actor.path("ID").asText(event.path("id").asText(""));
+            JsonNode attributes = actor.path("Attributes");
+            if (type.equals("container") && CONTAINER_USES.contains(action)) {
+                String ref = attributes.path("image").asText("");
+                note(containerImage(engine, id).or(() -> imageId(engine, ref)).orElse(""), ref, at);
+            } else if (type.equals("service") && SERVICE_USES.contains(action)) {
+                String ref = engine.inspectService(id).path("Spec").path("TaskTemplate").path("ContainerSpec").path("Image").asText("");
                 note(imageId(engine, ref).orElse(""), ref, at);
-            } else if (event.getType() == EventType.IMAGE && IMAGE_ARRIVALS.contains(action)) {
-                String name = attributes.getOrDefault("name", id);
-                String imageId = id != null && id.startsWith("sha256:") ? id : imageId(engine, name).orElse("");
-                note(imageId, name, at);
+            } else if (type.equals("image") && IMAGE_ARRIVALS.contains(action)) {
+                String name = attributes.path("name").asText("");
+                String ref = id.startsWith("sha256:") ? name : id;
+                String imageId = id.startsWith("sha256:") ? id : resolve(engine, id, name).orElse("");
+                note(imageId, ref, at);
             }
         } catch (RuntimeException e) {
             // an object gone before we looked, or an engine hiccup: this event is lost, the stream goes on
-            log.println("watch: could not record " + event.getType() + " " + Text.safe(event.getAction()) + ": "
-                    + Text.safe(Text.rootMessage(e)));
+            log.println("watch: could not record " + Text.safe(type) + " " + Text.safe(action) + ": " + Text.safe(Text.rootMessage(e)));
             log.flush();
         }
+    }
+
+    /**
+     * The image a pulled reference names: the reference itself (name:tag, name@digest), then the
+     * same without its tag when it also has a digest (swarm pulls name:tag@digest, which the
+     * classic store keeps only under its digest), then the repository's name.
+     */
+    static Optional<String> resolve(EngineApi engine, String reference, String name) {
+        List<String> tries = new java.util.ArrayList<>();
+        tries.add(reference);
+        int at = reference.indexOf('@');
+        if (at > 0) {
+            String repo = reference.substring(0, at);
+            int colon = repo.lastIndexOf(':');
+            if (colon > repo.lastIndexOf('/')) {
+                tries.add(repo.substring(0, colon) + reference.substring(at));
+            }
+        }
+        if (!name.isEmpty() && !tries.contains(name)) {
+            tries.add(name);
+        }
+        for (String candidate : tries) {
+            Optional<String> id = imageId(engine, candidate);
+            if (id.isPresent()) {
+                return id;
+            }
+        }
+        return Optional.empty();
     }
 
     private void note(String imageId, String ref, Instant at) {
@@ -172,23 +189,21 @@ public final class LastUseWatch {
         }
     }
 
-    private static Optional<String> containerImage(Engine engine, String id) {
+    private static Optional<String> containerImage(EngineApi engine, String id) {
         try {
-            return Optional.ofNullable(engine.call("GET /containers/" + id + "/json",
-                    () -> engine.api().inspectContainerCmd(id).exec()).getImageId());
-        } catch (Engine.Unavailable e) {
+            return Optional.of(engine.inspectContainer(id).path("Image").asText("")).filter(i -> !i.isEmpty());
+        } catch (EngineApi.Unavailable e) {
             return Optional.empty();
         }
     }
 
-    private static Optional<String> imageId(Engine engine, String ref) {
+    private static Optional<String> imageId(EngineApi engine, String ref) {
         if (ref == null || ref.isEmpty()) {
             return Optional.empty();
         }
         try {
-            return Optional.ofNullable(engine.call("GET /images/" + ref + "/json",
-                    () -> engine.api().inspectImageCmd(ref).exec()).getId());
-        } catch (Engine.Unavailable e) {
+            return Optional.of(engine.inspectImage(ref).path("Id").asText("")).filter(i -> !i.isEmpty());
+        } catch (EngineApi.Unavailable e) {
             return Optional.empty();
         }
     }

@@ -1,128 +1,134 @@
+//SOURCES EngineApi.java HostSnapshot.java ImageRef.java InUse.java Text.java
 package ccci;
 
-import com.github.dockerjava.api.command.InspectImageResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.ContainerSpec;
-import com.github.dockerjava.api.model.Service;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * An image as the engine holds it locally: its ID and the registry digests it was pulled or pushed
- * as, and how many layers it has; and who uses it: any container (running or stopped) made from it, and any swarm service whose
- * image names it (swarm stores name:tag@digest; a digest-only reference matches the local image's
- * digests). {@link #users} reads the engine once; the matching is pure.
+ * One image as the engine holds it locally, looked up by a reference (reuse-proof's image): its ID,
+ * its names (tags, and the registry digests it was pulled or pushed as), its layers, and whether
+ * its config says what to run.
  */
-public record LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd, int layers) {
-
-    public LocalImage(String id, List<String> repoDigests) {
-        this(id, repoDigests, List.of(), List.of(), 0);
-    }
-
-    public LocalImage(String id, List<String> repoDigests, List<String> entrypoint, List<String> cmd) {
-        this(id, repoDigests, entrypoint, cmd, 0);
-    }
+public record LocalImage(String id, List<String> repoTags, List<String> repoDigests, List<String> entrypoint, List<String> cmd,
+                         List<String> layers) {
 
     /** Whether the image's config says what to run (an ENTRYPOINT or a CMD). */
     public boolean hasCommand() {
         return !entrypoint.isEmpty() || !cmd.isEmpty();
     }
 
-    /** The engine's image under {@code ref}, or empty when it has none. */
-    public static Optional<LocalImage> inspect(Engine engine, ImageRef ref) {
-        return engine.call("GET /images/" + ref.local() + "/json", () -> {
-            try {
-                InspectImageResponse image = engine.api().inspectImageCmd(ref.local()).exec();
-                var config = image.getConfig();
-                return Optional.of(new LocalImage(image.getId(),
-                        image.getRepoDigests() == null ? List.of() : List.copyOf(image.getRepoDigests()),
-                        config == null || config.getEntrypoint() == null ? List.of() : List.of(config.getEntrypoint()),
-                        config == null || config.getCmd() == null ? List.of() : List.of(config.getCmd()),
-                        image.getRootFS() == null || image.getRootFS().getLayers() == null ? 0 : image.getRootFS().getLayers().size()));
-            } catch (NotFoundException e) {
+    /** The engine's image under {@code reference}, or empty when it has none. */
+    public static Optional<LocalImage> inspect(EngineApi engine, String reference) {
+        JsonNode image;
+        try {
+            image = engine.inspectImage(reference);
+        } catch (EngineApi.Refused e) {
+            if (e.status() == 404) {
                 return Optional.empty();
             }
-        });
+            throw e;
+        }
+        return Optional.of(new LocalImage(image.path("Id").asText(), strings(image.path("RepoTags")), strings(image.path("RepoDigests")),
+                strings(image.path("Config").path("Entrypoint")), strings(image.path("Config").path("Cmd")),
+                strings(image.path("RootFS").path("Layers"))));
+    }
+
+    public static Optional<LocalImage> inspect(EngineApi engine, ImageRef ref) {
+        return inspect(engine, ref.local());
     }
 
     /** The digest this image has in {@code ref}'s repository (what `docker service create` pins), if known. */
     public Optional<String> digestIn(ImageRef ref) {
         for (String repoDigest : repoDigests) {
-            int at = repoDigest.indexOf('@');
-            if (at < 0) {
-                continue;
-            }
             Optional<ImageRef> named = ImageRef.tryParse(repoDigest);
-            if (named.isPresent() && named.get().canonicalName().equals(ref.canonicalName())) {
-                return Optional.of(repoDigest.substring(at + 1));
+            if (named.isPresent() && named.get().canonicalName().equals(ref.canonicalName()) && named.get().digest().isPresent()) {
+                return named.get().digest();
             }
         }
         return Optional.empty();
     }
 
+    /**
+     * Its names besides {@code ref}'s own: other tags (of any repository), and names in other
+     * repositories. Removing {@code ref} from an image that has any only untags it: the image and its
+     * layers stay. Ours ({@link #isOurs}): {@code ref}'s repository:tag, and its repository at a digest
+     * (the containerd store keeps what a deploy or a pull by digest brings as name:tag@digest and
+     * name@digest, the classic store as a RepoDigest).
+     */
+    public List<String> otherNames(ImageRef ref) {
+        List<String> others = new ArrayList<>();
+        for (String name : repoTags) {
+            if (!isOurs(name, ref)) {
+                others.add(name);
+            }
+        }
+        for (String name : repoDigests) {
+            if (!isOurs(name, ref)) {
+                others.add(name);
+            }
+        }
+        return others;
+    }
+
+    /** Its names that are {@code ref}'s own (see {@link #otherNames}): tags first, then digests. */
+    public List<String> ourNames(ImageRef ref) {
+        List<String> ours = new ArrayList<>();
+        repoTags.stream().filter(n -> isOurs(n, ref)).forEach(ours::add);
+        repoDigests.stream().filter(n -> isOurs(n, ref) && !ours.contains(n)).forEach(ours::add);
+        return ours;
+    }
+
+    /** A name in {@code ref}'s repository with {@code ref}'s tag, or with a digest and no tag. */
+    static boolean isOurs(String name, ImageRef ref) {
+        Optional<ImageRef> named = ImageRef.tryParse(name);
+        if (named.isEmpty() || !named.get().canonicalName().equals(ref.canonicalName())) {
+            return false;
+        }
+        Optional<String> tag = named.get().tag();
+        return tag.isEmpty() ? named.get().digest().isPresent() : tag.equals(ref.tag());
+    }
+
+    /** Whether it has {@code ref}'s repository:tag (with or without a digest). */
+    public boolean taggedAs(ImageRef ref) {
+        return ref.tag().isPresent() && repoTags.stream().map(ImageRef::tryParse)
+                .anyMatch(t -> t.isPresent() && t.get().sameNameAndTag(ref));
+    }
+
+    /** This image as the one definition of in use sees it (names and layers; no sizes). */
+    public HostSnapshot.Image asImage() {
+        return new HostSnapshot.Image(id, Optional.empty(), repoTags, repoDigests, Instant.EPOCH, 0, -1, Map.of(), true, layers,
+                Optional.empty());
+    }
+
+    /** Who uses this image now: the one definition of in use, on the host's workloads as they are. */
+    public List<InUse.Reason> users(EngineApi engine) {
+        return InUse.users(HostSnapshot.read(engine, HostSnapshot.Depth.WORKLOADS, Instant.now()), asImage());
+    }
+
+    /**
+     * Who uses an image that is not here, by its names: {@code ref} and {@code ref}'s repository at
+     * {@code digest} (a service scaled to 0, a container left from an image since removed).
+     */
+    public static List<InUse.Reason> usersOfAbsent(EngineApi engine, ImageRef ref, Optional<String> digest) {
+        List<String> tags = ref.tag().isPresent() ? List.of(ref.local().replaceFirst("@.*", "")) : List.of();
+        List<String> digests = digest.map(d -> List.of(ref.repository() + "@" + d)).orElse(List.of());
+        HostSnapshot.Image byName = new HostSnapshot.Image("sha256:absent", Optional.empty(), tags, digests, Instant.EPOCH, 0, -1,
+                Map.of(), true, List.of(), Optional.empty());
+        return InUse.users(HostSnapshot.read(engine, HostSnapshot.Depth.WORKLOADS, Instant.now()), byName);
+    }
+
     /** The short form the docker CLI prints: the first 12 hex digits. */
     public static String shortId(String id) {
-        String hex = id.replaceFirst("^sha256:", "");
-        return hex.substring(0, Math.min(12, hex.length()));
+        return Text.shortId(id);
     }
 
-    public record User(String kind, String name, String state) {
-        @Override
-        public String toString() {
-            return kind + " " + name + (state.isEmpty() ? "" : " (" + state + ")");
-        }
-    }
-
-    public static List<User> users(Engine engine, ImageRef image, Optional<LocalImage> local) {
-        List<User> users = new ArrayList<>();
-        List<Container> containers = engine.call("GET /containers/json",
-                () -> engine.api().listContainersCmd().withShowAll(true).exec());
-        for (Container c : containers) {
-            if (containerUses(c.getImageId(), c.getImage(), image, local)) {
-                String name = c.getNames() != null && c.getNames().length > 0 ? c.getNames()[0].replaceFirst("^/", "") : c.getId();
-                users.add(new User("container", name, c.getState() == null ? "" : c.getState()));
-            }
-        }
-        List<Service> services = engine.call("GET /services", () -> engine.api().listServicesCmd().exec());
-        for (Service s : services) {
-            String serviceImage = Optional.ofNullable(s.getSpec())
-                    .map(spec -> spec.getTaskTemplate())
-                    .map(task -> task.getContainerSpec())
-                    .map(ContainerSpec::getImage)
-                    .orElse(null);
-            if (serviceUses(serviceImage, image, local)) {
-                users.add(new User("service", s.getSpec().getName(), ""));
-            }
-        }
-        return users;
-    }
-
-    static boolean containerUses(String imageId, String imageName, ImageRef image, Optional<LocalImage> local) {
-        if (local.isPresent() && local.get().id().equals(imageId)) {
-            return true;
-        }
-        return imageName != null && ImageRef.tryParse(imageName).map(image::sameNameAndTag).orElse(false);
-    }
-
-    static boolean serviceUses(String serviceImage, ImageRef image, Optional<LocalImage> local) {
-        if (serviceImage == null) {
-            return false;
-        }
-        Optional<ImageRef> used = ImageRef.tryParse(serviceImage);
-        if (used.isEmpty()) {
-            return false;
-        }
-        if (used.get().tag().isPresent() && image.tag().isPresent()) {
-            return image.sameNameAndTag(used.get());
-        }
-        // a digest-only reference on either side: compare digests in the same repository
-        Optional<String> digest = used.get().digest();
-        if (digest.isPresent() && used.get().canonicalName().equals(image.canonicalName())) {
-            return image.digest().map(digest.get()::equals).orElse(false)
-                    || local.flatMap(l -> l.digestIn(image)).map(digest.get()::equals).orElse(false);
-        }
-        return false;
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return List.copyOf(values);
     }
 }

@@ -1,18 +1,11 @@
+//SOURCES EngineApi.java Json.java
 package ccci;
 
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.ContainerSpec;
-import com.github.dockerjava.api.model.ServiceModeConfig;
-import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
-import com.github.dockerjava.api.model.ServiceRestartCondition;
-import com.github.dockerjava.api.model.ServiceRestartPolicy;
-import com.github.dockerjava.api.model.ServiceSpec;
-import com.github.dockerjava.api.model.Task;
-import com.github.dockerjava.api.model.TaskSpec;
-import com.github.dockerjava.api.model.TaskState;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +28,11 @@ public final class ProofService implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration HOOK_WAIT = Duration.ofSeconds(15);
     /** With restart condition none, a task in one of these states will never run. */
-    private static final Set<TaskState> GAVE_UP = EnumSet.of(TaskState.FAILED, TaskState.REJECTED,
-            TaskState.COMPLETE, TaskState.ORPHANED);
+    private static final Set<String> GAVE_UP = Set.of("failed", "rejected", "complete", "orphaned");
 
-    private final Engine engine;
+    private final EngineApi engine;
     private final String name;
+    private final Optional<String> nodeId;
     private final Consumer<String> onSignal;
     private final Thread hook;
     private final Object lock = new Object();
@@ -54,17 +47,23 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private ProofService(Engine engine, Consumer<String> onSignal) {
+    private ProofService(EngineApi engine, Optional<String> nodeId, Consumer<String> onSignal) {
         this.engine = engine;
+        this.nodeId = nodeId.filter(id -> !id.isBlank());
         this.name = NAME_PREFIX + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
         this.onSignal = onSignal;
         this.hook = new Thread(this::onShutdown, "ccci-reuse-proof-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /** Names the service and arms the shutdown hook; nothing is created yet. */
-    public static ProofService prepare(Engine engine, Consumer<String> onSignal) {
-        return new ProofService(engine, onSignal);
+    /**
+     * Names the service and arms the shutdown hook; nothing is created yet.
+     *
+     * @param nodeId the node its task must run on (node.id==ID: this host, so the image cache proven is this
+     *               host's), or empty for anywhere
+     */
+    public static ProofService prepare(EngineApi engine, Optional<String> nodeId, Consumer<String> onSignal) {
+        return new ProofService(engine, nodeId, onSignal);
     }
 
     public String name() {
@@ -72,60 +71,88 @@ public final class ProofService implements AutoCloseable {
     }
 
     /**
-     * Creates the service (no registry credentials are stored in it: the image is pinned to its
-     * digest and present locally, so the node does not pull).
+     * Creates the service the way a stack deploy does: its image pinned to a digest (name:tag@digest),
+     * so the node brings it by digest when it is not here; registryAuth, when given, goes with the
+     * request (docker service create --with-registry-auth) for that pull.
      *
      * @param image        what to run, e.g. name:tag@sha256:... as `docker service create` pins it
      * @param command      what to run instead of the image's ENTRYPOINT and CMD, or empty for those
      * @param stopGrace    SIGKILL this long after SIGTERM at teardown (a sleep as PID 1 ignores SIGTERM)
      */
-    public void create(String image, Optional<List<String>> command, Duration stopGrace) {
-        ContainerSpec container = new ContainerSpec()
-                .withImage(image)
-                .withLabels(Map.of(LABEL, "1"))
-                .withStopGracePeriod(stopGrace.toNanos());
-        command.ifPresent(container::withCommand);
-        ServiceSpec spec = new ServiceSpec()
-                .withName(name)
-                .withLabels(Map.of(LABEL, "1"))
-                .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
-                .withTaskTemplate(new TaskSpec()
-                        .withContainerSpec(container)
-                        .withRestartPolicy(new ServiceRestartPolicy().withCondition(ServiceRestartCondition.NONE)));
+    public void create(String image, Optional<List<String>> command, Duration stopGrace, Optional<String> registryAuth) {
+        ObjectNode spec = Json.mapper().createObjectNode();
+        spec.put("Name", name);
+        spec.putObject("Labels").put(LABEL, "1");
+        spec.putObject("Mode").putObject("Replicated").put("Replicas", 1);
+        ObjectNode task = spec.putObject("TaskTemplate");
+        ObjectNode container = task.putObject("ContainerSpec");
+        container.put("Image", image);
+        container.putObject("Labels").put(LABEL, "1");
+        container.put("StopGracePeriod", stopGrace.toNanos());
+        command.ifPresent(c -> {
+            ArrayNode args = container.putArray("Command");
+            c.forEach(args::add);
+        });
+        task.putObject("RestartPolicy").put("Condition", "none");
+        nodeId.ifPresent(id -> task.putObject("Placement").putArray("Constraints").add("node.id==" + id));
         synchronized (lock) {
             if (stopping) {
                 throw new Failed("stopping: service " + name + " not created");
             }
-            id = engine.call("POST /services/create", () -> engine.api().createServiceCmd(spec).exec().getId());
+            id = engine.createService(spec, registryAuth).path("ID").asText();
         }
     }
 
     /** Waits until a task of the service runs; fails fast when its task gave up (e.g. its command is not in the image). */
     public Duration awaitRunning(Duration timeout) {
+        return awaitRunning(timeout, Duration.ZERO, state -> {});
+    }
+
+    /**
+     * Waits until a task of the service runs, saying every {@code every} (zero: never) how far its
+     * task is (e.g. "task preparing": the node is pulling the image); fails fast when its task gave up.
+     */
+    public Duration awaitRunning(Duration timeout, Duration every, Consumer<String> progress) {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
+        long nextReport = start + every.toNanos();
         String last = "no task yet";
         while (true) {
-            List<Task> tasks = unlessStopping(() -> engine.call("GET /tasks",
-                    () -> engine.api().listTasksCmd().withServiceFilter(name).exec()));
-            for (Task task : tasks) {
-                TaskState state = task.getStatus() == null ? null : task.getStatus().getState();
-                if (state == TaskState.RUNNING) {
+            JsonNode tasks = unlessStopping(() -> engine.tasks(Optional.of(name)));
+            for (JsonNode task : tasks) {
+                String state = task.path("Status").path("State").asText("");
+                if (state.equals("running")) {
                     return Duration.ofNanos(System.nanoTime() - start);
                 }
-                if (state != null) {
-                    last = "task " + state.getValue()
-                            + Optional.ofNullable(task.getStatus().getErr()).filter(e -> !e.isBlank()).map(e -> ": " + e).orElse("");
+                if (!state.isEmpty()) {
+                    String err = task.path("Status").path("Err").asText("");
+                    last = "task " + state + (err.isBlank() ? "" : ": " + err);
                     if (GAVE_UP.contains(state)) {
-                        throw new Failed("service " + name + " did not start: " + last);
+                        throw new Failed("service " + name + " did not start: " + last + hint(state, err));
                     }
                 }
             }
-            if (System.nanoTime() > deadline) {
+            long now = System.nanoTime();
+            if (now > deadline) {
                 throw new Failed("service " + name + " not running after " + timeout.toSeconds() + " s (" + last + ")");
+            }
+            if (!every.isZero() && now >= nextReport) {
+                nextReport = now + every.toNanos();
+                progress.accept(last);
             }
             sleep(POLL);
         }
+    }
+
+    /** What to do about a task that gave up, when the proof's settings can help. */
+    static String hint(String state, String err) {
+        if (state.equals("complete")) {
+            return " (its command exited: give one that keeps running with --command, e.g. --command 'sleep 3600')";
+        }
+        if (err.toLowerCase(java.util.Locale.ROOT).contains("no command specified")) {
+            return " (the image has no entrypoint or command: give one with --command, e.g. --command 'sleep 3600')";
+        }
+        return "";
     }
 
     /** Removes the service and waits until the engine has no container of it left. */
@@ -170,24 +197,23 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private void remove(Engine engine) {
+    private void remove(EngineApi engine) {
         synchronized (lock) {
             if (id == null || removed) {
                 return;
             }
-            engine.call("DELETE /services/" + name, () -> {
-                try {
-                    engine.api().removeServiceCmd(id).exec();
-                } catch (NotFoundException alreadyGone) {
-                    // removed by someone else: the goal is reached
+            try {
+                engine.removeService(id);
+            } catch (EngineApi.Refused e) {
+                if (e.status() != 404) {
+                    throw e; // 404: removed by someone else, the goal is reached
                 }
-                return null;
-            });
+            }
             removed = true;
         }
     }
 
-    private void awaitNoContainers(Engine engine, Duration timeout) {
+    private void awaitNoContainers(EngineApi engine, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String serviceId;
         synchronized (lock) {
@@ -197,8 +223,12 @@ public final class ProofService implements AutoCloseable {
             return;
         }
         while (true) {
-            int left = engine.call("GET /containers/json", () -> engine.api().listContainersCmd().withShowAll(true)
-                    .withLabelFilter(Map.of("com.docker.swarm.service.id", serviceId)).exec()).size();
+            int left = 0;
+            for (JsonNode c : engine.containers(true)) {
+                if (serviceId.equals(c.path("Labels").path("com.docker.swarm.service.id").asText())) {
+                    left++;
+                }
+            }
             if (left == 0) {
                 return;
             }
@@ -254,7 +284,7 @@ public final class ProofService implements AutoCloseable {
             return;
         }
         // its own connection: the main thread may close its own while this runs
-        try (Engine own = engine.reconnect()) {
+        try (EngineApi own = engine.reconnect()) {
             try {
                 remove(own);
             } catch (RuntimeException e) {

@@ -1,3 +1,5 @@
+//SOURCES Disk.java EvictionPolicy.java EvictionRun.java GateCheck.java GatePolicy.java Json.java
+//SOURCES PrunePolicy.java PruneRun.java PruneShortfall.java Text.java Threshold.java
 package ccci;
 
 import ccci.GatePolicy.GateResult;
@@ -55,19 +57,18 @@ public final class PruneFormat {
                 for (Item item : plan.removed()) {
                     out.add("  remove " + row(item));
                 }
-                for (Item item : plan.undecided()) {
-                    out.add("  unsure " + row(item));
-                }
                 for (Item item : plan.kept()) {
                     out.add("  keep   " + row(item));
                 }
-                out.add("would remove " + removal(plan) + (plan.undecided().isEmpty() ? "" : "; the engine decides on "
-                        + Text.count(plan.undecided().size(), "more object") + " (age on this store unknown)"));
+                out.add("would remove " + removal(plan));
                 eviction(out, report);
             }
             case INSUFFICIENT -> {
                 for (Item item : removedItems(report)) {
                     out.add("removed " + row(item));
+                }
+                for (Item item : keptAtRunTime(report)) {
+                    out.add("kept    " + row(item));
                 }
                 eviction(out, report);
             }
@@ -79,7 +80,7 @@ public final class PruneFormat {
                     for (Item item : removedItems(report)) {
                         out.add("removed " + row(item));
                     }
-                    for (Item item : undecidedKept(report)) {
+                    for (Item item : keptAtRunTime(report)) {
                         out.add("kept    " + row(item));
                     }
                     eviction(out, report);
@@ -105,37 +106,40 @@ public final class PruneFormat {
     static String warning(PruneShortfall.Shortfall shortfall) {
         if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
             return "WARN not enough: the disk is still at "
-                    + s.after().usedPercent() + "% of " + s.after().path() + " (threshold " + s.threshold() + "%) after pruning, which reclaimed "
-                    + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(PruneShortfall.bytesToFree(s.after(), s.threshold()))
-                    + " more must go to get below " + s.threshold() + "%; " + kept(s.kept());
+                    + s.after().describe() + " (threshold " + s.threshold() + ") after pruning, which reclaimed "
+                    + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(s.threshold().bytesToGoBelow(s.after()))
+                    + " more must go to get below " + s.threshold() + "; " + kept(s.kept());
         }
         if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
             return "WARN estimate: a real run would leave the disk at or above the threshold: "
-                    + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (listed sizes; shared layers free less"
+                    + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (unique bytes"
                     + (s.evictionBytes() > 0 ? "; eviction " + Text.bytes(s.evictionBytes()) + " of it" : "") + ") of the "
-                    + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().usedPercent() + "% of " + s.now().path()
-                    + " below " + s.threshold() + "%; " + kept(s.kept());
+                    + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().describe()
+                    + " below " + s.threshold() + "; " + kept(s.kept());
         }
         PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
         return "WARN pruning blocked for " + age(s.blockedFor())
                 + " (since " + s.since() + ", longer than --blocked-limit " + s.limit() + ") while the disk is at "
-                + s.disk().usedPercent() + "% of " + s.disk().path() + " (threshold " + s.threshold() + "%): blocked by "
+                + s.disk().describe() + " (threshold " + s.threshold() + "): blocked by "
                 + String.join("; ", s.blocking().stream().map(g -> "the " + g.name() + " gate: " + g.detail()).toList())
                 + "; the gates last allowed a run " + s.gatesLastAllowed().map(Object::toString).orElse("never, as far as the state file knows");
     }
 
-    /** "the conservative policy keeps 3 tagged images nothing uses (1.2 GB listed), ...": listed sizes count shared layers in each. */
+    /** "the conservative policy keeps 3 tagged images nothing uses (1.2 GB), ...": each image by its unique bytes. */
     static String kept(PruneShortfall.Kept kept) {
         List<String> parts = new ArrayList<>();
         if (kept.taggedUnused().images() > 0) {
-            parts.add(Text.count(kept.taggedUnused().images(), "tagged image") + " nothing uses (" + Text.bytes(kept.taggedUnused().bytes()) + " listed)");
+            parts.add(Text.count(kept.taggedUnused().images(), "tagged image") + " nothing uses (" + Text.bytes(kept.taggedUnused().bytes()) + ")");
         }
         if (kept.inUse().images() > 0) {
-            parts.add(Text.count(kept.inUse().images(), "image") + " in use by containers (" + Text.bytes(kept.inUse().bytes()) + " listed)");
+            parts.add(Text.count(kept.inUse().images(), "image") + " in use (" + Text.bytes(kept.inUse().bytes()) + ")");
+        }
+        if (kept.cache().images() > 0) {
+            parts.add(Text.count(kept.cache().images(), "cached registry image") + " (" + Text.bytes(kept.cache().bytes()) + ")");
         }
         if (kept.youngDangling().images() > 0) {
             parts.add(Text.count(kept.youngDangling().images(), "dangling image") + " younger than " + kept.until()
-                    + " (" + Text.bytes(kept.youngDangling().bytes()) + " listed)");
+                    + " (" + Text.bytes(kept.youngDangling().bytes()) + ")");
         }
         return parts.isEmpty()
                 ? "the conservative policy keeps no image: the space is held by something else (containers, volumes, files beside the engine)"
@@ -182,7 +186,7 @@ public final class PruneFormat {
         }
         for (EvictionRun.Removal r : e.removals()) {
             EvictionPolicy.Decision d = r.decision();
-            out.add((r.removed() ? "evicted " : "kept    ") + LocalImage.shortId(d.image().id()) + " "
+            out.add((r.removed() ? "evicted " : "kept    ") + Text.shortId(d.image().id()) + " "
                     + Text.safe(d.image().name()) + " (last use " + When.EXACT.format(d.lastUse().at()) + ", "
                     + d.lastUse().describe() + "): " + r.detail().replaceFirst("^kept: ", "") + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
         }
@@ -192,7 +196,7 @@ public final class PruneFormat {
     }
 
     private static String evictionRow(EvictionPolicy.Decision d) {
-        return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", LocalImage.shortId(d.image().id()),
+        return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", Text.shortId(d.image().id()),
                 Text.clipStart(Text.safe(d.image().name()), 28), Text.bytes(d.frees()), When.EXACT.format(d.lastUse().at()),
                 Text.safe(d.reason()));
     }
@@ -215,6 +219,7 @@ public final class PruneFormat {
         s.put("reclaimed_bytes", r.reclaimedBytes());
         r.eviction().ifPresent(e -> {
             s.put(e.predicted() ? "would_evict" : "evicted", e.removed().size());
+            s.put(e.predicted() ? "would_evict_bytes" : "evicted_bytes", e.bytesFreed());
             s.put("evict_to", e.plan().evictToPercent());
         });
         r.diskBefore().ifPresent(v -> s.put("disk_before", v));
@@ -228,12 +233,13 @@ public final class PruneFormat {
     }
 
     public static String json(PruneRun.Report r) {
-        ObjectNode root = Engine.Json.mapper().createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("ran", r.ran());
         root.put("dryRun", r.outcome() == PruneRun.Outcome.DRY_RUN);
         root.put("outcome", r.outcome().word());
         root.put("exitCode", r.exitCode());
         root.put("reclaimedBytes", r.reclaimedBytes());
+        root.put("evictedBytes", r.evictedBytes());
         r.problem().ifPresentOrElse(p -> root.put("reason", p), () -> root.putNull("reason"));
         r.stoppedBefore().ifPresentOrElse(p -> root.put("stoppedBefore", p.key), () -> root.putNull("stoppedBefore"));
         putOptional(root, "diskBefore", r.diskBefore());
@@ -255,7 +261,7 @@ public final class PruneFormat {
             node.put("removed", p.removedIds().size());
             node.put("reclaimedBytes", p.reclaimedBytes());
             node.put("elapsedMs", p.elapsed().toMillis());
-            node.set("removedIds", Engine.Json.mapper().valueToTree(p.removedIds()));
+            node.set("removedIds", Json.mapper().valueToTree(p.removedIds()));
         }
         List<Item> removed = r.outcome() == PruneRun.Outcome.DRY_RUN
                 ? r.plan().map(Plan::removed).orElse(List.of())
@@ -267,10 +273,8 @@ public final class PruneFormat {
         }
         List<Item> kept = new ArrayList<>(r.plan().map(p -> p.kept().stream()
                 .filter(i -> !removedIds.contains(i.id())).toList()).orElse(List.of()));
-        if (r.outcome() == PruneRun.Outcome.DRY_RUN) {
-            items(root.putArray("undecided"), r.plan().map(Plan::undecided).orElse(List.of()));
-        } else {
-            kept.addAll(undecidedKept(r));
+        if (r.outcome() != PruneRun.Outcome.DRY_RUN) {
+            kept.addAll(keptAtRunTime(r));
         }
         items(root.putArray("kept"), kept);
         warning(r).ifPresentOrElse(w -> root.put("warning", w), () -> root.putNull("warning"));
@@ -285,30 +289,14 @@ public final class PruneFormat {
         return root.toPrettyString() + System.lineSeparator();
     }
 
-    /** After a run, the objects whose age the plan could not tell and the engine did not remove. */
-    static List<Item> undecidedKept(PruneRun.Report r) {
-        if (r.outcome() == PruneRun.Outcome.DRY_RUN || r.plan().isEmpty()) {
-            return List.of();
-        }
-        Set<String> removedIds = removedItems(r).stream().map(Item::id).collect(Collectors.toSet());
-        Set<PrunePolicy.Phase> ran = r.phases().stream().map(PruneRun.PhaseResult::phase).collect(Collectors.toSet());
-        return r.plan().get().undecided().stream()
-                .filter(i -> ran.contains(phaseOf(i)) && !removedIds.contains(i.id()))
-                .map(i -> i.settled(false)).toList();
-    }
-
-    private static Phase phaseOf(Item item) {
-        for (Phase p : Phase.values()) {
-            if (p.kind.equals(item.kind())) {
-                return p;
-            }
-        }
-        throw new IllegalArgumentException(item.kind());
+    /** After a run, the planned removals the run kept after all (a user appeared since the plan, the engine refused). */
+    static List<Item> keptAtRunTime(PruneRun.Report r) {
+        return r.phases().stream().flatMap(p -> p.keptAtRunTime().stream()).toList();
     }
 
     static ObjectNode evictionJson(EvictionRun.Result e) {
         EvictionPolicy.Plan plan = e.plan();
-        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        ObjectNode node = Json.mapper().createObjectNode();
         node.put("evictTo", plan.evictToPercent());
         node.put("predicted", e.predicted());
         node.put("bytesNeeded", plan.bytesNeeded());
@@ -336,7 +324,7 @@ public final class PruneFormat {
     }
 
     private static void decision(ObjectNode node, EvictionPolicy.Decision d) {
-        node.setAll(Engine.Json.mapper().<ObjectNode>valueToTree(d.fields()));
+        node.setAll(Json.mapper().<ObjectNode>valueToTree(d.fields()));
     }
 
     /** What the engine says it removed, described from the plan (or as "not in the plan" if it is not there). */
@@ -350,20 +338,22 @@ public final class PruneFormat {
                 }
                 Optional<Item> planned = r.plan().flatMap(plan -> plan.phase(p.phase()).stream()
                         .filter(i -> i.id().equals(id)).findFirst());
-                items.add(planned.map(i -> i.settled(true)).orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, true,
-                        "removed by the engine, not in the plan (created after it was made)")));
+                items.add(planned.map(i -> i.remove() ? i : i.keptBecause(PrunePolicy.Why.REMOVE,
+                                "removed by the engine, though the plan said: " + i.reason()))
+                        .orElseGet(() -> new Item(p.phase().kind, id, "", null, 0, PrunePolicy.Why.REMOVE,
+                                "removed by the engine, not in the plan (created after it was made)")));
             }
         }
         return items;
     }
 
     static ObjectNode shortfall(PruneShortfall.Shortfall shortfall) {
-        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        ObjectNode node = Json.mapper().createObjectNode();
         node.put("kind", shortfall.kind());
         if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
             disk(node, s.after(), s.threshold());
             node.put("reclaimedBytes", s.reclaimedBytes());
-            node.put("bytesToFree", PruneShortfall.bytesToFree(s.after(), s.threshold()));
+            node.put("bytesToFree", s.threshold().bytesToGoBelow(s.after()));
             node.set("kept", keptJson(s.kept()));
         } else if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
             node.put("estimate", true);
@@ -374,7 +364,7 @@ public final class PruneFormat {
             node.set("kept", keptJson(s.kept()));
         } else if (shortfall instanceof PruneShortfall.Shortfall.BlockedTooLong s) {
             disk(node, s.disk(), s.threshold());
-            node.set("blockingGates", Engine.Json.mapper().valueToTree(s.blocking().stream().map(GateResult::name).toList()));
+            node.set("blockingGates", Json.mapper().valueToTree(s.blocking().stream().map(GateResult::name).toList()));
             node.put("blockedSince", s.since().toString());
             node.put("blockedSeconds", s.blockedFor().toSeconds());
             node.put("blockedLimitSeconds", s.limit().duration().toSeconds());
@@ -383,16 +373,17 @@ public final class PruneFormat {
         return node;
     }
 
-    private static void disk(ObjectNode node, Disk disk, int threshold) {
+    private static void disk(ObjectNode node, Disk disk, Threshold threshold) {
         node.put("usedPercent", disk.usedPercent());
-        node.put("threshold", threshold);
+        node.put("threshold", threshold.percent());
         node.put("path", disk.path().toString());
     }
 
     private static ObjectNode keptJson(PruneShortfall.Kept kept) {
-        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        ObjectNode node = Json.mapper().createObjectNode();
         count(node.putObject("taggedUnused"), kept.taggedUnused());
         count(node.putObject("inUse"), kept.inUse());
+        count(node.putObject("cache"), kept.cache());
         count(node.putObject("youngDangling"), kept.youngDangling());
         return node;
     }
@@ -403,11 +394,11 @@ public final class PruneFormat {
     }
 
     static ObjectNode state(PruneRun.StateReport state) {
-        ObjectNode node = Engine.Json.mapper().createObjectNode();
+        ObjectNode node = Json.mapper().createObjectNode();
         node.put("file", state.file().toString());
         state.state().gatesLastAllowed().ifPresentOrElse(t -> node.put("gatesLastAllowed", t.toString()), () -> node.putNull("gatesLastAllowed"));
         state.state().blockedSince().ifPresentOrElse(t -> node.put("blockedSince", t.toString()), () -> node.putNull("blockedSince"));
-        node.set("notes", Engine.Json.mapper().valueToTree(state.notes()));
+        node.set("notes", Json.mapper().valueToTree(state.notes()));
         return node;
     }
 

@@ -1,3 +1,4 @@
+//SOURCES Cli.java GateCheck.java GatePolicy.java PrunePolicy.java PruneRun.java SmallFile.java Text.java
 package ccci;
 
 import ccci.Cli.ExitCodes;

@@ -1,26 +1,33 @@
+//SOURCES EngineApi.java EngineInfo.java HostSnapshot.java InUse.java LastUse.java LocalImage.java Until.java
 package ccci;
 
-import ccci.Cli.BadInput;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * What prune removes, phase by phase: the exact request each phase sends to the engine's own prune
- * endpoint (the calls behind `docker container|image|builder prune --filter until=...`), and beside
- * it the pure prediction of what that request removes, with a reason for every object kept or
- * removed, so that dry-run tells the truth. Each phase decides its age once (containersAge,
+ * What prune removes, phase by phase, and beside each phase what it asks of the engine: the pure
+ * prediction with a reason for every object kept or removed is the plan, and the real run does
+ * what the plan says (dry run = real run). Each phase decides its age once (containersAge,
  * imagesAge, buildCacheAge) for both its request and its prediction: edit a phase here, in one place.
- * Never widened: no "all", no volumes, no networks, no force; images only when dangling.
+ *
+ * <ol>
+ * <li>stopped containers: the engine's container prune, with until;</li>
+ * <li>dangling images: deleted one by one, by ID and never forced, as this plan lists them. Not the
+ *     engine's image prune: it cannot tell the local cache from debris, and removes an untagged
+ *     image that came from a registry by digest (every stack deploy brings its images so on the
+ *     classic store) although a redeploy needs it. Kept: anything {@link InUse} protects, and the
+ *     newest image of each registry repository here (the cache); removed: untagged images older than
+ *     until, older pulls of a repository superseded by a newer one among them;</li>
+ * <li>build cache: the engine's build-cache prune, with until.</li>
+ * </ol>
+ * Never widened: no "all", no volumes, no networks, no force ({@link EngineApi} cannot express them).
  */
 public final class PrunePolicy {
     private PrunePolicy() {}
@@ -40,31 +47,18 @@ public final class PrunePolicy {
         }
     }
 
-    /**
-     * One object and what the phase does with it, and why. undecided: the engine alone can tell
-     * (its age on this store is unknown), so the prediction is neither remove nor keep.
-     */
-    public record Item(String kind, String id, String name, Instant created, long size, boolean remove, String reason,
-                       boolean undecided) {
-        public Item(String kind, String id, String name, Instant created, long size, boolean remove, String reason) {
-            this(kind, id, name, created, size, remove, reason, false);
+    /** Why an object goes or stays, in kinds the summaries count by; the reason says it in words. */
+    public enum Why { REMOVE, RUNNING, YOUNG, TAGGED, IN_USE, CACHE, UNKNOWN_AGE, NEVER }
+
+    /** One object and what the phase does with it, and why; size: what removing it frees (an image: its unique bytes). */
+    public record Item(String kind, String id, String name, Instant created, long size, Why why, String reason) {
+        public boolean remove() {
+            return why == Why.REMOVE;
         }
 
-        /**
-         * The item once the real run is over, as the engine settled it: an undecided one says what
-         * the engine did; one the plan kept but the engine removed says so (never a "keep" reason
-         * under "removed").
-         */
-        public Item settled(boolean removedByEngine) {
-            if (undecided) {
-                return new Item(kind, id, name, created, size, removedByEngine, removedByEngine
-                        ? "removed by the engine (its age on this store was unknown to the plan)"
-                        : "kept by the engine (its age on this store was unknown to the plan)", false);
-            }
-            if (removedByEngine && !remove) {
-                return new Item(kind, id, name, created, size, true, "removed by the engine, though the plan said: " + reason, false);
-            }
-            return this;
+        /** The same object, kept at run time for another reason (a user appeared, the engine refused). */
+        public Item keptBecause(Why why, String reason) {
+            return new Item(kind, id, name, created, size, why, reason);
         }
     }
 
@@ -90,48 +84,49 @@ public final class PrunePolicy {
         public List<Item> kept() {
             List<Item> all = new ArrayList<>();
             for (Phase p : Phase.values()) {
-                phase(p).stream().filter(i -> !i.remove() && !i.undecided()).forEach(all::add);
+                phase(p).stream().filter(i -> !i.remove()).forEach(all::add);
             }
             all.addAll(volumes);
             return all;
         }
-
-        /** Objects only the engine can decide on (their age on this store is unknown). */
-        public List<Item> undecided() {
-            List<Item> all = new ArrayList<>();
-            for (Phase p : Phase.values()) {
-                phase(p).stream().filter(Item::undecided).forEach(all::add);
-            }
-            return all;
-        }
     }
 
-    /** The exact request each phase sends; nothing else can widen it (no "all", no volumes, no networks). */
-    public static String request(Phase phase, Until until) {
-        return switch (phase) {
-            case CONTAINERS -> containersRequest(until);
-            case IMAGES -> imagesRequest(until);
-            case BUILD_CACHE -> buildCacheRequest(until);
-        };
+    /** What the plan is made from: the host, what the operator protects by name, and the last-use record. */
+    public record Inputs(HostSnapshot host, InUse.Settings keep, LastUse record) {
+        public static Inputs of(HostSnapshot host) {
+            return new Inputs(host, InUse.Settings.NONE, LastUse.empty());
+        }
     }
 
     /** The prediction of all three phases, run in order on the same state at {@code now}. */
-    public static Plan plan(PruneFacts facts, Instant now, Until until) {
-        List<Item> containers = new ArrayList<>();
-        Map<String, String> imageUsers = new HashMap<>(); // image ID -> a container that still uses it after phase 1
-        for (PruneFacts.ContainerRow c : facts.containers()) {
-            Item item = container(c, until, now);
-            if (!item.remove()) {
-                imageUsers.putIfAbsent(c.imageId(), c.name());
-            }
-            containers.add(item);
-        }
-        List<Item> images = facts.images().stream().map(i -> image(i, imageUsers, facts.imageStore(), until, now)).toList();
-        List<Item> cache = facts.buildCache().stream().map(b -> buildCacheRecord(b, until, now)).toList();
-        List<Item> volumes = facts.volumes().stream()
-                .map(v -> new Item("volume", v, v, null, 0, false, "volume: never pruned"))
+    public static Plan plan(Inputs in, Instant now, Until until) {
+        HostSnapshot host = in.host();
+        List<Item> containers = host.containers().stream().map(c -> container(c, until, now)).toList();
+        Set<String> removedContainers = new HashSet<>();
+        containers.stream().filter(Item::remove).forEach(c -> removedContainers.add(c.id()));
+        // the image phase runs after phase 1: the containers it removes no longer hold their images
+        HostSnapshot afterPhase1 = new HostSnapshot(host.readAt(), host.engine(), host.services(), host.tasks(),
+                host.containers().stream().filter(c -> !removedContainers.contains(c.id())).toList(), host.store());
+        Map<String, List<InUse.Reason>> protectedImages = InUse.of(afterPhase1, in.keep(),
+                new InUse.Recency(in.record(), imagesAge(until), now));
+        HostSnapshot.Store store = host.requireStore();
+        List<Item> images = store.topLevel().stream()
+                .map(i -> image(i, store, protectedImages.getOrDefault(i.id(), List.of()), host.engine().imageStore(), until, now))
+                .toList();
+        List<Item> cache = store.buildCache().stream().map(b -> buildCacheRecord(b, until, now)).toList();
+        List<Item> volumes = store.volumes().stream()
+                .map(v -> new Item("volume", v, v, null, 0, Why.NEVER, "volume: never pruned"))
                 .toList();
         return new Plan(containers, images, cache, volumes);
+    }
+
+    /** The request of the phases the engine prunes itself (containers, build cache); the image phase has none. */
+    public static Optional<EngineApi.PruneCall> request(Phase phase, Until until) {
+        return switch (phase) {
+            case CONTAINERS -> Optional.of(containersRequest(until));
+            case IMAGES -> Optional.empty();
+            case BUILD_CACHE -> Optional.of(buildCacheRequest(until));
+        };
     }
 
     // ---------------------------------------------------------------- phase 1: stopped containers
@@ -144,70 +139,101 @@ public final class PrunePolicy {
         return until;
     }
 
-    static String containersRequest(Until until) {
-        return "/containers/prune?filters=" + encode("{" + untilFilter(containersAge(until)) + "}");
+    static EngineApi.PruneCall containersRequest(Until until) {
+        return new EngineApi.PruneCall(EngineApi.PruneCall.CONTAINERS, Map.of("until", List.of(containersAge(until).engineFilter())));
     }
 
-    static Item container(PruneFacts.ContainerRow c, Until until, Instant now) {
+    static Item container(HostSnapshot.Container c, Until until, Instant now) {
         Until age = containersAge(until);
-        String reason;
-        boolean remove = false;
         if (RUNNING_STATES.contains(c.state())) {
-            reason = c.state();
-        } else if (!olderThan(c.created(), age, now)) {
-            reason = c.state() + ", younger than " + age;
-        } else {
-            reason = c.state() + " and older than " + age;
-            remove = true;
+            return new Item(Phase.CONTAINERS.kind, c.id(), c.name(), c.created(), c.sizeRw(), Why.RUNNING, c.state());
         }
-        return new Item(Phase.CONTAINERS.kind, c.id(), c.name(), c.created(), 0, remove, reason);
+        if (!olderThan(c.created(), age, now)) {
+            return new Item(Phase.CONTAINERS.kind, c.id(), c.name(), c.created(), c.sizeRw(), Why.YOUNG, c.state() + ", younger than " + age);
+        }
+        return new Item(Phase.CONTAINERS.kind, c.id(), c.name(), c.created(), c.sizeRw(), Why.REMOVE, c.state() + " and older than " + age);
     }
 
     // ---------------------------------------------------------------- phase 2: dangling images
 
-    /** The age a dangling image must reach before phase 2 removes it (its request and prediction ask here). */
+    /** The age a dangling image must reach before phase 2 removes it, and within which a use protects it. */
     static Until imagesAge(Until until) {
         return until;
     }
 
-    static String imagesRequest(Until until) {
-        return "/images/prune?filters=" + encode("{\"dangling\":[\"true\"]," + untilFilter(imagesAge(until)) + "}");
+    /** What the image phase deletes for a planned removal: the image, by ID (DELETE /images/{id}, never forced). */
+    public static String imageRequest(Item item) {
+        return item.id();
     }
 
-    /** What --dry-run says of a dangling image whose age the engine's API does not tell. */
-    static final String AGE_UNKNOWN = "dangling; age on this store unknown: the engine decides";
+    /**
+     * The image store decides how old an untagged image is, as the engine's own prune would: on the
+     * classic store by the config's build time (Created, whole seconds); on the containerd store by
+     * the engine's record of it (when it became untagged or arrived so), which the store alone knows.
+     *
+     * @param protectedBy why {@link InUse} protects it (empty: nothing does)
+     */
+    static Item image(HostSnapshot.Image i, HostSnapshot.Store store, List<InUse.Reason> protectedBy, EngineInfo.ImageStore kind,
+                      Until until, Instant now) {
+        Until age = imagesAge(until);
+        String name = i.name();
+        if (!i.dangling()) {
+            return keep(i, Why.TAGGED, "tagged");
+        }
+        if (!protectedBy.isEmpty()) {
+            return protectedBy.get(0).kind() == InUse.Kind.RECENT ? keep(i, Why.YOUNG, protectedBy.get(0).text())
+                    : keep(i, Why.IN_USE, "in use by " + InUse.describe(protectedBy));
+        }
+        Optional<HostSnapshot.Image> newer = newerOfItsRepository(i, store);
+        if (!i.repoDigests().isEmpty() && newer.isEmpty()) {
+            return keep(i, Why.CACHE, "cache: the newest image of " + HostSnapshot.Image.repository(i.repoDigests().get(0))
+                    + " here, pulled by digest (a redeploy needs it)");
+        }
+        String what = newer.map(n -> "superseded by " + LocalImage.shortId(n.id()) + " (" + n.name() + ")").orElse("dangling");
+        Instant basis;
+        String by = "";
+        if (kind == EngineInfo.ImageStore.CONTAINERD) {
+            if (i.lastTagTime().isEmpty()) {
+                return keep(i, Why.UNKNOWN_AGE, what + "; its age on this store is unknown (no record time): kept");
+            }
+            basis = i.lastTagTime().get();
+            by = " (by its local record, " + basis.truncatedTo(ChronoUnit.SECONDS) + ")";
+            if (!basis.isBefore(now.minus(age.duration()))) {
+                return keep(i, Why.YOUNG, what + ", younger than " + age + by);
+            }
+        } else if (!olderThan(i.created(), age, now)) {
+            return keep(i, Why.YOUNG, what + ", younger than " + age);
+        }
+        return new Item(Phase.IMAGES.kind, i.id(), name, i.created(), i.uniqueBytes(), Why.REMOVE, what + " and older than " + age + by);
+    }
+
+    private static Item keep(HostSnapshot.Image i, Why why, String reason) {
+        return new Item(Phase.IMAGES.kind, i.id(), i.name(), i.created(), i.uniqueBytes(), why, reason);
+    }
 
     /**
-     * The image store decides what the engine's until compares: on the classic store the config's
-     * build time (Created, whole seconds); on the containerd store the time of the engine's own record
-     * (for a dangling image: when it became dangling or arrived untagged), to the nanosecond.
-     *
-     * @param imageUsers image ID -> a container that still uses it after phase 1
+     * A newer top-level image in one of this image's registry repositories, if any: then this one is
+     * an older pull, superseded (newest: latest Created, then the later record time, then by ID).
      */
-    static Item image(PruneFacts.ImageRow i, Map<String, String> imageUsers, Engine.ImageStore store, Until until, Instant now) {
-        Until age = imagesAge(until);
-        String name = i.dangling() ? "<none>:<none>" : String.join(", ", i.tags());
-        String reason;
-        boolean remove = false;
-        if (!i.dangling()) {
-            reason = "tagged";
-        } else if (imageUsers.containsKey(i.id())) {
-            reason = "in use by container " + imageUsers.get(i.id());
-        } else if (store == Engine.ImageStore.CONTAINERD) {
-            if (i.recorded().isEmpty()) {
-                return new Item(Phase.IMAGES.kind, i.id(), name, i.created(), i.size(), false, AGE_UNKNOWN, true);
-            }
-            Instant recorded = i.recorded().get();
-            String basis = " (by its local record, " + recorded.truncatedTo(ChronoUnit.SECONDS) + ")";
-            remove = recorded.isBefore(now.minus(age.duration()));
-            reason = remove ? "dangling and older than " + age + basis : "dangling, younger than " + age + basis;
-        } else if (!olderThan(i.created(), age, now)) {
-            reason = "dangling, younger than " + age;
-        } else {
-            reason = "dangling and older than " + age;
-            remove = true;
+    static Optional<HostSnapshot.Image> newerOfItsRepository(HostSnapshot.Image image, HostSnapshot.Store store) {
+        Set<String> repositories = image.repositories();
+        if (repositories.isEmpty()) {
+            return Optional.empty();
         }
-        return new Item(Phase.IMAGES.kind, i.id(), name, i.created(), i.size(), remove, reason);
+        Comparator<HostSnapshot.Image> newest = Comparator.comparing(HostSnapshot.Image::created)
+                .thenComparing(i -> i.lastTagTime().orElse(Instant.EPOCH))
+                .thenComparing(HostSnapshot.Image::id);
+        for (String repository : repositories) {
+            Optional<HostSnapshot.Image> best = store.topLevel().stream()
+                    .filter(other -> other.repositories().contains(repository))
+                    .max(newest);
+            if (best.isPresent() && best.get().id().equals(image.id())) {
+                return Optional.empty(); // the newest of one of its repositories: the cache
+            }
+        }
+        return store.topLevel().stream()
+                .filter(other -> !other.id().equals(image.id()) && other.repositories().stream().anyMatch(repositories::contains))
+                .max(newest);
     }
 
     // ---------------------------------------------------------------- phase 3: build cache
@@ -220,8 +246,8 @@ public final class PrunePolicy {
         return until;
     }
 
-    static String buildCacheRequest(Until until) {
-        return "/build/prune?filters=" + encode("{" + untilFilter(buildCacheAge(until)) + "}");
+    static EngineApi.PruneCall buildCacheRequest(Until until) {
+        return new EngineApi.PruneCall(EngineApi.PruneCall.BUILD_CACHE, Map.of("until", List.of(buildCacheAge(until).engineFilter())));
     }
 
     /**
@@ -229,26 +255,30 @@ public final class PrunePolicy {
      * used whatever its age (cache/manager.go: only a LastUsedAt after the cutoff keeps it; the same
      * in the BuildKit of engines 20.10 (0.8), 26.1 (0.13) and 28.5 (0.25)).
      */
-    static Item buildCacheRecord(PruneFacts.BuildCacheRow b, Until until, Instant now) {
+    static Item buildCacheRecord(HostSnapshot.BuildCacheRecord b, Until until, Instant now) {
         Until age = buildCacheAge(until);
+        Why why;
         String reason;
-        boolean remove = false;
         if (b.inUse()) {
+            why = Why.IN_USE;
             reason = "in use";
         } else if (INTERNAL_CACHE_TYPES.contains(b.type())) {
+            why = Why.NEVER;
             reason = b.type() + " cache (removed only by builder prune --all)";
         } else if (b.shared()) {
+            why = Why.IN_USE;
             reason = "shared with an image";
         } else if (b.lastUsed().isEmpty()) {
+            why = Why.REMOVE;
             reason = "never used (BuildKit removes it whatever its age)";
-            remove = true;
         } else if (b.lastUsed().get().isAfter(now.minus(age.duration()))) {
+            why = Why.YOUNG;
             reason = "used within " + age;
         } else {
+            why = Why.REMOVE;
             reason = "unused for " + age + " or more";
-            remove = true;
         }
-        return new Item(Phase.BUILD_CACHE.kind, b.id(), b.type() + " " + b.description(), b.created(), b.size(), remove, reason);
+        return new Item(Phase.BUILD_CACHE.kind, b.id(), b.type() + " " + b.description(), b.created(), b.size(), why, reason);
     }
 
     // ---------------------------------------------------------------- shared by the phases
@@ -259,80 +289,5 @@ public final class PrunePolicy {
      */
     static boolean olderThan(Instant created, Until until, Instant now) {
         return created.isBefore(now.minus(until.duration()).truncatedTo(ChronoUnit.SECONDS));
-    }
-
-    private static String untilFilter(Until until) {
-        return "\"until\":[\"" + until.engineFilter() + "\"]";
-    }
-
-    private static String encode(String json) {
-        return URLEncoder.encode(json, StandardCharsets.UTF_8);
-    }
-
-    /**
-     * The age limit of prune's --until: one or more whole-number parts with a unit s, m, h or d
-     * (e.g. 24h, 90m, 7d, 1d12h). The engine's filter speaks Go durations, which have no "d", so
-     * {@link #engineFilter()} always gives seconds.
-     */
-    public record Until(String text, Duration duration) {
-        private static final Pattern PART = Pattern.compile("(\\d+)([smhd])");
-        private static final Duration MAX = Duration.ofDays(3650);
-
-        public static Until parse(String text) {
-            return parse("--until", text);
-        }
-
-        /** @param option the option the text came from, named in every error */
-        public static Until parse(String option, String text) {
-            String value = text.strip();
-            if (value.isEmpty()) {
-                throw notAnAge(option, text);
-            }
-            Duration total = Duration.ZERO;
-            Matcher m = PART.matcher(value);
-            // part by part, not one (?:\d+[smhd])+ match: that regex recurses per part and overflows
-            // the stack on a long argument
-            for (int at = 0; at < value.length(); at = m.end()) {
-                if (!m.region(at, value.length()).lookingAt()) {
-                    throw notAnAge(option, text);
-                }
-                long amount;
-                try {
-                    amount = Long.parseLong(m.group(1));
-                } catch (NumberFormatException e) {
-                    throw new BadInput(option + " '" + text + "' is too large");
-                }
-                if (amount > MAX.toSeconds()) {
-                    throw new BadInput(option + " '" + text + "' is too large (at most 3650d)");
-                }
-                total = total.plus(switch (m.group(2)) {
-                    case "s" -> Duration.ofSeconds(amount);
-                    case "m" -> Duration.ofMinutes(amount);
-                    case "h" -> Duration.ofHours(amount);
-                    default -> Duration.ofDays(amount);
-                });
-                if (total.compareTo(MAX) > 0) {
-                    throw new BadInput(option + " '" + text + "' is too large (at most 3650d)");
-                }
-            }
-            if (total.isZero()) {
-                throw new BadInput(option + " '" + text + "' is zero: it would cover objects created a moment ago");
-            }
-            return new Until(value, total);
-        }
-
-        private static BadInput notAnAge(String option, String text) {
-            return new BadInput(option + " '" + text + "' is not an age like 24h, 90m, 7d or 1d12h (units s, m, h, d)");
-        }
-
-        /** The value for the engine's until filter, e.g. 86400s for 24h. */
-        public String engineFilter() {
-            return duration.toSeconds() + "s";
-        }
-
-        @Override
-        public String toString() {
-            return text;
-        }
     }
 }

@@ -1,11 +1,14 @@
+//SOURCES Cli.java Disk.java Disks.java EngineApi.java EvictionPolicy.java EvictionRun.java GateCheck.java
+//SOURCES GatePolicy.java HostSnapshot.java InUse.java LastUse.java PrunePolicy.java PruneShortfall.java
+//SOURCES PruneState.java Signals.java SmallFile.java Text.java Threshold.java Until.java
 package ccci;
 
 import ccci.Cli.ExitCodes;
 import ccci.GatePolicy.GateResult;
 import ccci.GatePolicy.Verdict;
+import ccci.PrunePolicy.Item;
 import ccci.PrunePolicy.Phase;
 import ccci.PrunePolicy.Plan;
-import ccci.PrunePolicy.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,15 +19,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The imperative shell of prune: check the gates, read the host, plan, then run each phase through
- * the engine's own prune endpoint, re-checking the gates right before every phase. The engine checks
- * "in use" at the moment it deletes, so an image that gets used after we looked is never removed.
- * Never throws for a host problem: the outcome and exit code say what happened and which phases completed.
+ * The imperative shell of prune: check the gates, read the host once, plan, then run each phase,
+ * re-checking the gates right before every phase. Containers and build cache go through the
+ * engine's own prune (which checks "in use" at the moment it deletes); the image phase deletes by
+ * ID exactly the images its plan lists, after checking their users again on the workloads the
+ * gates just read (the engine refuses an image a container uses with 409). Never throws for a host
+ * problem: the outcome and exit code say what happened and which phases completed.
  */
 public final class PruneRun {
     private PruneRun() {}
@@ -63,8 +69,15 @@ public final class PruneRun {
     /** The state file as this run left it (a dry run: as it read it), and one-line notes about it. */
     public record StateReport(Path file, PruneState state, List<String> notes) {}
 
-    /** What the engine says one phase removed. */
-    public record PhaseResult(Phase phase, List<String> removedIds, long reclaimedBytes, Duration elapsed) {}
+    /**
+     * What one phase removed (as the engine says it), what it reclaimed, and the planned removals it
+     * kept after all (a user appeared since the plan, or the engine refused), with why.
+     */
+    public record PhaseResult(Phase phase, List<String> removedIds, long reclaimedBytes, Duration elapsed, List<Item> keptAtRunTime) {
+        public PhaseResult(Phase phase, List<String> removedIds, long reclaimedBytes, Duration elapsed) {
+            this(phase, removedIds, reclaimedBytes, elapsed, List.of());
+        }
+    }
 
     public record Report(
             Outcome outcome,
@@ -104,6 +117,11 @@ public final class PruneRun {
         /** Images eviction removed (none for a dry run). */
         public int evictedImages() {
             return eviction.filter(e -> !e.predicted()).map(e -> e.removed().size()).orElse(0);
+        }
+
+        /** The unique bytes of the images eviction removed (none for a dry run). */
+        public long evictedBytes() {
+            return eviction.filter(e -> !e.predicted()).map(EvictionRun.Result::bytesFreed).orElse(0L);
         }
 
         public boolean ran() {
@@ -221,161 +239,324 @@ public final class PruneRun {
      * What a run is asked to do, built once at the edge.
      *
      * @param eviction    opt-in LRU eviction after the phases (--evict-to), when the disk is still at or above the threshold
-     * @param lastUseFile the last-use record: refreshed with the images in use now, read for eviction's order
+     * @param keep        what the operator protects by name (--keep, --keep-label), in every phase and eviction
+     * @param lastUseFile the last-use record: refreshed with the images in use now, read for what was used recently
      * @param shortfall   the state file and the blocked limit; a real run reads and replaces the state, a dry run only reads it
      */
-    public record Settings(GatePolicy.Settings gates, Until until, Optional<EvictionPolicy.Settings> eviction,
+    public record Settings(GatePolicy.Settings gates, Until until, Optional<EvictionPolicy.Settings> eviction, InUse.Settings keep,
                            Optional<Path> lastUseFile, PruneShortfall.Settings shortfall) {
-        /** The seed's policy alone: no eviction, no last-use record, no state file (no blocked clock). */
+        /** The conservative policy alone: no eviction, no last-use record, no state file (no blocked clock). */
         public static Settings of(GatePolicy.Settings gates, Until until) {
-            return new Settings(gates, until, Optional.empty(), Optional.empty(), PruneShortfall.Settings.withoutState());
+            return new Settings(gates, until, Optional.empty(), InUse.Settings.NONE, Optional.empty(),
+                    PruneShortfall.Settings.withoutState());
         }
     }
 
-    /** @param engines the engine, connected on first use: a no-op decided by the disk alone never connects */
-    public static Report run(Supplier<Engine> engines, Settings settings, boolean dryRun, Listener listener, Clock clock) {
+    /**
+     * @param engines the engine, connected on first use: a no-op decided by the disk alone never connects
+     * @param disks   how filesystems are measured (the real ones, or a test's fake host)
+     */
+    public static Report run(Supplier<? extends EngineApi> engines, Disks disks, Settings settings, boolean dryRun, Listener listener,
+                             Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
-        Verdict verdict = GateCheck.runDiskFirst(engines, settings.gates(), settings.lastUseFile());
+        Verdict verdict = GateCheck.runDiskFirst(engines, settings.gates(), settings.lastUseFile(), disks);
         listener.gatesChecked(verdict);
         Instant now = clock.instant();
         PruneShortfall.Settings shortfall = settings.shortfall();
         PruneState.Loaded loaded = shortfall.load();
-        PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, settings.gates().thresholdPercent(), now,
+        PruneShortfall.Blocked blocked = PruneShortfall.blocked(loaded, verdict, settings.gates().threshold(), now,
                 shortfall.blockedLimit());
         Builder report = Report.of(verdict, start);
+        Run run = new Run(engines, disks, settings, listener, clock, report, verdict);
         if (dryRun) {
             shortfall.stateFile().ifPresent(file -> report.state(new StateReport(file, loaded.state(),
                     loaded instanceof PruneState.Loaded.Unusable u ? List.of("state: " + u.reason() + ": ignored") : List.of())));
-            return plan(engines, settings, verdict, report, clock);
+            return run.plan();
         }
-        Report done = prune(engines, settings, verdict, blocked, report, listener, clock);
+        Report done = run.prune(blocked);
         return shortfall.stateFile().map(file -> remember(done, file, blocked, now)).orElse(done);
     }
 
-    /**
-     * A dry run: read the host, plan, predict eviction when asked, and estimate whether a real run
-     * would be enough (counting what eviction would free). Nothing is changed.
-     */
-    private static Report plan(Supplier<Engine> engines, Settings settings, Verdict verdict, Builder report, Clock clock) {
-        GatePolicy.Settings gates = settings.gates();
-        int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
-        Engine engine;
-        PruneFacts facts;
-        try {
-            engine = engines.get();
-            facts = PruneFacts.read(engine);
-        } catch (Engine.Unavailable e) {
-            return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+    /** One run's collaborators and what it has learnt so far. */
+    private static final class Run {
+        final Supplier<? extends EngineApi> engines;
+        final Disks disks;
+        final Settings settings;
+        final Listener listener;
+        final Clock clock;
+        final Builder report;
+        final Verdict verdict;
+        EngineApi engine;
+        HostSnapshot host;
+        LastUse record;
+        Plan plan;
+
+        Run(Supplier<? extends EngineApi> engines, Disks disks, Settings settings, Listener listener, Clock clock, Builder report,
+            Verdict verdict) {
+            this.engines = engines;
+            this.disks = disks;
+            this.settings = settings;
+            this.listener = listener;
+            this.clock = clock;
+            this.report = report;
+            this.verdict = verdict;
         }
-        Plan plan = PrunePolicy.plan(facts, clock.instant(), settings.until());
-        Optional<EvictionRun.Result> eviction = Optional.empty();
-        if (settings.eviction().isPresent()) {
+
+        /** Reads the host (store included) and the last-use record once, and plans the three phases. */
+        void look() {
+            engine = engines.get();
+            host = HostSnapshot.read(engine, HostSnapshot.Depth.STORE, clock.instant());
+            record = lastUse(host, settings.lastUseFile(), clock.instant());
+            plan = PrunePolicy.plan(new PrunePolicy.Inputs(host, settings.keep(), record), clock.instant(), settings.until());
+            report.plan(plan).imagesBefore(host.requireStore().topLevel().size());
+        }
+
+        /**
+         * A dry run: read the host, plan, predict eviction when asked, and estimate whether a real run
+         * would be enough (counting what eviction would free). Nothing is changed.
+         */
+        Report plan() {
+            int closedExit = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK;
             try {
-                eviction = predictEviction(engine, report, verdict, gates, plan, settings.eviction().get(),
-                        settings.lastUseFile(), clock);
-            } catch (Engine.Unavailable e) {
+                look();
+            } catch (EngineApi.Unavailable e) {
                 return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
             }
+            Optional<EvictionRun.Result> eviction = settings.eviction().flatMap(this::predictEviction);
             eviction.ifPresent(report::eviction);
-        }
-        long evictionFrees = eviction.map(e -> e.plan().bytesFreed()).orElse(0L);
-        Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
-        PruneShortfall.predict(verdict.disk(), gates.thresholdPercent(), plan, evictionFrees,
-                        PruneShortfall.kept(facts, plan, settings.until(), evicted))
-                .ifPresent(report::shortfall);
-        return report.plan(plan).imagesBefore(facts.images().size())
-                .problem(verdict.pruneAllowed() ? null : verdict.reason())
-                .diskUnchanged().imagesAfter(Optional.of(facts.images().size()))
-                .end(Outcome.DRY_RUN, closedExit);
-    }
-
-    private static Report prune(Supplier<Engine> engines, Settings settings, Verdict verdict,
-                                PruneShortfall.Blocked blocked, Builder report, Listener listener, Clock clock) {
-        GatePolicy.Settings gates = settings.gates();
-        Until until = settings.until();
-        boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
-        if (!verdict.pruneAllowed()) {
-            report.problem(verdict.reason()).diskUnchanged();
-            if (blocked.tooLong().isPresent()) {
-                return report.shortfall(blocked.tooLong().get()).end(Outcome.BLOCKED_TOO_LONG, ExitCodes.BLOCKED_TOO_LONG);
-            }
-            return report.end(unknown ? Outcome.FAILED : Outcome.NOOP, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK);
+            long evictionFrees = eviction.map(e -> e.plan().bytesFreed()).orElse(0L);
+            Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
+            PruneShortfall.predict(verdict.disk(), settings.gates().threshold(), plan, evictionFrees,
+                            PruneShortfall.kept(plan, settings.until(), evicted))
+                    .ifPresent(report::shortfall);
+            return report.problem(verdict.pruneAllowed() ? null : verdict.reason())
+                    .diskUnchanged().imagesAfter(Optional.of(host.requireStore().topLevel().size()))
+                    .end(Outcome.DRY_RUN, closedExit);
         }
 
-        Engine engine = engines.get();
-        PruneFacts facts;
-        try {
-            facts = PruneFacts.read(engine);
-        } catch (Engine.Unavailable e) {
-            return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
-        }
-        Plan plan = PrunePolicy.plan(facts, clock.instant(), until);
-        report.plan(plan).imagesBefore(facts.images().size());
-
-        listener.planned(verdict, plan);
-        List<PhaseResult> done = new ArrayList<>();
-        for (Phase phase : Phase.values()) {
-            if (phase != Phase.CONTAINERS) {
-                listener.beforeGateCheck(phase);
+        Report prune(PruneShortfall.Blocked blocked) {
+            boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
+            if (!verdict.pruneAllowed()) {
+                report.problem(verdict.reason()).diskUnchanged();
+                if (blocked.tooLong().isPresent()) {
+                    return report.shortfall(blocked.tooLong().get()).end(Outcome.BLOCKED_TOO_LONG, ExitCodes.BLOCKED_TOO_LONG);
+                }
+                return report.end(unknown ? Outcome.FAILED : Outcome.NOOP, unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.OK);
             }
-            Verdict recheck = GateCheck.run(engine, gates);
-            List<GateResult> closed = recheck.closedMidRun();
-            if (!closed.isEmpty()) {
-                boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
-                return finish(engine, report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
-                                + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
-                        verdict, Outcome.STOPPED, cannotEvaluate ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
-            }
-            listener.phaseStarting(phase);
             try {
-                PhaseResult result = runPhase(engine, phase, until, facts.allImageIds());
-                done.add(result);
-                listener.phaseDone(result);
-            } catch (Engine.Refused e) {
-                boolean busy = e.status() == 409;
-                String why = busy
-                        ? "the engine is already running a prune (HTTP 409: " + e.engineMessage() + "; another tool?): "
-                                + phase.key + " not pruned"
-                        : e.getMessage();
-                return finish(engine, report.phases(done).stoppedBefore(phase).problem(why),
-                        verdict, Outcome.FAILED, busy ? ExitCodes.ENGINE_BUSY : ExitCodes.ENGINE_FAILED);
-            } catch (Engine.Unavailable e) {
-                return finish(engine, report.phases(done).stoppedBefore(phase).problem("during " + phase.key + ": " + e.getMessage()),
-                        verdict, Outcome.FAILED, ExitCodes.ENGINE_FAILED);
+                look();
+            } catch (EngineApi.Unavailable e) {
+                return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
             }
-        }
-        report.phases(done);
-        if (settings.eviction().isPresent()) {
-            Optional<Report> stopped = evict(engine, report, verdict, gates, settings.eviction().get(),
-                    settings.lastUseFile(), listener, clock);
-            if (stopped.isPresent()) {
-                return stopped.get();
+            listener.planned(verdict, plan);
+            List<PhaseResult> done = new ArrayList<>();
+            for (Phase phase : Phase.values()) {
+                if (phase != Phase.CONTAINERS) {
+                    listener.beforeGateCheck(phase);
+                }
+                GateCheck.Checked recheck = GateCheck.check(engine, settings.gates(), Optional.empty(), disks);
+                List<GateResult> closed = recheck.verdict().closedMidRun();
+                if (!closed.isEmpty()) {
+                    boolean cannotEvaluate = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
+                    return finish(report.phases(done).stoppedBefore(phase).problem("gates closed before " + phase.key + ": "
+                                    + String.join("; ", closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
+                            Outcome.STOPPED, cannotEvaluate ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
+                }
+                listener.phaseStarting(phase);
+                try {
+                    PhaseResult result = phase == Phase.IMAGES ? imagePhase(recheck.host().orElseThrow()) : enginePhase(phase);
+                    done.add(result);
+                    listener.phaseDone(result);
+                } catch (EngineApi.Refused e) {
+                    boolean busy = e.status() == 409;
+                    String why = busy
+                            ? "the engine is already running a prune (HTTP 409: " + e.engineMessage() + "; another tool?): "
+                                    + phase.key + " not pruned"
+                            : e.getMessage();
+                    return finish(report.phases(done).stoppedBefore(phase).problem(why),
+                            Outcome.FAILED, busy ? ExitCodes.ENGINE_BUSY : ExitCodes.ENGINE_FAILED);
+                } catch (EngineApi.Unavailable e) {
+                    return finish(report.phases(done).stoppedBefore(phase).problem("during " + phase.key + ": " + e.getMessage()),
+                            Outcome.FAILED, ExitCodes.ENGINE_FAILED);
+                }
             }
+            report.phases(done);
+            if (settings.eviction().isPresent()) {
+                Optional<Report> stopped = evict(settings.eviction().get());
+                if (stopped.isPresent()) {
+                    return stopped.get();
+                }
+            }
+            return afterPhases();
         }
-        return afterPhases(engine, report, verdict, gates, until, facts, plan);
-    }
 
-    /**
-     * After the three phases (and eviction, when asked): measure the disk again and say whether it
-     * was enough. Work that follows the phases (opt-in eviction) slots in before this measurement.
-     */
-    static Report afterPhases(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates, Until until,
-                              PruneFacts facts, Plan plan) {
-        Optional<Disk> after = measureAgain(verdict.disks());
-        long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
-        Optional<EvictionRun.Result> eviction = report.eviction.filter(e -> !e.predicted());
-        long evictionFreed = eviction.map(e -> e.removed().stream().mapToLong(r -> r.decision().frees()).sum()).orElse(0L);
-        Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
-        Optional<PruneShortfall.Shortfall> insufficient = after.flatMap(disk -> PruneShortfall.afterPhases(
-                disk, gates.thresholdPercent(), reclaimed + evictionFreed, PruneShortfall.kept(facts, plan, until, evicted)));
-        if (insufficient.isPresent()) {
-            Disk disk = after.get();
-            report.shortfall(insufficient.get()).problem("disk still " + disk.usedPercent() + "% of " + disk.path()
-                    + " \u2265 " + gates.thresholdPercent() + "% after the phases" + (eviction.isPresent() ? " and eviction" : ""));
-            return finish(engine, report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
+        /** Containers and build cache: the engine's own prune, with the request the policy states. */
+        PhaseResult enginePhase(Phase phase) {
+            long start = System.nanoTime();
+            JsonNode response = engine.prune(PrunePolicy.request(phase, settings.until()).orElseThrow());
+            List<String> removed = new ArrayList<>();
+            String field = phase == Phase.CONTAINERS ? "ContainersDeleted" : "CachesDeleted";
+            response.path(field).forEach(id -> removed.add(id.asText()));
+            return new PhaseResult(phase, removed, response.path("SpaceReclaimed").asLong(), Duration.ofNanos(System.nanoTime() - start));
         }
-        return finish(engine, report, after, Outcome.PRUNED, ExitCodes.OK);
+
+        /**
+         * The images the plan removes, one by one by ID, never forced: each one's users checked again
+         * on the workloads the gates just read (a container, service or task that appeared since the
+         * plan keeps it); the engine itself refuses (409) one a container uses at that moment.
+         */
+        PhaseResult imagePhase(HostSnapshot workloads) {
+            long start = System.nanoTime();
+            HostSnapshot now = new HostSnapshot(workloads.readAt(), workloads.engine(), workloads.services(), workloads.tasks(),
+                    workloads.containers(), host.store());
+            Map<String, List<InUse.Reason>> protectedNow = InUse.of(now, settings.keep(),
+                    new InUse.Recency(record, PrunePolicy.imagesAge(settings.until()), clock.instant()));
+            List<String> removed = new ArrayList<>();
+            List<Item> kept = new ArrayList<>();
+            long reclaimed = 0;
+            for (Item item : plan.images()) {
+                if (!item.remove()) {
+                    continue;
+                }
+                List<InUse.Reason> users = protectedNow.getOrDefault(item.id(), List.of());
+                if (!users.isEmpty()) {
+                    kept.add(item.keptBecause(PrunePolicy.Why.IN_USE, "a user appeared since the plan: " + InUse.describe(users)));
+                    continue;
+                }
+                try {
+                    engine.deleteImage(PrunePolicy.imageRequest(item));
+                    removed.add(item.id());
+                    reclaimed += item.size();
+                } catch (EngineApi.Refused e) {
+                    if (e.status() == 404) {
+                        kept.add(item.keptBecause(PrunePolicy.Why.NEVER, "gone already (removed by someone else)"));
+                    } else if (e.status() == 409) {
+                        kept.add(item.keptBecause(PrunePolicy.Why.IN_USE, "the engine refused: " + e.engineMessage()));
+                    } else {
+                        throw e;
+                    }
+                }
+            }
+            return new PhaseResult(Phase.IMAGES, removed, reclaimed, Duration.ofNanos(System.nanoTime() - start), kept);
+        }
+
+        /**
+         * After the three phases (and eviction, when asked): measure the disk again and say whether it
+         * was enough.
+         */
+        Report afterPhases() {
+            Optional<Disk> after = measureAgain(verdict.disks());
+            long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
+            Optional<EvictionRun.Result> eviction = report.eviction.filter(e -> !e.predicted());
+            long evictionFreed = eviction.map(EvictionRun.Result::bytesFreed).orElse(0L);
+            Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
+            Threshold threshold = settings.gates().threshold();
+            Optional<PruneShortfall.Shortfall> insufficient = after.flatMap(disk -> PruneShortfall.afterPhases(
+                    disk, threshold, reclaimed + evictionFreed, PruneShortfall.kept(plan, settings.until(), evicted)));
+            if (insufficient.isPresent()) {
+                Disk disk = after.get();
+                report.shortfall(insufficient.get()).problem("disk still " + disk.describe()
+                        + " \u2265 " + threshold + " after the phases" + (eviction.isPresent() ? " and eviction" : ""));
+                return finish(report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
+            }
+            return finish(report, after, Outcome.PRUNED, ExitCodes.OK);
+        }
+
+        /**
+         * The eviction step, after the three phases: only when the disk is still at or above the
+         * threshold, on a fresh look at the store. Returns the report when eviction had to stop the run.
+         */
+        Optional<Report> evict(EvictionPolicy.Settings eviction) {
+            Path diskPath = verdict.disk().map(Disk::path).orElseThrow();
+            Threshold threshold = settings.gates().threshold();
+            Disk disk;
+            HostSnapshot now;
+            try {
+                disk = disks.measure(diskPath);
+                if (!threshold.reachedBy(disk)) {
+                    report.evictionNote("eviction not needed: " + disk.describe()
+                            + " after the phases, below the threshold " + threshold);
+                    return Optional.empty();
+                }
+                now = HostSnapshot.read(engine, HostSnapshot.Depth.STORE, clock.instant());
+            } catch (IOException e) {
+                return Optional.of(finish(report.problem("cannot measure the disk at " + diskPath + " before eviction: "
+                        + Text.rootMessage(e)), Outcome.FAILED, ExitCodes.CANNOT_EVALUATE));
+            } catch (EngineApi.Unavailable e) {
+                return Optional.of(finish(report.problem("before eviction: " + e.getMessage()), Outcome.FAILED, ExitCodes.ENGINE_FAILED));
+            }
+            EvictionPolicy.Plan evictionPlan = EvictionPolicy.plan(now, settings.keep(), record, eviction, disk, clock.instant());
+            EvictionRun.Result result = EvictionRun.run(new EvictionRun.Context(engine, disks, settings.gates(), settings.keep(), record,
+                    eviction, now, clock.instant()), evictionPlan, diskPath, listener);
+            report.eviction(result);
+            if (result.stopped().isPresent()) {
+                Outcome outcome = result.exitCode() == ExitCodes.STOPPED_GATES_CLOSED || result.exitCode() == ExitCodes.CANNOT_EVALUATE
+                        ? Outcome.STOPPED : Outcome.FAILED;
+                return Optional.of(finish(report.problem(result.stopped().get()), outcome, result.exitCode()));
+            }
+            return Optional.empty();
+        }
+
+        /**
+         * The dry run's eviction: on the store as the phases would leave it (their removed containers
+         * and images gone, the disk lower by what they would free), the plan a real run would follow.
+         * Empty when eviction would not run (the note says why).
+         */
+        Optional<EvictionRun.Result> predictEviction(EvictionPolicy.Settings eviction) {
+            Optional<Disk> measured = verdict.disk();
+            if (measured.isEmpty()) {
+                report.evictionNote("eviction not predicted: the disk could not be measured");
+                return Optional.empty();
+            }
+            Set<String> gone = new HashSet<>();
+            plan.removed().forEach(i -> gone.add(i.id()));
+            long freed = plan.removed().stream().mapToLong(Item::size).sum();
+            HostSnapshot.Store store = host.requireStore();
+            HostSnapshot after = new HostSnapshot(host.readAt(), host.engine(), host.services(), host.tasks(),
+                    host.containers().stream().filter(c -> !gone.contains(c.id())).toList(),
+                    Optional.of(new HostSnapshot.Store(store.images().stream().filter(i -> !gone.contains(i.id())).toList(),
+                            store.buildCache().stream().filter(b -> !gone.contains(b.id())).toList(), store.volumes(), store.layersSize())));
+            Disk disk = measured.get();
+            Disk predicted = disk.freeing(freed);
+            Threshold threshold = settings.gates().threshold();
+            if (!threshold.reachedBy(predicted)) {
+                report.evictionNote("eviction not needed: about " + predicted.describe()
+                        + " after the phases, below the threshold " + threshold);
+                return Optional.empty();
+            }
+            return Optional.of(EvictionRun.predict(EvictionPolicy.plan(after, settings.keep(), record, eviction, predicted,
+                    clock.instant())));
+        }
+
+        private Report finish(Builder report, Outcome outcome, int exit) {
+            return finish(report, measureAgain(verdict.disks()), outcome, exit);
+        }
+
+        private Report finish(Builder report, Optional<Disk> diskAfter, Outcome outcome, int exit) {
+            Optional<Integer> imagesAfter = Optional.empty();
+            try {
+                if (engine != null) {
+                    imagesAfter = Optional.of(HostSnapshot.topLevelCount(engine.systemDf(Set.of("image"))));
+                }
+            } catch (EngineApi.Unavailable e) {
+                imagesAfter = Optional.empty();
+            }
+            return report.diskAfter(diskAfter.map(Disk::usedPercent)).imagesAfter(imagesAfter).end(outcome, exit);
+        }
+
+        /** The fullest of the file systems the gate measured, measured again; empty if one cannot be. */
+        private Optional<Disk> measureAgain(List<Disk> measured) {
+            List<Disk> now = new ArrayList<>();
+            for (Disk d : measured) {
+                try {
+                    now.add(disks.measure(d.path()));
+                } catch (IOException e) {
+                    return Optional.empty();
+                }
+            }
+            return Disk.fullest(now);
+        }
     }
 
     /** The IDs of the images an eviction removed (a real run) or would remove (a dry run). */
@@ -385,90 +566,11 @@ public final class PruneRun {
         return ids;
     }
 
-    /**
-     * The eviction step, after the three phases: only when the disk is still at or above the
-     * threshold, on a fresh look at the store. Returns the report when eviction had to stop the run.
-     */
-    private static Optional<Report> evict(Engine engine, Builder report, Verdict verdict, GatePolicy.Settings gates,
-                                          EvictionPolicy.Settings settings, Optional<Path> lastUseFile, Listener listener,
-                                          Clock clock) {
-        Path diskPath = verdict.disk().map(Disk::path).orElseThrow();
-        Disk disk;
-        CacheFacts facts;
-        try {
-            disk = Disk.measure(diskPath);
-            if (disk.usedPercent() < gates.thresholdPercent()) {
-                report.evictionNote("eviction not needed: " + disk.usedPercent() + "% of " + diskPath
-                        + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
-                return Optional.empty();
-            }
-            facts = CacheFacts.read(engine);
-        } catch (IOException e) {
-            return Optional.of(finish(engine, report.problem("cannot measure the disk at " + diskPath + " before eviction: "
-                    + Text.rootMessage(e)), verdict, Outcome.FAILED, ExitCodes.CANNOT_EVALUATE));
-        } catch (Engine.Unavailable e) {
-            return Optional.of(finish(engine, report.problem("before eviction: " + e.getMessage()), verdict,
-                    Outcome.FAILED, ExitCodes.ENGINE_FAILED));
-        }
-        EvictionPolicy.Plan plan = EvictionPolicy.plan(facts, lastUse(facts, lastUseFile, clock), settings, disk, clock.instant());
-        EvictionRun.Result result = EvictionRun.run(engine, gates, plan, diskPath, listener);
-        report.eviction(result);
-        if (result.stopped().isPresent()) {
-            Outcome outcome = result.exitCode() == ExitCodes.STOPPED_GATES_CLOSED || result.exitCode() == ExitCodes.CANNOT_EVALUATE
-                    ? Outcome.STOPPED : Outcome.FAILED;
-            return Optional.of(finish(engine, report.problem(result.stopped().get()), verdict, outcome, result.exitCode()));
-        }
-        return Optional.empty();
-    }
-
-    /**
-     * The dry run's eviction: on the store as the phases would leave it (their removed containers
-     * and images gone, the disk lower by what they would free), the plan a real run would follow.
-     * Empty when eviction would not run (the note says why).
-     */
-    private static Optional<EvictionRun.Result> predictEviction(Engine engine, Builder report, Verdict verdict,
-                                                                GatePolicy.Settings gates, Plan prunePlan,
-                                                                EvictionPolicy.Settings settings, Optional<Path> lastUseFile,
-                                                                Clock clock) {
-        Optional<Disk> measured = verdict.disk();
-        if (measured.isEmpty()) {
-            report.evictionNote("eviction not predicted: the disk could not be measured");
-            return Optional.empty();
-        }
-        CacheFacts now = CacheFacts.read(engine);
-        Set<String> gone = new HashSet<>();
-        prunePlan.removed().forEach(i -> gone.add(i.id()));
-        long freed = 0;
-        for (PrunePolicy.Item item : prunePlan.removed()) {
-            freed += switch (item.kind()) {
-                case "container" -> now.containers().stream().filter(c -> c.id().equals(item.id()))
-                        .mapToLong(CacheFacts.Container::sizeRw).sum();
-                case "image" -> now.images().stream().filter(i -> i.id().equals(item.id()))
-                        .mapToLong(CacheFacts.Image::uniqueBytes).sum();
-                default -> item.size();
-            };
-        }
-        CacheFacts after = new CacheFacts(now.dockerRootDir(), now.swarmRole(), now.layersSize(),
-                now.images().stream().filter(i -> !gone.contains(i.id())).toList(),
-                now.containers().stream().filter(c -> !gone.contains(c.id())).toList(),
-                now.services(), now.buildCache());
-        Disk disk = measured.get();
-        long moved = Math.min(freed, disk.usedBytes());
-        Disk predicted = new Disk(disk.path(), disk.usedBytes() - moved, disk.availableBytes() + moved);
-        if (predicted.usedPercent() < gates.thresholdPercent()) {
-            report.evictionNote("eviction not needed: about " + predicted.usedPercent() + "% of " + disk.path()
-                    + " after the phases, below the threshold " + gates.thresholdPercent() + "%");
-            return Optional.empty();
-        }
-        return Optional.of(EvictionRun.predict(EvictionPolicy.plan(after, lastUse(now, lastUseFile, clock), settings, predicted,
-                clock.instant())));
-    }
-
     /** The record, with the images in use now noted (and written back, when its directory exists). */
-    private static LastUse lastUse(CacheFacts facts, Optional<Path> file, Clock clock) {
+    static LastUse lastUse(HostSnapshot host, Optional<Path> file, Instant now) {
         LastUse record = file.map(f -> LastUse.load(f).record()).orElseGet(LastUse::empty);
-        facts.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), clock.instant()));
-        file.ifPresent(f -> LastUse.refresh(f, facts.inUseNow(), clock.instant(), Optional.of(facts.presence())));
+        host.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), now));
+        file.ifPresent(f -> LastUse.refresh(f, host.inUseNow(), now, Optional.of(host.presence())));
         return record;
     }
 
@@ -492,56 +594,6 @@ public final class PruneRun {
             }
         }
         return report.withState(new StateReport(file, next, notes));
-    }
-
-    /**
-     * One phase through the engine's own prune endpoint, with the request {@link PrunePolicy} states.
-     *
-     * @param imageIds every image ID in the store before the phase: the engine's ImagesDeleted also
-     *                 lists the layers it removed, which are not images and must not be counted as such
-     */
-    static PhaseResult runPhase(Engine engine, Phase phase, Until until, Set<String> imageIds) {
-        long start = System.nanoTime();
-        JsonNode response = engine.postJson(PrunePolicy.request(phase, until));
-        List<String> removed = new ArrayList<>();
-        switch (phase) {
-            case CONTAINERS -> response.path("ContainersDeleted").forEach(id -> removed.add(id.asText()));
-            case IMAGES -> response.path("ImagesDeleted").forEach(entry -> {
-                if (entry.hasNonNull("Deleted") && imageIds.contains(entry.get("Deleted").asText())) {
-                    removed.add(entry.get("Deleted").asText());
-                }
-            });
-            case BUILD_CACHE -> response.path("CachesDeleted").forEach(id -> removed.add(id.asText()));
-        }
-        return new PhaseResult(phase, removed, response.path("SpaceReclaimed").asLong(),
-                Duration.ofNanos(System.nanoTime() - start));
-    }
-
-    private static Report finish(Engine engine, Builder report, Verdict verdict, Outcome outcome, int exit) {
-        return finish(engine, report, measureAgain(verdict.disks()), outcome, exit);
-    }
-
-    private static Report finish(Engine engine, Builder report, Optional<Disk> diskAfter, Outcome outcome, int exit) {
-        Optional<Integer> imagesAfter;
-        try {
-            imagesAfter = Optional.of(PruneFacts.imageCount(engine));
-        } catch (Engine.Unavailable e) {
-            imagesAfter = Optional.empty();
-        }
-        return report.diskAfter(diskAfter.map(Disk::usedPercent)).imagesAfter(imagesAfter).end(outcome, exit);
-    }
-
-    /** The fullest of the file systems the gate measured, measured again; empty if one cannot be. */
-    private static Optional<Disk> measureAgain(List<Disk> measured) {
-        List<Disk> now = new ArrayList<>();
-        for (Disk d : measured) {
-            try {
-                now.add(Disk.measure(d.path()));
-            } catch (IOException e) {
-                return Optional.empty();
-            }
-        }
-        return Disk.fullest(now);
     }
 
     /**

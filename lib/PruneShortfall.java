@@ -1,10 +1,11 @@
+//SOURCES Cli.java Defaults.java Disk.java GatePolicy.java PrunePolicy.java PruneState.java Threshold.java
+//SOURCES Until.java
 package ccci;
 
 import ccci.GatePolicy.GateResult;
 import ccci.GatePolicy.Verdict;
 import ccci.PrunePolicy.Item;
 import ccci.PrunePolicy.Plan;
-import ccci.PrunePolicy.Until;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Option;
 public final class PruneShortfall {
     private PruneShortfall() {}
 
-    public static final String DEFAULT_BLOCKED_LIMIT = "72h";
+    public static final String DEFAULT_BLOCKED_LIMIT = Defaults.BLOCKED_LIMIT;
     static final String CLOCK_STARTS_NOTE = "state: no state yet in ";
 
     /** Where the state lives (none: nothing remembered, e.g. in-process runs) and how long a block may last. */
@@ -72,54 +73,39 @@ public final class PruneShortfall {
     // ---------------------------------------------------------------- what the policy keeps
 
     /**
-     * Images the conservative policy (and eviction, when it ran or would run) keeps, by why, with their listed sizes (shared layers count in
-     * each): tagged ones nothing uses, ones a container uses, dangling ones younger than until.
+     * Images the conservative policy (and eviction, when it ran or would run) keeps, by why, with
+     * their unique bytes: tagged ones nothing uses, ones in use, the local cache of registry images,
+     * untagged ones younger than until (or of unknown age).
      */
-    public record Kept(Count taggedUnused, Count inUse, Count youngDangling, Until until) {
+    public record Kept(Count taggedUnused, Count inUse, Count cache, Count youngDangling, Until until) {
         public record Count(int images, long bytes) {}
     }
 
     /**
-     * Counted from the facts and the plan prune already has (no engine request): a container the plan
-     * removes no longer holds its image, as after phase 1.
+     * Counted from the plan prune already has (no engine request).
      *
      * @param evicted the IDs of the images eviction removed (or, for a dry run, would remove): not kept
      */
-    public static Kept kept(PruneFacts facts, Plan plan, Until until, Set<String> evicted) {
-        Set<String> keptContainers = plan.containers().stream().filter(i -> !i.remove()).map(Item::id).collect(Collectors.toSet());
-        Set<String> used = facts.containers().stream().filter(c -> keptContainers.contains(c.id()))
-                .map(PruneFacts.ContainerRow::imageId).collect(Collectors.toSet());
-        Set<String> removed = plan.images().stream().filter(Item::remove).map(Item::id).collect(Collectors.toCollection(java.util.HashSet::new));
-        removed.addAll(evicted);
-        List<PruneFacts.ImageRow> images = facts.images().stream().filter(i -> !removed.contains(i.id())).toList();
-        return new Kept(
-                count(images.stream().filter(i -> !i.dangling() && !used.contains(i.id())).toList()),
-                count(images.stream().filter(i -> used.contains(i.id())).toList()),
-                count(images.stream().filter(i -> i.dangling() && !used.contains(i.id())).toList()),
-                until);
+    public static Kept kept(Plan plan, Until until, Set<String> evicted) {
+        List<Item> images = plan.images().stream().filter(i -> !i.remove() && !evicted.contains(i.id())).toList();
+        return new Kept(count(images, Set.of(PrunePolicy.Why.TAGGED)), count(images, Set.of(PrunePolicy.Why.IN_USE)),
+                count(images, Set.of(PrunePolicy.Why.CACHE)),
+                count(images, Set.of(PrunePolicy.Why.YOUNG, PrunePolicy.Why.UNKNOWN_AGE)), until);
     }
 
-    private static Kept.Count count(List<PruneFacts.ImageRow> images) {
-        return new Kept.Count(images.size(), images.stream().mapToLong(PruneFacts.ImageRow::size).sum());
+    private static Kept.Count count(List<Item> images, Set<PrunePolicy.Why> why) {
+        List<Item> these = images.stream().filter(i -> why.contains(i.why())).toList();
+        return new Kept.Count(these.size(), these.stream().mapToLong(Item::size).sum());
     }
 
     // ---------------------------------------------------------------- insufficient
-
-    /** How many bytes must go before df's Use% (rounded up) is below the threshold; 0 when it already is. */
-    public static long bytesToFree(Disk disk, int threshold) {
-        long total = disk.usedBytes() + disk.availableBytes();
-        // ceil(used * 100 / total) < threshold  <=>  used <= floor((threshold - 1) * total / 100),
-        // computed as (threshold - 1) * (total / 100) + (threshold - 1) * (total % 100) / 100: exact, no overflow
-        long mostUsed = (threshold - 1L) * (total / 100) + (threshold - 1L) * (total % 100) / 100;
-        return Math.max(0, disk.usedBytes() - mostUsed);
-    }
 
     /** What a real run ended with, or what a dry run expects, when the disk stays at or above the threshold. */
     public sealed interface Shortfall {
         String kind();
 
         /** The phases ran and the disk is still at or above the threshold. */
-        record Insufficient(Disk after, int threshold, long reclaimedBytes, Kept kept) implements Shortfall {
+        record Insufficient(Disk after, Threshold threshold, long reclaimedBytes, Kept kept) implements Shortfall {
             public String kind() {
                 return "insufficient";
             }
@@ -129,7 +115,7 @@ public final class PruneShortfall {
          * Dry run: the plan's listed sizes (and what eviction would free, when asked) cannot bring the
          * disk below the threshold (an estimate). wouldFreeBytes includes evictionBytes.
          */
-        record PredictedInsufficient(Disk now, int threshold, long wouldFreeBytes, long evictionBytes, long bytesToFree,
+        record PredictedInsufficient(Disk now, Threshold threshold, long wouldFreeBytes, long evictionBytes, long bytesToFree,
                                      Kept kept) implements Shortfall {
             public String kind() {
                 return "insufficient-predicted";
@@ -138,7 +124,7 @@ public final class PruneShortfall {
 
         /** The disk is at or above the threshold and gates have blocked pruning for longer than the limit. */
         record BlockedTooLong(List<GateResult> blocking, Instant since, Duration blockedFor, Until limit,
-                              Optional<Instant> gatesLastAllowed, Disk disk, int threshold) implements Shortfall {
+                              Optional<Instant> gatesLastAllowed, Disk disk, Threshold threshold) implements Shortfall {
             public String kind() {
                 return "blocked-too-long";
             }
@@ -146,8 +132,8 @@ public final class PruneShortfall {
     }
 
     /** After the phases: insufficient when the disk, measured again, is still at or above the threshold. */
-    public static Optional<Shortfall> afterPhases(Disk after, int threshold, long reclaimedBytes, Kept kept) {
-        return after.usedPercent() >= threshold
+    public static Optional<Shortfall> afterPhases(Disk after, Threshold threshold, long reclaimedBytes, Kept kept) {
+        return threshold.reachedBy(after)
                 ? Optional.of(new Shortfall.Insufficient(after, threshold, reclaimedBytes, kept))
                 : Optional.empty();
     }
@@ -157,12 +143,12 @@ public final class PruneShortfall {
      * removes (listed sizes: an estimate, shared layers free less) plus what eviction would free
      * (its unique bytes; 0 without eviction) is less than what must go.
      */
-    public static Optional<Shortfall> predict(Optional<Disk> now, int threshold, Plan plan, long evictionBytes, Kept kept) {
-        if (now.isEmpty() || now.get().usedPercent() < threshold) {
+    public static Optional<Shortfall> predict(Optional<Disk> now, Threshold threshold, Plan plan, long evictionBytes, Kept kept) {
+        if (now.isEmpty() || !threshold.reachedBy(now.get())) {
             return Optional.empty();
         }
         long wouldFree = plan.removed().stream().mapToLong(Item::size).sum() + evictionBytes;
-        long needed = bytesToFree(now.get(), threshold);
+        long needed = threshold.bytesToGoBelow(now.get());
         return wouldFree < needed
                 ? Optional.of(new Shortfall.PredictedInsufficient(now.get(), threshold, wouldFree, evictionBytes, needed, kept))
                 : Optional.empty();
@@ -176,7 +162,7 @@ public final class PruneShortfall {
      */
     public record Blocked(PruneState next, Optional<Shortfall> tooLong, List<String> notes) {}
 
-    public static Blocked blocked(PruneState.Loaded loaded, Verdict verdict, int threshold, Instant now, Until limit) {
+    public static Blocked blocked(PruneState.Loaded loaded, Verdict verdict, Threshold threshold, Instant now, Until limit) {
         PruneState previous = loaded.state();
         Map<String, GateResult> gates = verdict.gates().stream().collect(Collectors.toMap(GateResult::name, Function.identity()));
         GateResult disk = gates.get("disk");

@@ -1,3 +1,4 @@
+//SOURCES SmallFile.java
 package ccci;
 
 import java.nio.file.Path;

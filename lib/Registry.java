@@ -1,3 +1,4 @@
+//SOURCES Cli.java ClientConfig.java EngineApi.java ImageRef.java Text.java
 package ccci;
 
 import ccci.Cli.BadInput;
@@ -25,7 +26,7 @@ import java.util.Set;
 
 /**
  * A registry as this host sees it. Credentials are read as the docker CLI reads them: the config
- * dir is {@link Engine#configDir}, the file is config.json, the entry is the `auths` key of the
+ * dir is {@link ClientConfig#configDir}, the file is config.json, the entry is the `auths` key of the
  * image's registry (docker.io is "https://index.docker.io/v1/"; keys written as URLs match their
  * host); the file is parsed by docker-java's own {@link DockerConfigFile}. Secrets never leave this
  * class except inside the engine request that needs them: {@link Credentials#toString()} shows the
@@ -35,7 +36,7 @@ import java.util.Set;
  * settings), so they show what a pull or a deploy on this host would get: {@link #login} is POST
  * /auth, what `docker login` asks the engine; {@link #manifest} is GET /distribution/NAME/json with
  * X-Registry-Auth, a manifest check that downloads no layer. An engine that cannot be reached throws
- * {@link Engine.Unavailable}; a registry that says no (or cannot be reached by the engine) is an
+ * {@link EngineApi.Unavailable}; a registry that says no (or cannot be reached by the engine) is an
  * {@link Answer} with the engine's reason.
  */
 public final class Registry {
@@ -90,7 +91,7 @@ public final class Registry {
         Path file = dir.resolve(CONFIG_FILE);
         String host = hostOf(registry);
         String key = key(host);
-        Optional<byte[]> bytes = Engine.readClientConfig(file); // a regular file of sane size, or BadInput
+        Optional<byte[]> bytes = ClientConfig.readClientConfig(file); // a regular file of sane size, or BadInput
         if (bytes.isEmpty()) {
             return new Lookup(file, false, host, key, Optional.empty(), Optional.empty());
         }
@@ -137,11 +138,11 @@ public final class Registry {
 
     /** Messages from the parser may quote file content (a secret): say only where and what kind. */
     private static String unreadable(Path file, Exception e) {
-        JsonProcessingException json = Engine.causeOf(e, JsonProcessingException.class);
+        JsonProcessingException json = Text.causeOf(e, JsonProcessingException.class);
         if (json != null) {
             return notJson(file, json);
         }
-        if ("Invalid auth configuration file".equals(e.getMessage()) || Engine.causeOf(e, IllegalArgumentException.class) != null) {
+        if ("Invalid auth configuration file".equals(e.getMessage()) || Text.causeOf(e, IllegalArgumentException.class) != null) {
             return "the docker client config " + file + " has an `auth` value that is not base64 of user:password";
         }
         return "cannot read the docker client config " + file + ": " + e.getClass().getSimpleName();
@@ -288,28 +289,27 @@ public final class Registry {
      */
     public record Answer(boolean ok, boolean credentialsRejected, String detail, Optional<String> digest) {}
 
-    public static Answer login(Engine engine, Credentials credentials) {
+    public static Answer login(EngineApi engine, Credentials credentials) {
         try {
-            JsonNode status = engine.postJson("/auth", credentials.loginBody());
+            JsonNode status = engine.login(credentials.loginBody());
             return new Answer(true, false, status.path("Status").asText("Login Succeeded"), Optional.empty());
-        } catch (Engine.Refused e) {
+        } catch (EngineApi.Refused e) {
             return refused(e, credentials);
         }
     }
 
-    public static Answer manifest(Engine engine, ImageRef image, Optional<Credentials> credentials) {
-        Map<String, String> headers = credentials.map(c -> Map.of("X-Registry-Auth", c.header())).orElse(Map.of());
+    public static Answer manifest(EngineApi engine, ImageRef image, Optional<Credentials> credentials) {
         try {
-            JsonNode answer = engine.getJson("/distribution/" + image.local() + "/json", headers);
+            JsonNode answer = engine.distribution(image.local(), credentials.map(Credentials::header));
             String digest = answer.path("Descriptor").path("digest").asText("");
             return new Answer(true, false, "manifest " + (digest.isEmpty() ? "found" : digest),
                     digest.isEmpty() ? Optional.empty() : Optional.of(digest));
-        } catch (Engine.Refused e) {
+        } catch (EngineApi.Refused e) {
             return refused(e, credentials.orElse(null));
         }
     }
 
-    private static Answer refused(Engine.Refused e, Credentials credentials) {
+    private static Answer refused(EngineApi.Refused e, Credentials credentials) {
         String message = e.engineMessage().isBlank() ? e.getMessage() : e.engineMessage();
         if (credentials != null) {
             message = credentials.redact(message);

@@ -1,3 +1,4 @@
+//SOURCES Cli.java
 package ccci;
 
 import java.lang.reflect.Proxy;

@@ -160,6 +160,22 @@ public final class Text {
     }
 
     /** At most width characters, starting with an ellipsis when cut: keeps the end (an image's tag). */
+    /** The first exception of {@code type} among e and its causes, or null. */
+    public static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    /** An image or object ID the short way the docker CLI prints it: the first 12 hex digits. */
+    public static String shortId(String id) {
+        String hex = id.replaceFirst("^sha256:", "");
+        return hex.substring(0, Math.min(12, hex.length()));
+    }
+
     public static String clipStart(String s, int width) {
         return s.length() <= width ? s : "\u2026" + s.substring(s.length() - width + 1);
     }

@@ -1,11 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/Cli.java ../lib/Engine.java
-//SOURCES ../lib/ImageRef.java ../lib/Registry.java ../lib/Text.java
+//SOURCES ../lib/AuthCheckFormat.java ../lib/AuthCheckRun.java ../lib/Cli.java ../lib/ClientConfig.java
+//SOURCES ../lib/Engine.java ../lib/ImageRef.java ../lib/Text.java
 
 import ccci.AuthCheckFormat;
 import ccci.AuthCheckRun;
 import ccci.Cli;
+import ccci.ClientConfig;
 import ccci.Engine;
 import ccci.ImageRef;
 import ccci.Text;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Spec;
 class AuthCheck implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
-    @Mixin Engine.ConfigOption config;
+    @Mixin ClientConfig.DirOption config;
 
     @Option(names = "--registry", paramLabel = "HOST", defaultValue = ImageRef.DOCKER_HUB,
             description = {"Registry whose credentials to check (host[:port]; docker.io means Docker Hub).", "Default: ${DEFAULT-VALUE}"})

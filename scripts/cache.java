@@ -1,17 +1,19 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/CacheFacts.java ../lib/CacheFormat.java ../lib/CacheView.java ../lib/Cli.java ../lib/Disk.java
-//SOURCES ../lib/Engine.java ../lib/EvictionPolicy.java ../lib/GateFacts.java ../lib/ImageRef.java ../lib/LastUse.java
-//SOURCES ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PrunePolicy.java
-//SOURCES ../lib/SmallFile.java ../lib/Text.java
+//SOURCES ../lib/CacheFormat.java ../lib/CacheView.java ../lib/Cli.java ../lib/Defaults.java ../lib/Disks.java
+//SOURCES ../lib/Engine.java ../lib/EvictionPolicy.java ../lib/InUse.java ../lib/LastUse.java
+//SOURCES ../lib/SmallFile.java ../lib/Until.java
 
 import ccci.CacheFormat;
 import ccci.CacheView;
 import ccci.Cli;
+import ccci.Defaults;
+import ccci.Disks;
 import ccci.Engine;
+import ccci.InUse;
+import ccci.Until;
 import ccci.EvictionPolicy;
 import ccci.LastUse;
-import ccci.PrunePolicy;
 import ccci.SmallFile;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -38,10 +40,11 @@ import picocli.CommandLine.Spec;
             "19:unexpected internal error",
             "24:shown, but the --metrics-file could not be written"})
 class Cache implements Callable<Integer> {
-    static final int DEFAULT_EVICT_TO = 75;
+    static final int DEFAULT_EVICT_TO = Defaults.EVICT_TO_VIEW_PERCENT;
 
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
+    @Mixin InUse.Options keep;
     @Mixin EvictionPolicy.Options eviction;
     @Mixin LastUse.FileOption lastUse;
 
@@ -49,7 +52,7 @@ class Cache implements Callable<Integer> {
             description = "Filesystem to measure. Default: the engine's data root (DockerRootDir), or / when that path is not on this host.")
     Path path;
 
-    @Option(names = "--until", paramLabel = "AGE", defaultValue = "24h",
+    @Option(names = "--until", paramLabel = "AGE", defaultValue = Defaults.UNTIL,
             description = "The age prune's phases use, for 'what prune would remove now' (units s, m, h, d). Default: ${DEFAULT-VALUE}.")
     String until;
 
@@ -63,7 +66,8 @@ class Cache implements Callable<Integer> {
     @Override
     public Integer call() {
         var settings = eviction.settingsOr(DEFAULT_EVICT_TO);
-        var age = PrunePolicy.Until.parse(until);
+        var age = Until.parse(until);
+        var protect = keep.settings();
         if (path != null && !path.toFile().exists()) {
             throw new Cli.BadInput("--path '" + path + "' does not exist");
         }
@@ -71,7 +75,7 @@ class Cache implements Callable<Integer> {
             SmallFile.checkTarget("--metrics-file", metricsFile);
         }
         try (Engine docker = engine.connect()) {
-            CacheView view = CacheView.read(docker, Optional.ofNullable(path), lastUse.file(), age, settings, Instant.now());
+            CacheView view = CacheView.read(docker, Disks.REAL, Optional.ofNullable(path), lastUse.file(), age, protect, settings, Instant.now());
             spec.commandLine().getOut().print(json ? CacheFormat.json(view) : CacheFormat.text(view));
             if (metricsFile != null) {
                 CacheFormat.writeMetrics(metricsFile, view, Instant.now());

@@ -1,10 +1,10 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/FleetJob.java
-//SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java
-//SOURCES ../lib/Registry.java ../lib/SmallFile.java ../lib/Text.java
+//SOURCES ../lib/Cli.java ../lib/Disks.java ../lib/Engine.java ../lib/Fleet.java ../lib/FleetFormat.java
+//SOURCES ../lib/GateCheck.java ../lib/GatePolicy.java ../lib/LastUse.java ../lib/Text.java
 
 import ccci.Cli;
+import ccci.Disks;
 import ccci.Engine;
 import ccci.Fleet;
 import ccci.FleetFormat;
@@ -64,7 +64,7 @@ class Gates implements Callable<Integer> {
             }
         }
         try (Engine docker = engine.connect()) {
-            GatePolicy.Verdict verdict = GateCheck.run(docker, settings, Optional.of(lastUse.file()));
+            GatePolicy.Verdict verdict = GateCheck.check(docker, settings, Optional.of(lastUse.file()), Disks.REAL).verdict();
             spec.commandLine().getOut().print(json
                     ? GateCheck.jsonText(verdict, docker.host())
                     : GateCheck.text(verdict));

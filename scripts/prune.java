@@ -1,14 +1,17 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/CacheFacts.java ../lib/Cli.java ../lib/Disk.java ../lib/Engine.java ../lib/EvictionPolicy.java
-//SOURCES ../lib/EvictionRun.java ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/FleetJob.java
-//SOURCES ../lib/GateCheck.java ../lib/GateFacts.java ../lib/GatePolicy.java ../lib/ImageRef.java ../lib/LastUse.java
-//SOURCES ../lib/LocalImage.java ../lib/PruneFacts.java ../lib/PruneFormat.java ../lib/PruneLock.java
+//SOURCES ../lib/Cli.java ../lib/Defaults.java ../lib/Disks.java ../lib/Engine.java ../lib/EvictionPolicy.java
+//SOURCES ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/GatePolicy.java
+//SOURCES ../lib/InUse.java ../lib/LastUse.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
-//SOURCES ../lib/PruneState.java ../lib/Registry.java ../lib/Signals.java ../lib/SmallFile.java ../lib/Text.java
+//SOURCES ../lib/Signals.java ../lib/Text.java ../lib/Until.java
 
 import ccci.Cli;
+import ccci.Defaults;
+import ccci.Disks;
 import ccci.Engine;
+import ccci.InUse;
+import ccci.Until;
 import ccci.EvictionPolicy;
 import ccci.FastArgs;
 import ccci.Fleet;
@@ -65,12 +68,13 @@ import picocli.CommandLine.Option;
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
         footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class Prune implements Cli.Fast {
-    static final String DEFAULT_UNTIL = "24h";
+    static final String DEFAULT_UNTIL = Defaults.UNTIL;
 
     // made here, and each default also the field's value: the daily command line is parsed without picocli (FastArgs)
     @Mixin Engine.Options engine = new Engine.Options();
     @Mixin GatePolicy.Options gates = new GatePolicy.Options();
     @Mixin PruneShortfall.Options shortfall = new PruneShortfall.Options();
+    @Mixin InUse.Options keep = new InUse.Options();
     @Mixin EvictionPolicy.Options eviction = new EvictionPolicy.Options();
     @Mixin LastUse.FileOption lastUse = new LastUse.FileOption();
     @Mixin Fleet.Options fleetOptions = new Fleet.Options();
@@ -100,9 +104,10 @@ class Prune implements Cli.Fast {
     public Integer call() {
         long start = System.nanoTime();
         var settings = gates.settings();
-        var age = PrunePolicy.Until.parse(until);
+        var age = Until.parse(until);
         var notEnough = shortfall.settings();
-        var evict = eviction.settings(Optional.of(settings.thresholdPercent()));
+        var protect = keep.settings();
+        var evict = eviction.settings(Optional.of(settings.threshold()));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -135,8 +140,8 @@ class Prune implements Cli.Fast {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, Optional.of(lastUse.file()), notEnough);
-                    PruneRun.Report report = PruneRun.run(docker, run, dryRun, progress, Clock.systemUTC());
+                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, protect, Optional.of(lastUse.file()), notEnough);
+                    PruneRun.Report report = PruneRun.run(docker, Disks.REAL, run, dryRun, progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
                 }
@@ -154,7 +159,7 @@ class Prune implements Cli.Fast {
     }
 
     /** --fleet: every node of the swarm, as one global job; per host options are refused. */
-    private int fleet(Fleet.Settings fleet, GatePolicy.Settings settings, PrunePolicy.Until age) {
+    private int fleet(Fleet.Settings fleet, GatePolicy.Settings settings, Until age) {
         if (metricsFile != null || eviction.enabled() || shortfall.given()) {
             throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.enabled() ? "--evict-to" : "--state-file/--blocked-limit")
                     + " is per host: not with --fleet");

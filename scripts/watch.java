@@ -1,7 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/LastUse.java ../lib/LastUseWatch.java ../lib/SmallFile.java
-//SOURCES ../lib/Text.java
+//SOURCES ../lib/Cli.java ../lib/Engine.java ../lib/LastUse.java ../lib/LastUseWatch.java
 
 import ccci.Cli;
 import ccci.Engine;

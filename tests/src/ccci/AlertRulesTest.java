@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ccci.GateFacts.Reading;
 import ccci.GatePolicy.Verdict;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
@@ -92,8 +91,8 @@ class AlertRulesTest {
     @Test
     void everySeriesTheRulesReadIsOnePruneWrites() {
         Instant now = Instant.parse("2026-06-10T00:00:00Z");
-        Verdict full = GatePolicy.evaluate(PruneShortfallTest.DEFAULTS, Reading.failed("engine unreachable"),
-                Reading.ok(List.of(PruneShortfallTest.disk(91))));
+        Verdict full = GatePolicy.evaluate(GatePolicyTest.DEFAULTS, Reading.failed("engine unreachable"),
+                Reading.ok(List.of(new Disk(Path.of("/var/lib/docker"), 91L << 30, 9L << 30))));
         PruneState state = new PruneState(Optional.of(now.minus(Duration.ofDays(9))), Optional.of(now.minus(Duration.ofDays(4))),
                 Optional.empty(), Optional.empty());
         PruneRun.Report blocked = PruneRun.Report.of(full, System.nanoTime())

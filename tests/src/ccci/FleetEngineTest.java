@@ -258,7 +258,7 @@ class FleetEngineTest {
         Path err = Files.createTempFile("ccci-fleet", ".err");
         List<String> command = new ArrayList<>(List.of("Prune"));
         command.addAll(fleetArgs(cluster, "2m", "--threshold", "99"));
-        Process process = PruneSafetyTest.java(command, ProcessBuilder.Redirect.to(out.toFile()), ProcessBuilder.Redirect.to(err.toFile()));
+        Process process = JavaProcess.java(command, ProcessBuilder.Redirect.to(out.toFile()), ProcessBuilder.Redirect.to(err.toFile()));
         try {
             GatesEngineTest.waitUntil(() -> !process.isAlive() || !fleetJobs(cluster).isEmpty(), "the fleet's job created");
             assertTrue(process.isAlive(), "still waiting for its nodes");
@@ -306,10 +306,10 @@ class FleetEngineTest {
         String dockerd = Files.readString(worker.engine().workDir().resolve("dockerd.pid")).strip();
         Process holder = new ProcessBuilder("nsenter", "-t", dockerd, "-m",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-                PruneSafetyTest.HoldLock.class.getName(), PruneLock.defaultPath().toString())
+                JavaProcess.HoldLock.class.getName(), PruneLock.defaultPath().toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
-            PruneSafetyTest.awaitLine(holder, "held");
+            JavaProcess.awaitLine(holder, "held");
             CommandResult run = fleet("Prune", "--threshold", "1", "--json");
             // the others ran, and stay over threshold 1: insufficient (17), the worst node's code
             assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());

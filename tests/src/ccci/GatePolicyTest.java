@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
-import ccci.GateFacts.Reading;
 import ccci.GatePolicy.GateResult;
 import ccci.GatePolicy.Verdict;
 import java.nio.file.Path;
@@ -21,12 +20,12 @@ class GatePolicyTest {
     static final GatePolicy.Settings DEFAULTS = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null);
     static final long GB = 1L << 30;
 
-    static GateFacts manager(List<GateFacts.Service> services, List<GateFacts.Container> containers) {
-        return new GateFacts("/var/lib/docker", Engine.SwarmRole.MANAGER, services, containers);
+    static HostSnapshot manager(List<HostSnapshot.Service> services, List<HostSnapshot.Container> containers) {
+        return Hosts.manager(services, containers);
     }
 
-    static GateFacts.Service service(String name, long running, long desired) {
-        return new GateFacts.Service(name, Map.of(), "replicated", running, desired, Optional.empty());
+    static HostSnapshot.Service service(String name, long running, long desired) {
+        return Hosts.service(name, Map.of(), "replicated", running, desired, Optional.empty());
     }
 
     static Reading<List<Disk>> disk(long used, long available) {
@@ -44,8 +43,8 @@ class GatePolicyTest {
 
     @Test
     void diskGateHoldsAtTheThresholdAndBlocksBelowIt() {
-        assertEquals(GateResult.State.HOLDS, GatePolicy.diskGate(80, disk(80 * GB, 20 * GB)).state());
-        GateResult below = GatePolicy.diskGate(80, disk(79 * GB, 21 * GB));
+        assertEquals(GateResult.State.HOLDS, GatePolicy.diskGate(new Threshold(80), disk(80 * GB, 20 * GB)).state());
+        GateResult below = GatePolicy.diskGate(new Threshold(80), disk(79 * GB, 21 * GB));
         assertEquals(GateResult.State.BLOCKS, below.state());
         assertEquals("79% of /var/lib/docker < 80%", below.detail());
     }
@@ -60,7 +59,7 @@ class GatePolicyTest {
 
     @Test
     void aStackNamedServiceBlocks() {
-        GateFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1)), List.of());
+        HostSnapshot host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1)), List.of());
         GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
         assertEquals(GateResult.State.BLOCKS, gate.state());
         assertEquals(List.of("abcd-1a2b3c_ci_commoninternet_net"), gate.figures().get("liveStacks"));
@@ -68,8 +67,8 @@ class GatePolicyTest {
 
     @Test
     void aContainerWithOnlyTheStackLabelBlocks() {
-        GateFacts host = manager(List.of(), List.of(new GateFacts.Container("innocent-name",
-                Map.of(GateFacts.STACK_LABEL, "zz9-abcdef_ci_commoninternet_net"))));
+        HostSnapshot host = manager(List.of(), List.of(Hosts.container("innocent-name",
+                Map.of(HostSnapshot.STACK_LABEL, "zz9-abcdef_ci_commoninternet_net"))));
         GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
         assertEquals(GateResult.State.BLOCKS, gate.state());
         assertEquals(List.of("zz9-abcdef_ci_commoninternet_net"), gate.figures().get("liveStacks"));
@@ -83,13 +82,13 @@ class GatePolicyTest {
         "x_abcd-1a2b3c_ci_commoninternet_net",    // not at the start
         "registry"})
     void namesOutsideThePatternDoNotBlock(String name) {
-        GateFacts host = manager(List.of(service(name, 1, 1)), List.of(new GateFacts.Container(name, Map.of())));
+        HostSnapshot host = manager(List.of(service(name, 1, 1)), List.of(Hosts.container(name, Map.of())));
         assertEquals(GateResult.State.HOLDS, GatePolicy.stackGate(DEFAULTS, Reading.ok(host)).state());
     }
 
     @Test
     void aStackNameWithNothingAfterNetMatches() {
-        GateFacts host = manager(List.of(service("ab12-00ff00_ci_commoninternet_net", 1, 1)), List.of());
+        HostSnapshot host = manager(List.of(service("ab12-00ff00_ci_commoninternet_net", 1, 1)), List.of());
         assertEquals(GateResult.State.BLOCKS, GatePolicy.stackGate(DEFAULTS, Reading.ok(host)).state());
     }
 
@@ -109,7 +108,7 @@ class GatePolicyTest {
         "replicated-job, 0, 1, , false",      // a job that finished
     })
     void convergence(String mode, long running, long desired, String update, boolean converging) {
-        GateFacts.Service s = new GateFacts.Service("svc", Map.of(), mode, running, desired, Optional.ofNullable(update));
+        HostSnapshot.Service s = Hosts.service("svc", Map.of(), mode, running, desired, Optional.ofNullable(update));
         assertEquals(converging, GatePolicy.isConverging(s));
         GateResult gate = GatePolicy.convergenceGate(Reading.ok(manager(List.of(s), List.of())));
         assertEquals(converging ? GateResult.State.BLOCKS : GateResult.State.HOLDS, gate.state());
@@ -117,7 +116,7 @@ class GatePolicyTest {
 
     @Test
     void aNonSwarmEngineHasNothingToConvergeAndSaysWhy() {
-        GateFacts host = new GateFacts("/d", Engine.SwarmRole.NOT_IN_SWARM, List.of(), List.of());
+        HostSnapshot host = Hosts.of(EngineInfo.SwarmRole.NOT_IN_SWARM, List.of(), List.of());
         GateResult gate = GatePolicy.convergenceGate(Reading.ok(host));
         assertEquals(GateResult.State.HOLDS, gate.state());
         assertTrue(gate.detail().contains("not a swarm node"), gate.detail());
@@ -125,10 +124,10 @@ class GatePolicyTest {
 
     @Test
     void anEngineThatCannotBeReadBlocksEveryGateItFeeds() {
-        Reading<GateFacts> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
+        Reading<HostSnapshot> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
         Reading<List<Path>> target = GatePolicy.diskTargets(DEFAULTS, failed, p -> true);
         assertTrue(target instanceof Reading.Failed);
-        Verdict verdict = GatePolicy.evaluate(DEFAULTS, failed, GateCheck.measure(target));
+        Verdict verdict = GatePolicy.evaluate(DEFAULTS, failed, GateCheck.measure(target, Disks.REAL));
         assertFalse(verdict.pruneAllowed());
         assertEquals(ExitCodes.CANNOT_EVALUATE, verdict.exitCode());
         assertTrue(verdict.gates().stream().noneMatch(GateResult::holds), "fail closed: no gate may hold");
@@ -148,7 +147,7 @@ class GatePolicyTest {
 
     @Test
     void diskTargetsPreferThePathsThenTheDataRootThenSlash() {
-        Reading<GateFacts> facts = Reading.ok(manager(List.of(), List.of()));
+        Reading<HostSnapshot> facts = Reading.ok(manager(List.of(), List.of()));
         List<Path> two = List.of(Path.of("/mnt"), Path.of("/srv"));
         assertEquals(Reading.ok(two), GatePolicy.diskTargets(settings(two, Optional.empty()), facts, p -> false));
         assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"))), GatePolicy.diskTargets(DEFAULTS, facts, p -> true));
@@ -157,8 +156,7 @@ class GatePolicyTest {
 
     @Test
     void onTheContainerdStoreContainerdsRootIsMeasuredToo() {
-        Reading<GateFacts> containerd = Reading.ok(new GateFacts("/var/lib/docker", Engine.SwarmRole.MANAGER, List.of(), List.of(),
-                Engine.ImageStore.CONTAINERD));
+        Reading<HostSnapshot> containerd = Reading.ok(Hosts.of(EngineInfo.SwarmRole.MANAGER, EngineInfo.ImageStore.CONTAINERD, List.of(), List.of()));
         assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"), Path.of("/var/lib/containerd"))),
                 GatePolicy.diskTargets(DEFAULTS, containerd, p -> true), "its default root, when it exists here");
         assertEquals(Reading.ok(List.of(Path.of("/var/lib/docker"))),
@@ -173,20 +171,20 @@ class GatePolicyTest {
     void theFullestFileSystemDecidesAndEachIsNamed() {
         Reading<List<Disk>> two = Reading.ok(List.of(new Disk(Path.of("/var/lib/docker"), 40 * GB, 60 * GB),
                 new Disk(Path.of("/var/lib/containerd"), 9 * GB, 1 * GB)));
-        GateResult gate = GatePolicy.diskGate(80, two);
+        GateResult gate = GatePolicy.diskGate(new Threshold(80), two);
         assertEquals(GateResult.State.HOLDS, gate.state());
         assertEquals("90% of /var/lib/containerd \u2265 80% (the fullest; also /var/lib/docker 40%)", gate.detail());
         assertEquals(90, gate.figures().get("usedPercent"));
         assertEquals("/var/lib/containerd", gate.figures().get("path"));
         assertEquals(2, ((List<?>) gate.figures().get("paths")).size());
-        GateResult blocks = GatePolicy.diskGate(95, two);
+        GateResult blocks = GatePolicy.diskGate(new Threshold(95), two);
         assertEquals(GateResult.State.BLOCKS, blocks.state());
         assertEquals(Optional.of(Path.of("/var/lib/containerd")),
                 GatePolicy.evaluate(DEFAULTS, Reading.ok(manager(List.of(), List.of())), two).disk().map(Disk::path));
     }
 
-    static GateFacts worker(List<GateFacts.Container> containers) {
-        return new GateFacts("/var/lib/docker", Engine.SwarmRole.WORKER, List.of(), containers);
+    static HostSnapshot worker(List<HostSnapshot.Container> containers) {
+        return Hosts.worker(containers);
     }
 
     @Test
@@ -203,7 +201,7 @@ class GatePolicyTest {
     @Test
     void aWorkerWithAStackContainerOfItsOwnKnowsTheStackGateBlocks() {
         GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(worker(List.of(
-                new GateFacts.Container("abcd-1a2b3c_ci_commoninternet_net_app.1.xyz", Map.of())))));
+                Hosts.container("abcd-1a2b3c_ci_commoninternet_net_app.1.xyz", Map.of())))));
         assertEquals(GateResult.State.BLOCKS, gate.state());
     }
 
@@ -216,7 +214,7 @@ class GatePolicyTest {
         assertEquals("holds", verdict.gates().get(2).figures().get("clusterVerdict"));
 
         Verdict local = GatePolicy.evaluate(holds, Reading.ok(worker(List.of(
-                new GateFacts.Container("zz9-abcdef_ci_commoninternet_net_db.1.x", Map.of())))), disk(90 * GB, 10 * GB));
+                Hosts.container("zz9-abcdef_ci_commoninternet_net_db.1.x", Map.of())))), disk(90 * GB, 10 * GB));
         assertEquals(GateResult.State.BLOCKS, local.gates().get(1).state(), "its own containers still count");
 
         GatePolicy.Settings blocks = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, List.of(), null,
@@ -231,24 +229,24 @@ class GatePolicyTest {
     void aNodeJobOnTheManagerIgnoresTheServicesTheManagerAlreadyJudged() {
         GatePolicy.Settings holds = GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, List.of(), null,
                 "stack=holds,convergence=holds");
-        GateFacts host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1), service("stuck", 0, 1)), List.of());
+        HostSnapshot host = manager(List.of(service("abcd-1a2b3c_ci_commoninternet_net_app", 1, 1), service("stuck", 0, 1)), List.of());
         assertTrue(GatePolicy.evaluate(holds, Reading.ok(host), disk(90 * GB, 10 * GB)).pruneAllowed(),
                 "the fleet decided on the services before its job started; the job follows that decision");
     }
 
     @Test
     void theFleetsOwnJobIsNoWorkloadForConvergence() {
-        GateFacts.Service job = new GateFacts.Service("ccci-fleet-x", Map.of(GatePolicy.FLEET_JOB_LABEL, "1"), "global-job", 3, 3, Optional.empty());
+        HostSnapshot.Service job = Hosts.service("ccci-fleet-x", Map.of(GatePolicy.FLEET_JOB_LABEL, "1"), "global-job", 3, 3, Optional.empty());
         GateResult gate = GatePolicy.convergenceGate(Reading.ok(manager(List.of(job, service("web", 1, 1)), List.of())));
         assertEquals(GateResult.State.HOLDS, gate.state());
         assertEquals("all 1 services converged", gate.detail());
-        GateFacts.Service other = new GateFacts.Service("backup", Map.of(), "global-job", 3, 3, Optional.empty());
+        HostSnapshot.Service other = Hosts.service("backup", Map.of(), "global-job", 3, 3, Optional.empty());
         assertEquals(GateResult.State.BLOCKS, GatePolicy.convergenceGate(Reading.ok(manager(List.of(other), List.of()))).state());
     }
 
     @Test
     void theClusterGatesLookAtServicesOnlyOnTheManager() {
-        GateFacts host = manager(List.of(service("web", 1, 1)), List.of(new GateFacts.Container("abcd-1a2b3c_ci_commoninternet_net_x", Map.of())));
+        HostSnapshot host = manager(List.of(service("web", 1, 1)), List.of(Hosts.container("abcd-1a2b3c_ci_commoninternet_net_x", Map.of())));
         List<GateResult> cluster = GatePolicy.clusterGates(DEFAULTS, Reading.ok(host));
         assertEquals(GateResult.State.HOLDS, cluster.get(0).state(), "the manager's containers are its own node job's business");
         assertEquals(GateResult.State.HOLDS, cluster.get(1).state());

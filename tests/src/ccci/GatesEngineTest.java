@@ -78,16 +78,16 @@ class GatesEngineTest {
         Map<String, String> api = Map.of("20.10", "1.41", "26.1", "1.45", "28.5", "1.51", "28.5-containerd", "1.51");
         Properties facts = new Properties();
         try (Engine docker = Engine.connect(engine.host())) {
-            Version version = docker.call("GET /version", () -> docker.api().versionCmd().exec());
+            Version version = engine.dockerJava().versionCmd().exec();
             assertEquals(api.get(engine.kind().id()), version.getApiVersion(), engine.kind().id());
             assertEquals(engine.kind().minApiVersion().orElse(engine.kind().id().equals("20.10") ? "1.12" : "1.24"),
                     version.getMinAPIVersion(), engine.kind().id());
-            Engine.ImageStore store = Engine.ImageStore.of(docker.info());
-            assertEquals(engine.kind().containerdImageStore(), store == Engine.ImageStore.CONTAINERD, "the store /info reports");
+            EngineInfo.ImageStore store = EngineInfo.of(docker.info()).imageStore();
+            assertEquals(engine.kind().containerdImageStore(), store == EngineInfo.ImageStore.CONTAINERD, "the store /info reports");
             facts.setProperty("engine", version.getVersion());
             facts.setProperty("api", version.getApiVersion());
             facts.setProperty("minApi", version.getMinAPIVersion());
-            facts.setProperty("store", store == Engine.ImageStore.CONTAINERD ? "containerd" : "overlay2 (graph driver)");
+            facts.setProperty("store", store == EngineInfo.ImageStore.CONTAINERD ? "containerd" : "overlay2 (graph driver)");
         }
         CommandResult run = gates("--path", fullDisk.path().toString());
         assertEquals(ExitCodes.OK, run.exit(), run.toString());

@@ -34,14 +34,14 @@ class HostileInputTest {
     @TempDir static Path tmp;
 
     @BeforeAll
-    static void start() {
+    static void start() throws java.io.IOException {
         engine = SandboxEngine.start(SandboxEngine.options().swarm(false));
         engine.importBusybox("ccci-busybox:hostile");
-        try (Engine docker = Engine.connect(engine.host())) {
-            String id = docker.api().createContainerCmd("ccci-busybox:hostile").withCmd("sleep", "3600")
-                    .withName("ccci-long-label").withLabels(Map.of(GateFacts.STACK_LABEL, "a".repeat(5000) + "b"))
+        try (com.github.dockerjava.api.DockerClient docker = engine.dockerJava()) {
+            String id = docker.createContainerCmd("ccci-busybox:hostile").withCmd("sleep", "3600")
+                    .withName("ccci-long-label").withLabels(Map.of(HostSnapshot.STACK_LABEL, "a".repeat(5000) + "b"))
                     .withHostConfig(HostConfig.newHostConfig().withNetworkMode("none")).exec().getId();
-            docker.api().startContainerCmd(id).exec();
+            docker.startContainerCmd(id).exec();
         }
     }
 

@@ -19,7 +19,7 @@ class ImagePullCountingTest {
         REPORTED.clear();
         ImagePull.Counting counting = new ImagePull.Counting(Duration.ZERO, REPORTED::add); // a report after every item
         for (String line : lines) {
-            counting.onNext(DockerClientConfig.getDefaultObjectMapper().readValue(line, PullResponseItem.class));
+            counting.onNext(Json.mapper().readTree(line));
         }
         return counting;
     }

@@ -32,17 +32,17 @@ class OutputInjectionTest {
     @TempDir static Path tmp;
 
     @BeforeAll
-    static void start() {
+    static void start() throws java.io.IOException {
         engine = SandboxEngine.start(SandboxEngine.options().swarm(true));
         engine.importBusybox("ccci-busybox:inject");
-        try (Engine docker = Engine.connect(engine.host())) {
-            String id = docker.api().createContainerCmd("ccci-busybox:inject").withCmd("sleep", "3600")
-                    .withName("ccci-injected").withLabels(Map.of(GateFacts.STACK_LABEL, HOSTILE))
+        try (com.github.dockerjava.api.DockerClient docker = engine.dockerJava()) {
+            String id = docker.createContainerCmd("ccci-busybox:inject").withCmd("sleep", "3600")
+                    .withName("ccci-injected").withLabels(Map.of(HostSnapshot.STACK_LABEL, HOSTILE))
                     .withHostConfig(HostConfig.newHostConfig().withNetworkMode("none")).exec().getId();
-            docker.api().startContainerCmd(id).exec();
+            docker.startContainerCmd(id).exec();
         }
         engine.dockerOk("service", "create", "--detach", "--name", "ccci-injected-svc", "--label",
-                GateFacts.STACK_LABEL + "=" + HOSTILE + "-svc", "--constraint", "node.labels.nowhere==1",
+                HostSnapshot.STACK_LABEL + "=" + HOSTILE + "-svc", "--constraint", "node.labels.nowhere==1",
                 "ccci-busybox:inject", "sleep", "3600");
     }
 

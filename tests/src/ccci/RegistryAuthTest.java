@@ -92,11 +92,11 @@ class RegistryAuthTest {
 
     @Test
     void theConfigDirFollowsTheDockerCliOrder() {
-        assertEquals(Path.of("/etc/x"), Engine.configDir("/etc/x"));
+        assertEquals(Path.of("/etc/x"), ClientConfig.configDir("/etc/x"));
         String env = System.getenv("DOCKER_CONFIG");
         Path expected = env != null && !env.isBlank() ? Path.of(env)
                 : Path.of(System.getenv("HOME") != null ? System.getenv("HOME") : System.getProperty("user.home"), ".docker");
-        assertEquals(expected, Engine.configDir(null));
+        assertEquals(expected, ClientConfig.configDir(null));
     }
 
     @Test

@@ -67,11 +67,12 @@ class ScriptSourcesTest {
     }
 
     /*
-     * JBang compiles a script with exactly the files its //SOURCES lines name, while the test build
-     * compiles the whole lib: a missing entry would only show when an operator runs the script. Each
-     * script's //SOURCES must name every lib class the script uses, directly or through other lib
-     * classes (found by name in the code, with comments and strings left out), and nothing it does
-     * not use.
+     * JBang compiles a script with the files its //SOURCES lines name and, recursively, the files
+     * their own //SOURCES lines name, while the test build compiles the whole lib: a missing entry
+     * would only show when an operator runs the script. Each script and each lib file names exactly
+     * the lib classes it uses itself (found by name in the code, with comments and strings left
+     * out), so JBang's closure is what the script needs, and a script's header says what it uses
+     * directly, not the whole lib.
      */
     static final Pattern SOURCES = Pattern.compile("(?m)^//SOURCES\\s+(.+)$");
     static final Pattern COMMENTS_AND_STRINGS = Pattern.compile("(?s)/\\*.*?\\*/|//[^\\n]*|\"(?:\\\\.|[^\"\\\\])*\"");
@@ -116,30 +117,52 @@ class ScriptSourcesTest {
         }
     }
 
+    static Stream<Path> scriptsAndLib() throws IOException {
+        return Stream.concat(scripts(), libClasses().values().stream());
+    }
+
     @ParameterizedTest
-    @MethodSource("scripts")
-    void sourcesListExactlyTheLibFilesTheScriptNeeds(Path script) throws IOException {
+    @MethodSource("scriptsAndLib")
+    void sourcesListExactlyTheLibFilesTheFileUses(Path file) throws IOException {
         Map<String, Path> lib = libClasses();
         Set<String> listed = new TreeSet<>();
-        Matcher m = SOURCES.matcher(Files.readString(script));
+        Matcher m = SOURCES.matcher(Files.readString(file));
         while (m.find()) {
             for (String source : m.group(1).trim().split("\\s+")) {
-                assertFalse(source.contains("*"), script + ": no globs in //SOURCES: " + source);
-                Path file = script.getParent().resolve(source).normalize();
-                assertTrue(Files.isRegularFile(file), script + ": //SOURCES names a missing file " + source);
-                listed.add(file.getFileName().toString().replace(".java", ""));
+                assertFalse(source.contains("*"), file + ": no globs in //SOURCES: " + source);
+                Path listedFile = file.getParent().resolve(source).normalize();
+                assertTrue(Files.isRegularFile(listedFile), file + ": //SOURCES names a missing file " + source);
+                listed.add(listedFile.getFileName().toString().replace(".java", ""));
             }
         }
-        Set<String> needed = new TreeSet<>();
+        Set<String> needed = new TreeSet<>(namesUsedIn(file, lib.keySet()));
+        needed.remove(file.getFileName().toString().replace(".java", ""));
+        assertEquals(String.join(" ", needed), String.join(" ", listed),
+                file.getFileName() + ": //SOURCES must list exactly the lib files it uses itself");
+    }
+
+    /** What JBang compiles for a script: its //SOURCES and theirs, recursively; every lib class it needs is among them. */
+    @ParameterizedTest
+    @MethodSource("scripts")
+    void jbangsClosureOfEachScriptHoldsEveryClassItNeeds(Path script) throws IOException {
+        Map<String, Path> lib = libClasses();
+        Set<String> compiled = new TreeSet<>();
         Deque<Path> todo = new ArrayDeque<>(Set.of(script));
         while (!todo.isEmpty()) {
-            for (String name : namesUsedIn(todo.pop(), lib.keySet())) {
-                if (needed.add(name)) {
-                    todo.push(lib.get(name));
+            Path file = todo.pop();
+            Matcher m = SOURCES.matcher(Files.readString(file));
+            while (m.find()) {
+                for (String source : m.group(1).trim().split("\\s+")) {
+                    String name = file.getParent().resolve(source).normalize().getFileName().toString().replace(".java", "");
+                    if (compiled.add(name)) {
+                        todo.push(lib.get(name));
+                    }
                 }
             }
         }
-        assertEquals(needed.stream().collect(Collectors.joining(" ")), listed.stream().collect(Collectors.joining(" ")),
-                script.getFileName() + ": //SOURCES must list exactly the lib files it needs");
+        for (String name : compiled) {
+            assertTrue(compiled.containsAll(namesUsedIn(lib.get(name), lib.keySet()).stream()
+                    .filter(n -> !n.equals(name)).collect(Collectors.toSet())), script + ": " + name + " needs more than JBang compiles");
+        }
     }
 }

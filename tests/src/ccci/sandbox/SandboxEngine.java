@@ -190,6 +190,16 @@ public final class SandboxEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * docker-java's own client on this engine, for setting up what a test needs (containers with
+     * labels, services) where the docker CLI is clumsier. The toolkit itself speaks through its seam.
+     */
+    public com.github.dockerjava.api.DockerClient dockerJava() {
+        var config = com.github.dockerjava.core.DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host()).build();
+        var http = new com.github.dockerjava.zerodep.ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost()).build();
+        return com.github.dockerjava.core.DockerClientImpl.getInstance(config, http);
+    }
+
     public String host() {
         return "unix://" + socket;
     }

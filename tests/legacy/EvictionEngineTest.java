@@ -255,7 +255,7 @@ class EvictionEngineTest {
         PruneRun.Report report;
         try (Engine docker = Engine.connect(engine.host())) {
             var run = new PruneRun.Settings(GatePolicy.Settings.parse("1", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
-                    engine.dataRoot().toString()), PrunePolicy.Until.parse("24h"), Optional.of(settings), Optional.of(record),
+                    engine.dataRoot().toString()), Until.parse("24h"), Optional.of(settings), Optional.of(record),
                     PruneShortfall.Settings.withoutState());
             report = PruneRun.run(() -> docker, run, false, aUserAppears, Clock.systemUTC());
         }

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ccci.GateFacts.Reading;
 import ccci.GatePolicy.Verdict;
 import ccci.PrunePolicy.Plan;
-import ccci.PrunePolicy.Until;
+import ccci.Until;
 import ccci.PruneShortfall.Blocked;
 import ccci.PruneShortfall.Shortfall;
 import java.nio.file.Path;
@@ -31,9 +30,8 @@ class PruneShortfallTest {
     static final Path STATE = Path.of("/var/lib/cc-ci/state.json");
 
     static Verdict verdict(int usedPercent, boolean stackLive) {
-        GateFacts host = new GateFacts("/var/lib/docker", Engine.SwarmRole.MANAGER, List.of(
-                new GateFacts.Service(stackLive ? "abcd-1a2b3c_ci_commoninternet_net_app" : "web", Map.of(), "replicated", 1, 1,
-                        Optional.empty())), List.of());
+        HostSnapshot host = Hosts.manager(List.of(Hosts.service(stackLive ? "abcd-1a2b3c_ci_commoninternet_net_app" : "web", 1, 1)),
+                List.of());
         return GatePolicy.evaluate(DEFAULTS, Reading.ok(host), Reading.ok(List.of(disk(usedPercent))));
     }
 

@@ -31,7 +31,7 @@ class EvictionPolicyTest {
     }
 
     static CacheFacts facts(List<CacheFacts.Image> images, List<CacheFacts.Container> containers, List<CacheFacts.Service> services) {
-        return new CacheFacts(ROOT.toString(), Engine.SwarmRole.MANAGER, 0, images, containers, services, List.of());
+        return new CacheFacts(ROOT.toString(), EngineInfo.SwarmRole.MANAGER, 0, images, containers, services, List.of());
     }
 
     static CacheFacts.Container container(String name, String imageId, String ref, String state) {

@@ -3,10 +3,9 @@ package ccci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ccci.GateFacts.Reading;
 import ccci.PrunePolicy.Phase;
 import ccci.PrunePolicy.Plan;
-import ccci.PrunePolicy.Until;
+import ccci.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
@@ -32,13 +31,13 @@ class PruneFormatTest {
         PruneFacts facts = new PruneFacts(List.of(), List.of(
                 new PruneFacts.ImageRow(UNKNOWN, List.of(), built, 66_000, Optional.empty()),
                 new PruneFacts.ImageRow(OLD, List.of(), built, 1_000, Optional.of(NOW.minus(Duration.ofDays(2))))),
-                List.of(), List.of(), Set.of(UNKNOWN, OLD), Engine.ImageStore.CONTAINERD);
+                List.of(), List.of(), Set.of(UNKNOWN, OLD), EngineInfo.ImageStore.CONTAINERD);
         return PrunePolicy.plan(facts, NOW, Until.parse("24h"));
     }
 
     static PruneRun.Report report(PruneRun.Outcome outcome, List<PruneRun.PhaseResult> phases) {
-        GateFacts host = new GateFacts("/var/lib/docker", Engine.SwarmRole.NOT_IN_SWARM, List.of(), List.of(),
-                Engine.ImageStore.CONTAINERD);
+        GateFacts host = new GateFacts("/var/lib/docker", EngineInfo.SwarmRole.NOT_IN_SWARM, List.of(), List.of(),
+                EngineInfo.ImageStore.CONTAINERD);
         GatePolicy.Verdict verdict = GatePolicy.evaluate(GatePolicyTest.DEFAULTS, Reading.ok(host),
                 Reading.ok(List.of(new Disk(Path.of("/var/lib/docker"), 90, 10))));
         return PruneRun.Report.of(verdict, System.nanoTime()).plan(plan()).phases(phases).imagesBefore(2)

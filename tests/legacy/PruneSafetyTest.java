@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ccci.Cli.ExitCodes;
-import ccci.PrunePolicy.Until;
+import ccci.Until;
 import ccci.sandbox.Await;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.ImageSpec;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ccci.PrunePolicy.Item;
 import ccci.PrunePolicy.Phase;
 import ccci.PrunePolicy.Plan;
-import ccci.PrunePolicy.Until;
+import ccci.Until;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -145,7 +145,7 @@ class PrunePolicyTest {
         PruneFacts.ImageRow unknown = new PruneFacts.ImageRow("sha256:c", List.of(), built, 1000, Optional.empty());
         PruneFacts.ImageRow tagged = new PruneFacts.ImageRow("sha256:d", List.of("x:1"), built, 1000, Optional.empty());
         PruneFacts facts = new PruneFacts(List.of(), List.of(arrivedNow, arrivedDaysAgo, unknown, tagged), List.of(), List.of(),
-                java.util.Set.of(), Engine.ImageStore.CONTAINERD);
+                java.util.Set.of(), EngineInfo.ImageStore.CONTAINERD);
 
         Plan day = PrunePolicy.plan(facts, NOW, Until.parse("24h"));
         assertEquals(List.of("sha256:b"), day.removed().stream().map(Item::id).toList());
@@ -171,7 +171,7 @@ class PrunePolicyTest {
         Instant cutoff = NOW.minus(Duration.ofDays(1));
         for (long nanos : new long[] {-1, 0, 1}) {
             PruneFacts.ImageRow row = new PruneFacts.ImageRow("sha256:e", List.of(), cutoff, 1, Optional.of(cutoff.plusNanos(nanos)));
-            Item item = PrunePolicy.image(row, java.util.Map.of(), Engine.ImageStore.CONTAINERD, day, NOW);
+            Item item = PrunePolicy.image(row, java.util.Map.of(), EngineInfo.ImageStore.CONTAINERD, day, NOW);
             assertEquals(nanos < 0, item.remove(), "record at cutoff " + (nanos < 0 ? "" : "+") + nanos + " ns");
         }
     }
