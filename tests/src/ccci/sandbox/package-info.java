@@ -40,6 +40,9 @@
  *     CLI builds with BuildKit against it when told DOCKER_API_VERSION=1.44.</li>
  * <li>On the containerd store `docker system df` fails (HTTP 500 "rw layer snapshot not found for
  *     container ...") while a container is being removed.</li>
+ * <li>tests/run runs its executions side by side: the toolkit image is built by one JVM at a time
+ *     (a file lock in its cache dir); two exports at once shared JBang's state and left a truncated
+ *     class in the jars.</li>
  * <li>On engine 20.10 a global job's task that exits non-zero is run again and again, whatever
  *     --restart-condition says (none: at once; others: every 5 s); only exit 0 completes it.</li>
  * <li>A global job's own service counts as "converging" on the manager while its tasks run.</li>
