@@ -1,4 +1,4 @@
-//SOURCES Statvfs.java
+//SOURCES Inodes.java
 package ccci;
 
 import java.io.IOException;
@@ -73,12 +73,9 @@ public record Disk(Path path, long usedBytes, long availableBytes, long usedInod
 
     public static Disk measure(Path path) throws IOException {
         FileStore store = Files.getFileStore(path);
-        // the byte figures first, together: the first inode read loads JNA, which writes its native
-        // library to the temp dir, often on this very filesystem (~150 KB between used and available)
         long used = store.getTotalSpace() - store.getUnallocatedSpace();
-        long available = store.getUsableSpace();
-        Optional<Statvfs.Inodes> inodes = Statvfs.inodes(path);
-        return new Disk(path, used, available, inodes.map(Statvfs.Inodes::used).orElse(-1L),
-                inodes.map(Statvfs.Inodes::available).orElse(-1L));
+        Optional<Inodes> inodes = Inodes.of(path);
+        return new Disk(path, used, store.getUsableSpace(), inodes.map(Inodes::used).orElse(-1L),
+                inodes.map(Inodes::available).orElse(-1L));
     }
 }
