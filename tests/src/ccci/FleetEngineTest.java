@@ -434,9 +434,9 @@ class FleetEngineTest {
     /**
      * What prune could remove on a node, named so that two engines compare (the fleet's own job
      * containers left out: on 20.10 a finished job's containers outlive its service). Read again
-     * while `docker system df` fails on the containerd store because a container is being removed
-     * (HTTP 500 "rw layer snapshot not found for container ...", as a fleet job's are right after
-     * its service is removed).
+     * while `docker system df` fails on the containerd store because a container is being removed,
+     * as a fleet job's are right after its service is removed (HTTP 500 "rw layer snapshot not found
+     * for container ...", or 404 "NotFound: snapshot ... does not exist").
      */
     private static Set<String> state(SwarmNode node) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -446,7 +446,10 @@ class FleetEngineTest {
                 all.removeIf(s -> s.startsWith("container " + Fleet.NAME_PREFIX));
                 return all;
             } catch (AssertionError e) {
-                if (!String.valueOf(e.getMessage()).contains("rw layer snapshot not found for container") || System.nanoTime() > deadline) {
+                String message = String.valueOf(e.getMessage());
+                boolean removing = message.contains("rw layer snapshot not found for container")
+                        || message.matches("(?s).*NotFound: snapshot \\S+ does not exist.*");
+                if (!removing || System.nanoTime() > deadline) {
                     throw e;
                 }
                 System.err.println("[fleet test] " + node.name() + ": a container was being removed; reading its state again");

@@ -38,8 +38,9 @@
  *     ("client version 1.41 is too old. Minimum supported API version is 1.44"); with --debug its
  *     log names each ("error response for GET request" ... request-url=/v1.41/...). Debian's 20.10
  *     CLI builds with BuildKit against it when told DOCKER_API_VERSION=1.44.</li>
- * <li>On the containerd store `docker system df` fails (HTTP 500 "rw layer snapshot not found for
- *     container ...") while a container is being removed.</li>
+ * <li>On the containerd store `docker system df` fails while a container is being removed (HTTP
+ *     500 "rw layer snapshot not found for container ...", or 404 "NotFound: snapshot ... does not
+ *     exist").</li>
  * <li>tests/run runs its executions side by side: the toolkit image is built by one JVM at a time
  *     (a file lock in its cache dir); two exports at once shared JBang's state and left a truncated
  *     class in the jars.</li>
