@@ -77,7 +77,11 @@ class PruneEngineTest {
         return ScriptRun.of("Prune", all.toArray(String[]::new));
     }
 
-    /** The engine the matrix names, at its own API version and image store: written to tests/target/engine-facts/KIND.properties. */
+    /**
+     * The engine the matrix names, at its own API version (the lowest it serves: its default, or
+     * Docker 29's 1.44 on the kind that sets it) and image store: written to
+     * tests/target/engine-facts/KIND.properties for the README's verified-engines table.
+     */
     @Test
     @Order(1)
     void theEngineIsTheKindTheMatrixNames() throws Exception {
@@ -86,10 +90,13 @@ class PruneEngineTest {
         try (Engine docker = Engine.connect(engine.host())) {
             JsonNode version = docker.version();
             assertEquals(api.get(engine.kind().id()), version.path("ApiVersion").asText(), engine.kind().id());
+            assertEquals(engine.kind().minApiVersion().orElse(engine.kind().id().equals("20.10") ? "1.12" : "1.24"),
+                    version.path("MinAPIVersion").asText(), engine.kind().id());
             EngineInfo.ImageStore store = EngineInfo.of(docker.info()).imageStore();
             assertEquals(engine.kind().containerdImageStore(), store == EngineInfo.ImageStore.CONTAINERD, "the store /info reports");
             facts.setProperty("engine", version.path("Version").asText());
             facts.setProperty("api", version.path("ApiVersion").asText());
+            facts.setProperty("minApi", version.path("MinAPIVersion").asText());
             facts.setProperty("store", store == EngineInfo.ImageStore.CONTAINERD ? "containerd" : "overlay2 (graph driver)");
         }
         Path dir = Files.createDirectories(Repo.root().resolve("tests/target/engine-facts"));

@@ -80,6 +80,11 @@ final class OnFake {
         }
     }
 
+    /** The 12 characters the text output shows of an ID (with or without "sha256:"). */
+    static String shortId(String id) {
+        return id.replaceFirst("^sha256:", "").substring(0, 12);
+    }
+
     static Set<String> imageIds(FakeHost host) {
         return new TreeSet<>(host.imageTags().keySet());
     }

@@ -342,9 +342,11 @@ class PruneSafetyTest {
     // ---------------------------------------------------------------- since the plan
 
     /**
-     * An image the plan lists, that got a user after the plan (a service naming it by digest, scaled
-     * to 0: no container, so no 409 from the engine either): the image phase checks its users again
-     * and keeps it, saying why; the other planned removal goes.
+     * Images the plan lists that got a user after the plan: the image phase checks their users again
+     * and keeps them, saying why, without asking the engine to delete them. A container (the engine
+     * would refuse with 409 too) on either store; on the classic store also a service naming an older
+     * pull by digest, scaled to 0: no container, so only the re-check saves it (on the containerd
+     * store that pull keeps its name@digest record: tagged, never planned).
      */
     @ParameterizedTest
     @EnumSource(FakeHost.Store.class)
@@ -352,21 +354,33 @@ class PruneSafetyTest {
         FakeHost host = OnFake.fullHost(store);
         FakeState s = host.state();
         Instant old = s.now().minus(MONTH);
+        boolean classic = store == FakeHost.Store.CLASSIC;
         FakeState.RegistryImage v1 = s.registryImage("localhost:5000/acc/app:1", old, Map.of("l-app-1", 1_000_000L));
         FakeState.RegistryImage v2 = s.registryImage("localhost:5000/acc/app:2", old.plus(Duration.ofDays(1)), Map.of("l-app-2", 1_000_000L));
         pullByDigest(host, "localhost:5000/acc/app", v1.digest());
         pullByDigest(host, "localhost:5000/acc/app", v2.digest());
         s.advance(Duration.ofDays(2));
+        FakeState.Image forJob = untagged(s, store, old);
         FakeState.Image other = untagged(s, store, old);
         host.clearRequests();
-        PruneRun.Report report = OnFake.prune(host, OnFake.settings("24h"), false, afterPhase1(() ->
-                s.service("rollback-target", "localhost:5000/acc/app@" + v1.digest()).replicas(0)));
-        assertEquals(List.of(other.id), report.phases().get(1).removedIds(), PruneFormat.text(report));
-        PrunePolicy.Item kept = report.phases().get(1).keptAtRunTime().get(0);
-        assertEquals(v1.imageId(), kept.id());
-        assertEquals("a user appeared since the plan: service rollback-target (0 desired, 0 running)", kept.reason());
-        assertTrue(s.imageById(v1.imageId()).isPresent());
-        assertTrue(PruneFormat.text(report).contains("kept    image       " + v1.imageId().substring(7, 19)), PruneFormat.text(report));
+        PruneRun.Report report = OnFake.prune(host, OnFake.settings("24h"), false, afterPhase1(() -> {
+            s.container("late-job", forJob, "created");
+            s.service("rollback-target", "localhost:5000/acc/app@" + v1.digest()).replicas(0);
+        }));
+        String text = PruneFormat.text(report);
+        assertEquals(List.of(other.id), report.phases().get(1).removedIds(), text);
+        Map<String, String> kept = new java.util.TreeMap<>();
+        report.phases().get(1).keptAtRunTime().forEach(i -> kept.put(i.id(), i.reason()));
+        Map<String, String> expected = new java.util.TreeMap<>(Map.of(forJob.id, "a user appeared since the plan: container late-job (created)"));
+        if (classic) {
+            expected.put(v1.imageId(), "a user appeared since the plan: service rollback-target (0 desired, 0 running)");
+        }
+        assertEquals(expected, kept, text);
+        for (String id : expected.keySet()) {
+            assertTrue(s.imageById(id).isPresent());
+            assertFalse(host.changes().contains("DELETE /images/" + id), "never asked to delete it: " + host.changes());
+            assertTrue(text.contains("kept    image       " + OnFake.shortId(id)), text);
+        }
     }
 
     static void pullByDigest(FakeHost host, String repository, String digest) {
