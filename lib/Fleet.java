@@ -345,6 +345,9 @@ public final class Fleet {
         List<String> args = new ArrayList<>(List.of(command.name(), "--json",
                 "--threshold", Integer.toString(gates.thresholdPercent()),
                 "--stack-pattern", gates.stackPattern().pattern()));
+        if (gates.minFreeBytes() > 0) {
+            args.addAll(List.of("--min-free", Long.toString(gates.minFreeBytes())));
+        }
         diskPaths.forEach(path -> args.addAll(List.of("--path", path.toString())));
         args.addAll(List.of(ClusterVerdict.OPTION, verdict.toString()));
         args.addAll(command.options());

@@ -52,7 +52,16 @@ public final class GateCheck {
 
     public static Verdict runDiskFirst(Supplier<? extends EngineApi> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile,
                                        Disks disks) {
-        if (!settings.diskPaths().isEmpty()) {
+        return runDiskFirst(engine, settings, lastUseFile, disks, false);
+    }
+
+    /**
+     * @param evenBelow ask the engine even when the disk gate blocks (prune --max-unused-age, which
+     *                  evicts whatever the disk once the workload gates hold)
+     */
+    public static Verdict runDiskFirst(Supplier<? extends EngineApi> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile,
+                                       Disks disks, boolean evenBelow) {
+        if (!settings.diskPaths().isEmpty() && !evenBelow) {
             Reading<List<Disk>> disk = measure(Reading.ok(settings.diskPaths()), disks);
             GateResult gate = GatePolicy.diskGate(settings.threshold(), disk);
             if (gate.state() == GateResult.State.BLOCKS) {

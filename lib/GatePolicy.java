@@ -35,17 +35,27 @@ public final class GatePolicy {
      * clusterVerdict: the manager's verdict for the cluster's gates, given to a fleet run's node job.
      */
     public record Settings(int thresholdPercent, Pattern stackPattern, List<Path> diskPaths, Optional<Path> containerdRoot,
-                           Optional<ClusterVerdict> clusterVerdict) {
+                           Optional<ClusterVerdict> clusterVerdict, long minFreeBytes) {
+
+        /** Without --min-free. */
+        public Settings(int thresholdPercent, Pattern stackPattern, List<Path> diskPaths, Optional<Path> containerdRoot,
+                        Optional<ClusterVerdict> clusterVerdict) {
+            this(thresholdPercent, stackPattern, diskPaths, containerdRoot, clusterVerdict, 0);
+        }
 
         public static final int DEFAULT_THRESHOLD = Defaults.THRESHOLD_PERCENT;
         public static final String DEFAULT_STACK_PATTERN = Defaults.STACK_PATTERN;
         /** containerd's default root: measured on the containerd image store when it exists on this host. */
         public static final Path DEFAULT_CONTAINERD_ROOT = Path.of(Defaults.CONTAINERD_ROOT);
 
-        /** @param path one --path, or null */
-        /** The disk gate's threshold: the one "at or above" decision. */
+        /** The disk gate's threshold (with --min-free as its second trigger): the one "at or above" decision. */
         public Threshold threshold() {
-            return new Threshold(thresholdPercent);
+            return new Threshold(thresholdPercent, minFreeBytes);
+        }
+
+        /** The same settings with a floor of free bytes (--min-free; 0: none). */
+        public Settings withMinFree(long bytes) {
+            return new Settings(thresholdPercent, stackPattern, diskPaths, containerdRoot, clusterVerdict, bytes);
         }
 
         public static Settings parse(String threshold, String stackPattern, String path) {
@@ -58,10 +68,17 @@ public final class GatePolicy {
          */
         public static Settings parse(String threshold, String stackPattern, List<String> paths, String containerdRoot,
                                      String clusterVerdict) {
+            return parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict, null);
+        }
+
+        /** @param minFree --min-free (a size in Docker's decimal units, e.g. 5G), or null for none */
+        public static Settings parse(String threshold, String stackPattern, List<String> paths, String containerdRoot,
+                                     String clusterVerdict, String minFree) {
             return new Settings(parseThreshold(threshold), parsePattern(stackPattern),
                     paths.stream().map(p -> parsePath("--path", p).orElseThrow()).distinct().toList(),
                     parsePath("--containerd-root", containerdRoot),
-                    clusterVerdict == null ? Optional.empty() : Optional.of(ClusterVerdict.parse(clusterVerdict)));
+                    clusterVerdict == null ? Optional.empty() : Optional.of(ClusterVerdict.parse(clusterVerdict)),
+                    minFree == null ? 0 : Threshold.parseBytes("--min-free", minFree));
         }
 
         static int parseThreshold(String text) {
@@ -132,6 +149,12 @@ public final class GatePolicy {
                     "Default: /var/lib/containerd when it exists on this host."})
         String containerdRoot;
 
+        @Option(names = "--min-free", paramLabel = "BYTES",
+                description = {"A second disk trigger: pruning may also run when less than BYTES is available, whatever Use%;",
+                    "eviction then goes on until the disk is below --evict-to and at least BYTES is available.",
+                    "Docker's decimal units: 5G = 5*10^9 bytes, 500M = 5*10^8 (not GiB/MiB). Off unless given."})
+        String minFree;
+
         @Option(names = "--stack-pattern", paramLabel = "REGEX",
                 defaultValue = Settings.DEFAULT_STACK_PATTERN,
                 description = {"A swarm service or running container whose name or com.docker.stack.namespace label matches is a live run-app stack.",
@@ -145,7 +168,7 @@ public final class GatePolicy {
         String clusterVerdict;
 
         public Settings settings() {
-            return Settings.parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict);
+            return Settings.parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict, minFree);
         }
 
         /** The help's footer for a default too wide for the option table: on a line of its own. */
@@ -233,8 +256,20 @@ public final class GatePolicy {
      */
     public record Verdict(List<GateResult> gates, List<String> problems, List<Disk> disks) {
 
-        /** The fullest file system measured: the one the disk gate went by. */
+        /**
+         * The file system the disk gate went by: the fullest measured, or with --min-free the one with
+         * too little free when none reaches the percent (the gate names it in its figures).
+         */
         public Optional<Disk> disk() {
+            Object path = gates.stream().filter(g -> g.name().equals("disk")).findFirst()
+                    .map(g -> g.figures().get("path")).orElse(null);
+            if (path != null) {
+                for (Disk d : disks) {
+                    if (d.path().toString().equals(path)) {
+                        return Optional.of(d);
+                    }
+                }
+            }
             return Disk.fullest(disks);
         }
 
@@ -300,7 +335,7 @@ public final class GatePolicy {
                         List.of(), Optional.empty()))
                 : facts;
         Settings alone = new Settings(settings.thresholdPercent(), settings.stackPattern(), settings.diskPaths(),
-                settings.containerdRoot(), Optional.empty());
+                settings.containerdRoot(), Optional.empty(), settings.minFreeBytes());
         GateResult stack = stackGate(alone, servicesOnly);
         if (stack.holds()) {
             int services = ((Reading.Ok<HostSnapshot>) servicesOnly).value().services().size();
@@ -365,8 +400,11 @@ public final class GatePolicy {
             return new GateResult("disk", GateResult.State.UNKNOWN, "cannot measure: " + failed.reason(), figures);
         }
         List<Disk> disks = ((Reading.Ok<List<Disk>>) disk).value();
-        Disk usage = Disk.fullest(disks).orElseThrow();
+        Disk usage = threshold.deciding(disks).orElseThrow();
         int percent = usage.usedPercent();
+        if (threshold.minFreeBytes() > 0) {
+            figures.put("minFreeBytes", threshold.minFreeBytes());
+        }
         figures.put("usedPercent", percent);
         figures.put("path", usage.path().toString());
         figures.put("usedBytes", usage.usedBytes());
@@ -385,10 +423,12 @@ public final class GatePolicy {
         }
         figures.put("paths", each);
         boolean holds = threshold.reachedBy(usage);
+        threshold.trigger(usage).ifPresent(t -> figures.put("trigger", t));
         String others = String.join(", ", disks.stream().filter(d -> d != usage)
                 .map(d -> d.path() + " " + d.usedPercent() + "%").toList());
-        String detail = usage.describe() + (holds ? " \u2265 " : " < ") + threshold
-                + (others.isEmpty() ? "" : " (the fullest; also " + others + ")");
+        String detail = threshold.describe(usage)
+                + (others.isEmpty() ? "" : " (" + (threshold.freeBelowFloor(usage) && !threshold.reachedAt(percent)
+                        ? "the least free" : "the fullest") + "; also " + others + ")");
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }
 

@@ -1,5 +1,5 @@
-//SOURCES Disk.java EvictionPolicy.java EvictionRun.java GateCheck.java GatePolicy.java Json.java
-//SOURCES PrunePolicy.java PruneRun.java PruneShortfall.java Text.java Threshold.java
+//SOURCES CacheFormat.java Disk.java EvictionPolicy.java EvictionRun.java GateCheck.java GatePolicy.java
+//SOURCES Json.java PrunePolicy.java PruneRun.java PruneShortfall.java Text.java Threshold.java
 package ccci;
 
 import ccci.GatePolicy.GateResult;
@@ -43,7 +43,10 @@ public final class PruneFormat {
     public static String text(PruneRun.Report report) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP, BLOCKED_TOO_LONG -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case NOOP, BLOCKED_TOO_LONG -> {
+                out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+                eviction(out, report); // --max-unused-age looked, and found nothing old enough
+            }
             case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
@@ -88,6 +91,9 @@ public final class PruneFormat {
                             + (report.phases().isEmpty() ? "none" : phaseKeys(report))));
                 }
             }
+        }
+        if (report.nothingRemovable()) {
+            out.add("nothing removable: the disk is at or above the threshold and the policy keeps every image (" + keptImages(report) + ")");
         }
         warning(report).map(Text::safe).ifPresent(out::add);
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
@@ -146,6 +152,12 @@ public final class PruneFormat {
                 : "the conservative policy keeps " + String.join(", ", parts);
     }
 
+    /** "2 in use, 1 tagged, 0 cache, ...": the images a run left, by why (PruneRun.KEPT_REASONS). */
+    static String keptImages(PruneRun.Report report) {
+        return String.join(", ", report.keptImages().entrySet().stream().filter(e -> e.getValue() > 0)
+                .map(e -> e.getValue() + " " + e.getKey()).toList());
+    }
+
     /** "3d 4h", "5h 12m", "40m", "12s". */
     static String age(java.time.Duration d) {
         long days = d.toDays();
@@ -169,30 +181,49 @@ public final class PruneFormat {
         EvictionRun.Result e = report.eviction().get();
         EvictionPolicy.Plan plan = e.plan();
         if (e.predicted()) {
-            out.add(String.format(Locale.ROOT, "eviction to below %d%% (disk %d%% after the phases, %s needed): would remove %s,"
-                            + " freeing %s, least recently used first:", plan.evictToPercent(), plan.disk().usedPercent(),
-                    Text.bytes(plan.bytesNeeded()), Text.count(plan.evicted().size(), "image"), Text.bytes(plan.bytesFreed())));
+            out.add(String.format(Locale.ROOT, "%s (disk %d%%%s): would remove %s, freeing %s, least recently used first:", what(plan),
+                    plan.disk().usedPercent(), plan.forSpace() ? " after the phases, " + Text.bytes(plan.bytesNeeded()) + " needed" : "",
+                    Text.count(plan.evicted().size(), "image"), Text.bytes(plan.bytesFreed())));
             for (EvictionPolicy.Decision d : plan.order()) {
-                out.add("  " + (d.evict() ? "evict" : "spare") + " " + evictionRow(d));
+                out.add("  " + String.format(Locale.ROOT, "%-5s", CacheFormat.label(d)) + " " + evictionRow(d));
             }
             for (EvictionPolicy.Decision d : plan.kept()) {
                 out.add("  keep  " + evictionRow(d));
             }
-            if (!plan.reachesWatermark()) {
-                out.add("eviction cannot reach " + plan.evictToPercent() + "%: about " + plan.predictedAfter().usedPercent()
-                        + "% after removing every candidate");
+            if (!plan.deferred().isEmpty()) {
+                out.add("left for the next run by --evict-max " + plan.evictMax().getAsInt() + ": "
+                        + Text.safe(String.join("; ", plan.deferred().stream().map(d -> d.image().name()).toList())));
+            }
+            if (plan.forSpace() && !plan.reachesWatermark()) {
+                out.add("eviction cannot reach " + plan.evictTo().below() + ": about " + plan.predictedAfter().usedPercent()
+                        + "% after removing " + (plan.deferred().isEmpty() ? "every candidate" : "what --evict-max allows"));
             }
             return;
         }
         for (EvictionRun.Removal r : e.removals()) {
             EvictionPolicy.Decision d = r.decision();
             out.add((r.removed() ? "evicted " : "kept    ") + Text.shortId(d.image().id()) + " "
-                    + Text.safe(d.image().name()) + " (last use " + When.EXACT.format(d.lastUse().at()) + ", "
+                    + Text.safe(d.image().name()) + " (" + d.cause().map(c -> c == EvictionPolicy.Cause.AGE ? Text.safe(d.reason()) + "; " : "")
+                    .orElse("") + "last use " + When.EXACT.format(d.lastUse().at()) + ", "
                     + d.lastUse().describe() + "): " + r.detail().replaceFirst("^kept: ", "") + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
         }
-        out.add(String.format(Locale.ROOT, "eviction to below %d%%: removed %s; disk %s -> %s%s", plan.evictToPercent(),
+        if (!e.leftForNextRun().isEmpty()) {
+            out.add("--evict-max " + plan.evictMax().getAsInt() + " reached: left for the next run: "
+                    + Text.safe(String.join("; ", e.leftForNextRun().stream().map(d -> d.image().name()).toList())));
+        }
+        out.add(String.format(Locale.ROOT, "%s: removed %s; disk %s -> %s%s", what(plan),
                 Text.count(e.removed().size(), "image"), e.diskBefore().map(p -> p + "%").orElse("?"),
                 e.diskAfter().map(p -> p + "%").orElse("?"), e.reachedWatermark() ? "" : " (watermark not reached)"));
+    }
+
+    /** "eviction to below 75%", "eviction by --max-unused-age 30d", or both, as the plan evicts. */
+    static String what(EvictionPolicy.Plan plan) {
+        List<String> parts = new ArrayList<>();
+        if (plan.forSpace()) {
+            parts.add("to below " + plan.evictTo().below());
+        }
+        plan.maxUnusedAge().ifPresent(a -> parts.add("by --max-unused-age " + a));
+        return "eviction " + (parts.isEmpty() ? "to below " + plan.watermark().map(Threshold::below).orElse("?") : String.join(" and ", parts));
     }
 
     private static String evictionRow(EvictionPolicy.Decision d) {
@@ -220,8 +251,17 @@ public final class PruneFormat {
         r.eviction().ifPresent(e -> {
             s.put(e.predicted() ? "would_evict" : "evicted", e.removed().size());
             s.put(e.predicted() ? "would_evict_bytes" : "evicted_bytes", e.bytesFreed());
-            s.put("evict_to", e.plan().evictToPercent());
+            e.plan().watermark().ifPresent(w -> s.put("evict_to", w.percent()));
+            if (e.plan().maxUnusedAge().isPresent()) {
+                s.put(e.predicted() ? "would_evict_age" : "evicted_age", e.removed(EvictionPolicy.Cause.AGE).size());
+            }
+            if (!e.leftForNextRun().isEmpty()) {
+                s.put("evict_left", e.leftForNextRun().size());
+            }
         });
+        if (r.nothingRemovable()) {
+            s.put("nothing_removable", true);
+        }
         r.diskBefore().ifPresent(v -> s.put("disk_before", v));
         r.diskAfter().ifPresent(v -> s.put("disk_after", v));
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
@@ -281,6 +321,8 @@ public final class PruneFormat {
         r.shortfall().ifPresentOrElse(sf -> root.set("shortfall", shortfall(sf)), () -> root.putNull("shortfall"));
         r.state().ifPresentOrElse(st -> root.set("state", state(st)), () -> root.putNull("state"));
         r.evictionNote().ifPresentOrElse(n -> root.put("evictionNote", n), () -> root.putNull("evictionNote"));
+        root.set("keptImages", Json.mapper().valueToTree(r.keptImages()));
+        root.put("nothingRemovable", r.nothingRemovable());
         if (r.eviction().isPresent()) {
             root.set("eviction", evictionJson(r.eviction().get()));
         } else {
@@ -297,7 +339,11 @@ public final class PruneFormat {
     static ObjectNode evictionJson(EvictionRun.Result e) {
         EvictionPolicy.Plan plan = e.plan();
         ObjectNode node = Json.mapper().createObjectNode();
-        node.put("evictTo", plan.evictToPercent());
+        plan.watermark().ifPresentOrElse(w -> node.put("evictTo", w.percent()), () -> node.putNull("evictTo"));
+        plan.watermark().ifPresent(w -> node.put("minFreeBytes", w.minFreeBytes()));
+        plan.maxUnusedAge().ifPresentOrElse(a -> node.put("maxUnusedAge", a.toString()), () -> node.putNull("maxUnusedAge"));
+        plan.evictMax().ifPresentOrElse(n -> node.put("evictMax", n), () -> node.putNull("evictMax"));
+        node.put("forSpace", plan.forSpace());
         node.put("predicted", e.predicted());
         node.put("bytesNeeded", plan.bytesNeeded());
         putOptional(node, "diskBefore", e.diskBefore());
@@ -319,6 +365,10 @@ public final class PruneFormat {
         ArrayNode kept = node.putArray("kept");
         for (EvictionPolicy.Decision d : plan.kept()) {
             decision(kept.addObject(), d);
+        }
+        ArrayNode left = node.putArray("leftForNextRun");
+        for (EvictionPolicy.Decision d : e.leftForNextRun()) {
+            decision(left.addObject(), d);
         }
         return node;
     }

@@ -4,7 +4,7 @@
 //SOURCES ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/GatePolicy.java
 //SOURCES ../lib/InUse.java ../lib/LastUse.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
-//SOURCES ../lib/Signals.java ../lib/Text.java ../lib/Until.java
+//SOURCES ../lib/Signals.java ../lib/Text.java ../lib/Threshold.java ../lib/Until.java
 
 import ccci.Cli;
 import ccci.Defaults;
@@ -26,6 +26,7 @@ import ccci.PruneRun;
 import ccci.PruneShortfall;
 import ccci.Signals;
 import ccci.Text;
+import ccci.Threshold;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,6 +47,10 @@ import picocli.CommandLine.Option;
             "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
             "none used within --min-age, least recently used first, until the disk is below the low watermark;",
             "the gates are checked again before each removal, and each removal is a plain (never forced) delete.",
+            "Opt-in (--max-unused-age): the same candidates unused for longer than AGE go even when the disk is",
+            "below --threshold (the stack and convergence gates must hold). --evict-max caps removals per run.",
+            "Opt-in (--min-free): a second disk trigger and eviction target. Opt-in (--build-cache-max): the",
+            "engine's build-cache prune down to a budget after phase 3.",
             "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases (and eviction);",
             "exit 18 when it is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit.",
             "--fleet (on a swarm manager): the same on every node, as one swarm global job; one line per node."},
@@ -85,6 +90,11 @@ class Prune implements Cli.Fast {
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
     String until = DEFAULT_UNTIL;
 
+    @Option(names = "--build-cache-max", paramLabel = "BYTES",
+            description = {"After phase 3, the engine's own build-cache prune down to this budget: the least recently used",
+                "build cache goes first until the cache is below BYTES (Docker's decimal units: 2G = 2*10^9 bytes). Off unless given."})
+    String buildCacheMax;
+
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
     boolean dryRun;
 
@@ -108,6 +118,8 @@ class Prune implements Cli.Fast {
         var notEnough = shortfall.settings();
         var protect = keep.settings();
         var evict = eviction.settings(Optional.of(settings.threshold()));
+        var buildCacheBudget = buildCacheMax == null ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(Threshold.parseBytes("--build-cache-max", buildCacheMax));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
@@ -140,7 +152,8 @@ class Prune implements Cli.Fast {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, protect, Optional.of(lastUse.file()), notEnough);
+                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, protect, Optional.of(lastUse.file()), notEnough,
+                            buildCacheBudget);
                     PruneRun.Report report = PruneRun.run(docker, Disks.REAL, run, dryRun, progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
@@ -160,9 +173,9 @@ class Prune implements Cli.Fast {
 
     /** --fleet: every node of the swarm, as one global job; per host options are refused. */
     private int fleet(Fleet.Settings fleet, GatePolicy.Settings settings, Until age) {
-        if (metricsFile != null || eviction.enabled() || shortfall.given()) {
-            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.enabled() ? "--evict-to" : "--state-file/--blocked-limit")
-                    + " is per host: not with --fleet");
+        if (metricsFile != null || eviction.given() != null || shortfall.given() || buildCacheMax != null) {
+            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.given() != null ? eviction.given()
+                    : buildCacheMax != null ? "--build-cache-max" : "--state-file/--blocked-limit") + " is per host: not with --fleet");
         }
         try (Engine docker = engine.connect()) {
             var command = Fleet.Command.prune(age.text(), dryRun, lockFile != null ? lockFile : PruneLock.defaultPath());

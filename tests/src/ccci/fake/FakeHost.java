@@ -266,7 +266,7 @@ public final class FakeHost implements EngineApi, Disks {
                 throw refused(409, "POST " + call.endpoint(), "a prune operation is already running");
             }
             return call.endpoint().equals(PruneCall.CONTAINERS) ? state.pruneContainers(call.filters())
-                    : state.pruneBuildCache(call.filters());
+                    : state.pruneBuildCache(call.filters(), call.params());
         }
     }
 

@@ -903,23 +903,60 @@ public final class FakeState {
         return out;
     }
 
-    /** POST /build/prune: records unused since until (never used: whatever their age), not in use, not shared, not internal. */
-    ObjectNode pruneBuildCache(Map<String, List<String>> filters) {
-        Instant cutoff = until(filters).orElse(now);
+    /**
+     * POST /build/prune: records unused since until (never used: whatever their age), not in use, not
+     * shared, not internal. With a budget (reserved-space from API 1.48, keep-storage before 1.52; an
+     * engine ignores the parameter its API does not take, and then prunes every unused record):
+     * BuildKit's gc mode, one record at a time, the least recently used first (never used first),
+     * while the cache not shared with an image holds the budget or more.
+     */
+    ObjectNode pruneBuildCache(Map<String, List<String>> filters, Map<String, String> params) {
+        Optional<Instant> until = until(filters);
+        Instant cutoff = until.orElse(now);
         ObjectNode out = Json.mapper().createObjectNode();
         ArrayNode deleted = out.putArray("CachesDeleted");
         long reclaimed = 0;
-        for (BuildCache b : List.copyOf(buildCache)) {
+        Optional<Long> budget = Optional.empty();
+        if (params.containsKey("reserved-space") && apiAtLeast(1, 48)) {
+            budget = Optional.of(Long.parseLong(params.get("reserved-space")));
+        } else if (params.containsKey("keep-storage") && !apiAtLeast(1, 52)) {
+            budget = Optional.of(Long.parseLong(params.get("keep-storage")));
+        }
+        List<BuildCache> candidates = new ArrayList<>();
+        for (BuildCache b : buildCache) {
             boolean removable = !b.inUse && !b.shared && !Set.of("internal", "frontend").contains(b.type)
-                    && (b.lastUsed.isEmpty() || b.lastUsed.get().isBefore(cutoff));
+                    && (until.isEmpty() || b.lastUsed.isEmpty() || b.lastUsed.get().isBefore(cutoff));
             if (removable) {
-                buildCache.remove(b);
-                deleted.add(b.id);
-                reclaimed += b.size;
+                candidates.add(b);
             }
+        }
+        if (budget.isPresent()) {
+            long total = buildCache.stream().filter(b -> !b.shared).mapToLong(b -> b.size).sum();
+            candidates.sort(java.util.Comparator.comparing((BuildCache b) -> b.lastUsed.orElse(Instant.MIN)).thenComparing(b -> b.id));
+            List<BuildCache> over = new ArrayList<>();
+            for (BuildCache b : candidates) {
+                if (total < budget.get()) {
+                    break;
+                }
+                over.add(b);
+                total -= b.size;
+            }
+            candidates = over;
+        }
+        for (BuildCache b : candidates) {
+            buildCache.remove(b);
+            deleted.add(b.id);
+            reclaimed += b.size;
         }
         out.put("SpaceReclaimed", reclaimed);
         return out;
+    }
+
+    boolean apiAtLeast(int major, int minor) {
+        String[] v = apiVersion.split("\\.");
+        int ma = Integer.parseInt(v[0]);
+        int mi = Integer.parseInt(v[1]);
+        return ma > major || (ma == major && mi >= minor);
     }
 
     private Optional<Instant> until(Map<String, List<String>> filters) {
