@@ -35,7 +35,7 @@ public final class FastArgs {
             Map.entry("-H", "engine.host"),
             Map.entry("--host", "engine.host"),
             Map.entry("--evict-to", "eviction.evictTo"),
-            Map.entry("--keep", "eviction.keep"),
+            Map.entry("--keep", "keep.keep"),
             Map.entry("--min-age", "eviction.minAge"),
             Map.entry("--max-unused-age", "eviction.maxUnusedAge"),
             Map.entry("--evict-max", "eviction.evictMax"),
