@@ -111,17 +111,18 @@ public final class PruneFormat {
 
     static String warning(PruneShortfall.Shortfall shortfall) {
         if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
-            return "WARN not enough: the disk is still at "
-                    + s.after().describe() + " (threshold " + s.threshold() + ") after pruning, which reclaimed "
+            boolean byFloor = s.threshold().trigger(s.after()).filter("min-free"::equals).isPresent();
+            return "WARN not enough: " + (byFloor ? "still " + s.threshold().describe(s.after())
+                    : "the disk is still at " + s.after().describe() + " (threshold " + s.threshold() + ")") + " after pruning, which reclaimed "
                     + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(s.threshold().bytesToGoBelow(s.after()))
-                    + " more must go to get below " + s.threshold() + "; " + kept(s.kept());
+                    + " more must go to get below " + s.threshold().below() + "; " + kept(s.kept());
         }
         if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
             return "WARN estimate: a real run would leave the disk at or above the threshold: "
                     + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (unique bytes"
                     + (s.evictionBytes() > 0 ? "; eviction " + Text.bytes(s.evictionBytes()) + " of it" : "") + ") of the "
                     + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().describe()
-                    + " below " + s.threshold() + "; " + kept(s.kept());
+                    + " below " + s.threshold().below() + "; " + kept(s.kept());
         }
         PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
         return "WARN pruning blocked for " + age(s.blockedFor())
@@ -426,6 +427,10 @@ public final class PruneFormat {
     private static void disk(ObjectNode node, Disk disk, Threshold threshold) {
         node.put("usedPercent", disk.usedPercent());
         node.put("threshold", threshold.percent());
+        if (threshold.minFreeBytes() > 0) {
+            node.put("minFreeBytes", threshold.minFreeBytes());
+            node.put("availableBytes", disk.availableBytes());
+        }
         node.put("path", disk.path().toString());
     }
 

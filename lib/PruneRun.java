@@ -597,8 +597,8 @@ public final class PruneRun {
                     disk, threshold, reclaimed + evictionFreed, PruneShortfall.kept(plan, settings.until(), evicted)));
             if (insufficient.isPresent()) {
                 Disk disk = after.get();
-                report.shortfall(insufficient.get()).problem("disk still " + disk.describe()
-                        + " \u2265 " + threshold + " after the phases" + (eviction.isPresent() ? " and eviction" : ""));
+                report.shortfall(insufficient.get()).problem("disk still " + threshold.describe(disk)
+                        + " after the phases" + (eviction.isPresent() ? " and eviction" : ""));
                 return finish(report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
             }
             return finish(report, after, Outcome.PRUNED, ExitCodes.OK);

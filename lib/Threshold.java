@@ -111,7 +111,7 @@ public record Threshold(int percent, long minFreeBytes) {
 
     @Override
     public String toString() {
-        return percent + "%" + (minFreeBytes > 0 ? " or less than " + Text.bytes(minFreeBytes) + " free" : "");
+        return percent + "%" + (minFreeBytes > 0 ? " or under " + Text.bytes(minFreeBytes) + " free" : "");
     }
 
     // ---------------------------------------------------------------- --min-free and other byte sizes
