@@ -313,7 +313,8 @@ public final class EvictionPolicy {
                 order.add(new Decision(d.image(), d.lastUse(), d.frees(), true, false, space
                         ? "not needed: the disk is below " + settings.evictTo().below() + " without it"
                         : settings.maxUnusedAge().map(a -> "used within --max-unused-age " + a + " (last use " + InUse.ago(d.lastUse().at(), now)
-                                + " ago); the disk is below the threshold").orElse("not needed: the disk is below the threshold")));
+                                + " ago" + (d.lastUse().source() == LastUse.Source.GAP_END ? ": " + d.lastUse().describe() : "")
+                                + "); the disk is below the threshold").orElse("not needed: the disk is below the threshold")));
                 continue;
             }
             String why = cause.get() == Cause.AGE
