@@ -251,7 +251,7 @@ public final class PruneRun {
         }
 
         public Builder keptImages(Map<String, Integer> value) {
-            keptImages = Map.copyOf(value);
+            keptImages = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(value));
             return this;
         }
 
