@@ -150,7 +150,7 @@ public final class GatePolicy {
         String containerdRoot;
 
         @Option(names = "--min-free", paramLabel = "BYTES",
-                description = {"A second disk trigger: pruning may also run when less than BYTES is available, whatever Use%;",
+                description = {"A second disk trigger: pruning may also run when less than BYTES is available, whatever Use%%;",
                     "eviction then goes on until the disk is below --evict-to and at least BYTES is available.",
                     "Docker's decimal units: 5G = 5*10^9 bytes, 500M = 5*10^8 (not GiB/MiB). Off unless given."})
         String minFree;

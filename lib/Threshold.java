@@ -71,7 +71,7 @@ public record Threshold(int percent, long minFreeBytes) {
     }
 
     /**
-     * One line on the disk against this threshold, saying which trigger decided: "91% of /x ≥ 80%",
+     * One line on the disk against this threshold, saying which trigger decided: "91% of /x >= 80%",
      * "2.0 GB available on /x < --min-free 5.0 GB (57% of /x < 80%)", or "57% of /x < 80%" (with
      * the floor's figure when there is one).
      */
