@@ -1,4 +1,4 @@
-//SOURCES Statvfs.java
+//SOURCES Inodes.java
 package ccci;
 
 import java.io.IOException;
@@ -74,8 +74,8 @@ public record Disk(Path path, long usedBytes, long availableBytes, long usedInod
     public static Disk measure(Path path) throws IOException {
         FileStore store = Files.getFileStore(path);
         long used = store.getTotalSpace() - store.getUnallocatedSpace();
-        Optional<Statvfs.Inodes> inodes = Statvfs.inodes(path);
-        return new Disk(path, used, store.getUsableSpace(), inodes.map(Statvfs.Inodes::used).orElse(-1L),
-                inodes.map(Statvfs.Inodes::available).orElse(-1L));
+        Optional<Inodes> inodes = Inodes.of(path);
+        return new Disk(path, used, store.getUsableSpace(), inodes.map(Inodes::used).orElse(-1L),
+                inodes.map(Inodes::available).orElse(-1L));
     }
 }

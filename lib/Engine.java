@@ -1,5 +1,5 @@
-// -Xlint:none: docker-java-transport's immutables annotations make javac warn on every first run of a script
-//COMPILE_OPTIONS -Xlint:none
+// -Xlint:none -XDsuppressNotes: no javac warning (docker-java-transport's immutables annotations) nor note (the deprecated SSLConfig) on a script's first run
+//COMPILE_OPTIONS -Xlint:none -XDsuppressNotes
 //DEPS com.github.docker-java:docker-java-core:3.7.1
 //DEPS com.github.docker-java:docker-java-transport-zerodep:3.7.1
 //DEPS org.slf4j:slf4j-api:2.0.17

@@ -44,7 +44,8 @@ public final class FastArgs {
             Map.entry("--last-use", "lastUse.file"),
             Map.entry("--state-file", "shortfall.stateFile"),
             Map.entry("--blocked-limit", "shortfall.blockedLimit")),
-            Map.of("--json", "json"));
+            // --check-options (deploy/systemd/install): the unit's line checked on the path the daily run takes
+            Map.of("--json", "json", "--check-options", "checkOptions"));
 
     private final String name;
     private final Map<String, String> values;

@@ -19,6 +19,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -138,7 +139,13 @@ class ReuseProofStepsTest {
         }
         assertTrue(step(r, ReuseProofRun.Step.REDEPLOY).contains("no pull: the engine found the image here by its digest, "
                 + "0 layers downloaded"), text);
-        assertEquals(List.of(IMAGE), host.imageTags().get(served.imageId()), "left as found: the image here, with its tag");
+        // the containerd store keeps the names the deploy and the warm pull gave it (records name:tag@digest and
+        // name@digest, listed among RepoTags: ImageStoreContractTest, WorkloadContractTest); cleanup says they stay
+        assertEquals(store == FakeHost.Store.CLASSIC ? Set.of(IMAGE) : Set.of(IMAGE, IMAGE + "@" + served.digest(), REPO + "@" + served.digest()),
+                Set.copyOf(host.imageTags().get(served.imageId())), "left as found: the image here, with its tag");
+        if (store == FakeHost.Store.CONTAINERD) {
+            assertTrue(step(r, ReuseProofRun.Step.CLEANUP).contains(" the deploy and the pull by digest gave it"), text);
+        }
         assertEquals(List.of(), serviceNames(), "no service left");
         assertTrue(text.contains("PASS: " + IMAGE + " came by digest with the deploy, stayed through teardown and the toolkit's "
                 + "prune, and the redeploy pulled nothing (cold deploy "), text);

@@ -262,7 +262,8 @@ public final class FakeHost implements EngineApi, Disks {
     public JsonNode prune(PruneCall call) {
         request("POST " + java.net.URLDecoder.decode(call.pathAndQuery(), java.nio.charset.StandardCharsets.UTF_8));
         synchronized (state) {
-            if (state.pruneRunning) {
+            // the engine's prune lock is the daemon's (containers, networks, volumes): a build-cache prune is not held by it
+            if (state.pruneRunning && call.endpoint().equals(PruneCall.CONTAINERS)) {
                 throw refused(409, "POST " + call.endpoint(), "a prune operation is already running");
             }
             return call.endpoint().equals(PruneCall.CONTAINERS) ? state.pruneContainers(call.filters())
