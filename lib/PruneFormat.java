@@ -175,7 +175,9 @@ public final class PruneFormat {
 
     /** The eviction step: its plan for a dry run (order, then what it keeps and why), or what it did. */
     static void eviction(Text.Lines out, PruneRun.Report report) {
-        report.evictionNote().ifPresent(out::add);
+        // not out::add: a second call site alike in this class would share the daily no-op's class-data-sharing
+        // record with warning's (one line in the class list, after install removes duplicates) and load from the jar
+        report.evictionNote().ifPresent(note -> out.add(note));
         if (report.eviction().isEmpty()) {
             return;
         }

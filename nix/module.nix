@@ -274,7 +274,7 @@ in
     };
 
     evictMax = lib.mkOption {
-      type = lib.types.nullOr lib.types.ints.positive;
+      type = lib.types.nullOr (lib.types.ints.between 1 1000000);
       default = null;
       example = 5;
       description = ''
