@@ -321,7 +321,7 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(16, count, "install's options, as its parser lists them");
+        assertEquals(20, count, "install's options, as its parser lists them");
         String options = help.out().substring(help.out().indexOf("\noptions:\n"), help.out().indexOf("\nexit codes:\n"));
         assertTrue(Repo.read("deploy/systemd/README.md").contains(options + "\n```"), "deploy/systemd/README.md shows install's options as --help prints them:\n" + options);
     }
@@ -388,13 +388,15 @@ class SystemdUnitsTest {
         CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
         assertEquals(0, verify.exit(), verify.toString());
 
-        // and the unit's line runs: the daily no-op below the threshold, as the unit runs it
+        // and the unit's line runs, below the threshold, as the unit runs it: with --max-unused-age it asks the engine even
+        // then (that option evicts whatever the disk once the workload gates hold), and with none to reach, says so (exit 11)
         List<String> daily = new ArrayList<>(SystemdUnit.execArgs(unit.one("Service", "ExecStart")));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("evicting.lock").toString()));
         CommandResult run = Cmd.run(daily, unitEnvironment(), root);
-        assertEquals(0, run.exit(), run.toString());
+        assertEquals(11, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
+        assertTrue(run.err().startsWith("prune: cannot reach the Docker engine at "), run.toString());
     }
 
     /** install's own options (their form, their combinations): one line and exit 12 before anything is built. */
