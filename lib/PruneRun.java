@@ -692,7 +692,7 @@ public final class PruneRun {
             Optional<Integer> imagesAfter = Optional.empty();
             try {
                 if (engine != null) {
-                    imagesAfter = Optional.of(HostSnapshot.topLevelCount(engine.systemDf(Set.of("image"))));
+                    imagesAfter = Optional.of(HostSnapshot.topLevelCount(HostSnapshot.diskUsage(engine, Set.of("image"))));
                 }
             } catch (EngineApi.Unavailable e) {
                 imagesAfter = Optional.empty();
