@@ -153,6 +153,7 @@ public final class FakeState {
     public Service service(String name, String imageRef) {
         Service s = new Service(nextId("service").substring(7, 32), name, imageRef, now);
         services.put(s.id, s);
+        event("service", "create", s.id, Map.of("name", name));
         s.replicas(1);
         return s;
     }
@@ -341,6 +342,31 @@ public final class FakeState {
                 }
             }
             running = local.isPresent() ? n : 0;
+            return this;
+        }
+
+        /**
+         * docker service update --image: the spec names the new reference, the previous spec the
+         * old one; the old tasks are shut down (kept in the task history, their containers exited)
+         * and new ones run the new image.
+         */
+        public Service update(String imageRef) {
+            event("service", "update", id, Map.of("name", name));
+            previousImage = Optional.of(image);
+            image = imageRef;
+            List<Task> oldTasks = tasks.stream().filter(t -> t.serviceId.equals(id)).toList();
+            List<Container> oldContainers = containers.values().stream()
+                    .filter(c -> id.equals(c.labels.get("com.docker.swarm.service.id"))).toList();
+            replicas(replicas);
+            for (Task t : oldTasks) {
+                t.desiredState = "shutdown";
+                t.state = "shutdown";
+                tasks.add(t);
+            }
+            for (Container c : oldContainers) {
+                c.state = "exited";
+                containers.put(c.id, c);
+            }
             return this;
         }
 
@@ -1005,6 +1031,7 @@ public final class FakeState {
         Service s = new Service(nextId("service").substring(7, 32), spec.path("Name").asText(), image, now);
         spec.path("Labels").properties().forEach(e -> s.labels.put(e.getKey(), e.getValue().asText()));
         services.put(s.id, s);
+        event("service", "create", s.id, Map.of("name", s.name));
         JsonNode mode = spec.path("Mode");
         if (mode.has("GlobalJob")) {
             s.mode = "GlobalJob";
