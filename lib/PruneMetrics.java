@@ -101,8 +101,10 @@ public final class PruneMetrics {
             out.sample("removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
-        out.gauge("evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+        out.gauge("evicted_images", "Images the opt-in eviction (--evict-to) removed in the last run.", "",
                 String.valueOf(r.evictedImages()));
+        out.gauge("evicted_bytes", "Bytes the opt-in eviction (--evict-to) freed in the last run: the unique bytes of the images it removed.",
+                "", String.valueOf(r.evictedBytes()));
         if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
             out.help("images", "Top-level images in the store before and after the last run.");
             r.imagesBefore().ifPresent(v -> out.sample("images", "{when=\"before\"}", String.valueOf(v)));
