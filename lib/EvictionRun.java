@@ -178,11 +178,9 @@ public final class EvictionRun {
             }
             throw e;
         }
-        List<String> tags = new ArrayList<>();
-        inspected.path("RepoTags").forEach(t -> tags.add(t.asText()));
-        List<String> digests = new ArrayList<>();
-        inspected.path("RepoDigests").forEach(t -> digests.add(t.asText()));
-        return Optional.of(new HostSnapshot.Image(planned.id(), planned.parentId(), List.copyOf(tags), List.copyOf(digests),
+        List<String> tags = HostSnapshot.tags(inspected.path("RepoTags"));
+        List<String> digests = HostSnapshot.digests(inspected.path("RepoTags"), inspected.path("RepoDigests"));
+        return Optional.of(new HostSnapshot.Image(planned.id(), planned.parentId(), tags, digests,
                 planned.created(), planned.size(), planned.sharedSize(), planned.labels(), planned.topLevel(), planned.layers(),
                 planned.lastTagTime()));
     }

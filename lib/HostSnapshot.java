@@ -263,12 +263,28 @@ public record HostSnapshot(Instant readAt, EngineInfo engine, List<Service> serv
         }
         JsonNode sizes = sized != null ? sized : listed;
         return new Image(listed.path("Id").asText(), parent.isEmpty() ? Optional.empty() : Optional.of(parent),
-                strings(listed.path("RepoTags")).stream().filter(t -> !t.equals("<none>:<none>")).toList(),
-                strings(listed.path("RepoDigests")).stream().filter(d -> !d.startsWith("<none>@")).toList(),
+                tags(listed.path("RepoTags")), digests(listed.path("RepoTags"), listed.path("RepoDigests")),
                 Instant.ofEpochSecond(listed.path("Created").asLong()), sizes.path("Size").asLong(),
                 sizes.path("SharedSize").asLong(-1), labels(listed.path("Labels")), sized != null, List.copyOf(layers),
                 inspected == null ? Optional.empty() : instant(inspected.path("Metadata").path("LastTagTime"))
                         .filter(t -> t.isAfter(Instant.EPOCH)));
+    }
+
+    /**
+     * An image's repository:tag names from its RepoTags: without "&lt;none&gt;:&lt;none&gt;", and without
+     * the digest references the containerd store lists there for an image pulled by digest
+     * (repository@sha256:..., seen on 28.5), which name no tag: they are among its digests.
+     */
+    public static List<String> tags(JsonNode repoTags) {
+        return strings(repoTags).stream().filter(t -> !t.equals("<none>:<none>") && !t.contains("@")).toList();
+    }
+
+    /** An image's registry digests: its RepoDigests (without "&lt;none&gt;@&lt;none&gt;"), and the digest references among its RepoTags. */
+    public static List<String> digests(JsonNode repoTags, JsonNode repoDigests) {
+        Set<String> digests = new java.util.LinkedHashSet<>();
+        strings(repoDigests).stream().filter(d -> !d.startsWith("<none>@")).forEach(digests::add);
+        strings(repoTags).stream().filter(t -> t.contains("@") && !t.startsWith("<none>@")).forEach(digests::add);
+        return List.copyOf(digests);
     }
 
     static List<BuildCacheRecord> buildCache(JsonNode array) {

@@ -185,6 +185,8 @@ public final class FakeState {
         final List<String> layers = new ArrayList<>();
         final LinkedHashSet<String> tags = new LinkedHashSet<>();
         final LinkedHashSet<String> digests = new LinkedHashSet<>();
+        /** The containerd store's image records named by a digest (a pull by digest): listed among RepoTags too. */
+        final LinkedHashSet<String> digestNames = new LinkedHashSet<>();
         Optional<Instant> lastTagTime = Optional.empty();
         List<String> cmd = List.of("sh");
 
@@ -506,7 +508,7 @@ public final class FakeState {
         node.put("ParentId", i.parentId.orElse(""));
         ArrayNode tags = node.putArray("RepoTags");
         ArrayNode digests = node.putArray("RepoDigests");
-        i.tags.forEach(tags::add);
+        repoTags(i).forEach(tags::add);
         i.digests.forEach(digests::add);
         if (store == FakeHost.Store.CLASSIC && i.tags.isEmpty()) {
             tags.add("<none>:<none>");
@@ -523,6 +525,15 @@ public final class FakeState {
         return node;
     }
 
+    /** RepoTags as the engine lists them: the tags, and on the containerd store the digest references it pulled by (seen on 28.5). */
+    private List<String> repoTags(Image i) {
+        List<String> names = new ArrayList<>(i.tags);
+        if (store == FakeHost.Store.CONTAINERD) {
+            i.digestNames.stream().filter(i.digests::contains).forEach(names::add);
+        }
+        return names;
+    }
+
     private long sharedSize(Image i) {
         Set<String> elsewhere = new HashSet<>();
         images.values().stream().filter(o -> o != i).forEach(o -> elsewhere.addAll(o.layers));
@@ -533,7 +544,7 @@ public final class FakeState {
         ObjectNode node = Json.mapper().createObjectNode();
         node.put("Id", i.id);
         ArrayNode tags = node.putArray("RepoTags");
-        i.tags.forEach(tags::add);
+        repoTags(i).forEach(tags::add);
         ArrayNode digests = node.putArray("RepoDigests");
         i.digests.forEach(digests::add);
         node.put("Parent", i.parentId.orElse(""));
@@ -1003,9 +1014,18 @@ public final class FakeState {
         image.digests.add(digestRef);
         boolean tagIt = ref.digest().isEmpty() || (store == FakeHost.Store.CONTAINERD && ref.tag().isPresent());
         if (tagIt) {
+            Optional<Instant> before = image.lastTagTime;
             tag(image, r.familiar() + ":" + ref.tag().orElse(r.tag()));
-        } else if (image.tags.isEmpty()) {
-            image.lastTagTime = store == FakeHost.Store.CONTAINERD ? Optional.of(now) : image.lastTagTime;
+            if (store == FakeHost.Store.CLASSIC) {
+                image.lastTagTime = before; // the classic store's pull names the image without a tag time (LastTagTime stays zero)
+            }
+        } else {
+            if (store == FakeHost.Store.CONTAINERD && ref.tag().isEmpty()) {
+                image.digestNames.add(digestRef); // an image record named by the digest
+            }
+            if (image.tags.isEmpty()) {
+                image.lastTagTime = store == FakeHost.Store.CONTAINERD ? Optional.of(now) : image.lastTagTime;
+            }
         }
         event("image", "pull", reference, Map.of("name", r.familiar()));
         messages.add(status("Digest: " + r.digest(), null));

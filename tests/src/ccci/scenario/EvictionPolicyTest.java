@@ -217,7 +217,7 @@ class EvictionPolicyTest {
 
     @ParameterizedTest
     @EnumSource(FakeHost.Store.class)
-    void anImageJustPulledByTagIsNotOlderThanItsArrival(FakeHost.Store store) throws Exception {
+    void anImageJustPulledByTagIsAsOldAsItsArrivalWhereTheEngineKeepsThatTime(FakeHost.Store store) throws Exception {
         host = new FakeHost(store);
         s = host.state();
         image("app:used-2d-ago", 50);
@@ -227,6 +227,13 @@ class EvictionPolicyTest {
                 Map.of("l-app-9", 50 * MB));
         host.pull("localhost:5000/acc/app", "9", Optional.empty(), Duration.ofMinutes(1), m -> { });
         Plan plan = plan(record, InUse.Settings.NONE, 10, diskAt(990));
+        if (store == FakeHost.Store.CLASSIC) {
+            // the classic store keeps no time for a pull (LastTagTime stays zero): without watch's record
+            // an image pulled now is as old as its build, and goes first (LastUseWatchTest: with the record it is kept)
+            assertEquals(List.of("localhost:5000/acc/app:9", "app:used-2d-ago"), names(plan.order()));
+            assertEquals("unused, last use 60d ago (no record, its creation time)", plan.order().get(0).reason());
+            return;
+        }
         assertEquals("pulled or tagged 0s ago (the engine's pull or tag time), within 24h", reasonFor(plan, "localhost:5000/acc/app:9"),
                 "built 60 days ago, pulled now: --min-age protects it");
         s.advance(Duration.ofHours(1));
@@ -235,6 +242,25 @@ class EvictionPolicyTest {
         assertEquals(List.of("app:used-2d-ago", "localhost:5000/acc/app:9"), names(later.order()),
                 "past --min-age it goes after an image used two days ago, not first by its build time");
         assertEquals(pulled.imageId(), later.order().get(1).image().id());
+    }
+
+    @Test
+    void anImagePulledByDigestIsUntaggedOnEitherStoreAndACandidate() throws Exception {
+        for (FakeHost.Store store : FakeHost.Store.values()) {
+            host = new FakeHost(store);
+            s = host.state();
+            FakeState.RegistryImage reg = s.registryImage("localhost:5000/acc/app:9", s.now().minus(Duration.ofDays(60)),
+                    Map.of("l-app-9", 50 * MB));
+            host.pull("localhost:5000/acc/app", reg.digest(), Optional.empty(), Duration.ofMinutes(1), m -> { });
+            s.advance(Duration.ofDays(2));
+            // the containerd store lists the digest reference among RepoTags: no tag all the same
+            assertEquals(store == FakeHost.Store.CONTAINERD, host.inspectImage(reg.imageId()).path("RepoTags").toString().contains("@"));
+            HostSnapshot.Image image = HostSnapshot.read(host, HostSnapshot.Depth.STORE, s.now()).requireStore().image(reg.imageId()).orElseThrow();
+            assertEquals(List.of(), image.tags(), store.toString());
+            assertEquals(List.of("localhost:5000/acc/app@" + reg.digest()), image.repoDigests(), store.toString());
+            Plan plan = plan(LastUse.empty(), InUse.Settings.NONE, 10, diskAt(990));
+            assertEquals(List.of("localhost:5000/acc/app:<none>"), names(plan.order()), store.toString());
+        }
     }
 
     @Test
