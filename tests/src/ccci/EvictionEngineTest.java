@@ -11,11 +11,10 @@ import ccci.sandbox.OnEveryEngine;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,7 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * touched (1); a user the engine meets at the last delete of a three-tag image keeps it with
  * every tag put back (2); an image pulled by digest and tagged under another name goes whole (3).
  * Then the low watermark reached by the real disk, with the dry run listing what the real run
- * removes; watch recording real pull events (by tag, by digest); and cache's figures against
+ * removes; the watch command (a JVM of its own) recording real pull events, by tag and by digest,
+ * and writing its record on SIGTERM; and cache's figures against
  * `docker system df -v`. The rest of eviction, cache and watch runs on the fake host
  * (ccci.scenario, LastUseWatchTest), in milliseconds.
  */
@@ -247,44 +247,42 @@ class EvictionEngineTest {
         }
         String byDigest = repoDigest(reg + "/acc/pulled:2");
         engine.dockerOk("rmi", "ccci/pulled:1", "ccci/pulled:2", reg + "/acc/pulled:1", reg + "/acc/pulled:2");
-        Path file = engine.workDir().resolve("last-use.json");
-        StringWriter log = new StringWriter();
-        LastUseWatch watch = new LastUseWatch(engine.host(), file, Duration.ofSeconds(1), Duration.ofSeconds(1), new PrintWriter(log, true));
-        Instant start = Instant.now().minusSeconds(1);
-        List<JsonNode> events = Collections.synchronizedList(new ArrayList<>());
-        Engine follower = Engine.connect(engine.host());
-        Thread following = new Thread(() -> {
-            try {
-                follower.events(start, List.of("container", "service", "image"), e -> {
-                    events.add(e);
-                    watch.handle(follower, e);
-                });
-            } catch (RuntimeException e) {
-                // closed
-            }
-        }, "follower");
-        following.setDaemon(true);
-        following.start();
+        Path file = engine.workDir().resolve("state/last-use.json");
+        Files.createDirectories(file.getParent());
+        Path log = engine.workDir().resolve("watch.log");
+        // the watch command itself, in a JVM of its own: connect, follow, flush every second, stop on SIGTERM
+        Process watch = JavaProcess.java(List.of("Watch", "--host", engine.host(), "--last-use", file.toString(), "--flush-interval", "1"),
+                ProcessBuilder.Redirect.appendTo(log.toFile()), ProcessBuilder.Redirect.appendTo(log.toFile()));
         try {
+            Await.await(() -> read(log).contains("watch: following the events of "), Duration.ofSeconds(30), "watch follows the events");
+            Instant start = Instant.now().minusSeconds(1);
             engine.dockerOk("pull", reg + "/acc/pulled:1");
             engine.dockerOk("pull", byDigest);
             String byTagId = engine.dockerOk("image", "inspect", "-f", "{{.Id}}", reg + "/acc/pulled:1");
             String byDigestId = engine.dockerOk("image", "inspect", "-f", "{{.Id}}", byDigest);
             Await.await(() -> {
-                watch.flush(Optional.empty());
                 LastUse r = LastUse.load(file).record();
                 return r.ofImage(byTagId).isPresent() && r.ofImage(byDigestId).isPresent();
-            }, Duration.ofSeconds(20), "watch records both pulls");
+            }, Duration.ofSeconds(20), "watch records both pulls:\n" + read(log));
             LastUse record = LastUse.load(file).record();
-            System.err.println("[pull events]\n" + String.join("\n", events.stream().filter(e -> e.path("Action").asText().equals("pull"))
-                    .map(JsonNode::toString).toList()) + "\n" + record.toJson());
-            assertTrue(!record.ofImage(byTagId).orElseThrow().isBefore(start), record.toJson());
-            assertTrue(!record.ofImage(byDigestId).orElseThrow().isBefore(start), record.toJson());
+            System.err.println("[watch's record after the pulls]\n" + record.toJson());
+            assertFalse(record.ofImage(byTagId).orElseThrow().isBefore(start), record.toJson());
+            assertFalse(record.ofImage(byDigestId).orElseThrow().isBefore(start), record.toJson());
             assertTrue(record.ofRef(reg + "/acc/pulled:1").isPresent(), record.toJson());
-            assertEquals("", log.toString());
         } finally {
-            follower.close();
-            following.join(10_000);
+            watch.destroy(); // SIGTERM: what is pending is written
+            watch.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        String lines = read(log);
+        assertTrue(lines.contains("watch: stopped; record " + file + " written"), lines);
+        assertFalse(lines.contains("could not record"), lines);
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
         }
     }
 
@@ -296,7 +294,7 @@ class EvictionEngineTest {
         assertEquals(0, run.exit(), run.toString());
         JsonNode json = run.json();
         System.err.println("[cache]\n" + ScriptRun.of("Cache", "--host", engine.host(), "--last-use",
-                engine.workDir().resolve("last-use.json").toString(), "--min-age", "1s").out());
+                engine.workDir().resolve("state/last-use.json").toString(), "--min-age", "1s").out());
         // one line per image: ID|SIZE|SHARED SIZE|UNIQUE SIZE|CONTAINERS, as the engine's own CLI formats them
         Map<String, String> df = new HashMap<>();
         for (String row : engine.dockerOk("system", "df", "-v", "--format",
