@@ -274,6 +274,7 @@ class EvictionEngineTest {
             watch.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
         }
         String lines = read(log);
+        System.err.println("[watch's log]\n" + lines);
         assertTrue(lines.contains("watch: stopped; record " + file + " written"), lines);
         assertFalse(lines.contains("could not record"), lines);
     }
