@@ -30,6 +30,11 @@ public final class Defaults {
     public static final String LAST_USE_FILE = STATE_DIR + "/last-use.json";
     /** Where prune remembers the gates' last "allowed" and the blocked clock (--state-file). */
     public static final String STATE_FILE = STATE_DIR + "/state.json";
+    /**
+     * Where the units write prune's node_exporter textfile-collector metrics (--metrics-file; the
+     * command itself writes none unless asked): Debian's prometheus-node-exporter reads this directory.
+     */
+    public static final String METRICS_FILE = "/var/lib/prometheus/node-exporter/ci-docker-prune.prom";
     /** How long a fleet run waits for its nodes (--fleet-timeout). */
     public static final String FLEET_TIMEOUT = "10m";
     /** The image reuse-proof proves with (--image). */

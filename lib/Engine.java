@@ -1,5 +1,5 @@
-// -Xlint:none: docker-java-transport's immutables annotations make javac warn on every first run of a script
-//COMPILE_OPTIONS -Xlint:none
+// -Xlint:none -XDsuppressNotes: no javac warning (docker-java-transport's immutables annotations) nor note (the deprecated SSLConfig) on a script's first run
+//COMPILE_OPTIONS -Xlint:none -XDsuppressNotes
 //DEPS com.github.docker-java:docker-java-core:3.7.1
 //DEPS com.github.docker-java:docker-java-transport-zerodep:3.7.1
 //DEPS org.slf4j:slf4j-api:2.0.17
@@ -385,11 +385,7 @@ public final class Engine implements EngineApi {
 
     @Override
     public void events(Instant since, List<String> types, Consumer<JsonNode> event) {
-        var filters = json.createObjectNode();
-        var typeList = filters.putArray("type");
-        types.forEach(typeList::add);
-        String path = "/events?since=" + since.getEpochSecond() + "." + String.format(java.util.Locale.ROOT, "%09d", since.getNano())
-                + "&filters=" + encode(filters.toString());
+        String path = "/events?since=" + timestamp(since) + "&filters=" + typeFilter(types);
         // a follower: no bound on the whole, it ends when the engine ends the stream or this is closed
         call("GET /events", () -> {
             try (DockerHttpClient.Response response = http.execute(request(Method.GET, path, Map.of(), null))) {
@@ -400,6 +396,27 @@ public final class Engine implements EngineApi {
                 throw new UncheckedIOException(e);
             }
         });
+    }
+
+    @Override
+    public void events(Instant since, Instant until, List<String> types, Consumer<JsonNode> event) {
+        String path = "/events?since=" + timestamp(since) + "&until=" + timestamp(until) + "&filters=" + typeFilter(types);
+        bounded("GET /events", timeout, response -> {
+            stream(response, event);
+            return null;
+        }, request(Method.GET, path, Map.of(), null));
+    }
+
+    /** The engine's form of a time: seconds.nanoseconds since the epoch. */
+    private static String timestamp(Instant t) {
+        return t.getEpochSecond() + "." + String.format(java.util.Locale.ROOT, "%09d", t.getNano());
+    }
+
+    private String typeFilter(List<String> types) {
+        var filters = json.createObjectNode();
+        var typeList = filters.putArray("type");
+        types.forEach(typeList::add);
+        return encode(filters.toString());
     }
 
     // ---------------------------------------------------------------- requests

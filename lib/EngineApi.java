@@ -120,6 +120,13 @@ public interface EngineApi extends AutoCloseable {
      */
     void events(Instant since, List<String> types, Consumer<JsonNode> event);
 
+    /**
+     * GET /events?since=&until=: the events of these types the engine recorded between the two
+     * times (its own clock: see info's SystemTime), then the answer ends; bounded like any request.
+     * The engine keeps only its last 256 events for such a look back: keep the window short.
+     */
+    void events(Instant since, Instant until, List<String> types, Consumer<JsonNode> event);
+
     /** Another connection to the same engine, for a shutdown hook while the main thread may be closing this one. */
     EngineApi reconnect();
 

@@ -184,8 +184,7 @@ public final class EvictionPolicy {
                         "not needed: the disk is below " + settings.evictTo() + " without it"));
             }
         }
-        long moved = Math.min(freed, disk.usedBytes());
-        Disk after = new Disk(disk.path(), disk.usedBytes() - moved, disk.availableBytes() + moved);
+        Disk after = disk.freeing(freed);
         return new Plan(order, kept, disk, settings.evictTo(), needed, after);
     }
 }

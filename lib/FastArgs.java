@@ -35,12 +35,13 @@ public final class FastArgs {
             Map.entry("-H", "engine.host"),
             Map.entry("--host", "engine.host"),
             Map.entry("--evict-to", "eviction.evictTo"),
-            Map.entry("--keep", "eviction.keep"),
+            Map.entry("--keep", "keep.keep"),
             Map.entry("--min-age", "eviction.minAge"),
             Map.entry("--last-use", "lastUse.file"),
             Map.entry("--state-file", "shortfall.stateFile"),
             Map.entry("--blocked-limit", "shortfall.blockedLimit")),
-            Map.of("--json", "json"));
+            // --check-options (deploy/systemd/install): the unit's line checked on the path the daily run takes
+            Map.of("--json", "json", "--check-options", "checkOptions"));
 
     private final String name;
     private final Map<String, String> values;

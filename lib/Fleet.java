@@ -8,6 +8,7 @@ import ccci.GatePolicy.ClusterVerdict;
 import ccci.GatePolicy.GateResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -279,8 +280,11 @@ public final class Fleet {
         List<GateResult> clusterGates = GatePolicy.clusterGates(gates, facts);
         ClusterVerdict verdict = ClusterVerdict.of(clusterGates.get(0), clusterGates.get(1));
         // every node is taken to keep its images where the manager does (--path, else the data root
-        // and, on the containerd store, containerd's root)
-        List<Path> diskPaths = GatePolicy.diskTargets(gates, facts, path -> true) instanceof Reading.Ok<List<Path>> ok
+        // and, on the containerd store, containerd's root: --containerd-root, else its default only
+        // when this host has it; a node's task whose bind mount names a missing path is rejected, and
+        // dockerd's own containerd keeps its root inside the data root, measured with it)
+        List<Path> diskPaths = GatePolicy.diskTargets(gates, facts, path -> gates.containerdRoot().isPresent()
+                || !path.equals(GatePolicy.Settings.DEFAULT_CONTAINERD_ROOT) || Files.isDirectory(path)) instanceof Reading.Ok<List<Path>> ok
                 ? ok.value() : List.of(Path.of(info.dockerRootDir()));
         List<Node> nodes = Node.parse(engine.nodes());
         List<Node> targets = nodes.stream().filter(Node::eligible).toList();

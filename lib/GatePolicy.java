@@ -371,6 +371,9 @@ public final class GatePolicy {
         figures.put("path", usage.path().toString());
         figures.put("usedBytes", usage.usedBytes());
         figures.put("availableBytes", usage.availableBytes());
+        figures.put("bytesPercent", usage.bytesPercent());
+        figures.put("inodesPercent", usage.inodesPercent().orElse(null));
+        figures.put("decidedBy", usage.inodesDecide() ? "inodes" : "bytes");
         List<Map<String, Object>> each = new ArrayList<>();
         for (Disk d : disks) {
             Map<String, Object> one = new LinkedHashMap<>();
@@ -384,7 +387,7 @@ public final class GatePolicy {
         boolean holds = threshold.reachedBy(usage);
         String others = String.join(", ", disks.stream().filter(d -> d != usage)
                 .map(d -> d.path() + " " + d.usedPercent() + "%").toList());
-        String detail = percent + "% of " + usage.path() + (holds ? " \u2265 " : " < ") + threshold
+        String detail = usage.describe() + (holds ? " \u2265 " : " < ") + threshold
                 + (others.isEmpty() ? "" : " (the fullest; also " + others + ")");
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }

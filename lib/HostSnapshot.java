@@ -157,7 +157,7 @@ public record HostSnapshot(Instant readAt, EngineInfo engine, List<Service> serv
         if (depth == Depth.WORKLOADS) {
             return new HostSnapshot(now, info, services, tasks, containers(engine.containers(true)), Optional.empty());
         }
-        JsonNode df = engine.systemDf(Set.of("image", "container", "build-cache"));
+        JsonNode df = diskUsage(engine, Set.of("image", "container", "build-cache"));
         List<Container> containers = containers(legacyOrItems(df, "Containers", "ContainersUsage"));
         Map<String, JsonNode> sized = new HashMap<>();
         legacyOrItems(df, "Images", "ImagesUsage").forEach(i -> sized.put(i.path("Id").asText(), i));
@@ -178,6 +178,34 @@ public record HostSnapshot(Instant readAt, EngineInfo engine, List<Service> serv
         Store store = new Store(images, buildCache(legacyOrItems(df, "BuildCache", "BuildCacheUsage")), volumes,
                 df.has("LayersSize") ? df.path("LayersSize").asLong() : df.path("ImagesUsage").path("TotalSize").asLong());
         return new HostSnapshot(now, info, services, tasks, containers, Optional.of(store));
+    }
+
+    /** How often GET /system/df is asked again after the containerd store's race, and how long apart. */
+    public static final int DF_TRIES = 4;
+    static final long DF_PAUSE_MS = 250;
+
+    /**
+     * GET /system/df, asked again a few times when the containerd store answers that a container's
+     * snapshot is missing: it does while a container is being removed (moby 28.5, HTTP 500 "rw layer
+     * snapshot not found" or 404 "snapshot ... does not exist"), which on a busy CI host is often.
+     */
+    public static JsonNode diskUsage(EngineApi engine, Set<String> types) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return engine.systemDf(types);
+            } catch (EngineApi.Refused e) {
+                boolean race = (e.status() == 500 || e.status() == 404) && e.engineMessage().contains("snapshot");
+                if (!race || attempt >= DF_TRIES) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(DF_PAUSE_MS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** How many top-level images a GET /system/df answer lists. */
@@ -263,28 +291,12 @@ public record HostSnapshot(Instant readAt, EngineInfo engine, List<Service> serv
         }
         JsonNode sizes = sized != null ? sized : listed;
         return new Image(listed.path("Id").asText(), parent.isEmpty() ? Optional.empty() : Optional.of(parent),
-                tags(listed.path("RepoTags")), digests(listed.path("RepoTags"), listed.path("RepoDigests")),
+                strings(listed.path("RepoTags")).stream().filter(t -> !t.equals("<none>:<none>")).toList(),
+                strings(listed.path("RepoDigests")).stream().filter(d -> !d.startsWith("<none>@")).toList(),
                 Instant.ofEpochSecond(listed.path("Created").asLong()), sizes.path("Size").asLong(),
                 sizes.path("SharedSize").asLong(-1), labels(listed.path("Labels")), sized != null, List.copyOf(layers),
                 inspected == null ? Optional.empty() : instant(inspected.path("Metadata").path("LastTagTime"))
                         .filter(t -> t.isAfter(Instant.EPOCH)));
-    }
-
-    /**
-     * An image's repository:tag names from its RepoTags: without "&lt;none&gt;:&lt;none&gt;", and without
-     * the digest references the containerd store lists there for an image pulled by digest
-     * (repository@sha256:..., seen on 28.5), which name no tag: they are among its digests.
-     */
-    public static List<String> tags(JsonNode repoTags) {
-        return strings(repoTags).stream().filter(t -> !t.equals("<none>:<none>") && !t.contains("@")).toList();
-    }
-
-    /** An image's registry digests: its RepoDigests (without "&lt;none&gt;@&lt;none&gt;"), and the digest references among its RepoTags. */
-    public static List<String> digests(JsonNode repoTags, JsonNode repoDigests) {
-        Set<String> digests = new java.util.LinkedHashSet<>();
-        strings(repoDigests).stream().filter(d -> !d.startsWith("<none>@")).forEach(digests::add);
-        strings(repoTags).stream().filter(t -> t.contains("@") && !t.startsWith("<none>@")).forEach(digests::add);
-        return List.copyOf(digests);
     }
 
     static List<BuildCacheRecord> buildCache(JsonNode array) {

@@ -222,6 +222,11 @@ public final class InUse {
                     return true;
                 }
             }
+            // the containerd store lists one repository's digest only, but there the image's ID is
+            // its manifest digest: the digest in any repository the image has names it
+            if (r.digest().get().equals(image.id()) && image.repositories().contains(r.canonicalName())) {
+                return true;
+            }
         }
         if (r.tag().isPresent()) {
             for (String t : image.tags()) {

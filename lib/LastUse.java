@@ -233,8 +233,13 @@ public final class LastUse {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Path lockFile = dir.resolve(target.getFileName() + ".lock");
-        try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS); FileLock ignored = lock.lock()) {
+        FileChannel lock;
+        try {
+            lock = SmallFile.openLock(lockFile);
+        } catch (SmallFile.Unusable e) {
+            throw new IOException("its lock " + lockFile + " " + e.getMessage()); // the cause's message would hide the path
+        }
+        try (lock; FileLock ignored = lock.lock()) {
             LastUse merged = load(target).record().merge(update);
             present.ifPresent(p -> merged.retainPresent(p.imageIds(), p.tags()));
             SmallFile.writeAtomically(target, merged.toJson());

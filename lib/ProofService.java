@@ -32,6 +32,7 @@ public final class ProofService implements AutoCloseable {
 
     private final EngineApi engine;
     private final String name;
+    private final Optional<String> nodeId;
     private final Consumer<String> onSignal;
     private final Thread hook;
     private final Object lock = new Object();
@@ -46,17 +47,23 @@ public final class ProofService implements AutoCloseable {
         }
     }
 
-    private ProofService(EngineApi engine, Consumer<String> onSignal) {
+    private ProofService(EngineApi engine, Optional<String> nodeId, Consumer<String> onSignal) {
         this.engine = engine;
+        this.nodeId = nodeId.filter(id -> !id.isBlank());
         this.name = NAME_PREFIX + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
         this.onSignal = onSignal;
         this.hook = new Thread(this::onShutdown, "ccci-reuse-proof-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /** Names the service and arms the shutdown hook; nothing is created yet. */
-    public static ProofService prepare(EngineApi engine, Consumer<String> onSignal) {
-        return new ProofService(engine, onSignal);
+    /**
+     * Names the service and arms the shutdown hook; nothing is created yet.
+     *
+     * @param nodeId the node its task must run on (node.id==ID: this host, so the image cache proven is this
+     *               host's), or empty for anywhere
+     */
+    public static ProofService prepare(EngineApi engine, Optional<String> nodeId, Consumer<String> onSignal) {
+        return new ProofService(engine, nodeId, onSignal);
     }
 
     public String name() {
@@ -87,6 +94,7 @@ public final class ProofService implements AutoCloseable {
             c.forEach(args::add);
         });
         task.putObject("RestartPolicy").put("Condition", "none");
+        nodeId.ifPresent(id -> task.putObject("Placement").putArray("Constraints").add("node.id==" + id));
         synchronized (lock) {
             if (stopping) {
                 throw new Failed("stopping: service " + name + " not created");
@@ -97,8 +105,17 @@ public final class ProofService implements AutoCloseable {
 
     /** Waits until a task of the service runs; fails fast when its task gave up (e.g. its command is not in the image). */
     public Duration awaitRunning(Duration timeout) {
+        return awaitRunning(timeout, Duration.ZERO, state -> {});
+    }
+
+    /**
+     * Waits until a task of the service runs, saying every {@code every} (zero: never) how far its
+     * task is (e.g. "task preparing": the node is pulling the image); fails fast when its task gave up.
+     */
+    public Duration awaitRunning(Duration timeout, Duration every, Consumer<String> progress) {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
+        long nextReport = start + every.toNanos();
         String last = "no task yet";
         while (true) {
             JsonNode tasks = unlessStopping(() -> engine.tasks(Optional.of(name)));
@@ -111,17 +128,31 @@ public final class ProofService implements AutoCloseable {
                     String err = task.path("Status").path("Err").asText("");
                     last = "task " + state + (err.isBlank() ? "" : ": " + err);
                     if (GAVE_UP.contains(state)) {
-                        throw new Failed("service " + name + " did not start: " + last
-                                + (state.equals("complete") ? " (its command exited: give one that keeps running with --command, "
-                                        + "e.g. --command 'sleep 3600')" : ""));
+                        throw new Failed("service " + name + " did not start: " + last + hint(state, err));
                     }
                 }
             }
-            if (System.nanoTime() > deadline) {
+            long now = System.nanoTime();
+            if (now > deadline) {
                 throw new Failed("service " + name + " not running after " + timeout.toSeconds() + " s (" + last + ")");
+            }
+            if (!every.isZero() && now >= nextReport) {
+                nextReport = now + every.toNanos();
+                progress.accept(last);
             }
             sleep(POLL);
         }
+    }
+
+    /** What to do about a task that gave up, when the proof's settings can help. */
+    static String hint(String state, String err) {
+        if (state.equals("complete")) {
+            return " (its command exited: give one that keeps running with --command, e.g. --command 'sleep 3600')";
+        }
+        if (err.toLowerCase(java.util.Locale.ROOT).contains("no command specified")) {
+            return " (the image has no entrypoint or command: give one with --command, e.g. --command 'sleep 3600')";
+        }
+        return "";
     }
 
     /** Removes the service and waits until the engine has no container of it left. */

@@ -106,7 +106,7 @@ public final class PruneFormat {
     static String warning(PruneShortfall.Shortfall shortfall) {
         if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
             return "WARN not enough: the disk is still at "
-                    + s.after().usedPercent() + "% of " + s.after().path() + " (threshold " + s.threshold() + ") after pruning, which reclaimed "
+                    + s.after().describe() + " (threshold " + s.threshold() + ") after pruning, which reclaimed "
                     + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(s.threshold().bytesToGoBelow(s.after()))
                     + " more must go to get below " + s.threshold() + "; " + kept(s.kept());
         }
@@ -114,13 +114,13 @@ public final class PruneFormat {
             return "WARN estimate: a real run would leave the disk at or above the threshold: "
                     + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (unique bytes"
                     + (s.evictionBytes() > 0 ? "; eviction " + Text.bytes(s.evictionBytes()) + " of it" : "") + ") of the "
-                    + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().usedPercent() + "% of " + s.now().path()
+                    + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().describe()
                     + " below " + s.threshold() + "; " + kept(s.kept());
         }
         PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
         return "WARN pruning blocked for " + age(s.blockedFor())
                 + " (since " + s.since() + ", longer than --blocked-limit " + s.limit() + ") while the disk is at "
-                + s.disk().usedPercent() + "% of " + s.disk().path() + " (threshold " + s.threshold() + "): blocked by "
+                + s.disk().describe() + " (threshold " + s.threshold() + "): blocked by "
                 + String.join("; ", s.blocking().stream().map(g -> "the " + g.name() + " gate: " + g.detail()).toList())
                 + "; the gates last allowed a run " + s.gatesLastAllowed().map(Object::toString).orElse("never, as far as the state file knows");
     }

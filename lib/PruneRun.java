@@ -456,7 +456,7 @@ public final class PruneRun {
                     disk, threshold, reclaimed + evictionFreed, PruneShortfall.kept(plan, settings.until(), evicted)));
             if (insufficient.isPresent()) {
                 Disk disk = after.get();
-                report.shortfall(insufficient.get()).problem("disk still " + disk.usedPercent() + "% of " + disk.path()
+                report.shortfall(insufficient.get()).problem("disk still " + disk.describe()
                         + " \u2265 " + threshold + " after the phases" + (eviction.isPresent() ? " and eviction" : ""));
                 return finish(report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
             }
@@ -475,7 +475,7 @@ public final class PruneRun {
             try {
                 disk = disks.measure(diskPath);
                 if (!threshold.reachedBy(disk)) {
-                    report.evictionNote("eviction not needed: " + disk.usedPercent() + "% of " + diskPath
+                    report.evictionNote("eviction not needed: " + disk.describe()
                             + " after the phases, below the threshold " + threshold);
                     return Optional.empty();
                 }
@@ -518,11 +518,10 @@ public final class PruneRun {
                     Optional.of(new HostSnapshot.Store(store.images().stream().filter(i -> !gone.contains(i.id())).toList(),
                             store.buildCache().stream().filter(b -> !gone.contains(b.id())).toList(), store.volumes(), store.layersSize())));
             Disk disk = measured.get();
-            long moved = Math.min(freed, disk.usedBytes());
-            Disk predicted = new Disk(disk.path(), disk.usedBytes() - moved, disk.availableBytes() + moved);
+            Disk predicted = disk.freeing(freed);
             Threshold threshold = settings.gates().threshold();
             if (!threshold.reachedBy(predicted)) {
-                report.evictionNote("eviction not needed: about " + predicted.usedPercent() + "% of " + disk.path()
+                report.evictionNote("eviction not needed: about " + predicted.describe()
                         + " after the phases, below the threshold " + threshold);
                 return Optional.empty();
             }
@@ -538,7 +537,7 @@ public final class PruneRun {
             Optional<Integer> imagesAfter = Optional.empty();
             try {
                 if (engine != null) {
-                    imagesAfter = Optional.of(HostSnapshot.topLevelCount(engine.systemDf(Set.of("image"))));
+                    imagesAfter = Optional.of(HostSnapshot.topLevelCount(HostSnapshot.diskUsage(engine, Set.of("image"))));
                 }
             } catch (EngineApi.Unavailable e) {
                 imagesAfter = Optional.empty();

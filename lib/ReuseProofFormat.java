@@ -14,13 +14,18 @@ public final class ReuseProofFormat {
         return String.format(Locale.ROOT, "%-9s %-4s %s", r.step().key, r.ok() ? "pass" : "fail", Text.safe(r.detail()));
     }
 
-    /** A pull still running: "cold-pull ...  15 s: 3/7 layers, 45.2 MB of 120.0 MB". */
+    /** A pull still running: "warm-pull ...  15 s: 3/7 layers, 45.2 MB of 120.0 MB". */
     public static String progressLine(ReuseProofRun.Step step, ImagePull.Progress p) {
         return String.format(Locale.ROOT, "%-9s ...  %d s: %s", step.key, p.elapsed().toSeconds(), progressFigures(p));
     }
 
     static String progressFigures(ImagePull.Progress p) {
         return p.layersDone() + "/" + p.layers() + " layers, " + Text.bytes(p.bytesDone()) + " of " + Text.bytes(p.bytes());
+    }
+
+    /** A deploy still waiting for its task: "deploy    ...  10 s: task preparing" (the node pulls the image while preparing). */
+    public static String deployProgressLine(ReuseProofRun.Step step, String task, java.time.Duration elapsed) {
+        return String.format(Locale.ROOT, "%-9s ...  %d s: %s", step.key, elapsed.toSeconds(), Text.safe(task));
     }
 
     /** The lines after the steps: notes, the verdict with its figures, and the summary. */
@@ -36,8 +41,8 @@ public final class ReuseProofFormat {
 
     static String verdictLine(ReuseProofRun.Report r) {
         return Text.safe(switch (r.outcome()) {
-            case PASS -> "PASS: " + r.image() + " stayed in the local store through deploy and teardown, and the warm pull "
-                    + "downloaded no layer (" + figures(r) + ")";
+            case PASS -> "PASS: " + r.image() + " came by digest with the deploy, stayed through teardown and the toolkit's prune, "
+                    + "and the redeploy pulled nothing (" + figures(r) + ")";
             case FAIL -> "FAIL: " + r.reason().orElse("") + (r.cold().isPresent() ? " (" + figures(r) + ")" : "");
             case REFUSED -> "REFUSED: " + r.reason().orElse("");
             case UNREACHABLE -> "FAIL: cannot run the proof: " + r.reason().orElse("");
@@ -47,15 +52,13 @@ public final class ReuseProofFormat {
 
     private static String figures(ReuseProofRun.Report r) {
         StringBuilder s = new StringBuilder();
-        s.append("cold ").append(pullFigures(r.cold()));
-        s.append("; warm ").append(pullFigures(r.warm()));
-        r.ratio().ifPresent(x -> s.append(String.format(Locale.ROOT, "; warm %.1fx faster", x)));
+        s.append("cold deploy ").append(r.coldMs().map(ms -> ms + " ms").orElse("not measured"));
+        s.append("; redeploy ").append(r.redeployMs().map(ms -> ms + " ms").orElse("not measured"));
+        r.ratio().ifPresent(x -> s.append(String.format(Locale.ROOT, " (%.1fx faster)", x)));
+        s.append("; warm pull ").append(r.warm().map(p -> p.millis() + " ms, " + Text.count(p.layersDownloaded(), "layer")
+                + " downloaded").orElse("not measured"));
         r.imageId().ifPresent(id -> s.append("; image ").append(id));
         return s.toString();
-    }
-
-    private static String pullFigures(Optional<ImagePull.Result> pull) {
-        return pull.map(p -> p.millis() + " ms, " + Text.count(p.layersDownloaded(), "layer") + " downloaded").orElse("not measured");
     }
 
     /** One journald-friendly line of key=value pairs. */
@@ -66,21 +69,28 @@ public final class ReuseProofFormat {
         s.put("exit", r.exitCode());
         s.put("image", r.image());
         r.imageId().ifPresent(v -> s.put("image_id", v));
-        r.coldMs().ifPresent(v -> s.put("cold_ms", v));
-        r.warmMs().ifPresent(v -> s.put("warm_ms", v));
-        r.ratio().ifPresent(v -> s.put("ratio", String.format(Locale.ROOT, "%.1f", v)));
         r.cold().ifPresent(c -> {
-            s.put("cold_layers_downloaded", c.layersDownloaded());
-            s.put("cold_layers_present", c.layersPresent());
+            s.put("cold_deploy_ms", c.millis());
+            s.put("cold_pulled", c.pulled());
         });
+        r.prune().ifPresent(p -> {
+            s.put("prune", p.outcome());
+            p.why().ifPresent(w -> s.put("prune_kept", w.name().toLowerCase(Locale.ROOT)));
+            s.put("prune_removed_image", p.removedProofImage());
+        });
+        if (r.prune().isPresent()) {
+            s.put("retained", r.retained());
+        }
+        r.redeploy().ifPresent(d -> {
+            s.put("redeploy_ms", d.millis());
+            s.put("redeploy_pulled", d.pulled());
+        });
+        r.ratio().ifPresent(v -> s.put("ratio", String.format(Locale.ROOT, "%.1f", v)));
         r.warm().ifPresent(w -> {
+            s.put("warm_pull_ms", w.millis());
             s.put("warm_layers_downloaded", w.layersDownloaded());
             s.put("warm_up_to_date", w.upToDate());
         });
-        if (r.cold().isPresent()) {
-            s.put("retained", r.retained());
-        }
-        r.service().ifPresent(v -> s.put("service", v));
         s.put("elapsed_ms", r.elapsed().toMillis());
         r.reason().ifPresent(v -> s.put("reason", v));
         return s.toString();
@@ -96,24 +106,40 @@ public final class ReuseProofFormat {
         root.put("image", r.image());
         root.put("registry", r.registry());
         putOptional(root, "user", r.user());
+        putOptional(root, "digest", r.digest());
         putOptional(root, "imageId", r.imageId());
-        putLong(root, "coldMs", r.coldMs());
-        putLong(root, "warmMs", r.warmMs());
+        deployed(root, "coldDeploy", r.cold());
+        if (r.prune().isPresent()) {
+            ReuseProofRun.PruneDecision p = r.prune().get();
+            ObjectNode prune = root.putObject("prune");
+            prune.put("outcome", p.outcome());
+            prune.put("containersRemoved", p.containers());
+            prune.put("imagesRemoved", p.images());
+            prune.put("buildCacheRemoved", p.buildCache());
+            putOptional(prune, "imageKeptAs", p.why().map(w -> w.name().toLowerCase(Locale.ROOT)));
+            prune.put("imageReason", p.reason());
+            prune.put("removedImage", p.removedProofImage());
+        } else {
+            root.putNull("prune");
+        }
+        root.put("retained", r.retained());
+        deployed(root, "redeploy", r.redeploy());
+        putLong(root, "coldDeployMs", r.coldMs());
+        putLong(root, "redeployMs", r.redeployMs());
         if (r.ratio().isPresent()) {
             root.put("ratio", Math.round(r.ratio().get() * 10) / 10.0);
         } else {
             root.putNull("ratio");
         }
-        putInt(root, "coldLayersDownloaded", r.cold().map(ImagePull.Result::layersDownloaded));
-        putInt(root, "coldLayersPresent", r.cold().map(ImagePull.Result::layersPresent));
+        putLong(root, "warmPullMs", r.warmMs());
         putInt(root, "warmLayersDownloaded", r.warm().map(ImagePull.Result::layersDownloaded));
         if (r.warm().isPresent()) {
             root.put("warmUpToDate", r.warm().get().upToDate());
         } else {
             root.putNull("warmUpToDate");
         }
-        root.put("retained", r.retained());
-        putOptional(root, "service", r.service());
+        ArrayNode services = root.putArray("services");
+        r.services().forEach(services::add);
         root.put("imageWasPresent", r.imageWasPresent());
         ArrayNode steps = root.putArray("steps");
         for (ReuseProofRun.StepResult step : r.steps()) {
@@ -128,6 +154,27 @@ public final class ReuseProofFormat {
         r.notes().forEach(notes::add);
         root.put("elapsedMs", r.elapsed().toMillis());
         return root.toPrettyString() + System.lineSeparator();
+    }
+
+    private static void deployed(ObjectNode root, String key, Optional<ReuseProofRun.Deployed> deployed) {
+        if (deployed.isEmpty()) {
+            root.putNull(key);
+            return;
+        }
+        ReuseProofRun.Deployed d = deployed.get();
+        ObjectNode node = root.putObject(key);
+        node.put("service", d.service());
+        node.put("reference", d.reference());
+        node.put("ms", d.millis());
+        node.put("pulled", d.pulled());
+        ArrayNode events = node.putArray("pullEvents");
+        d.pullEvents().forEach(events::add);
+        ArrayNode tags = node.putArray("tags");
+        ArrayNode digests = node.putArray("digests");
+        d.image().ifPresent(i -> {
+            i.repoTags().forEach(tags::add);
+            i.repoDigests().forEach(digests::add);
+        });
     }
 
     private static void putOptional(ObjectNode node, String key, Optional<String> value) {

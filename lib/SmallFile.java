@@ -154,6 +154,34 @@ public final class SmallFile {
         }
     }
 
+    /**
+     * A lock file beside a small file, opened for an exclusive lock: a regular file only (absent: it
+     * is made, 0644), never followed through a link, and opened read-write so that even a FIFO planted
+     * between the check and the open cannot block the open (a write-only open of a FIFO waits for a
+     * reader); checked again once open.
+     */
+    public static java.nio.channels.FileChannel openLock(Path lockFile) throws Unusable {
+        refuseAnythingButARegularFile(lockFile);
+        java.nio.channels.FileChannel channel;
+        try {
+            channel = java.nio.channels.FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(MODE_0644));
+        } catch (IOException e) {
+            throw new Unusable("cannot be opened: " + Text.rootMessage(e), e);
+        }
+        try {
+            refuseAnythingButARegularFile(lockFile);
+        } catch (Unusable e) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // refusing anyway
+            }
+            throw e;
+        }
+        return channel;
+    }
+
     /** Why the path is not a regular file (a link, directory, FIFO or device), or empty when it is one or is absent. */
     public static Optional<String> notRegular(Path file) throws IOException {
         try {

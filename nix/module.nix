@@ -10,6 +10,14 @@
 
 let
   cfg = config.services.ci-docker-prune;
+  # every default, from lib/Defaults.java (nix/defaults.nix)
+  defaults = import ./defaults.nix;
+  # the description's last sentence for an option left to the command when null
+  commandDefault = option: value: ''
+    `null` (the default): not passed, so `prune` uses its own default, `${toString value}`
+    (lib/Defaults.java). Set it to pass `${option}`.'';
+  # the threshold eviction must stay below: the one set, else prune's own
+  threshold = if cfg.threshold == null then defaults.THRESHOLD_PERCENT else cfg.threshold;
 in
 {
   options.services.ci-docker-prune = {
@@ -28,7 +36,9 @@ in
       example = "Mon..Fri 03:30";
       description = ''
         When the prune runs: a calendar event in the format of {manpage}`systemd.time(7)`.
-        The default is every day at midnight (what `daily` means).
+        The default is every day at midnight (what `daily` means). A disk that fills up at 00:05
+        then waits a day: `"*:0/15"` runs it every 15 minutes; below the threshold a run is a
+        no-op decided from the disk alone (nix/README.md: what a frequent schedule costs).
       '';
     };
 
@@ -53,38 +63,43 @@ in
     };
 
     threshold = lib.mkOption {
-      type = lib.types.ints.between 1 100;
-      default = 80;
+      type = lib.types.nullOr (lib.types.ints.between 1 100);
+      default = null;
+      example = 85;
       description = ''
         Disk gate: prune only when the filesystem of Docker's data root is at least this full
         (percent, as `df` shows it). Below it the run prints
         `keeping local image cache, nothing to do` and removes nothing.
+        ${commandDefault "--threshold" defaults.THRESHOLD_PERCENT}
       '';
     };
 
     until = lib.mkOption {
-      type = lib.types.strMatching "([0-9]+[smhd])+";
-      default = "24h";
+      type = lib.types.nullOr (lib.types.strMatching "([0-9]+[smhd])+");
+      default = null;
       example = "7d";
       description = ''
         Only stopped containers, dangling images and build cache older than this are removed
         (whole numbers with a unit s, m, h or d, e.g. `24h`, `7d`, `1d12h`).
+        ${commandDefault "--until" defaults.UNTIL}
       '';
     };
 
     stackPattern = lib.mkOption {
-      type = lib.types.nonEmptyStr;
-      default = "^[a-z0-9]{1,4}-[0-9a-f]{6}_ci_commoninternet_net(_|$)";
+      type = lib.types.nullOr lib.types.nonEmptyStr;
+      default = null;
+      example = "^ci-[0-9]+_";
       description = ''
         Stack gate: while a swarm service or running container whose name or
         `com.docker.stack.namespace` label matches this regular expression (Java syntax) exists,
         a CI run is live and nothing is pruned.
+        ${commandDefault "--stack-pattern" defaults.STACK_PATTERN}
       '';
     };
 
     dataRoot = lib.mkOption {
       type = lib.types.nullOr lib.types.str;
-      default = "/var/lib/docker";
+      default = defaults.DATA_ROOT;
       example = "/srv/docker";
       description = ''
         Docker's data root, measured by the disk gate (`--path`): a day below the threshold is then
@@ -95,7 +110,7 @@ in
     containerdRoot = lib.mkOption {
       type = lib.types.nullOr lib.types.str;
       default = null;
-      example = "/var/lib/containerd";
+      example = defaults.CONTAINERD_ROOT;
       description = ''
         containerd's root, for an engine with the containerd image store (`docker info` shows
         `driver-type: io.containerd.snapshotter.v1`) that uses a system containerd: image content
@@ -108,37 +123,41 @@ in
 
     metricsFile = lib.mkOption {
       type = lib.types.nullOr lib.types.path;
-      default = null;
-      example = "/var/lib/prometheus-node-exporter/ci-docker-prune.prom";
+      default = defaults.METRICS_FILE;
+      example = "/srv/textfile/ci-docker-prune.prom";
       description = ''
-        When set, each run writes its result there (`--metrics-file`), for the node exporter's
-        textfile collector: the file must be in the directory its `--collector.textfile.directory`
-        names. The example is the path this project's documentation uses everywhere. Give the path
-        as a string.
+        Each run writes its result there (`--metrics-file`), for the node exporter's textfile
+        collector: the file must be in the directory its `--collector.textfile.directory` names.
+        The module makes that directory (tmpfiles, mode 0755) when it is missing. The alert rules
+        (deploy/prometheus) need these metrics; `null` writes none. Not used with `fleet`. Give
+        the path as a string.
       '';
     };
 
     stateFile = lib.mkOption {
-      type = lib.types.path;
-      default = "/var/lib/cc-ci/state.json";
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/srv/cc-ci/state.json";
       description = ''
         Where prune remembers when the gates last allowed a run and since when pruning has been
         blocked (`--state-file`): a small file, replaced atomically. Missing or corrupt, it is
         ignored with a one-line note; it is never needed for safety. The unit's
-        `StateDirectory=cc-ci` makes /var/lib/cc-ci; a file elsewhere needs a writable directory.
-        Give the path as a string.
+        `StateDirectory=cc-ci` makes ${defaults.STATE_DIR}; a file elsewhere needs a writable
+        directory. Give the path as a string. Not used with `fleet`.
+        ${commandDefault "--state-file" defaults.STATE_FILE}
       '';
     };
 
     blockedLimit = lib.mkOption {
-      type = lib.types.strMatching "([0-9]+[smhd])+";
-      default = "72h";
+      type = lib.types.nullOr (lib.types.strMatching "([0-9]+[smhd])+");
+      default = null;
       example = "5d";
       description = ''
         With the disk at or above the threshold, a gate (a live CI stack, a converging service)
         blocking pruning for longer than this makes the run fail with exit 18, outcome
         `blocked-too-long` and a WARN line naming the gate and since when (`--blocked-limit`).
         Below the threshold a blocked gate is the normal, quiet no-op. Not used with `fleet`.
+        ${commandDefault "--blocked-limit" defaults.BLOCKED_LIMIT}
       '';
     };
 
@@ -165,8 +184,8 @@ in
         cluster's view once, then prunes every ready, active node as one swarm global job of the
         toolkit's image (`prune --fleet`), each node by its own disk, and prints one line per node.
         Enable it on one manager only (a second fleet run refuses while one's job exists, exit 14);
-        the workers need no unit of their own. Needs `fleetImage`; not with `metricsFile` or
-        `evictTo`, and `stateFile`/`blockedLimit` are not used (they are per host; the fleet's
+        the workers need no unit of their own. Needs `fleetImage`; not with `evictTo`, and
+        `metricsFile`, `stateFile` and `blockedLimit` are not used (they are per host; the fleet's
         summary names each node's disk instead).
       '';
     };
@@ -183,12 +202,13 @@ in
     };
 
     fleetTimeout = lib.mkOption {
-      type = lib.types.strMatching "[0-9]+[smh]";
-      default = "10m";
+      type = lib.types.nullOr (lib.types.strMatching "[0-9]+[smh]");
+      default = null;
       example = "30m";
       description = ''
         With `fleet`: how long to wait for the nodes (`--fleet-timeout`; s, m or h); a node that has
         not reported by then is listed and the run exits 25.
+        ${commandDefault "--fleet-timeout" defaults.FLEET_TIMEOUT}
       '';
     };
 
@@ -210,8 +230,9 @@ in
         Opt-in LRU eviction (`--evict-to`): when the disk is still at or above `threshold` after
         the three phases, remove tagged images that nothing uses (no container, running or stopped,
         no service or stack task), least recently used first, until the disk is below this
-        percent. Must be below `threshold` (kubelet's pair is 85/80). `null` (the default): the
-        seed's conservative prune only. Enable `watch.enable` too, so the order follows real use.
+        percent. Must be below the threshold (`threshold`, else prune's ${toString defaults.THRESHOLD_PERCENT};
+        kubelet's pair is 85/80). `null` (the default): the seed's conservative prune only.
+        Enable `watch.enable` too, so the order follows real use.
       '';
     };
 
@@ -229,18 +250,18 @@ in
     };
 
     minAge = lib.mkOption {
-      type = lib.types.strMatching "([0-9]+[smhd])+";
-      default = "24h";
+      type = lib.types.nullOr (lib.types.strMatching "([0-9]+[smhd])+");
+      default = null;
       example = "3d";
       description = ''
         Eviction never removes an image used within this age (`--min-age`; without a last-use
-        record, created within it).
+        record, created within it). ${commandDefault "--min-age" defaults.MIN_AGE}
       '';
     };
 
     watch.enable = lib.mkEnableOption ''
       the ci-docker-watch service, which records the last use of each image from the engine's
-      events in /var/lib/cc-ci/last-use.json, for eviction's order and `cache`'';
+      events in watch's default record, ${defaults.LAST_USE_FILE}, for eviction's order and `cache`'';
 
     extraArgs = lib.mkOption {
       type = lib.types.listOf lib.types.str;
@@ -268,15 +289,15 @@ in
         message = "services.ci-docker-prune.fleet needs fleetImage: the toolkit's image every node runs (see deploy/container).";
       }
       {
-        assertion = !cfg.fleet || (cfg.metricsFile == null && cfg.evictTo == null);
-        message = "services.ci-docker-prune.metricsFile and evictTo are per host: not with fleet (the fleet's summary is in the journal).";
+        assertion = !cfg.fleet || cfg.evictTo == null;
+        message = "services.ci-docker-prune.evictTo is per host: not with fleet (the fleet's summary is in the journal).";
       }
       {
-        assertion = cfg.evictTo == null || cfg.evictTo < cfg.threshold;
+        assertion = cfg.evictTo == null || cfg.evictTo < threshold;
         message = ''
-          services.ci-docker-prune.evictTo (${toString cfg.evictTo}) must be below threshold
-          (${toString cfg.threshold}): eviction brings the disk down to a low watermark under the
-          point where pruning starts.
+          services.ci-docker-prune.evictTo (${toString cfg.evictTo}) must be below the threshold
+          (${toString threshold}${lib.optionalString (cfg.threshold == null) ", prune's default"}): eviction
+          brings the disk down to a low watermark under the point where pruning starts.
         '';
       }
     ];
@@ -330,11 +351,8 @@ in
 
       serviceConfig = {
         Type = "simple";
-        ExecStart = utils.escapeSystemdExecArgs [
-          "${cfg.package}/bin/watch"
-          "--last-use"
-          "/var/lib/cc-ci/last-use.json"
-        ];
+        # the record: watch's default, where prune --evict-to and cache read it by default
+        ExecStart = utils.escapeSystemdExecArgs [ "${cfg.package}/bin/watch" ];
         Restart = "always";
         RestartSec = "5s";
         # the JVM's exit on SIGTERM, after writing what was pending
@@ -348,6 +366,12 @@ in
         NoNewPrivileges = true;
       };
     };
+
+    # the node exporter's textfile directory, made (0755, root) when missing, an existing one left
+    # as it is: prune does not make it
+    systemd.tmpfiles.rules = lib.optionals (cfg.metricsFile != null && !cfg.fleet) [
+      "d ${dirOf (toString cfg.metricsFile)} - - - -"
+    ];
 
     systemd.timers.ci-docker-prune = {
       description = "Schedule of the gated Docker prune";

@@ -41,6 +41,7 @@ let
       pkgs = { };
       utils = { };
     }).options.services.ci-docker-prune;
+  # (threshold null: prune's own; its metrics go to the build's directory too)
   dailyNoop =
     threshold:
     import ./prune-args.nix lib (
@@ -48,6 +49,7 @@ let
       // {
         dataRoot = "@training@";
         stateFile = "@training@/state.json";
+        metricsFile = "@training@/ci-docker-prune.prom";
         inherit threshold;
       }
     )
@@ -79,7 +81,7 @@ stdenvNoCC.mkDerivation {
 
   buildPhase = ''
     runHook preBuild
-    ${jdk}/bin/javac --release 17 -encoding UTF-8 -XDstringConcat=inline -d classes -cp ${classpath} lib/*.java scripts/*.java
+    ${jdk}/bin/javac --release 17 -encoding UTF-8 -XDstringConcat=inline -XDsuppressNotes -d classes -cp ${classpath} lib/*.java scripts/*.java
     ${jdk}/bin/jar --create --file cc-ci.jar -C classes .
     runHook postBuild
   '';
@@ -112,12 +114,12 @@ stdenvNoCC.mkDerivation {
   + lib.optionalString (commands ? prune) ''
     # prune: the unit's daily no-op, on this directory's filesystem, twice (the second reads the
     # state file the first wrote, as every day after the first does); should the build's disk be
-    # at or above the module's threshold, with the threshold 100 (the same run, the same classes)
+    # at or above prune's threshold, with the threshold 100 (the same run, the same classes)
     keeping='^keeping local image cache, nothing to do'
     noop=(${lib.escapeShellArgs (dailyNoop moduleDefaults.threshold)})
     train prune daily ${commands.prune} "''${noop[@]}"
     if ! grep -q "$keeping" $training/prune.out; then
-      echo "the build's disk is at or above ${toString moduleDefaults.threshold}%: training prune's no-op with --threshold 100"
+      echo "the build's disk is at or above prune's threshold: training prune's no-op with --threshold 100"
       noop=(${lib.escapeShellArgs (dailyNoop 100)})
       train prune daily ${commands.prune} "''${noop[@]}"
     fi

@@ -96,6 +96,10 @@ class Prune implements Cli.Fast {
                 "Default: " + PruneLock.WHERE + "."})
     Path lockFile;
 
+    // for deploy/systemd/install: the unit's arguments checked as a run checks them, nothing else done
+    @Option(names = "--check-options", hidden = true)
+    boolean checkOptions;
+
     @Option(names = "--metrics-file", paramLabel = "FILE",
             description = "Also write node_exporter textfile-collector metrics to FILE, in the collector's directory (a new file, mode 0644, renamed over FILE, which must be absent or a regular file).")
     Path metricsFile;
@@ -112,6 +116,13 @@ class Prune implements Cli.Fast {
             PruneMetrics.checkTarget(metricsFile);
         }
         var fleet = fleetOptions.settings();
+        if (fleet != null && (metricsFile != null || eviction.enabled() || shortfall.given())) {
+            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.enabled() ? "--evict-to" : "--state-file/--blocked-limit")
+                    + " is per host: not with --fleet");
+        }
+        if (checkOptions) {
+            return Cli.ExitCodes.OK;
+        }
         if (fleet != null) {
             return fleet(fleet, settings, age);
         }
@@ -158,12 +169,8 @@ class Prune implements Cli.Fast {
         }
     }
 
-    /** --fleet: every node of the swarm, as one global job; per host options are refused. */
+    /** --fleet: every node of the swarm, as one global job (per host options are refused in call()). */
     private int fleet(Fleet.Settings fleet, GatePolicy.Settings settings, Until age) {
-        if (metricsFile != null || eviction.enabled() || shortfall.given()) {
-            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.enabled() ? "--evict-to" : "--state-file/--blocked-limit")
-                    + " is per host: not with --fleet");
-        }
         try (Engine docker = engine.connect()) {
             var command = Fleet.Command.prune(age.text(), dryRun, lockFile != null ? lockFile : PruneLock.defaultPath());
             Fleet.Report report = Fleet.run(docker, fleet, settings, command, new Fleet.Listener() {

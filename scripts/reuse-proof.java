@@ -1,11 +1,14 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/Cli.java ../lib/ClientConfig.java ../lib/Engine.java ../lib/ImagePull.java
-//SOURCES ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java ../lib/Signals.java ../lib/Text.java
+//SOURCES ../lib/Cli.java ../lib/ClientConfig.java ../lib/Defaults.java ../lib/Engine.java
+//SOURCES ../lib/GatePolicy.java ../lib/ImagePull.java ../lib/ReuseProofFormat.java ../lib/ReuseProofRun.java
+//SOURCES ../lib/Signals.java ../lib/Text.java
 
 import ccci.Cli;
 import ccci.ClientConfig;
+import ccci.Defaults;
 import ccci.Engine;
+import ccci.GatePolicy;
 import ccci.ImagePull;
 import ccci.ReuseProofFormat;
 import ccci.ReuseProofRun;
@@ -21,27 +24,39 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "reuse-proof", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Proves that deploy -> teardown -> redeploy reuses the local image cache (the seed's PC3):",
-            "  1. check     refuse if a container or service uses the image; the registry",
-            "               must serve it",
-            "  2. remove    remove the image, so that the next pull is cold",
-            "  3. cold-pull pull it, timed, counting layers downloaded and already present",
-            "  4. deploy    a one-replica swarm service of it, until its task runs",
-            "  5. teardown  remove the service and wait until its container is gone",
-            "  6. retained  the image is still here with the same ID",
-            "  7. warm-pull pull again, timed: it must download no layer, say 'up to date'",
-            "The proof's service (ccci-reuse-proof-*, label ccci.reuse-proof) is removed on every path, also on SIGTERM or Ctrl-C; an image that was not here before is removed again at the end.",
-            "Registry credentials come from the docker client config, as the docker CLI reads them, and are never printed."},
+            "Proves on this host that a redeploy downloads no layer, the way a CI host",
+            "really gets and keeps an image: a stack deploy brings it by digest, the",
+            "stack is torn down, the daily prune runs, the stack comes back.",
+            "  1. check      changes nothing: refuses if a container (any state), service",
+            "                (replicas 0 too) or task uses the image, or another name",
+            "                shares it; the registry must serve it to these credentials",
+            "  2. remove     removes the image, so that the deploy is cold",
+            "  3. deploy     a one-replica service on this node, pinned name:tag@digest",
+            "                as a stack deploy pins it: the engine must pull the image",
+            "  4. teardown   removes the service, waits until its container is gone",
+            "  5. prune      the toolkit's own prune, for real, its gates holding: the",
+            "                disk gate at 1%%, --stack-pattern's stack and convergence",
+            "                gates, --until, the prune lock",
+            "  6. retained   the image is still here by its digest, same image ID",
+            "  7. redeploy   the same service again: the engine must pull nothing",
+            "  8. warm-pull  a pull by digest: no layer downloaded, 'up to date'",
+            "  9. cleanup    services removed; the image as found (its tags put back),",
+            "                or removed again if it was not here before",
+            "The services (ccci-reuse-proof-*, label ccci.reuse-proof) are removed on every",
+            "path, also on SIGTERM or Ctrl-C. Registry credentials come from the docker",
+            "client config, as the docker CLI reads them, and are never printed."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-            " 0:PASS: the image was retained and the warm pull downloaded no layer",
+            " 0:PASS: the image stayed through teardown and prune, the redeploy pulled nothing and the warm pull downloaded no layer",
             "11:the engine cannot be reached (or refused a read) before anything changed",
             "12:bad input (option value, image reference, unreadable client config)",
             "19:unexpected internal error",
-            "20:FAIL: the proof ran or stopped and did not show reuse; the reason says why",
-            "21:refused: a container or service uses the image; nothing was changed",
-            "130:stopped by Ctrl-C (SIGINT): the service is removed; the summary says what else is left changed",
-            "143:stopped by SIGTERM: the service is removed; the summary says what else is left changed"})
+            "20:FAIL: the proof did not show reuse or could not complete (e.g. a live CI run kept prune from running); or, with nothing changed, another name shares the image; the reason says why",
+            "21:refused: a container, service or task uses the image; nothing was changed",
+            "130:stopped by Ctrl-C (SIGINT): the services are removed; the summary says what else is left changed",
+            "143:stopped by SIGTERM: the services are removed; the summary says what else is left changed"},
+        footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
+        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;
@@ -52,11 +67,12 @@ class ReuseProof implements Callable<Integer> {
     String image;
 
     @Option(names = "--deploy-timeout", paramLabel = "SECONDS", defaultValue = "60",
-            description = {"Wait this long for the service to run, and for its container to go.", "Default: ${DEFAULT-VALUE}"})
+            description = {"Wait this long for a service to run (the cold deploy: also --pull-timeout), and for its container to go.",
+                "Default: ${DEFAULT-VALUE}"})
     String deployTimeout;
 
     @Option(names = "--pull-timeout", paramLabel = "SECONDS", defaultValue = "900",
-            description = {"Give up a pull after this long.", "Default: ${DEFAULT-VALUE}"})
+            description = {"Give the cold deploy's pull, and the warm pull, this long.", "Default: ${DEFAULT-VALUE}"})
     String pullTimeout;
 
     @Option(names = "--hold", paramLabel = "SECONDS", defaultValue = "0",
@@ -68,12 +84,27 @@ class ReuseProof implements Callable<Integer> {
                 "Default: the image's own; an image with neither needs one, e.g. 'sleep 3600'"})
     String command;
 
-    @Option(names = "--json", description = "Print one JSON object (verdict, coldMs, warmMs, warmLayersDownloaded, retained, reason...) instead of text.")
+    @Option(names = "--stack-pattern", paramLabel = "REGEX", defaultValue = Defaults.STACK_PATTERN,
+            description = {"The prune step's stack gate, as prune's: a service or running container whose name or stack label "
+                + "matches is a live CI run, which keeps prune and so the proof from running: run it when no CI run is live.",
+                "Default: under Defaults below"})
+    String stackPattern;
+
+    @Option(names = "--until", paramLabel = "AGE", defaultValue = Defaults.UNTIL,
+            description = {"The prune step's age, as prune's --until.", "Default: ${DEFAULT-VALUE}"})
+    String until;
+
+    @Option(names = "--lock-file", paramLabel = "FILE",
+            description = {"The lock the prune step holds, as prune's --lock-file.", "Default: prune's own."})
+    String lockFile;
+
+    @Option(names = "--json", description = "Print one JSON object (verdict, coldDeploy, prune, retained, redeploy, warmLayersDownloaded, reason...) instead of text.")
     boolean json;
 
     @Override
     public Integer call() {
-        var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold, command);
+        var settings = ReuseProofRun.Settings.parse(image, config.option(), deployTimeout, pullTimeout, hold, command,
+                stackPattern, until, lockFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Signals.install();
@@ -91,6 +122,14 @@ class ReuseProof implements Callable<Integer> {
                 public void progress(ReuseProofRun.Step step, ImagePull.Progress pull) {
                     if (!json && Signals.received().isEmpty()) {
                         out.println(ReuseProofFormat.progressLine(step, pull));
+                        out.flush();
+                    }
+                }
+
+                @Override
+                public void deployProgress(ReuseProofRun.Step step, String task, java.time.Duration elapsed) {
+                    if (!json && Signals.received().isEmpty()) {
+                        out.println(ReuseProofFormat.deployProgressLine(step, task, elapsed));
                         out.flush();
                     }
                 }

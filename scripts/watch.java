@@ -41,6 +41,10 @@ class Watch implements Callable<Integer> {
             description = "Longest wait between reconnection attempts (1-3600). Default: ${DEFAULT-VALUE}.")
     int maxBackoffSeconds;
 
+    // for deploy/systemd/install: the unit's arguments checked as a run checks them, nothing else done
+    @Option(names = "--check-options", hidden = true)
+    boolean checkOptions;
+
     @Override
     public Integer call() {
         if (flushSeconds < 1 || flushSeconds > 3600) {
@@ -52,6 +56,9 @@ class Watch implements Callable<Integer> {
         var dir = lastUse.file().toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new Cli.BadInput("--last-use '" + lastUse.file() + "': directory " + dir + " does not exist (the unit's StateDirectory= creates it)");
+        }
+        if (checkOptions) {
+            return Cli.ExitCodes.OK;
         }
         new LastUseWatch(engine.checkedHost(), lastUse.file(), Duration.ofSeconds(flushSeconds),
                 Duration.ofSeconds(maxBackoffSeconds), spec.commandLine().getErr()).run();

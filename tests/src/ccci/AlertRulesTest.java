@@ -29,7 +29,7 @@ class AlertRulesTest {
     static final String RULES = "deploy/prometheus/ci-docker-prune.rules.yml";
     static final String RULE_TESTS = "deploy/prometheus/ci-docker-prune.rules.test.yml";
     static final List<String> ALERTS = List.of("CiDockerPruneInsufficient", "CiDockerPruneBlockedTooLong",
-            "CiDockerPruneLastSuccessTooOld", "CiDockerPruneGateUnknown");
+            "CiDockerPruneLastSuccessTooOld", "CiDockerPruneGateUnknown", "CiDockerPruneMetricsMissing");
 
     static String promtool() {
         return Provision.ensureBinary("promtool", "prometheus").toString();
@@ -115,6 +115,7 @@ class AlertRulesTest {
             }
         }
         assertTrue(read.containsAll(List.of("ci_docker_prune_insufficient", "ci_docker_prune_outcome{outcome=\"blocked-too-long\"}",
-                "ci_docker_prune_gate_state{state=\"unknown\"}", "ci_docker_prune_last_success_timestamp_seconds")), read.toString());
+                "ci_docker_prune_gate_state{state=\"unknown\"}", "ci_docker_prune_last_success_timestamp_seconds",
+                "ci_docker_prune_last_run_timestamp_seconds")), read.toString());
     }
 }

@@ -33,7 +33,10 @@ final class ChildScript {
         try {
             Path out = Files.createTempFile(dir, "child", ".out");
             Path err = Files.createTempFile(dir, "child", ".err");
-            List<String> command = new ArrayList<>(prefix);
+            // a test run under nohup or `&` ignores SIGINT, and a child would inherit that: Ctrl-C tests
+            // would hang; env (coreutils 8.31+) gives the child SIGINT's default back
+            List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
+            command.addAll(prefix);
             command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), className));
             command.addAll(List.of(args));

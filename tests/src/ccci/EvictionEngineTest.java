@@ -73,15 +73,9 @@ class EvictionEngineTest {
         ids.put("app", engine.loadImage(ImageSpec.tagged("ccci/app:1", OLD, IMAGE_BYTES)));
         engine.dockerOk("tag", "ccci/app:1", "ccci/app:latest");
         engine.dockerOk("tag", "ccci/app:1", "mirror.example/app:1");
-        // (3) pulled by digest (no tag), then tagged under another name
-        engine.loadImage(ImageSpec.tagged("ccci/digest:7", OLD, IMAGE_BYTES));
-        engine.dockerOk("tag", "ccci/digest:7", reg + "/acc/app:7");
-        engine.dockerOk("push", reg + "/acc/app:7");
-        String digestRef = repoDigest(reg + "/acc/app:7");
-        engine.dockerOk("rmi", reg + "/acc/app:7", "ccci/digest:7");
-        engine.dockerOk("pull", digestRef);
-        engine.dockerOk("tag", digestRef, "local/app:7");
-        ids.put("digest", engine.dockerOk("image", "inspect", "-f", "{{.Id}}", "local/app:7"));
+        // (3) pulled by digest (no tag), then tagged under another name: one to go, one that gets a user
+        ids.put("digest", pulledByDigestAndTagged("app", "local/app:7"));
+        ids.put("digestUsed", pulledByDigestAndTagged("keep", "local/keep:7"));
         // ballast for the watermark, loaded (tagged) in this order: the least recently used first
         for (int i = 1; i <= 4; i++) {
             engine.loadImage(ImageSpec.tagged("ccci/ballast:" + i, OLD, IMAGE_BYTES));
@@ -129,6 +123,18 @@ class EvictionEngineTest {
         }
     }
 
+    /** An image pushed to the registry as acc/NAME:7, removed, pulled back by digest alone and tagged {@code tag}; its ID. */
+    static String pulledByDigestAndTagged(String name, String tag) {
+        engine.loadImage(ImageSpec.tagged("ccci/digest-" + name + ":7", OLD, IMAGE_BYTES));
+        engine.dockerOk("tag", "ccci/digest-" + name + ":7", reg + "/acc/" + name + ":7");
+        engine.dockerOk("push", reg + "/acc/" + name + ":7");
+        String digestRef = repoDigest(reg + "/acc/" + name + ":7");
+        engine.dockerOk("rmi", reg + "/acc/" + name + ":7", "ccci/digest-" + name + ":7");
+        engine.dockerOk("pull", digestRef);
+        engine.dockerOk("tag", digestRef, tag);
+        return engine.dockerOk("image", "inspect", "-f", "{{.Id}}", tag);
+    }
+
     /** The image's digest in the registry repository of {@code ref} (the containerd store lists one for each of its names). */
     static String repoDigest(String ref) {
         String repository = ref.substring(0, ref.lastIndexOf(':'));
@@ -159,6 +165,11 @@ class EvictionEngineTest {
         return byName;
     }
 
+    static EvictionRun.Removal removalOf(Map<String, EvictionRun.Removal> byName, String id) {
+        return byName.values().stream().filter(r -> r.decision().image().id().equals(id)).findFirst()
+                .orElseThrow(() -> new AssertionError(id + " not tried: " + byName.keySet()));
+    }
+
     static Set<String> tagsOf(String id) {
         Set<String> tags = new TreeSet<>();
         engine.dockerJson("image", "inspect", id).path(0).path("RepoTags").forEach(t -> tags.add(t.asText()));
@@ -173,6 +184,9 @@ class EvictionEngineTest {
             Recorded recorded = new Recorded(real);
             // (2) a user the engine meets only at the last delete: created after the gates and users were checked again
             recorded.beforeDelete.put("ccci/app:1", () -> engine.dockerOk("create", "--network", "none", "--name", "late-user", "ccci/app:1", "true"));
+            recorded.beforeDelete.put("local/keep:7", () -> engine.dockerOk("create", "--network", "none", "--name", "late-user-2", "local/keep:7", "true"));
+            Set<String> usedNames = tagsOf(ids.get("digestUsed"));
+            String usedDigests = engine.dockerOk("image", "inspect", "-f", "{{json .RepoDigests}}", ids.get("digestUsed"));
             PruneRun.Report report = prune(recorded.api(), diskPercent(), 1, List.of("^ccci/ballast:"), false);
             System.err.println("[issue 18 defects, real run]\n" + PruneFormat.text(report) + "\n" + recorded.changes);
             Map<String, EvictionRun.Removal> byName = removals(report);
@@ -192,13 +206,19 @@ class EvictionEngineTest {
             assertEquals(Set.of("ccci/app:1", "ccci/app:latest", "mirror.example/app:1"), tagsOf(ids.get("app")), app.detail());
 
             // (3) pulled by digest, tagged elsewhere: gone whole, not left <none>
-            EvictionRun.Removal digest = byName.values().stream().filter(r -> r.decision().image().id().equals(ids.get("digest")))
-                    .findFirst().orElseThrow();
-            assertEquals("local/app:7", digest.decision().image().name(), "the digest the containerd store lists among RepoTags is no tag");
+            EvictionRun.Removal digest = removalOf(byName, ids.get("digest"));
             assertTrue(digest.removed(), digest.detail());
             assertFalse(engine.docker("image", "inspect", ids.get("digest")).ok(), "the image is gone, bytes and all");
-            assertEquals(List.of("DELETE local/app:7", "DELETE " + ids.get("digest")),
-                    recorded.changes.stream().filter(c -> c.contains("local/app") || c.contains(ids.get("digest"))).toList());
+            List<String> deletes = recorded.changes.stream().filter(c -> c.contains("local/app") || c.contains(ids.get("digest"))).toList();
+            assertEquals(List.of("DELETE local/app:7", "DELETE " + (engine.kind().containerdImageStore()
+                    ? reg + "/acc/app@" + ids.get("digest") : ids.get("digest"))), deletes,
+                    "its tag, then what names it still: the ID (classic), the record by digest (containerd)");
+            // ... and one that got a user between its first delete and its last: every name back, its digest too
+            EvictionRun.Removal used = removalOf(byName, ids.get("digestUsed"));
+            assertFalse(used.removed(), used.detail());
+            assertTrue(used.detail().endsWith("; its tags put back (local/keep:7)"), used.detail());
+            assertEquals(usedNames, tagsOf(ids.get("digestUsed")));
+            assertEquals(usedDigests, engine.dockerOk("image", "inspect", "-f", "{{json .RepoDigests}}", ids.get("digestUsed")));
         }
     }
 

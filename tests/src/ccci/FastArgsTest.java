@@ -254,9 +254,9 @@ class FastArgsTest {
         List<String> argv = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
         String[] args = argv.subList(1, argv.size()).toArray(String[]::new);
         assertTrue(compare(args, fields), "the unit's ExecStart must take the fast path: " + argv);
-        List<String> withMetrics = new ArrayList<>(Arrays.asList(args));
-        withMetrics.addAll(List.of("--metrics-file", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom"));
-        assertTrue(compare(withMetrics.toArray(String[]::new), fields), "with --metrics-file too");
+        List<String> asInstalled = new ArrayList<>(Arrays.asList(args));
+        asInstalled.addAll(List.of("--state-file", "/srv/cc-ci/state.json", "--evict-to", "75", "--keep", "^base/", "--last-use", "/srv/cc-ci/last-use.json"));
+        assertTrue(compare(asInstalled.toArray(String[]::new), fields), "as install --prefix --evict-to writes it too");
     }
 
     /**
@@ -277,9 +277,10 @@ class FastArgsTest {
         SystemdUnit unit = SystemdUnit.parse(Repo.read("deploy/systemd/ci-docker-prune.service"));
         List<String> argv = new ArrayList<>(SystemdUnit.execArgs(unit.one("Service", "ExecStart")));
         argv.set(argv.indexOf("--path") + 1, dir.toString());
-        argv.set(argv.indexOf("--threshold") + 1, "100");
+        argv.set(argv.indexOf("--metrics-file") + 1, dir.resolve("ci-docker-prune.prom").toString());
         command.addAll(argv.subList(1, argv.size()));
-        command.addAll(List.of("--lock-file", dir.resolve("lock").toString()));
+        command.addAll(List.of("--threshold", "100", "--state-file", dir.resolve("state.json").toString(),
+                "--lock-file", dir.resolve("lock").toString()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("out").toFile()).start();
         assertTrue(process.waitFor(2, TimeUnit.MINUTES), "the no-op did not finish");

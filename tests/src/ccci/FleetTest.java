@@ -152,6 +152,49 @@ class FleetTest {
         assertEquals(Fleet.Status.FAILED, unread.status());
     }
 
+    /** Issue 19 item 10: a node's report is not trusted: an exit code the toolkit does not have is a failure. */
+    @Test
+    void anExitCodeTheToolkitDoesNotHaveIsAFailureNotItsNumber() throws Exception {
+        for (String forged : new String[] {"256", "-1", "9", "3.5", "\"0\"", "null"}) {
+            Fleet.NodeResult r = Fleet.fromTask(WORKER, task("complete", 0, ""),
+                    new FleetJob.Logs("{\"outcome\":\"pruned\",\"exitCode\":" + forged + "}", "", Optional.empty()));
+            assertEquals(Fleet.Status.FAILED, r.status(), forged);
+            assertEquals(ExitCodes.FLEET_NODE_MISSING, r.exitCode(), forged);
+            assertTrue(r.detail().contains("exit code the toolkit does not have"), r.detail());
+        }
+        assertEquals(25, report(result(MANAGER, 0), Fleet.fromTask(WORKER, task("complete", 0, ""),
+                new FleetJob.Logs("{\"exitCode\":256}", "", Optional.empty()))).exitCode(), "256 would read as 0 to a shell");
+    }
+
+    /** Issue 19 item 10: a node's output is read up to a bound: one node cannot exhaust the manager's heap. */
+    @Test
+    void aNodesLogsAreReadUpToABound() throws Exception {
+        byte[] frame = new byte[8 + 100];
+        frame[0] = 1;
+        frame[7] = 100;
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 50; i++) {
+            stream.write(frame);
+        }
+        EngineApi.Logs logs = Engine.demultiplex(new java.io.ByteArrayInputStream(stream.toByteArray()), 1000);
+        assertEquals(1000, logs.out().length(), "at most the bound, however much the node wrote");
+        assertTrue(FleetJob.LOGS_MAX_BYTES <= 1 << 20);
+    }
+
+    /** Issue 19 item 10: every node runs the content the manager resolved, not whatever its tag means on that node. */
+    @Test
+    void theJobRunsTheImagePinnedToTheDigestTheManagerResolved() {
+        ccci.fake.FakeHost fake = new ccci.fake.FakeHost(ccci.fake.FakeHost.Store.CLASSIC);
+        var served = fake.state().registryImage("localhost:5000/ccci/toolkit:1", fake.state().now(), Map.of("t1", 1000L));
+        java.util.List<String> notes = new java.util.ArrayList<>();
+        assertEquals("localhost:5000/ccci/toolkit:1@" + served.digest(),
+                Fleet.pinned(fake, ImageRef.parse("localhost:5000/ccci/toolkit:1"), Optional.empty(), notes));
+        assertEquals(java.util.List.of(), notes);
+        assertEquals("localhost:5000/ccci/other:1", Fleet.pinned(fake, ImageRef.parse("localhost:5000/ccci/other:1"), Optional.empty(), notes),
+                "neither the registry nor the manager knows it: the tag, and a note says so");
+        assertTrue(notes.get(0).startsWith("nodes run localhost:5000/ccci/other:1 by its tag"), notes.toString());
+    }
+
     @Test
     void theFleetExitsWithTheWorstNodesCodeAnd25WhenANodeIsMissing() {
         assertEquals(0, report(result(MANAGER, 0), result(WORKER, 0)).exitCode());

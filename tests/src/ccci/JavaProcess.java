@@ -20,7 +20,8 @@ final class JavaProcess {
 
     static Process java(List<String> mainAndArgs, ProcessBuilder.Redirect stdout, ProcessBuilder.Redirect stderr)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // SIGINT's default back, even when the test run itself ignores it (nohup, `&`)
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path")));
         command.addAll(mainAndArgs);
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout).redirectError(stderr);

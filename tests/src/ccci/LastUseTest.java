@@ -103,6 +103,23 @@ class LastUseTest {
         assertTrue(back.ofImage("sha256:" + (LastUse.MAX_ENTRIES + 49)).isPresent());
     }
 
+    /** Issue 19 item 4: a FIFO planted at the record's lock must not hang gates, prune, cache or watch. */
+    @Test
+    void aFifoAtTheLockPathIsRefusedWithoutBlocking() throws Exception {
+        Path file = dir.resolve("last-use.json");
+        Path lock = dir.resolve("last-use.json.lock");
+        Process mkfifo = new ProcessBuilder("mkfifo", lock.toString()).start();
+        assertEquals(0, mkfifo.waitFor());
+        java.util.concurrent.Future<Optional<String>> refreshed = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        }).submit(() -> LastUse.refresh(file, List.of(new LastUse.InUse("sha256:a", "a:1")), T1, Optional.empty()));
+        Optional<String> problem = refreshed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(problem.orElseThrow().contains("its lock " + lock + " is a FIFO, socket or device"), problem.toString());
+        assertFalse(Files.exists(file), "nothing written through a FIFO");
+    }
+
     static com.fasterxml.jackson.databind.JsonNode readBack(LastUse r) {
         try {
             return Json.mapper().readTree(r.toJson());

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * repository with its own JBang state and launcher cache.
  */
 class LauncherCacheTest {
-    static final String REMEMBERED = "jbang launcher: remembered the command line in ";
-    static final String FROM_MEMORY = "jbang launcher: running the remembered command line (";
+    static final String REMEMBERED = LauncherCopy.REMEMBERED;
+    static final String FROM_MEMORY = LauncherCopy.FROM_MEMORY;
     static final String[] BAD_INPUT = {"gates@cc-ci", "--threshold", "abc"};
     static final Path TEMURIN_25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
     /** README "Exit codes". */
@@ -37,25 +37,20 @@ class LauncherCacheTest {
     @TempDir static Path temp;
     static LauncherCopy copy;
     static CommandResult firstRun;
+    static CommandResult firstScriptRun;
 
+    /** The copy's JBang state is its own: its first run of gates resolves and compiles it. */
     @BeforeAll
     static void registerTheCopysCatalog() {
         copy = LauncherCopy.in(temp);
         firstRun = copy.run("catalog", "add", "--global", "--name", "cc-ci", copy.root.resolve("jbang-catalog.json").toString());
         assertEquals(0, firstRun.exit(), firstRun.toString());
+        firstScriptRun = copy.run(BAD_INPUT);
     }
 
-    /** Runs until JBang's line is remembered (never on a run that built the script), then once from memory. */
+    /** Runs until JBang's line is remembered, then once from memory: that run. */
     static CommandResult remembered(Map<String, String> env, String... args) {
-        for (int i = 0; i < 3; i++) {
-            CommandResult run = copy.debug(env, args);
-            if (run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY)) {
-                CommandResult again = copy.debug(env, args);
-                assertTrue(again.err().contains(FROM_MEMORY), "the next run uses the remembered line:\n" + again);
-                return again;
-            }
-        }
-        return fail("JBang's command line is never remembered for " + List.of(args));
+        return copy.remembered(env, args);
     }
 
     static CommandResult remembered(String... args) {
@@ -65,6 +60,13 @@ class LauncherCacheTest {
     static String lastLine(String text) {
         List<String> lines = text.strip().lines().toList();
         return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+
+    /** The run without the line saying JBang takes seconds (it comes when JBang has not answered after 3 s). */
+    static CommandResult withoutNotice(CommandResult run) {
+        String err = run.err().lines().filter(l -> !l.startsWith("jbang launcher: JBang is preparing "))
+                .map(l -> l + "\n").reduce("", String::concat);
+        return new CommandResult(run.exit(), run.out(), err);
     }
 
     /** The java command line a debug run says it used from memory. */
@@ -81,6 +83,65 @@ class LauncherCacheTest {
         assertFalse((firstRun.out() + firstRun.err()).contains("\u001B"), "no escape sequence in a pipe:\n" + firstRun);
     }
 
+    /**
+     * A cold run shows progress while JBang resolves and compiles (it takes seconds), and javac's
+     * notes ("uses or overrides a deprecated API") never reach the operator.
+     */
+    @Test
+    void theFirstRunOfAScriptSaysWhatTakesTimeAndPrintsNoCompilerNote() {
+        assertEquals(EXIT_BAD_INPUT, firstScriptRun.exit(), firstScriptRun.toString());
+        assertTrue(firstScriptRun.err().contains("[jbang] Building jar for gates.java"), "it did compile:\n" + firstScriptRun);
+        assertTrue(firstScriptRun.err().lines().anyMatch(l -> l.startsWith("jbang launcher: JBang is preparing gates@cc-ci")),
+                "a line says what takes seconds:\n" + firstScriptRun);
+        assertFalse(firstScriptRun.err().contains("Note:") || firstScriptRun.err().contains("deprecat"),
+                "no compiler note:\n" + firstScriptRun);
+        assertTrue(lastLine(firstScriptRun.err()).startsWith("gates: --threshold 'abc'"), firstScriptRun.toString());
+    }
+
+    /** The java command line does not depend on the script's arguments: any arguments run from memory. */
+    @Test
+    void otherArgumentsUseTheScriptsRememberedLine() throws IOException {
+        remembered(BAD_INPUT);
+        int before = entries().size();
+        CommandResult other = copy.debug("gates@cc-ci", "--threshold", "xyz");
+        assertTrue(other.err().contains(FROM_MEMORY), "no JBang round trip for new arguments:\n" + other);
+        assertEquals(EXIT_BAD_INPUT, other.exit(), other.toString());
+        assertTrue(lastLine(other.err()).startsWith("gates: --threshold 'xyz'"), other.toString());
+        CommandResult help = copy.debug("gates@cc-ci", "--help");
+        assertTrue(help.err().contains(FROM_MEMORY) && help.out().contains("Exit codes:"), help.toString());
+        assertEquals(before, entries().size(), "one entry per script, whatever its arguments");
+    }
+
+    /** Arguments reach the script byte for byte, on JBang's path and from memory: none is dropped, split or expanded. */
+    @Test
+    void argumentsReachTheScriptByteForByte() throws IOException {
+        Path argFile = Files.writeString(temp.resolve("args.txt"), "--dry-run\n");
+        List<String> args = List.of("", "a b", "it's", "\"dq\"", "l1\nl2", "$HOME", "`id`", "$(id)", "*", "t\tt", "\\back",
+                "@" + argFile, "@@twice", "@", "--help", "-Dx=y", " lead", "trail ", "semi;colon", "{a,b}", "~", "--", "-");
+        String script = copy.argsEcho().toString();
+        List<String> command = new java.util.ArrayList<>(List.of(script));
+        command.addAll(args);
+        String[] argv = command.toArray(String[]::new);
+        CommandResult viaJbang = copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), argv);
+        assertEquals(LauncherCopy.echoed(args), viaJbang.out(), viaJbang.toString());
+        CommandResult fromMemory = remembered(Map.of(), argv);
+        assertEquals(LauncherCopy.echoed(args), fromMemory.out(), fromMemory.toString());
+        Files.writeString(argFile, "--threshold\n1\n");
+        assertEquals(LauncherCopy.echoed(args), copy.run(argv).out(), "the file's content never matters");
+        List<String> run = new java.util.ArrayList<>(List.of("run", script));
+        run.addAll(args);
+        assertEquals(LauncherCopy.echoed(args), copy.run(run.toArray(String[]::new)).out(), "./jbang run SCRIPT ARGS too");
+
+        // a script named by a relative path is remembered too
+        List<String> relative = new java.util.ArrayList<>(List.of(copy.launcher().toString(), "ArgsEcho.java"));
+        relative.addAll(args);
+        Map<String, String> env = copy.environment(Map.of("CC_CI_LAUNCHER_DEBUG", "1"));
+        Cmd.run(relative, env, copy.root);
+        CommandResult again = Cmd.run(relative, env, copy.root);
+        assertTrue(again.err().contains(FROM_MEMORY), again.toString());
+        assertEquals(LauncherCopy.echoed(args), again.out(), again.toString());
+    }
+
     @Test
     void aRepeatRunUsesTheRememberedLineAndPassesTheExitCodeThrough() {
         CommandResult run = remembered(BAD_INPUT);
@@ -94,7 +155,7 @@ class LauncherCacheTest {
                 new String[] {"gates@cc-ci", "--path", temp.toString(), "--threshold", "1"});
         for (String[] args : commands) {
             remembered(args); // so the plain run below is from memory: REMEMBER=0 neither reads nor writes
-            CommandResult viaJbang = copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args);
+            CommandResult viaJbang = withoutNotice(copy.run(Map.of("CC_CI_LAUNCHER_REMEMBER", "0"), args));
             CommandResult fromMemory = copy.run(args);
             assertEquals(viaJbang.toString(), fromMemory.toString(), List.of(args).toString());
         }
@@ -138,8 +199,9 @@ class LauncherCacheTest {
             CommandResult edited = copy.debug(BAD_INPUT);
             assertTrue(edited.err().contains(relative + " changed: asking JBang"), edited.toString());
             assertTrue(lastLine(edited.err()).contains(literal + " [edited]"), edited.toString());
-            assertFalse(edited.err().contains(REMEMBERED), "a run that built the script is never remembered:\n" + edited);
-            assertTrue(lastLine(remembered(BAD_INPUT).err()).contains(literal + " [edited]"));
+            assertTrue(edited.err().contains(REMEMBERED), "the run that built the script remembers its line:\n" + edited);
+            CommandResult next = copy.debug(BAD_INPUT);
+            assertTrue(next.err().contains(FROM_MEMORY) && lastLine(next.err()).contains(literal + " [edited]"), next.toString());
         } finally {
             copy.write(relative, original);
         }

@@ -1,5 +1,8 @@
 package ccci;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import ccci.sandbox.CommandResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +27,8 @@ final class LauncherCopy {
     final Path jbangDir;
     final Path cache;
     final Path elsewhere;
+    /** Added to every run's environment (e.g. a shared JBANG_CACHE_DIR). */
+    final Map<String, String> defaults = new LinkedHashMap<>();
 
     private LauncherCopy(Path temp) {
         this.root = temp.resolve("repo");
@@ -79,6 +84,7 @@ final class LauncherCopy {
         env.put("JBANG_DIR", jbangDir.toString());
         env.put("CC_CI_LAUNCHER_CACHE", cache.toString());
         env.put("DOCKER_HOST", NO_ENGINE);
+        env.putAll(defaults);
         env.putAll(extra);
         return env;
     }
@@ -103,6 +109,64 @@ final class LauncherCopy {
 
     CommandResult debug(String... args) {
         return debug(Map.of(), args);
+    }
+
+    /**
+     * JBang's compile cache shared with the other tests of the build (see Repo#jbangCacheDir): for a
+     * copy whose lib and scripts stay as committed, each script compiles once per build.
+     */
+    LauncherCopy sharingJbangsCompileCache() {
+        defaults.put("JBANG_CACHE_DIR", Repo.jbangCacheDir());
+        return this;
+    }
+
+    static final String REMEMBERED = "jbang launcher: remembered the command line in ";
+    static final String FROM_MEMORY = "jbang launcher: running the remembered command line (";
+
+    /** Runs until JBang's line is remembered, then once from memory: that run. */
+    CommandResult remembered(Map<String, String> env, String... args) {
+        for (int i = 0; i < 3; i++) {
+            CommandResult run = debug(env, args);
+            if (run.err().contains(REMEMBERED) || run.err().contains(FROM_MEMORY)) {
+                CommandResult again = debug(env, args);
+                assertTrue(again.err().contains(FROM_MEMORY), "the next run uses the remembered line:\n" + again);
+                return again;
+            }
+        }
+        return fail("JBang's command line is never remembered for " + List.of(args));
+    }
+
+    /**
+     * A script of this copy that prints how many arguments it got, then each one's UTF-8 bytes in
+     * hex on a line of its own: what reached it, byte for byte.
+     */
+    Path argsEcho() {
+        Path script = root.resolve("ArgsEcho.java");
+        write("ArgsEcho.java", """
+                ///usr/bin/env jbang "$0" "$@" ; exit $?
+                //JAVA 17+
+                import java.nio.charset.StandardCharsets;
+                import java.util.HexFormat;
+
+                class ArgsEcho {
+                    public static void main(String[] args) {
+                        System.out.println("args " + args.length);
+                        for (String arg : args) {
+                            System.out.println(HexFormat.of().formatHex(arg.getBytes(StandardCharsets.UTF_8)));
+                        }
+                    }
+                }
+                """);
+        return script;
+    }
+
+    /** What ArgsEcho prints for these arguments. */
+    static String echoed(List<String> args) {
+        StringBuilder out = new StringBuilder("args " + args.size() + "\n");
+        for (String arg : args) {
+            out.append(java.util.HexFormat.of().formatHex(arg.getBytes(java.nio.charset.StandardCharsets.UTF_8))).append('\n');
+        }
+        return out.toString();
     }
 
     String read(String relative) {

@@ -145,13 +145,15 @@ class NixPackageTest {
                 "scenarios").path("defaults").path("systemd").path("services").path(UNIT);
         List<String> unit = NixTest.execStart(service);
         assertEquals(out.resolve("bin/prune").toString(), unit.get(0));
-        int threshold = Integer.parseInt(unit.get(unit.indexOf("--threshold") + 1));
-        Assumptions.assumeTrue(diskUse(tmp) < threshold, "the test's disk must be below the module's threshold " + threshold);
+        assertFalse(unit.contains("--threshold"), "the module leaves the threshold to prune: " + unit);
+        int threshold = Defaults.THRESHOLD_PERCENT;
+        Assumptions.assumeTrue(diskUse(tmp) < threshold, "the test's disk must be below prune's threshold " + threshold);
 
+        // the unit's paths moved here: its data root, its metrics file, and prune's default state file
         List<String> args = new ArrayList<>(unit.subList(1, unit.size()));
         args.set(args.indexOf("--path") + 1, tmp.toString());
-        args.set(args.indexOf("--state-file") + 1, tmp.resolve("state.json").toString());
-        args.addAll(List.of("--lock-file", tmp.resolve("prune.lock").toString()));
+        args.set(args.indexOf("--metrics-file") + 1, tmp.resolve("ci-docker-prune.prom").toString());
+        args.addAll(List.of("--state-file", tmp.resolve("state.json").toString(), "--lock-file", tmp.resolve("prune.lock").toString()));
         Map<String, String> env = new TreeMap<>();
         env.put("PATH", NixTest.SYSTEMD_PATH);
         service.path("environment").fields().forEachRemaining(f -> env.put(f.getKey(), f.getValue().asText()));

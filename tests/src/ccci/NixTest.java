@@ -71,20 +71,23 @@ class NixTest {
         askEngine.put("enable", true);
         askEngine.put("dataRoot", null);
         askEngine.put("containerdRoot", "/srv/containerd");
-        Map<String, Object> scenarios = Map.of(
-                "askEngine", Map.of("settings", askEngine),
-                "defaults", Map.of("settings", Map.of("enable", true)),
-                "custom", Map.of("settings", CUSTOM),
-                "autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true),
-                "fleet", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "registry.example.org/ci/cc-ci:0.1.0",
-                        "fleetTimeout", "30m", "dockerConfig", "/root/.docker")),
-                "fleetWithoutImage", Map.of("settings", Map.of("enable", true, "fleet", true)),
-                "fleetWithMetrics", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "cc-ci:1",
-                        "metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom")),
-                "evicting", Map.of("settings", Map.of("enable", true, "evictTo", 75, "keep", List.of("^base:", ":stable$"),
-                        "minAge", "3d", "watch", Map.of("enable", true))),
-                "evictAboveThreshold", Map.of("settings", Map.of("enable", true, "evictTo", 80)),
-                "off", Map.of());
+        Map<String, Object> scenarios = new LinkedHashMap<>();
+        scenarios.put("askEngine", Map.of("settings", askEngine));
+        scenarios.put("defaults", Map.of("settings", Map.of("enable", true)));
+        scenarios.put("custom", Map.of("settings", CUSTOM));
+        scenarios.put("autoPrune", Map.of("settings", Map.of("enable", true), "autoPrune", true));
+        scenarios.put("fleet", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "registry.example.org/ci/cc-ci:0.1.0",
+                        "fleetTimeout", "30m", "dockerConfig", "/root/.docker")));
+        scenarios.put("fleetWithoutImage", Map.of("settings", Map.of("enable", true, "fleet", true)));
+        scenarios.put("fleetWithMetrics", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "cc-ci:1",
+                        "metricsFile", "/var/lib/prometheus-node-exporter/ci-docker-prune.prom")));
+        scenarios.put("fleetEvicting", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "cc-ci:1", "evictTo", 70)));
+        scenarios.put("every15Minutes", Map.of("settings", Map.of("enable", true, "dates", "*:0/15")));
+        scenarios.put("noMetrics", Map.of("settings", metricsOff()));
+        scenarios.put("evicting", Map.of("settings", Map.of("enable", true, "evictTo", 75, "keep", List.of("^base:", ":stable$"),
+                        "minAge", "3d", "watch", Map.of("enable", true))));
+        scenarios.put("evictAboveThreshold", Map.of("settings", Map.of("enable", true, "evictTo", 80)));
+        scenarios.put("off", Map.of());
         Map<String, Object> rejected = new LinkedHashMap<>();
         rejected.put("valid", Map.of("settings", Map.of("enable", true, "threshold", 100)));
         rejected.put("threshold0", Map.of("settings", Map.of("enable", true, "threshold", 0)));
@@ -111,6 +114,13 @@ class NixTest {
                 "m2", mavenRepository().toString(),
                 "jdk", System.getProperty("java.home"),
                 "shell", "/bin/bash"), null);
+    }
+
+    static Map<String, Object> metricsOff() {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("enable", true);
+        settings.put("metricsFile", null);
+        return settings;
     }
 
     static Path mavenRepository() throws Exception {
@@ -206,14 +216,16 @@ class NixTest {
         }
     }
 
-    /** The node exporter's textfile-collector path: one, the module's example, in every document naming one. */
+    /**
+     * The node exporter's textfile-collector path: one, the module's default (lib/Defaults.java's),
+     * in every document naming one (the module reads it from lib/Defaults.java).
+     */
     @Test
     void oneMetricsFilePathEverywhere() {
-        String example = evaluated.path("options").path("metricsFile").path("example").asText();
-        assertTrue(example.startsWith("/") && example.endsWith(".prom"), example);
+        String example = evaluated.path("options").path("metricsFile").path("default").asText();
+        assertEquals(Defaults.METRICS_FILE, example);
         Pattern prom = Pattern.compile("/[^\\s\"`']+\\.prom\\b");
-        for (String doc : List.of("README.md", "nix/README.md", "nix/module.nix",
-                "deploy/systemd/README.md", "deploy/systemd/ci-docker-prune.service")) {
+        for (String doc : List.of("README.md", "nix/README.md", "deploy/systemd/README.md", "deploy/systemd/ci-docker-prune.service")) {
             Matcher m = prom.matcher(Repo.read(doc));
             TreeSet<String> paths = new TreeSet<>();
             while (m.find()) {
@@ -223,19 +235,25 @@ class NixTest {
         }
     }
 
+    /**
+     * What prune defaults is left to prune: those options are null, so the unit passes nothing and
+     * prune's own default applies; their descriptions name that default (DefaultsAgreeTest: the
+     * value of lib/Defaults.java).
+     */
     @Test
     void defaultsAreThoseOfPruneItself() throws Exception {
         JsonNode options = evaluated.path("options");
-        assertEquals(GatePolicy.Settings.DEFAULT_THRESHOLD, options.path("threshold").path("default").asInt());
-        assertEquals(GatePolicy.Settings.DEFAULT_STACK_PATTERN, options.path("stackPattern").path("default").asText());
-        String pruneUntil = Class.forName("Prune").getDeclaredField("until")
-                .getAnnotation(CommandLine.Option.class).defaultValue();
-        assertEquals(pruneUntil, options.path("until").path("default").asText());
-        for (String[] option : new String[][] {{"stateFile", "stateFile"}, {"blockedLimit", "blockedLimit"}}) {
-            String pruneDefault = PruneShortfall.Options.class.getDeclaredField(option[1])
-                    .getAnnotation(CommandLine.Option.class).defaultValue();
-            assertEquals(pruneDefault, options.path(option[0]).path("default").asText(), option[0]);
-        }
+        var constructor = Class.forName("Prune").getDeclaredConstructor();
+        constructor.setAccessible(true);
+        CommandLine prune = new CommandLine(constructor.newInstance());
+        Map<String, String> leftToPrune = Map.of("threshold", "--threshold", "until", "--until", "stackPattern", "--stack-pattern",
+                "stateFile", "--state-file", "blockedLimit", "--blocked-limit", "minAge", "--min-age", "fleetTimeout", "--fleet-timeout");
+        leftToPrune.forEach((option, flag) -> {
+            assertTrue(options.path(option).path("default").isNull(), option + " is left to prune: " + options.path(option));
+            String pruneDefault = prune.getCommandSpec().findOption(flag).defaultValue();
+            assertTrue(options.path(option).path("description").asText().replace("\n", " ").contains("`" + pruneDefault + "`"),
+                    option + "'s description names prune's default " + pruneDefault + ": " + options.path(option).path("description"));
+        });
     }
 
     @Test
@@ -245,9 +263,12 @@ class NixTest {
         assertEquals("[\"docker.service\"]", service.path("after").toString());
         assertEquals("[\"docker.service\"]", service.path("requires").toString());
         String defaultPackage = evaluated.path("package").path("out").asText();
-        assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
-                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN,
-                "--state-file", "/var/lib/cc-ci/state.json", "--blocked-limit", "72h"), execStart(service));
+        // prune's own defaults: threshold, ages, stack pattern, state file, blocked limit; metrics for the alert rules
+        assertEquals(List.of(defaultPackage + "/bin/prune", "--path", "/var/lib/docker",
+                "--metrics-file", "/var/lib/prometheus/node-exporter/ci-docker-prune.prom"), execStart(service));
+        assertEquals("[\"d /var/lib/prometheus/node-exporter - - - -\"]",
+                scenario("defaults").path("systemd").path("tmpfiles").path("rules").toString(),
+                "the textfile directory is made when missing, an existing one left as it is");
 
         JsonNode timer = timer("defaults");
         assertEquals("[\"timers.target\"]", timer.path("wantedBy").toString());
@@ -275,7 +296,7 @@ class NixTest {
     @Test
     void containerdsRootIsMeasuredBesideTheDataRootTheEngineNames() {
         List<String> args = execStart(service("askEngine"));
-        assertEquals(List.of("--containerd-root", "/srv/containerd", "--threshold", "80"), args.subList(1, 5));
+        assertEquals(List.of("--containerd-root", "/srv/containerd"), args.subList(1, 3));
         assertFalse(args.contains("--path"), args.toString());
     }
 
@@ -345,7 +366,7 @@ class NixTest {
 
         List<JsonNode> above = failing("evictAboveThreshold");
         assertEquals(1, above.size(), above.toString());
-        assertTrue(above.get(0).path("message").asText().contains("must be below threshold"), above.toString());
+        assertTrue(above.get(0).path("message").asText().contains("must be below the threshold\n(80, prune's default)"), above.toString());
     }
 
     @Test
@@ -361,16 +382,26 @@ class NixTest {
     @Test
     void fleetModeRunsPruneFleetWithTheImageAndTimeout() {
         List<String> args = execStart(service("fleet"));
-        assertEquals(List.of("--path", "/var/lib/docker", "--threshold", "80", "--until", "24h",
-                "--stack-pattern", GatePolicy.Settings.DEFAULT_STACK_PATTERN, "--fleet", "--image", "registry.example.org/ci/cc-ci:0.1.0",
+        assertEquals(List.of("--path", "/var/lib/docker", "--fleet", "--image", "registry.example.org/ci/cc-ci:0.1.0",
                 "--fleet-timeout", "30m", "--config", "/root/.docker"), args.subList(1, args.size()));
         assertEquals(List.of(), failing("fleet"));
         assertEquals(List.of(), failing("defaults"));
         assertFalse(execStart(service("defaults")).contains("--fleet"), "no fleet unless asked");
         assertTrue(failing("fleetWithoutImage").get(0).path("message").asText().contains("fleetImage"));
-        assertTrue(failing("fleetWithMetrics").get(0).path("message").asText().contains("not with fleet"));
-        String timeoutDefault = Fleet.DEFAULT_TIMEOUT;
-        assertEquals(timeoutDefault, evaluated.path("options").path("fleetTimeout").path("default").asText());
+        // metrics are per host: a fleet run writes none (its summary is in the journal), nor makes their directory
+        assertEquals(List.of(), failing("fleetWithMetrics"));
+        assertFalse(execStart(service("fleetWithMetrics")).contains("--metrics-file"), execStart(service("fleetWithMetrics")).toString());
+        assertEquals("[]", scenario("fleetWithMetrics").path("systemd").path("tmpfiles").path("rules").toString());
+        assertTrue(failing("fleetEvicting").get(0).path("message").asText().contains("not with fleet"));
+    }
+
+    /** A frequent schedule is the timer's OnCalendar (dates), e.g. every 15 minutes; metricsFile null writes none. */
+    @Test
+    void datesSetsTheScheduleAndMetricsCanBeTurnedOff() {
+        assertEquals("*-*-* *:00/15:00", normalizedCalendar(timer("every15Minutes").path("timerConfig").path("OnCalendar").asText()));
+        assertTrue(timer("every15Minutes").path("timerConfig").path("Persistent").asBoolean());
+        assertFalse(execStart(service("noMetrics")).contains("--metrics-file"), execStart(service("noMetrics")).toString());
+        assertEquals("[]", scenario("noMetrics").path("systemd").path("tmpfiles").path("rules").toString());
     }
 
     @Test
@@ -423,6 +454,25 @@ class NixTest {
             assertEquals(pinned.group(1), locked.path("rev").asText(), "flake.lock locks another nixpkgs than flake.nix names");
         }
         assertTrue(Repo.read("nix/README.md").contains(pinned.group(1)), "nix/README.md names the pinned revision");
+    }
+
+    /**
+     * nix/README.md and the README: `nix build` is a flake command, refused without the experimental
+     * features (Nix's own error, from this machine's Nix 2.8), and with them it goes on to fetch
+     * nixpkgs at the revision flake.nix pins (which fails here: no network but the registries).
+     */
+    @Test
+    void flakeCommandsNeedTheExperimentalFeaturesAndFetchThePinnedNixpkgs() {
+        String nix = Provision.ensureBinary("nix", "nix-bin").toString();
+        CommandResult plain = Cmd.run(List.of(nix, "build", "--dry-run"), null, Repo.root());
+        assertTrue(plain.exit() != 0 && plain.err().contains("experimental Nix feature 'nix-command' is disabled"), plain.toString());
+        CommandResult flake = Cmd.run(List.of(nix, "--extra-experimental-features", "nix-command flakes",
+                "--option", "connect-timeout", "5", "flake", "metadata"), null, Repo.root());
+        String rev = evaluated.path("flake").path("nixpkgs").asText().replaceFirst(".*/", "");
+        assertTrue(flake.err().contains(rev) || flake.out().contains(rev), "the flake fetches nixpkgs " + rev + ": " + flake);
+        for (String doc : List.of("README.md", "nix/README.md")) {
+            assertTrue(Repo.read(doc).contains("nix --extra-experimental-features 'nix-command flakes' build"), doc);
+        }
     }
 
     /** The flake's outputs, called with a stand-in nixpkgs input. */
@@ -484,8 +534,8 @@ class NixTest {
 
         List<String> command = new ArrayList<>(execStart(service));
         command.set(command.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString()); // not /var/lib/docker here
-        command.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
-        command.set(command.indexOf("--threshold") + 1, "1"); // every gate is then asked, and holds
+        // the threshold 1: every gate is then asked, and holds
+        command.addAll(List.of("--threshold", "1", "--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host()));
         CommandResult run = Cmd.run(command, env, tmp);
         assertEquals(0, run.exit(), run.toString());
         JsonNode report = new ObjectMapper().readTree(run.out());

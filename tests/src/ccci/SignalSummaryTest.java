@@ -80,17 +80,18 @@ class SignalSummaryTest {
     }
 
     @Test
-    void ctrlCDuringTheColdPullSaysTheImageIsRemovedAndExits130() throws Exception {
+    void ctrlCWhileTheDeployPullsSaysWhatIsLeftAndRemovesTheServiceAndExits130() throws Exception {
         engine.dockerOk("pull", image);
         ChildScript proof = ChildScript.start(tmp, Map.of(), "ReuseProof", "--host", engine.host(),
-                "--config", engine.dockerConfigDir().toString(), "--image", image, "--command", "sleep 3600");
+                "--config", engine.dockerConfigDir().toString(), "--image", image, "--command", "sleep 3600",
+                "--lock-file", tmp.resolve("proof.lock").toString());
         boolean frozen = false;
         try {
             awaitLine(proof, "check     pass");
-            ChildScript.signal(host.registry().pid(), "STOP"); // the cold pull now hangs
+            ChildScript.signal(host.registry().pid(), "STOP"); // the deploy's pull now hangs
             frozen = true;
             awaitLine(proof, "remove    pass");
-            Thread.sleep(1000); // into the pull
+            Thread.sleep(1500); // into the deploy: its task is preparing (pulling)
             proof.signal("INT");
             proof.finish(60);
         } finally {
@@ -101,11 +102,13 @@ class SignalSummaryTest {
         }
         assertEquals(130, proof.exit(), proof.toString());
         String out = proof.out();
-        assertTrue(out.contains("STOPPED: stopped by SIGINT during cold-pull; image removed, not re-pulled: docker pull " + image), proof.toString());
+        assertTrue(out.contains("STOPPED: stopped by SIGINT during deploy; service ccci-reuse-proof-"), proof.toString());
+        assertTrue(out.contains(" removed; image removed; the deploy may have brought it back by its digest only: docker pull "
+                + image + " brings it back with its tag"), proof.toString());
         String summary = out.lines().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow(() -> new AssertionError(proof));
         assertTrue(summary.startsWith("summary verdict=fail outcome=stopped exit=130 "), summary);
         assertFalse((out + proof.err()).contains(PASSWORD), "no secret");
-        assertFalse(engine.docker("image", "inspect", image).ok(), "the image is really gone, as the summary says");
+        assertEquals("", engine.dockerOk("service", "ls", "-q", "--filter", "label=" + ProofService.LABEL), "no proof service left");
         engine.dockerOk("pull", image);
     }
 

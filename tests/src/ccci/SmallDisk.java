@@ -23,6 +23,29 @@ final class SmallDisk implements AutoCloseable {
         return new SmallDisk(dir);
     }
 
+    /** A tmpfs with few inodes: files, not bytes, fill it. */
+    static SmallDisk mountWithInodes(int sizeMb, int inodes) throws Exception {
+        Path dir = Files.createTempDirectory("ccci-small-disk");
+        run("mount", "-t", "tmpfs", "-o", "size=" + sizeMb + "m,nr_inodes=" + inodes, "tmpfs", dir.toString());
+        return new SmallDisk(dir);
+    }
+
+    /** Creates empty files until df -i shows about this IUse%. */
+    SmallDisk fillInodesTo(int percent, int inodes) throws IOException {
+        for (int i = 0; i < inodes * percent / 100; i++) {
+            Files.createFile(mountPoint.resolve("f" + i));
+        }
+        return this;
+    }
+
+    /** What df -i prints as IUse%. */
+    int dfInodePercent() throws Exception {
+        String out = new ProcessExecutor("df", "--output=ipcent", mountPoint.toString())
+                .readOutput(true).exitValueNormal().timeout(10, TimeUnit.SECONDS).execute().outputUTF8();
+        String last = out.strip().lines().reduce((a, b) -> b).orElseThrow();
+        return Integer.parseInt(last.replace("%", "").strip());
+    }
+
     Path path() {
         return mountPoint;
     }

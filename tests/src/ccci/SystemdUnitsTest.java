@@ -39,6 +39,8 @@ class SystemdUnitsTest {
     static final String INSTALL = "deploy/systemd/install";
     static final String ON_FAILURE = "ccci-notify@%n.service";
     static final String FLEET_IMAGE = "registry.example.org/ci/cc-ci:0.1.0";
+    /** The main install's schedule: every 15 minutes (install --on-calendar, the module's dates). */
+    static final String EVERY_15_MINUTES = "*:0/15";
     static SystemdUnit service;
     static SystemdUnit timer;
 
@@ -46,8 +48,14 @@ class SystemdUnitsTest {
     static Path prefix;
     static Path units;
     static Path cache;
+    /** The main install's metrics file (its directory made by install) and Docker's data root as install found it. */
+    static Path metrics;
+    static String dataRoot;
 
-    /** The documented install (deploy/systemd/README.md), with a temp prefix and unit dir and one --on-failure. */
+    /**
+     * The documented install (deploy/systemd/README.md), with a temp prefix and unit dir and one
+     * --on-failure, run under umask 000: root's umask is not install's to trust.
+     */
     @BeforeAll
     static void install() throws IOException {
         service = SystemdUnit.parse(Repo.read("deploy/systemd/" + UNIT + ".service"));
@@ -55,12 +63,42 @@ class SystemdUnitsTest {
         prefix = root.resolve("var/lib/cc-ci");
         units = root.resolve("units");
         cache = Files.createDirectories(root.resolve("var/cache/" + UNIT));
-        CommandResult installed = install(List.of("--prefix", prefix.toString(), "--unit-dir", units.toString(),
+        metrics = root.resolve("var/lib/prometheus/node-exporter/ci-docker-prune.prom");
+        dataRoot = Sandboxes.sharedSwarm().dataRoot().toString();
+        List<String> command = new ArrayList<>(List.of("bash", "-c", "umask 000 && exec \"$0\" \"$@\"",
+                Repo.root().resolve(INSTALL).toString(), "--prefix", prefix.toString(), "--unit-dir", units.toString(),
                 "--on-failure", ON_FAILURE, "--no-enable", "--fleet-image", FLEET_IMAGE, "--fleet-timeout", "30m",
-                "--docker-config", "/root/.docker"));
+                "--docker-config", "/root/.docker", "--on-calendar", EVERY_15_MINUTES, "--metrics-file", metrics.toString()));
+        CommandResult installed = Cmd.run(command, installEnvironment(), root);
         assertEquals(0, installed.exit(), installed.toString());
         assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
                 "--no-enable says how to enable the timer later:\n" + installed);
+    }
+
+    /**
+     * Installed under umask 000 (see install()), no file or directory install made is writable by
+     * group or others: root runs the commands and reads the units, the README and the JBang it
+     * fetched. Every mode is install's own.
+     */
+    @Test
+    void underUmask000NothingInstalledIsGroupOrWorldWritable() throws IOException {
+        List<String> writable = new ArrayList<>();
+        for (Path top : List.of(root.resolve("var/lib"), units, root.resolve("jbang"))) {
+            assertTrue(Files.exists(top), top + " was not made by install");
+            try (Stream<Path> walk = Files.walk(top)) {
+                for (Path path : walk.toList()) {
+                    if (Files.isSymbolicLink(path)) {
+                        continue;
+                    }
+                    var mode = Files.getPosixFilePermissions(path);
+                    if (mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                            || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+                        writable.add(java.nio.file.attribute.PosixFilePermissions.toString(mode) + " " + root.relativize(path));
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), writable, writable.size() + " paths writable by group or others");
     }
 
     static CommandResult install(List<String> args) {
@@ -86,19 +124,30 @@ class SystemdUnitsTest {
     /** The documented paths, moved under the temp dir. */
     static String moved(String text) {
         return text.replace("/var/lib/cc-ci", prefix.toString())
-                .replace("/var/cache/" + UNIT, cache.toString());
+                .replace("/var/cache/" + UNIT, cache.toString())
+                .replace(Defaults.METRICS_FILE, metrics.toString());
+    }
+
+    /**
+     * The shipped prune unit as install writes it for the main install: its prefix, the data root
+     * `docker info` named, the metrics file given, the state file beside the prefix (prune's default
+     * is under /var/lib/cc-ci), and the --on-failure unit.
+     */
+    static String expectedService() {
+        return Repo.read("deploy/systemd/" + UNIT + ".service").replace("/var/lib/cc-ci/", prefix + "/")
+                .replace("--path " + Defaults.DATA_ROOT, "--path " + dataRoot + " --state-file " + prefix.resolve("state.json"))
+                .replace("--metrics-file " + Defaults.METRICS_FILE, "--metrics-file " + metrics)
+                .replace("Requires=docker.service\n", "Requires=docker.service\nOnFailure=" + ON_FAILURE + "\n");
     }
 
     @Test
     void systemdAnalyzeVerifiesTheInstalledUnitsWithoutAWarning() throws IOException {
         String template = Repo.read("deploy/systemd/" + UNIT + ".service");
         assertFalse(template.contains("OnFailure="), "no OnFailure= unless asked");
-        assertEquals(template.replace("/var/lib/cc-ci/", prefix + "/")
-                        .replace("Requires=docker.service\n", "Requires=docker.service\nOnFailure=" + ON_FAILURE + "\n"),
-                Files.readString(units.resolve(UNIT + ".service")),
-                "install copies the unit, with its prefix and the --on-failure unit");
-        assertEquals(Repo.read("deploy/systemd/" + UNIT + ".timer").replace("/var/lib/cc-ci/", prefix + "/"),
-                Files.readString(units.resolve(UNIT + ".timer")));
+        assertEquals(expectedService(), Files.readString(units.resolve(UNIT + ".service")),
+                "install copies the unit, with its prefix, data root, metrics file and the --on-failure unit");
+        assertEquals(Repo.read("deploy/systemd/" + UNIT + ".timer").replace("OnCalendar=*-*-* 00:00:00", "OnCalendar=" + EVERY_15_MINUTES),
+                Files.readString(units.resolve(UNIT + ".timer")), "install --on-calendar sets the timer's OnCalendar=");
         CommandResult verify = NixTest.verify(units.resolve(UNIT + ".service"), units.resolve(UNIT + ".timer"));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
@@ -135,11 +184,56 @@ class SystemdUnitsTest {
         assertEquals(Map.of("CC_CI_JNA_TMPDIR", "/var/cache/" + service.one("Service", "CacheDirectory")), service.environment());
     }
 
+    /**
+     * The main install's schedule (--on-calendar) and its whole prune line are those of the module
+     * given the same settings: dates, dataRoot, metricsFile and stateFile.
+     */
+    @Test
+    void theInstallersOptionsAreTheModulesSettings() throws Exception {
+        String scenario = "{\"s\":{\"settings\":{\"enable\":true,\"dates\":\"" + EVERY_15_MINUTES + "\",\"dataRoot\":\""
+                + dataRoot + "\",\"metricsFile\":\"" + metrics + "\",\"stateFile\":\"" + prefix.resolve("state.json")
+                + "\",\"onFailure\":[\"" + ON_FAILURE + "\"]}}}";
+        JsonNode nix = Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.s.systemd");
+        Map<String, String> rendered = SystemdUnit.renderNixUnits(UNIT, nix.path("services").path(UNIT), nix.path("timers").path(UNIT));
+        SystemdUnit nixTimer = SystemdUnit.parse(rendered.get(UNIT + ".timer"));
+        SystemdUnit installedTimer = SystemdUnit.parse(Files.readString(units.resolve(UNIT + ".timer")));
+        assertEquals(nixTimer.section("Timer"), installedTimer.section("Timer"));
+        assertEquals(NixTest.normalizedCalendar("*-*-* *:00/15:00"), NixTest.normalizedCalendar(installedTimer.one("Timer", "OnCalendar")),
+                "every 15 minutes");
+        List<String> nixArgs = NixTest.execStart(nix.path("services").path(UNIT));
+        List<String> args = SystemdUnit.execArgs(installedService().one("Service", "ExecStart"));
+        assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
+        assertEquals(SystemdUnit.parse(rendered.get(UNIT + ".service")).one("Unit", "OnFailure"), installedService().one("Unit", "OnFailure"));
+    }
+
+    /** The data root the unit measures is the one `docker info` names (here the sandbox engine's), not /var/lib/docker. */
+    @Test
+    void theUnitMeasuresTheDataRootTheEngineNames() throws IOException {
+        List<String> args = SystemdUnit.execArgs(installedService().one("Service", "ExecStart"));
+        assertNotEquals(Defaults.DATA_ROOT, dataRoot, "the sandbox's data root is elsewhere");
+        assertEquals(dataRoot, args.get(args.indexOf("--path") + 1), args.toString());
+    }
+
+    /**
+     * Metrics by default: the shipped unit writes them to node_exporter's textfile directory
+     * (lib/Defaults.java), and install makes the directory of the file it writes, 0755 even under
+     * umask 000. The daily no-op, run as the unit runs it, writes them.
+     */
+    @Test
+    void theUnitWritesMetricsAndInstallMakesTheirDirectory() throws IOException {
+        List<String> shipped = SystemdUnit.execArgs(service.one("Service", "ExecStart"));
+        assertEquals(Defaults.METRICS_FILE, shipped.get(shipped.indexOf("--metrics-file") + 1), shipped.toString());
+        assertTrue(Files.isDirectory(metrics.getParent()), "install made " + metrics.getParent());
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(metrics.getParent())));
+        List<String> installed = SystemdUnit.execArgs(installedService().one("Service", "ExecStart"));
+        assertEquals(metrics.toString(), installed.get(installed.indexOf("--metrics-file") + 1));
+    }
+
     /** install --fleet-image: a drop-in whose prune line is the module's with fleet, fleetImage, fleetTimeout, dockerConfig. */
     @Test
     void fleetModeIsADropInWithTheModulesFleetArguments() throws Exception {
         String scenario = "{\"f\":{\"settings\":{\"enable\":true,\"fleet\":true,\"fleetImage\":\"" + FLEET_IMAGE
-                + "\",\"fleetTimeout\":\"30m\",\"dockerConfig\":\"/root/.docker\"}}}";
+                + "\",\"fleetTimeout\":\"30m\",\"dockerConfig\":\"/root/.docker\",\"dataRoot\":\"" + dataRoot + "\"}}}";
         JsonNode nix = Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.f.systemd");
         List<String> nixArgs = NixTest.execStart(nix.path("services").path(UNIT));
         SystemdUnit dropIn = SystemdUnit.parse(Files.readString(units.resolve(UNIT + ".service.d/fleet.conf")));
@@ -180,6 +274,7 @@ class SystemdUnitsTest {
         Nix.eval(NixTest.EVAL, Map.of(), "package.commands").fieldNames().forEachRemaining(packaged::add);
         assertTrue(packaged.containsAll(List.of("gates", "prune", "reuse-proof", "auth-check")), packaged.toString());
         assertEquals(packaged, installedCommands());
+        assertTrue(packaged.containsAll(List.of("cache", "watch")), packaged.toString());
         for (String command : packaged) {
             CommandResult version = Cmd.run(List.of(prefix.resolve("app/bin/" + command).toString(), "--version"),
                     Map.of("PATH", NixTest.SYSTEMD_PATH), root);
@@ -218,23 +313,26 @@ class SystemdUnitsTest {
         assertTrue(help.out().startsWith("usage: " + INSTALL + " "), help.out());
         assertFalse(help.out().contains("set -euo") || help.out().contains("#!"), "not the script's own lines:\n" + help.out());
         Matcher option = Pattern.compile("^\\s+(--[a-z-]+)\\)", Pattern.MULTILINE).matcher(Repo.read(INSTALL));
-        int options = 0;
+        int count = 0;
         while (option.find()) {
-            options++;
+            count++;
             assertTrue(help.out().contains(option.group(1)), option.group(1) + " is not in --help:\n" + help.out());
         }
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(12, options, "install's options, as its parser lists them");
+        assertEquals(16, count, "install's options, as its parser lists them");
+        String options = help.out().substring(help.out().indexOf("\noptions:\n"), help.out().indexOf("\nexit codes:\n"));
+        assertTrue(Repo.read("deploy/systemd/README.md").contains(options + "\n```"), "deploy/systemd/README.md shows install's options as --help prints them:\n" + options);
     }
 
     /** The watch unit: verified, and the NixOS module's ci-docker-watch service (watch.enable) line for line. */
     @Test
     void theWatchUnitIsTheModulesWatchService() throws Exception {
         String watchUnit = "ci-docker-watch.service";
-        assertEquals(Repo.read("deploy/systemd/" + watchUnit).replace("/var/lib/cc-ci/", prefix + "/"),
-                Files.readString(units.resolve(watchUnit)), "install copies the watch unit with its prefix");
+        assertEquals(Repo.read("deploy/systemd/" + watchUnit).replace("/var/lib/cc-ci/", prefix + "/")
+                        .replace("app/bin/watch\n", "app/bin/watch --last-use " + prefix.resolve("last-use.json") + "\n"),
+                Files.readString(units.resolve(watchUnit)), "install copies the watch unit with its prefix, the record beside it");
         CommandResult verify = NixTest.verify(units.resolve(watchUnit));
         assertEquals(0, verify.exit(), verify.toString());
         assertEquals("", verify.out() + verify.err(), "systemd-analyze verify has warnings");
@@ -262,42 +360,85 @@ class SystemdUnitsTest {
     @Test
     void evictionOptionsReachThePruneUnitAsTheModulesDo() throws Exception {
         Path elsewhere = root.resolve("evicting");
+        Path prefix = elsewhere.resolve("prefix");
+        String metricsFile = elsewhere.resolve("textfile/ci-docker-prune.prom").toString();
         String keep = "^registry.example.org/base/.*:$table";
-        CommandResult installed = install(List.of("--no-enable", "--prefix", elsewhere.resolve("prefix").toString(), "--unit-dir",
-                elsewhere.resolve("units").toString(), "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
+        CommandResult installed = install(List.of("--no-enable", "--prefix", prefix.toString(), "--unit-dir",
+                elsewhere.resolve("units").toString(), "--metrics-file", metricsFile,
+                "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
         assertEquals(0, installed.exit(), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
-        // install --prefix moves the state file with the rest; the module's is the default
-        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart")).stream()
-                .map(a -> a.replace(elsewhere.resolve("prefix").toString(), "/var/lib/cc-ci")).toList();
+        List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
+        // install --prefix moves the state file and watch's record with the rest: prune reads the record there
+        assertEquals(List.of("--last-use", prefix.resolve("last-use.json").toString()), args.subList(args.size() - 2, args.size()));
+        args = args.subList(0, args.size() - 2);
         String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
-                + keep.replace("\\", "\\\\") + "\",\":stable$\"]}}}";
+                + keep.replace("\\", "\\\\") + "\",\":stable$\"],\"dataRoot\":\"" + dataRoot + "\",\"metricsFile\":\"" + metricsFile
+                + "\",\"stateFile\":\"" + prefix.resolve("state.json") + "\"}}}";
         List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
         assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
         assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", keep, "--keep", ":stable$"),
                 args.subList(args.indexOf("--evict-to"), args.size()));
         CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
         assertEquals(0, verify.exit(), verify.toString());
+
+        // and the unit's line runs: the daily no-op below the threshold, as the unit runs it
+        List<String> daily = new ArrayList<>(SystemdUnit.execArgs(unit.one("Service", "ExecStart")));
+        daily.set(daily.indexOf("--path") + 1, root.toString());
+        daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("evicting.lock").toString()));
+        CommandResult run = Cmd.run(daily, unitEnvironment(), root);
+        assertEquals(0, run.exit(), run.toString());
+        assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
     }
 
+    /** install's own options (their form, their combinations): one line and exit 12 before anything is built. */
     @Test
     void badOptionsAreOneLineAndExit12BeforeBuilding() {
         Path elsewhere = root.resolve("bad-options");
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
                 List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
-                List.of("--evict-to", "80"), List.of("--evict-to", "0"), List.of("--evict-to", "x"), List.of("--keep", "a"),
-                List.of("--evict-to", "70", "--min-age", "1 day"), List.of("--evict-to", "70", "--keep", ""),
-                List.of("--fleet-image", "cc-ci:1 --all"), List.of("--fleet-image", "x:1", "--fleet-timeout", "ten"),
+                List.of("--keep", "a"), List.of("--evict-to", "70", "--keep", ""), List.of("--evict-to", "70\n"),
                 List.of("--fleet-timeout", "5m"), List.of("--fleet-image", "x:1", "--docker-config", "relative"),
-                List.of("--fleet-image", "x:1", "--evict-to", "70"),
-                List.of("--containerd-root", "relative/dir"), List.of("--containerd-root", "/nonexistent-containerd-root"))) {
-            List<String> all = new ArrayList<>(List.of("--no-enable", "--prefix", elsewhere.toString()));
+                List.of("--containerd-root", "relative/dir"), List.of("--data-root", "relative/dir"),
+                List.of("--metrics-file", "/tmp/x.prom"), List.of("--on-calendar", "every day at noon"))) {
+            List<String> all = new ArrayList<>(List.of("--no-enable", "--no-metrics", "--prefix", elsewhere.toString()));
             all.addAll(args); // a later --prefix wins
             CommandResult run = install(all);
             assertEquals(12, run.exit(), args + ": " + run);
             assertEquals(1, run.err().lines().count(), args + ": one line: " + run);
             assertTrue(run.err().startsWith("install: "), run.toString());
         }
+        assertFalse(Files.exists(elsewhere), "nothing built or installed");
+    }
+
+    /**
+     * The values install does not judge itself are judged by the commands: install runs prune (and
+     * watch) built from this clone with the units' exact arguments and --check-options, and refuses
+     * with the command's own line, exit 12, before anything is installed. (Regression: `install
+     * --evict-to 70 --keep '^(base'` installed, exit 0, and the unit then exited 12 every day.)
+     */
+    @Test
+    void valuesTheCommandsRefuseAreRefusedWithTheirOwnLineBeforeInstalling() {
+        Path elsewhere = root.resolve("refused");
+        Map<List<String>, String> refused = new LinkedHashMap<>();
+        refused.put(List.of("--evict-to", "70", "--keep", "^(base"), "prune: --keep '^(base' is not a valid regular expression");
+        refused.put(List.of("--evict-to", "" + Defaults.THRESHOLD_PERCENT),
+                "prune: --evict-to " + Defaults.THRESHOLD_PERCENT + " must be below --threshold " + Defaults.THRESHOLD_PERCENT);
+        refused.put(List.of("--evict-to", "x"), "prune: --evict-to 'x'");
+        refused.put(List.of("--evict-to", "70", "--min-age", "1 day"), "prune: --min-age '1 day'");
+        refused.put(List.of("--fleet-image", "cc-ci:1 --all"), "prune: --image 'cc-ci:1 --all' is not an image reference");
+        refused.put(List.of("--fleet-image", "x:1", "--fleet-timeout", "ten"), "prune: --fleet-timeout 'ten'");
+        refused.put(List.of("--fleet-image", "x:1", "--evict-to", "70"), "prune: --evict-to is per host: not with --fleet");
+        refused.put(List.of("--containerd-root", "/nonexistent-containerd-root"), "prune: --path '/nonexistent-containerd-root' does not exist");
+        refused.forEach((args, line) -> {
+            List<String> all = new ArrayList<>(List.of("--no-enable", "--no-metrics", "--prefix", elsewhere.resolve("prefix").toString(),
+                    "--unit-dir", elsewhere.resolve("units").toString()));
+            all.addAll(args);
+            CommandResult run = install(all);
+            assertEquals(12, run.exit(), args + ": " + run);
+            assertEquals(1, run.err().lines().count(), args + ": one line: " + run);
+            assertTrue(run.err().startsWith("install: ") && run.err().contains(line), args + ": " + run);
+        });
         assertFalse(Files.exists(elsewhere), "nothing built or installed");
     }
 
@@ -321,11 +462,10 @@ class SystemdUnitsTest {
     void theDailyRunNeedsNothingButTheBuiltCommand() throws Exception {
         Map<String, String> env = unitEnvironment();
         assertFalse(env.containsKey("LANG"), "no locale, as systemd runs it");
-        List<String> daily = new ArrayList<>(SystemdUnit.execArgs(moved(service.one("Service", "ExecStart"))));
+        List<String> daily = new ArrayList<>(SystemdUnit.execArgs(installedService().one("Service", "ExecStart")));
         assertFalse(String.join(" ", daily).contains("jbang"), "the daily run does not go through JBang: " + daily);
-        daily.set(daily.indexOf("--path") + 1, Sandboxes.sharedSwarm().dataRoot().toString());
-        daily.set(daily.indexOf("--threshold") + 1, "1");
-        daily.addAll(List.of("--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host(),
+        assertEquals(Sandboxes.sharedSwarm().dataRoot().toString(), daily.get(daily.indexOf("--path") + 1));
+        daily.addAll(List.of("--threshold", "1", "--dry-run", "--json", "--host", Sandboxes.sharedSwarm().host(),
                 "--lock-file", root.resolve("prune.lock").toString()));
 
         CommandResult run = Cmd.run(daily, env, root);
@@ -376,13 +516,14 @@ class SystemdUnitsTest {
      */
     @Test
     void theDailyNoOpStartsWithEveryToolkitClassFromTheArchive() throws IOException {
-        assertEveryToolkitClassFromTheArchive(prefix);
+        assertEveryToolkitClassFromTheArchive(prefix, units);
     }
 
-    static void assertEveryToolkitClassFromTheArchive(Path prefix) throws IOException {
+    /** The daily no-op of the prune unit installed in units, with the archive of the commands installed in prefix required. */
+    static void assertEveryToolkitClassFromTheArchive(Path prefix, Path units) throws IOException {
         List<String> daily = strict(prefix, "prune");
         daily.add(daily.indexOf("-jar"), "-Xlog:class+load=info:stdout");
-        List<String> args = SystemdUnit.execArgs(service.one("Service", "ExecStart"));
+        List<String> args = SystemdUnit.execArgs(SystemdUnit.parse(Files.readString(units.resolve(UNIT + ".service"))).one("Service", "ExecStart"));
         daily.addAll(args.subList(1, args.size()));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
@@ -406,7 +547,8 @@ class SystemdUnitsTest {
         Map<String, String> env = installEnvironment();
         env.put("PATH", jdk25.resolve("bin") + ":" + env.get("PATH"));
         CommandResult installed = Cmd.run(List.of(Repo.root().resolve(INSTALL).toString(), "--prefix", prefix25.toString(),
-                "--unit-dir", root.resolve("jdk25/units").toString(), "--no-enable"), env, root);
+                "--unit-dir", root.resolve("jdk25/units").toString(), "--no-enable",
+                "--metrics-file", root.resolve("jdk25/textfile/ci-docker-prune.prom").toString()), env, root);
         assertEquals(0, installed.exit(), installed.toString());
         for (String command : installedCommands()) {
             List<String> strict = strict(prefix25, command);
@@ -416,7 +558,7 @@ class SystemdUnitsTest {
             CommandResult run = Cmd.run(strict, Map.of("PATH", NixTest.SYSTEMD_PATH), root);
             assertEquals(0, run.exit(), command + "'s AOT cache cannot be used:\n" + run);
         }
-        assertEveryToolkitClassFromTheArchive(prefix25);
+        assertEveryToolkitClassFromTheArchive(prefix25, root.resolve("jdk25/units"));
     }
 
     /** A JDK of at least this feature release in /usr/lib/jvm, or null. */
@@ -438,10 +580,10 @@ class SystemdUnitsTest {
         return null;
     }
 
-    /** The daily no-op on a disk below the threshold: decided from --path alone, the engine not even named. */
+    /** The daily no-op on a disk below the threshold: decided from --path alone, the engine not even named; it writes the metrics. */
     @Test
-    void theDailyNoOpBelowTheThresholdNeedsNoEngine() {
-        List<String> daily = new ArrayList<>(SystemdUnit.execArgs(moved(service.one("Service", "ExecStart"))));
+    void theDailyNoOpBelowTheThresholdNeedsNoEngine() throws IOException {
+        List<String> daily = new ArrayList<>(SystemdUnit.execArgs(installedService().one("Service", "ExecStart")));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("prune.lock").toString()));
         CommandResult run = Cmd.run(daily, unitEnvironment(), root);
@@ -450,5 +592,6 @@ class SystemdUnitsTest {
         assertEquals("", run.err(), run.toString());
         assertEquals(java.util.Optional.of("noop"), PruneState.load(prefix.resolve("state.json")).state().lastOutcome(),
                 "the state file the unit names (moved with the prefix) remembers the run");
+        assertTrue(Files.readString(metrics).contains("\nci_docker_prune_last_run_timestamp_seconds "), "the unit writes its metrics");
     }
 }

@@ -66,8 +66,23 @@ class ToolkitImageTest {
         }
     }
 
+    /** Every command of the toolkit (one per scripts/*.java: six), each starting from the entry point. */
     @Test
-    void theEntryPointRunsEachCommandAndRefusesOthers() {
+    void theEntryPointRunsEachCommandAndRefusesOthers() throws IOException {
+        List<String> commands;
+        try (var scripts = java.nio.file.Files.list(Repo.root().resolve("scripts"))) {
+            commands = scripts.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".java"))
+                    .map(n -> n.substring(0, n.length() - ".java".length())).sorted().toList();
+        }
+        assertEquals(List.of("auth-check", "cache", "gates", "prune", "reuse-proof", "watch"), commands);
+        CommandResult usage = run(List.of(), "--help");
+        assertEquals(0, usage.exit(), usage.toString());
+        for (String command : commands) {
+            assertTrue(usage.out().contains(command), "the entry point's usage names " + command + ": " + usage.out());
+            CommandResult help = run(List.of(), command, "--help");
+            assertEquals(0, help.exit(), command + ": " + help.err());
+            assertTrue(help.out().startsWith("Usage: " + command + " "), command + " --help: " + help.out());
+        }
         for (String command : List.of("gates", "prune", "reuse-proof", "auth-check")) {
             CommandResult help = run(List.of(), command, "--help");
             assertEquals(0, help.exit(), command + ": " + help.err());

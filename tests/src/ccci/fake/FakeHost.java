@@ -262,7 +262,8 @@ public final class FakeHost implements EngineApi, Disks {
     public JsonNode prune(PruneCall call) {
         request("POST " + java.net.URLDecoder.decode(call.pathAndQuery(), java.nio.charset.StandardCharsets.UTF_8));
         synchronized (state) {
-            if (state.pruneRunning) {
+            // the engine's prune lock is the daemon's (containers, networks, volumes): a build-cache prune is not held by it
+            if (state.pruneRunning && call.endpoint().equals(PruneCall.CONTAINERS)) {
                 throw refused(409, "POST " + call.endpoint(), "a prune operation is already running");
             }
             return call.endpoint().equals(PruneCall.CONTAINERS) ? state.pruneContainers(call.filters())
@@ -281,6 +282,10 @@ public final class FakeHost implements EngineApi, Disks {
     @Override
     public void tagImage(String image, String repository, String tag) {
         request("POST /images/" + image + "/tag?repo=" + repository + "&tag=" + tag);
+        if (repository.contains("@") || !tag.matches("[\\w][\\w.-]{0,127}")) {
+            // the engine parses repo (and tag) as a name: a digest reference is none (moby's RepoTagReference)
+            throw refused(400, "POST /images/" + image + "/tag", "invalid reference format");
+        }
         synchronized (state) {
             FakeState.Image target = state.resolve(image)
                     .orElseThrow(() -> refused(404, "POST /images/" + image + "/tag", "No such image: " + image));
@@ -365,6 +370,21 @@ public final class FakeHost implements EngineApi, Disks {
                     .filter(e -> types.contains(e.path("Type").asText())).toList();
         }
         past.forEach(event);
+    }
+
+    @Override
+    public void events(Instant since, Instant until, List<String> types, Consumer<JsonNode> event) {
+        request("GET /events?since=" + since + "&until=" + until);
+        List<JsonNode> between;
+        synchronized (state) {
+            between = state.events.stream().map(e -> (JsonNode) e)
+                    .filter(e -> {
+                        Instant at = Instant.ofEpochSecond(0, e.path("timeNano").asLong());
+                        return !at.isBefore(since) && !at.isAfter(until);
+                    })
+                    .filter(e -> types.contains(e.path("Type").asText())).toList();
+        }
+        between.forEach(event);
     }
 
     @Override

@@ -104,6 +104,7 @@ public final class FakeState {
         return this;
     }
 
+    /** Another tool's container (or network, volume) prune runs: the engine answers a container prune 409; a build-cache prune goes on. */
     public FakeState pruneRunning(boolean running) {
         pruneRunning = running;
         return this;
@@ -134,13 +135,17 @@ public final class FakeState {
         for (String tag : tags) {
             tag(i, tag);
         }
+        if (tags.length == 0 && store == FakeHost.Store.CONTAINERD) {
+            i.lastTagTime = Optional.of(now); // its dangling record's time
+        }
         return i;
     }
 
     /** A container of the image, created now, in this state (running, exited, created, paused...). */
     public Container container(String name, Image image, String state) {
-        Container c = new Container(nextId("container"), name, image.id, image.tags.isEmpty() ? image.id : image.tags.iterator().next(),
+        Container c = new Container(nextId("container").substring(7), name, image.id, image.tags.isEmpty() ? image.id : image.tags.iterator().next(),
                 state, now);
+        image.labels.forEach(c.labels::put); // a container carries its image's labels, and its own over them
         containers.put(c.id, c);
         event("container", "create", c.id, Map.of("image", c.imageRef, "name", name));
         if (state.equals("running")) {
@@ -167,8 +172,9 @@ public final class FakeState {
     /** An image the fake registry serves under repository:tag (a digest of its own); its layers as given. */
     public RegistryImage registryImage(String reference, Instant created, Map<String, Long> layers) {
         ImageRef ref = ImageRef.parse(reference);
-        String id = sha256("config-" + reference + created);
         String digest = sha256("manifest-" + reference + created);
+        // the image ID: the config's digest on the classic store, the manifest's on the containerd store
+        String id = store == FakeHost.Store.CONTAINERD ? digest : sha256("config-" + reference + created);
         RegistryImage r = new RegistryImage(ref.canonicalName(), ref.repository(), ref.tag().orElse("latest"), digest, id, created,
                 new LinkedHashMap<>(layers));
         registry.images.add(r);
@@ -185,8 +191,6 @@ public final class FakeState {
         final List<String> layers = new ArrayList<>();
         final LinkedHashSet<String> tags = new LinkedHashSet<>();
         final LinkedHashSet<String> digests = new LinkedHashSet<>();
-        /** The containerd store's image records named by a digest (a pull by digest): listed among RepoTags too. */
-        final LinkedHashSet<String> digestNames = new LinkedHashSet<>();
         Optional<Instant> lastTagTime = Optional.empty();
         List<String> cmd = List.of("sh");
 
@@ -211,6 +215,13 @@ public final class FakeState {
             return this;
         }
 
+        /** Exactly the other image's layers, none of its own (the same root file system imported twice). */
+        public Image sameLayersAs(Image other) {
+            layers.clear();
+            layers.addAll(other.layers);
+            return this;
+        }
+
         /** Shares the other image's layers first (a base pulled or loaded apart, no parent chain). */
         public Image basedOn(Image base) {
             List<String> own = new ArrayList<>(layers);
@@ -230,9 +241,31 @@ public final class FakeState {
             return this;
         }
 
-        /** A registry digest reference it has (repository@sha256:...), as after a push or pull. */
+        /**
+         * A registry digest reference it has (repository@sha256:...), as after a push or pull; on the
+         * containerd store a record of that name (an image pulled by digest), listed among its RepoTags.
+         */
         public Image digest(String repoDigest) {
-            digests.add(repoDigest);
+            if (store == FakeHost.Store.CONTAINERD) {
+                tags.add(repoDigest); // the containerd store keeps it as a record, listed among RepoTags
+            } else {
+                digests.add(repoDigest);
+            }
+            return this;
+        }
+
+        /**
+         * Arrived by `docker load`: the classic store records no tag time for it (LastTagTime zero,
+         * as for a pull by digest), the containerd store its record's, now.
+         */
+        public Image loaded() {
+            lastTagTime = store == FakeHost.Store.CLASSIC ? Optional.empty() : Optional.of(now);
+            return this;
+        }
+
+        /** What its config says to run (CMD); none: an image made with docker import, which cannot run as a service. */
+        public Image cmd(String... command) {
+            cmd = List.of(command);
             return this;
         }
 
@@ -245,8 +278,9 @@ public final class FakeState {
             return List.copyOf(tags);
         }
 
+        /** Its RepoDigests as the engine lists them. */
         public List<String> digests() {
-            return List.copyOf(digests);
+            return repoDigests(this);
         }
 
         public long size() {
@@ -324,10 +358,14 @@ public final class FakeState {
             return this;
         }
 
-        /** Scaled to n replicas, converged: n running tasks, each with a running container of its image. */
+        /**
+         * Scaled to n replicas, converged: n running tasks, each with a running container of its
+         * image (the running ones it had are gone: swarm deletes a scaled-down task once stopped;
+         * shut-down tasks of earlier specs stay listed).
+         */
         public Service replicas(long n) {
             replicas = n;
-            tasks.removeIf(t -> t.serviceId.equals(id));
+            tasks.removeIf(t -> t.serviceId.equals(id) && t.desiredState.equals("running"));
             containers.values().removeIf(c -> id.equals(c.labels.get("com.docker.swarm.service.id")));
             Optional<Image> local = resolve(image);
             if (local.isEmpty() && n > 0 && registry.find(image).isPresent()) {
@@ -348,28 +386,26 @@ public final class FakeState {
         }
 
         /**
-         * docker service update --image: the spec names the new reference, the previous spec the
-         * old one; the old tasks are shut down (kept in the task history, their containers exited)
-         * and new ones run the new image.
+         * `docker service update --image`: the spec names the new image, the previous spec the old
+         * one; converged (update completed, the old tasks shut down and listed).
          */
         public Service update(String imageRef) {
             event("service", "update", id, Map.of("name", name));
             previousImage = Optional.of(image);
             image = imageRef;
-            List<Task> oldTasks = tasks.stream().filter(t -> t.serviceId.equals(id)).toList();
-            List<Container> oldContainers = containers.values().stream()
-                    .filter(c -> id.equals(c.labels.get("com.docker.swarm.service.id"))).toList();
-            replicas(replicas);
-            for (Task t : oldTasks) {
-                t.desiredState = "shutdown";
+            updateState = Optional.of("completed");
+            tasks.stream().filter(t -> t.serviceId.equals(id) && t.desiredState.equals("running")).forEach(t -> {
+                t.desiredState = "shutdown"; // replaced: swarm keeps the task in its history
                 t.state = "shutdown";
-                tasks.add(t);
-            }
-            for (Container c : oldContainers) {
-                c.state = "exited";
-                containers.put(c.id, c);
-            }
-            return this;
+            });
+            return replicas(replicas);
+        }
+
+        /** `docker service scale`: a spec update too, so the previous spec becomes the one before (its image); converged. */
+        public Service scale(long n) {
+            previousImage = Optional.of(image);
+            updateState = Optional.empty(); // no rolling update: the engine then reports no UpdateStatus
+            return replicas(n);
         }
 
         /** Its previous spec named this image: the rollback target. */
@@ -502,36 +538,56 @@ public final class FakeState {
         return !i.tags.isEmpty() || !withChildren().contains(i.id);
     }
 
+    /**
+     * An image as GET /images/json and /system/df list it. Below API 1.44 the classic store shows an
+     * image without tags and digests as &lt;none&gt;:&lt;none&gt; / &lt;none&gt;@&lt;none&gt; and
+     * leaves an empty list out (null); from 1.44 the lists are empty. Labels are null when the
+     * image's config has none (a loaded or imported image).
+     */
     ObjectNode imageSummary(Image i, boolean sized) {
         ObjectNode node = Json.mapper().createObjectNode();
         node.put("Id", i.id);
         node.put("ParentId", i.parentId.orElse(""));
-        ArrayNode tags = node.putArray("RepoTags");
-        ArrayNode digests = node.putArray("RepoDigests");
-        repoTags(i).forEach(tags::add);
-        i.digests.forEach(digests::add);
-        if (store == FakeHost.Store.CLASSIC && i.tags.isEmpty()) {
-            tags.add("<none>:<none>");
-            if (i.digests.isEmpty()) {
-                digests.add("<none>@<none>");
-            }
+        boolean legacy = apiBelow(1, 44);
+        List<String> tagList = List.copyOf(i.tags);
+        List<String> digestList = repoDigests(i);
+        if (store == FakeHost.Store.CLASSIC && legacy && tagList.isEmpty() && digestList.isEmpty()) {
+            tagList = List.of("<none>:<none>");
+            digestList = List.of("<none>@<none>");
         }
+        strings(node, "RepoTags", tagList, legacy);
+        strings(node, "RepoDigests", digestList, legacy);
         node.put("Created", i.created.getEpochSecond());
         node.put("Size", i.size());
         node.put("SharedSize", sized ? sharedSize(i) : -1);
-        ObjectNode labels = node.putObject("Labels");
-        i.labels.forEach(labels::put);
+        labels(node, "Labels", i.labels);
         node.put("Containers", sized ? containers.values().stream().filter(c -> c.imageId.equals(i.id)).count() : -1);
         return node;
     }
 
-    /** RepoTags as the engine lists them: the tags, and on the containerd store the digest references it pulled by (seen on 28.5). */
-    private List<String> repoTags(Image i) {
-        List<String> names = new ArrayList<>(i.tags);
-        if (store == FakeHost.Store.CONTAINERD) {
-            i.digestNames.stream().filter(i.digests::contains).forEach(names::add);
+    private static void strings(ObjectNode node, String field, List<String> values, boolean nullWhenEmpty) {
+        if (values.isEmpty() && nullWhenEmpty) {
+            node.putNull(field);
+            return;
         }
-        return names;
+        ArrayNode array = node.putArray(field);
+        values.forEach(array::add);
+    }
+
+    private static void labels(ObjectNode node, String field, Map<String, String> labels) {
+        if (labels.isEmpty()) {
+            node.putNull(field);
+            return;
+        }
+        ObjectNode object = node.putObject(field);
+        labels.forEach(object::put);
+    }
+
+    boolean apiBelow(int major, int minor) {
+        String[] v = apiVersion.split("\\.");
+        int ma = Integer.parseInt(v[0]);
+        int mi = Integer.parseInt(v[1]);
+        return ma < major || (ma == major && mi < minor);
     }
 
     private long sharedSize(Image i) {
@@ -544,17 +600,16 @@ public final class FakeState {
         ObjectNode node = Json.mapper().createObjectNode();
         node.put("Id", i.id);
         ArrayNode tags = node.putArray("RepoTags");
-        repoTags(i).forEach(tags::add);
+        i.tags.forEach(tags::add);
         ArrayNode digests = node.putArray("RepoDigests");
-        i.digests.forEach(digests::add);
+        repoDigests(i).forEach(digests::add);
         node.put("Parent", i.parentId.orElse(""));
         node.put("Created", i.created.toString());
         node.put("Size", i.size());
         ObjectNode config = node.putObject("Config");
         ArrayNode cmd = config.putArray("Cmd");
         i.cmd.forEach(cmd::add);
-        ObjectNode labels = config.putObject("Labels");
-        i.labels.forEach(labels::put);
+        labels(config, "Labels", i.labels);
         ObjectNode rootfs = node.putObject("RootFS");
         rootfs.put("Type", "layers");
         ArrayNode layers = rootfs.putArray("Layers");
@@ -573,8 +628,8 @@ public final class FakeState {
         node.put("Created", c.created.getEpochSecond());
         ObjectNode labels = node.putObject("Labels");
         c.labels.forEach(labels::put);
-        if (sized) {
-            node.put("SizeRw", c.sizeRw);
+        if (sized && c.sizeRw > 0) {
+            node.put("SizeRw", c.sizeRw); // left out when zero, as the engine does
         }
         return node;
     }
@@ -683,7 +738,12 @@ public final class FakeState {
 
     // ---------------------------------------------------------------- semantics
 
-    /** An image by ID, ID prefix, repository:tag (":latest" when none) or repository@digest. */
+    /**
+     * An image by ID, ID prefix, repository:tag (":latest" when none) or repository@digest. A name
+     * resolves on the classic store by its tag (a digest: by the image's digest references); on the
+     * containerd store by the record of exactly that name, or with a digest by the image that digest
+     * (the manifest's, the image's ID) names.
+     */
     Optional<Image> resolve(String reference) {
         if (reference.startsWith("sha256:") && reference.length() == 71) {
             return Optional.ofNullable(images.get(reference));
@@ -698,6 +758,13 @@ public final class FakeState {
         Optional<ImageRef> ref = ImageRef.tryParse(reference);
         if (ref.isEmpty()) {
             return Optional.empty();
+        }
+        if (store == FakeHost.Store.CONTAINERD) {
+            Optional<Image> exact = images.values().stream().filter(i -> i.tags.stream().anyMatch(t -> sameRecord(t, ref.get()))).findFirst();
+            if (exact.isPresent() || ref.get().digest().isEmpty()) {
+                return exact;
+            }
+            return Optional.ofNullable(images.get(ref.get().digest().get()));
         }
         for (Image i : images.values()) {
             if (ref.get().digest().isPresent()) {
@@ -720,18 +787,56 @@ public final class FakeState {
         return Optional.empty();
     }
 
+    /** A containerd record's name is exactly this reference (name, tag and digest alike). */
+    private static boolean sameRecord(String record, ImageRef ref) {
+        return ImageRef.tryParse(record).map(r -> r.canonicalName().equals(ref.canonicalName()) && r.tag().equals(ref.tag())
+                && r.digest().equals(ref.digest())).orElse(false);
+    }
+
+    /** A record's full name as containerd keeps (and orders) it: docker.io/library/redis:7. */
+    private static String fullName(String record) {
+        ImageRef r = ImageRef.parse(record);
+        return r.canonicalName() + r.tag().map(t -> ":" + t).orElse("") + r.digest().map(d -> "@" + d).orElse("");
+    }
+
+    /**
+     * RepoDigests as the engine lists them: on the classic store the image's digest references; on
+     * the containerd store one, made of one record's repository (the last in name order) and the
+     * image's ID, which is its manifest's digest.
+     */
+    List<String> repoDigests(Image i) {
+        if (store == FakeHost.Store.CLASSIC) {
+            return List.copyOf(i.digests);
+        }
+        return i.tags.stream().max(java.util.Comparator.comparing(FakeState::fullName))
+                .map(t -> List.of(ImageRef.parse(t).repository() + "@" + i.id)).orElse(List.of());
+    }
+
     /** Gives the image repository:tag, taking it from any image that had it (which may be left dangling). */
     void tag(Image target, String reference) {
+        tag(target, reference, true);
+    }
+
+    /**
+     * The tag moves: on the containerd store an image that loses its last record gets a dangling
+     * one, dated now (its LastTagTime); a pull tags without a tag event of its own.
+     */
+    private void tag(Image target, String reference, boolean event) {
         ImageRef ref = ImageRef.parse(reference);
-        String tag = ref.repository() + ":" + ref.tag().orElse("latest");
+        String tag = ref.repository() + ref.tag().map(t -> ":" + t).orElse("") + ref.digest().map(d -> "@" + d).orElse("");
+        ImageRef wanted = ImageRef.parse(tag);
         for (Image other : images.values()) {
-            if (other != target && other.tags.removeIf(t -> ImageRef.tryParse(t).map(ref::sameNameAndTag).orElse(false))) {
-                other.lastTagTime = Optional.of(now); // the containerd store ages a dangling image from here
+            if (other != target && other.tags.removeIf(t -> store == FakeHost.Store.CONTAINERD ? sameRecord(t, wanted)
+                    : ImageRef.tryParse(t).map(wanted::sameNameAndTag).orElse(false))
+                    && store == FakeHost.Store.CONTAINERD && other.tags.isEmpty()) {
+                other.lastTagTime = Optional.of(now);
             }
         }
         target.tags.add(tag);
         target.lastTagTime = Optional.of(now);
-        event("image", "tag", target.id, Map.of("name", tag));
+        if (event) {
+            this.event("image", "tag", target.id, Map.of("name", tag));
+        }
     }
 
     private boolean usedByContainer(Image i, boolean runningOnly) {
@@ -740,6 +845,10 @@ public final class FakeState {
 
     private Optional<Container> userOf(Image i) {
         return containers.values().stream().filter(c -> c.imageId.equals(i.id)).findFirst();
+    }
+
+    private Optional<Container> userOf(Image i, boolean running) {
+        return containers.values().stream().filter(c -> c.imageId.equals(i.id) && c.state.equals("running") == running).findFirst();
     }
 
     private List<String> refs(Image i) {
@@ -761,117 +870,187 @@ public final class FakeState {
     /** DELETE /images/{reference}, never forced: the store's own rules (moby daemon/images, daemon/containerd). */
     ArrayNode delete(String reference, BiFunction<Integer, String, RuntimeException> http) {
         Image image = resolve(reference).orElseThrow(() -> http.apply(404, "No such image: " + reference));
-        ArrayNode records = Json.mapper().createArrayNode();
         boolean byId = image.id.equals(reference) || reference.matches("(sha256:)?[0-9a-f]{4,64}");
+        return store == FakeHost.Store.CLASSIC ? classicDelete(image, reference, byId, http) : containerdDelete(image, reference, byId, http);
+    }
+
+    /** moby daemon/images/image_delete.go, not forced, prune (untagged parents go too). */
+    private ArrayNode classicDelete(Image image, String reference, boolean byId, BiFunction<Integer, String, RuntimeException> http) {
+        ArrayNode records = Json.mapper().createArrayNode();
         String shortId = image.id.substring(7, 19);
-        if (store == FakeHost.Store.CLASSIC) {
-            if (!byId) {
-                Optional<Container> user = userOf(image);
-                if (singleReference(image) && user.isPresent()) {
-                    throw http.apply(409, "conflict: unable to remove repository reference \"" + reference
-                            + "\" (must force) - container " + user.get().id.substring(7, 19) + " is using its referenced image " + shortId);
-                }
-                untag(image, reference, records);
-                if (!refs(image).isEmpty()) {
-                    return records;
-                }
-                // the image itself goes quietly: a child keeps it (untagged)
-                if (withChildren().contains(image.id)) {
-                    return records;
-                }
-                remove(image, records);
+        if (!byId) {
+            Optional<Container> user = userOf(image);
+            if (singleReference(image) && user.isPresent()) {
+                throw http.apply(409, "conflict: unable to remove repository reference \"" + reference
+                        + "\" (must force) - container " + user.get().id.substring(0, 12) + " is using its referenced image " + shortId);
+            }
+            untag(image, reference, records);
+            if (!refs(image).isEmpty()) {
                 return records;
             }
-            if (withChildren().contains(image.id)) {
-                throw http.apply(409, "conflict: unable to delete " + shortId + " (cannot be forced) - image has dependent child images");
+            // the image itself goes quietly: a conflict (a child) keeps it, untagged, without a word
+            if (classicConflict(image, true, true).isPresent()) {
+                return records;
             }
-            if (!refs(image).isEmpty() && !singleReference(image)) {
-                throw http.apply(409, "conflict: unable to delete " + shortId + " (must be forced) - image is referenced in multiple repositories");
-            }
-            conflictOnContainers(image, shortId, http);
-            for (String r : refs(image)) {
-                records.addObject().put("Untagged", r);
-            }
-            image.tags.clear();
-            image.digests.clear();
             remove(image, records);
             return records;
         }
-        // the containerd store: no parent chain blocks a delete
-        if (byId) {
-            if (refs(image).size() > 1) {
-                throw http.apply(409, "conflict: unable to delete " + shortId + " (must be forced) - image is referenced in multiple repositories");
+        if (singleReference(image)) {
+            // every reference goes with it: no "multiple repositories" conflict
+            Optional<String> conflict = classicConflict(image, false, true);
+            if (conflict.isPresent()) {
+                throw http.apply(409, "conflict: unable to delete " + shortId + " " + conflict.get());
             }
-            conflictOnContainers(image, shortId, http);
             for (String r : refs(image)) {
                 records.addObject().put("Untagged", r);
+                event("image", "untag", image.id, Map.of("name", image.id));
             }
             image.tags.clear();
             image.digests.clear();
-            remove(image, records);
-            return records;
         }
-        List<String> same = sameReferences(image, reference);
-        if (same.size() != refs(image).size()) {
-            for (String r : same) {
-                image.tags.remove(r);
-                image.digests.remove(r);
-                records.addObject().put("Untagged", r);
-                event("image", "untag", image.id, Map.of("name", r));
-            }
-            if (image.tags.isEmpty()) {
-                image.lastTagTime = Optional.of(now);
-            }
-            return records;
+        Optional<String> conflict = classicConflict(image, true, true);
+        if (conflict.isPresent()) {
+            throw http.apply(409, "conflict: unable to delete " + shortId + " " + conflict.get());
         }
-        Optional<Container> user = userOf(image);
-        if (user.isPresent()) {
-            throw http.apply(409, "conflict: unable to delete " + reference + " (must be forced) - container "
-                    + user.get().id.substring(7, 19) + " is using its referenced image " + shortId);
-        }
-        for (String r : refs(image)) {
-            records.addObject().put("Untagged", r);
-        }
-        image.tags.clear();
-        image.digests.clear();
         remove(image, records);
         return records;
     }
 
-    /** containerd's getSameReferences for a named reference: that tag, and the repository's digests when no other tag of it stays. */
-    private List<String> sameReferences(Image image, String reference) {
-        ImageRef ref = ImageRef.parse(reference);
-        List<String> same = new ArrayList<>();
-        boolean otherTagInRepo = false;
-        for (String t : image.tags) {
-            ImageRef have = ImageRef.parse(t);
-            if (have.sameNameAndTag(ref)) {
-                same.add(t);
-            } else if (have.canonicalName().equals(ref.canonicalName())) {
-                otherTagInRepo = true;
-            }
+    /** checkImageDeleteConflict: children, a running container, references (when asked), a stopped container, in this order. */
+    private Optional<String> classicConflict(Image image, boolean activeReference, boolean stoppedContainer) {
+        if (withChildren().contains(image.id)) {
+            return Optional.of("(cannot be forced) - image has dependent child images");
         }
-        if (!otherTagInRepo) {
-            for (String d : image.digests) {
-                if (FakeHost.repositoryOf(d).equals(ref.canonicalName())) {
-                    same.add(d);
-                }
-            }
+        Optional<Container> running = userOf(image, true);
+        if (running.isPresent()) {
+            return Optional.of("(cannot be forced) - image is being used by running container " + running.get().id.substring(0, 12));
         }
-        return same;
+        if (activeReference && !refs(image).isEmpty()) {
+            return Optional.of("(must be forced) - image is referenced in multiple repositories");
+        }
+        Optional<Container> stopped = userOf(image, false);
+        if (stoppedContainer && stopped.isPresent()) {
+            return Optional.of("(must be forced) - image is being used by stopped container " + stopped.get().id.substring(0, 12));
+        }
+        return Optional.empty();
     }
 
-    private void conflictOnContainers(Image image, String shortId, BiFunction<Integer, String, RuntimeException> http) {
-        Optional<Container> running = containers.values().stream().filter(c -> c.imageId.equals(image.id) && c.state.equals("running")).findFirst();
+    /**
+     * moby daemon/containerd/image_delete.go, not forced, prune. The image's records are its
+     * names (tags, name:tag@digest, name@digest), or one dangling record when it has none; no
+     * parent chain blocks a delete, but an image whose last record goes while a child names it as
+     * parent stays as a dangling record (the answer still says Deleted).
+     */
+    private ArrayNode containerdDelete(Image image, String reference, boolean byId, BiFunction<Integer, String, RuntimeException> http) {
+        ArrayNode records = Json.mapper().createArrayNode();
+        String shortId = image.id.substring(7, 19);
+        List<String> all = List.copyOf(image.tags); // empty: the dangling record alone
+        int count = Math.max(1, all.size());
+        Optional<ImageRef> named = byId ? Optional.empty() : ImageRef.tryParse(reference);
+        boolean exactRecord = named.isPresent() && all.stream().anyMatch(t -> sameRecord(t, named.get()));
+        List<String> same = sameReferences(named, all);
+        boolean activeReference = true;
+        if (!exactRecord) {
+            if (named.isPresent() && same.isEmpty()) {
+                throw http.apply(404, "No such image: " + reference);
+            }
+            if (same.size() == all.size()) {
+                activeReference = false;
+            }
+            if (named.isPresent() && !same.isEmpty() && same.size() != all.size()) {
+                untagRecords(image, same, records);
+                return records;
+            }
+        } else {
+            if (same.size() != all.size()) {
+                untagRecords(image, same, records);
+                return records;
+            } else if (all.size() > 1) {
+                activeReference = false;
+            }
+            Optional<Container> user = userOf(image);
+            if (user.isPresent()) {
+                String record = all.stream().filter(t -> sameRecord(t, named.get())).findFirst().orElseThrow();
+                throw http.apply(409, "conflict: unable to delete " + record + " (must be forced) - container "
+                        + user.get().id.substring(0, 12) + " is using its referenced image " + shortId);
+            }
+        }
+        // deleteAll: each record's own check (running, stopped, and several records when that counts)
+        Optional<Container> running = userOf(image, true);
         if (running.isPresent()) {
             throw http.apply(409, "conflict: unable to delete " + shortId + " (cannot be forced) - image is being used by running container "
-                    + running.get().id.substring(7, 19));
+                    + running.get().id.substring(0, 12));
         }
-        Optional<Container> stopped = userOf(image);
+        Optional<Container> stopped = userOf(image, false);
         if (stopped.isPresent()) {
             throw http.apply(409, "conflict: unable to delete " + shortId + " (must be forced) - image is being used by stopped container "
-                    + stopped.get().id.substring(7, 19));
+                    + stopped.get().id.substring(0, 12));
         }
+        if (activeReference && count > 1) {
+            throw http.apply(409, "conflict: unable to delete " + shortId + " (must be forced) - image is referenced in multiple repositories");
+        }
+        boolean keepDangling = !all.isEmpty() && all.size() == 1 && activeReference && withChildren().contains(image.id);
+        untagRecords(image, all, records);
+        records.addObject().put("Deleted", image.id);
+        event("image", "delete", image.id, Map.of("name", image.id));
+        if (keepDangling) {
+            image.lastTagTime = Optional.of(now);
+            return records;
+        }
+        images.remove(image.id);
+        pruneParents(image, records);
+        return records;
+    }
+
+    private void untagRecords(Image image, List<String> names, ArrayNode records) {
+        for (String r : names) {
+            image.tags.remove(r);
+            records.addObject().put("Untagged", r);
+            event("image", "untag", image.id, Map.of("name", r));
+        }
+        if (image.tags.isEmpty()) {
+            image.lastTagTime = Optional.of(now); // the dangling record it gets
+        }
+    }
+
+    /**
+     * containerd's getSameReferences: the records naming the same repository and tag as the
+     * reference (with a digest: every record of the repository; without a reference: as the first
+     * record), and the repository's digest-only records when no other tag of it stays.
+     */
+    private static List<String> sameReferences(Optional<ImageRef> named, List<String> records) {
+        String tag = named.flatMap(ImageRef::tag).orElse("");
+        boolean allTags = named.isPresent() && named.get().tag().isEmpty() && named.get().digest().isPresent();
+        Optional<ImageRef> name = named;
+        List<String> same = new ArrayList<>();
+        List<String> digestRecords = new ArrayList<>();
+        boolean otherTag = false;
+        for (String record : records) {
+            ImageRef r = ImageRef.parse(record);
+            if (name.isEmpty()) {
+                name = Optional.of(r);
+                tag = r.tag().orElse("");
+            } else if (!name.get().canonicalName().equals(r.canonicalName())) {
+                continue;
+            } else if (!allTags) {
+                if (r.tag().isPresent()) {
+                    if (tag.isEmpty()) {
+                        tag = r.tag().get();
+                    } else if (!tag.equals(r.tag().get())) {
+                        otherTag = true;
+                        continue;
+                    }
+                } else {
+                    digestRecords.add(record);
+                    continue;
+                }
+            }
+            same.add(record);
+        }
+        if (!otherTag) {
+            same.addAll(digestRecords);
+        }
+        return same;
     }
 
     /** The classic store's untag: the tag, and the repository's digests when no other tag of it stays. */
@@ -881,13 +1060,14 @@ public final class FakeState {
             image.digests.removeIf(d -> ImageRef.tryParse(d).map(h -> h.canonicalName().equals(ref.canonicalName())
                     && h.digest().equals(ref.digest())).orElse(false));
             records.addObject().put("Untagged", reference);
+            event("image", "untag", image.id, Map.of("name", image.id));
             return;
         }
         image.tags.removeIf(t -> {
             boolean match = ImageRef.parse(t).sameNameAndTag(ref);
             if (match) {
                 records.addObject().put("Untagged", t);
-                event("image", "untag", image.id, Map.of("name", t));
+                event("image", "untag", image.id, Map.of("name", image.id));
             }
             return match;
         });
@@ -903,11 +1083,25 @@ public final class FakeState {
         }
     }
 
-    /** Deletes the image, then its untagged parents that nothing else holds (noprune=false). */
+    /**
+     * Deletes the image (the classic store's answer then names each layer it freed, by a chain ID),
+     * then its untagged parents that nothing else holds (noprune=false).
+     */
     private void remove(Image image, ArrayNode records) {
         images.remove(image.id);
         records.addObject().put("Deleted", image.id);
         event("image", "delete", image.id, Map.of("name", image.id));
+        if (store == FakeHost.Store.CLASSIC) {
+            Set<String> kept = new HashSet<>();
+            images.values().forEach(i -> kept.addAll(i.layers));
+            image.layers.stream().filter(l -> !kept.contains(l)).distinct()
+                    .forEach(l -> records.addObject().put("Deleted", sha256("layer-" + l)));
+        }
+        pruneParents(image, records);
+    }
+
+    /** The parent goes too when it is untagged and nothing else holds it (quietly kept otherwise). */
+    private void pruneParents(Image image, ArrayNode records) {
         Optional<Image> parent = image.parentId.map(images::get);
         if (parent.isPresent() && parent.get().tags.isEmpty() && parent.get().digests.isEmpty()
                 && !withChildren().contains(parent.get().id) && !usedByContainer(parent.get(), false)) {
@@ -923,12 +1117,15 @@ public final class FakeState {
         long reclaimed = 0;
         for (Container c : List.copyOf(containers.values())) {
             boolean stopped = !Set.of("running", "paused", "restarting", "removing").contains(c.state);
-            boolean old = cutoff == null || c.created.getEpochSecond() < cutoff.getEpochSecond();
+            boolean old = cutoff == null || !c.created.isAfter(cutoff); // the engine keeps what was created after until
             if (stopped && old && labelsMatch(c.labels, filters)) {
                 containers.remove(c.id);
                 deleted.add(c.id);
                 reclaimed += c.sizeRw;
             }
+        }
+        if (deleted.isEmpty()) {
+            out.putNull("ContainersDeleted"); // as the engine answers when it deleted none
         }
         out.put("SpaceReclaimed", reclaimed);
         return out;
@@ -965,6 +1162,10 @@ public final class FakeState {
         if (v.matches("\\d+h")) {
             return Optional.of(now.minus(Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)))));
         }
+        if (v.matches("\\d+\\.\\d{1,9}")) {
+            String[] parts = v.split("\\.");
+            return Optional.of(Instant.ofEpochSecond(Long.parseLong(parts[0]), Long.parseLong((parts[1] + "000000000").substring(0, 9))));
+        }
         return Optional.of(Instant.ofEpochSecond(Long.parseLong(v)));
     }
 
@@ -999,8 +1200,8 @@ public final class FakeState {
         messages.add(status((ref.tag().orElse(r.tag())) + ": Pulling from " + r.familiar(), null));
         Image image = images.get(r.imageId());
         String digestRef = r.familiar() + "@" + r.digest();
-        boolean upToDate = image != null && (ref.digest().isPresent() ? image.digests.contains(digestRef)
-                : image.tags.contains(r.familiar() + ":" + r.tag()));
+        boolean upToDate = image != null && (store == FakeHost.Store.CONTAINERD ? resolve(reference).isPresent()
+                : ref.digest().isPresent() ? image.digests.contains(digestRef) : image.tags.contains(r.familiar() + ":" + r.tag()));
         for (String layer : r.layers().keySet()) {
             messages.add(status(here.contains(layer) ? "Already exists" : "Pull complete", layer.substring(0, Math.min(12, layer.length()))));
         }
@@ -1011,20 +1212,16 @@ public final class FakeState {
                 image.layer(l.getKey(), l.getValue());
             }
         }
-        image.digests.add(digestRef);
-        boolean tagIt = ref.digest().isEmpty() || (store == FakeHost.Store.CONTAINERD && ref.tag().isPresent());
-        if (tagIt) {
-            Optional<Instant> before = image.lastTagTime;
-            tag(image, r.familiar() + ":" + ref.tag().orElse(r.tag()));
-            if (store == FakeHost.Store.CLASSIC) {
-                image.lastTagTime = before; // the classic store's pull names the image without a tag time (LastTagTime stays zero)
-            }
+        if (store == FakeHost.Store.CONTAINERD) {
+            // the record is named as pulled: name:tag, name:tag@digest (a service's pull) or name@digest
+            tag(image, r.familiar() + ref.tag().map(t -> ":" + t).orElse("") + ref.digest().map(d -> "@" + d).orElse(""), false);
         } else {
-            if (store == FakeHost.Store.CONTAINERD && ref.tag().isEmpty()) {
-                image.digestNames.add(digestRef); // an image record named by the digest
-            }
-            if (image.tags.isEmpty()) {
-                image.lastTagTime = store == FakeHost.Store.CONTAINERD ? Optional.of(now) : image.lastTagTime;
+            // the classic store keeps the digest, and a tag only when pulled by tag alone
+            image.digests.add(digestRef);
+            if (ref.digest().isEmpty()) {
+                Optional<Instant> before = image.lastTagTime;
+                tag(image, r.familiar() + ":" + ref.tag().orElse(r.tag()), false);
+                image.lastTagTime = before; // nor a tag time: LastTagTime stays zero after a pull (seen on 26.1 and 28.5)
             }
         }
         event("image", "pull", reference, Map.of("name", r.familiar()));
@@ -1106,12 +1303,17 @@ public final class FakeState {
         return Optional.ofNullable(images.get(id));
     }
 
+    public Optional<Service> serviceNamed(String name) {
+        return services.values().stream().filter(x -> x.name.equals(name)).findFirst();
+    }
+
     public Optional<Container> containerNamed(String name) {
         return containers.values().stream().filter(c -> c.name.equals(name)).findFirst();
     }
 
     public Task taskOf(Service s) {
-        return tasks.stream().filter(t -> t.serviceId.equals(s.id)).findFirst().orElseThrow();
+        return tasks.stream().filter(t -> t.serviceId.equals(s.id))
+                .min(java.util.Comparator.comparing((Task t) -> !t.desiredState.equals("running"))).orElseThrow();
     }
 
     public Task output(Task t, String stdout, String stderr, String state) {

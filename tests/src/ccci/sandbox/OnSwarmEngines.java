@@ -7,9 +7,10 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.Tag;
 
 /**
- * A test class on a multi-node swarm ({@link SwarmCluster}): tests/pom.xml runs it on the oldest and
- * the newest engine whose containerd is dockerd's own (20.10 and 28.5), which a node in its own mount
- * namespace needs; the matrix's other engines run a containerd of the sandbox's own.
+ * A test class on a multi-node swarm ({@link SwarmCluster}): tests/pom.xml runs it on 20.10, 28.5 and
+ * 28.5-containerd (the oldest engine, the newest on the classic store and the newest on the
+ * containerd image store), each swarm node's containerd being dockerd's own, started inside the
+ * node's mount namespace ({@link SwarmNode}). Not on 26.1: it adds no store or API the others lack.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

@@ -18,7 +18,8 @@ import java.util.Optional;
  * A private dockerd of one {@link EngineKind} (Debian's docker.io 20.10 by default, or the one
  * -Dccci.engine names): its own socket, data root, exec root and pid files under a fresh dir in
  * /tmp; never the default socket. With the containerd image store it also runs a containerd of
- * its own ({@link PrivateContainerd}) whose root lies in the data root's file system. Optionally a
+ * its own ({@link PrivateContainerd}) whose root lies in the data root's file system, or lets
+ * dockerd start its own containerd ({@link Options#ownContainerd}, as a swarm node needs). Optionally a
  * single-node swarm manager, optionally with the data root on a small loop-mounted ext4 or a tmpfs
  * (both support overlay2 here, as does ext4 /tmp). Closed by {@link #close()} or, at the latest,
  * at JVM exit.
@@ -35,6 +36,7 @@ public final class SandboxEngine implements AutoCloseable {
         private int loopMb;
         private int tmpfsMb;
         private int containerdLoopMb;
+        private boolean ownContainerd;
         private boolean debug;
         private UnaryOperator<List<String>> launcher = UnaryOperator.identity();
 
@@ -70,6 +72,18 @@ public final class SandboxEngine implements AutoCloseable {
             return this;
         }
 
+        /**
+         * With the containerd image store: no containerd of the sandbox's own; dockerd (without
+         * --containerd) starts its own as a child, with its root at DATA_ROOT/containerd/daemon, as
+         * NixOS and any dockerd started without --containerd do. A swarm node needs this: the
+         * containerd then runs in the node's mount namespace, so its containers' bind mounts resolve
+         * to the node's files. Not with {@link #containerdRootOnLoopFs}. Ignored on the classic store.
+         */
+        public Options ownContainerd(boolean on) {
+            this.ownContainerd = on;
+            return this;
+        }
+
         /** dockerd --debug: its log then has one line per API request (see {@link #apiRequestsServed}). */
         public Options debug(boolean on) {
             this.debug = on;
@@ -101,9 +115,13 @@ public final class SandboxEngine implements AutoCloseable {
     private final EngineKind.Binaries binaries;
     private final DockerCli cli;
     private final PrivateContainerd containerd;
+    /** containerd's root on the containerd image store (the private containerd's, or dockerd's own), else null. */
+    private final Path containerdRoot;
     private Daemon dockerd;
     private Watchdog watchdog;
     private int swarmPort = -1;
+    /** Where in dockerd's log refused requests count from (see {@link #acknowledgeRefusedRequests}). */
+    private long refusedFrom;
     private boolean closed;
 
     private SandboxEngine(Options options, Path workDir) {
@@ -117,9 +135,19 @@ public final class SandboxEngine implements AutoCloseable {
         this.pidFile = workDir.resolve("dockerd.pid");
         this.binaries = options.kind.binaries();
         this.cli = new DockerCli(binaries.docker(), host(), configDir, log);
-        this.containerd = options.kind.containerdImageStore()
+        if (options.ownContainerd && options.containerdLoopMb > 0) {
+            throw new IllegalArgumentException("dockerd's own containerd keeps its root in the data root: no containerdRootOnLoopFs");
+        }
+        this.containerd = options.kind.containerdImageStore() && !options.ownContainerd
                 ? new PrivateContainerd(binaries, workDir, options.containerdLoopMb > 0
                         ? workDir.resolve("containerd-root") : dataRoot.resolve("containerd-root")) : null;
+        this.containerdRoot = !options.kind.containerdImageStore() ? null
+                : containerd != null ? containerd.root() : ownContainerdRoot(dataRoot);
+    }
+
+    /** Where a dockerd started without --containerd has its own containerd keep its root. */
+    static Path ownContainerdRoot(Path dataRoot) {
+        return dataRoot.resolve("containerd").resolve("daemon");
     }
 
     public static Options options() {
@@ -190,12 +218,12 @@ public final class SandboxEngine implements AutoCloseable {
 
     /** Where image content and snapshots live: containerd's root on the containerd image store, else the data root. */
     public Path imageStoreRoot() {
-        return containerd != null ? containerd.root() : dataRoot;
+        return containerdRoot != null ? containerdRoot : dataRoot;
     }
 
-    /** containerd's root, when this engine uses the containerd image store. */
+    /** containerd's root (as this host sees it), when this engine uses the containerd image store. */
     public Optional<Path> containerdRoot() {
-        return Optional.ofNullable(containerd).map(PrivateContainerd::root);
+        return Optional.ofNullable(containerdRoot);
     }
 
     public Path dockerConfigDir() {
@@ -218,6 +246,33 @@ public final class SandboxEngine implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The requests this engine refused because their API version is below its minimum (an engine
+     * kind with {@link EngineKind#minApiVersion()} runs with --debug, which logs them), e.g.
+     * "GET /v1.41/info", since start or {@link #acknowledgeRefusedRequests}. close() fails while any
+     * is left: a refusal a command swallowed would otherwise go unseen.
+     */
+    public List<String> requestsRefusedAsTooOld() {
+        List<String> refused = new ArrayList<>();
+        java.util.regex.Pattern url = java.util.regex.Pattern.compile(" method=(\\S+) .*request-url=(\\S+)");
+        try (var in = Files.newInputStream(log)) {
+            in.skipNBytes(Math.min(refusedFrom, Files.size(log)));
+            new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.contains("msg=\"error response for ") && l.contains("Minimum supported API version is"))
+                    .map(url::matcher)
+                    .filter(java.util.regex.Matcher::find)
+                    .forEach(m -> refused.add(m.group(1) + " " + m.group(2)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return refused;
+    }
+
+    /** A test that sent a too old request on purpose: what was refused so far no longer counts. */
+    public void acknowledgeRefusedRequests() {
+        refusedFrom = LogTail.size(log);
     }
 
     /** The swarm's --listen-addr port, or -1 without swarm. */
@@ -303,7 +358,9 @@ public final class SandboxEngine implements AutoCloseable {
     /**
      * A BuildKit build of {@code dockerfile} (context: an otherwise empty dir), which leaves build
      * cache behind. It uses Debian's docker.io client (/usr/bin/docker): its BuildKit is built in,
-     * while newer clients need the buildx plugin, which is not installed here.
+     * while newer clients need the buildx plugin, which is not installed here. That client's API
+     * (1.41) is below the minimum of an engine with {@link EngineKind#minApiVersion()}: it then
+     * sends that minimum (DOCKER_API_VERSION).
      */
     public void buildWithBuildKit(String dockerfile, String tag) {
         Path context = workDir().resolve("build-" + Math.abs((long) (tag + dockerfile).hashCode()));
@@ -316,6 +373,9 @@ public final class SandboxEngine implements AutoCloseable {
         List<String> command = List.of("/usr/bin/docker", "-H", host(), "build", "--network", "none", "-t", tag, context.toString());
         Map<String, String> env = new HashMap<>();
         env.put("DOCKER_BUILDKIT", "1");
+        // that client speaks API 1.41 at most: an engine that refuses less (Docker 29: 1.44) takes it
+        // at the engine's minimum, which its BuildKit session works with (verified with 28.5 at 1.44)
+        env.put("DOCKER_API_VERSION", options.kind.minApiVersion().orElse(null));
         env.put("DOCKER_HOST", null);
         env.put("DOCKER_CONFIG", dockerConfigDir().toString());
         CommandResult r = Exec.run(command, env, null, LOAD_TIMEOUT);
@@ -348,7 +408,7 @@ public final class SandboxEngine implements AutoCloseable {
      * call it before creating containers. A dangling spec's record is moby-dangling@ID.
      */
     public void backdateImageRecords(List<ImageSpec> specs) {
-        if (containerd == null || specs.isEmpty()) {
+        if (containerdRoot == null || specs.isEmpty()) {
             return;
         }
         Map<String, Instant> records = new LinkedHashMap<>();
@@ -357,7 +417,10 @@ public final class SandboxEngine implements AutoCloseable {
                     spec.created());
         }
         stopEngine();
-        ContainerdImageRecords.setTimes(containerd.root().resolve("io.containerd.metadata.v1.bolt").resolve("meta.db"),
+        if (containerd == null) {
+            awaitManagedContainerdExit(); // it holds meta.db while it runs
+        }
+        ContainerdImageRecords.setTimes(containerdRoot.resolve("io.containerd.metadata.v1.bolt").resolve("meta.db"),
                 containerdNamespace(), records);
         restartEngine();
     }
@@ -442,11 +505,16 @@ public final class SandboxEngine implements AutoCloseable {
             }
         }
         Leftovers.kill(workDir, dataRoot);
+        List<String> refused = options.kind.minApiVersion().isPresent() ? requestsRefusedAsTooOld() : List.of();
         List<Path> stuck = Mounts.unmountAllUnder(workDir);
         if (!stuck.isEmpty()) {
             throw new IllegalStateException("still mounted, so not deleting " + workDir + ": " + stuck);
         }
         Exec.ok(List.of("rm", "-rf", "--one-file-system", workDir.toString()));
+        if (!refused.isEmpty()) {
+            throw new AssertionError("engine " + options.kind + " refused " + refused.size() + " request(s) below its minimum API "
+                    + options.kind.minApiVersion().orElseThrow() + ": " + refused);
+        }
     }
 
     @Override
@@ -502,13 +570,14 @@ public final class SandboxEngine implements AutoCloseable {
                 "--bridge", "none", "--iptables=false", "--ip-masq=false",
                 "--containerd-namespace", namespace,
                 "--containerd-plugins-namespace", namespace + "-plugins"));
-        if (containerd == null) {
-            command.addAll(List.of("--storage-driver", "overlay2"));
-        } else {
+        if (containerd != null) {
             containerd.start();
             command.addAll(List.of("--containerd", containerd.socket().toString()));
-        }
-        if (options.debug) {
+        } else if (containerdRoot == null) {
+            command.addAll(List.of("--storage-driver", "overlay2"));
+        } // else: the containerd store with dockerd's own containerd (its snapshotter: overlayfs)
+        if (options.debug || options.kind.minApiVersion().isPresent()) {
+            // with a minimum API: every refused request is logged, for close() to report
             command.add("--debug");
         }
         dockerd = Daemon.start("dockerd", options.launcher.apply(command), binaries.env(), log, pidFile);

@@ -6,9 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * A multi-node Docker Swarm on this machine: a manager and workers, each a dockerd of its own in
@@ -16,6 +21,10 @@ import java.util.TreeMap;
  * loopback (each node its own --listen-addr/--advertise-addr port), told apart by the node label
  * {@value #NODE_LABEL} (they share the host's hostname). With it a private registry, to which the
  * manager's client is logged in: services created with --with-registry-auth pull on every node.
+ *
+ * <p>The test JVM plays the manager's host, where a fleet run starts: on this host the data root's
+ * path shows the manager's disk (a bind mount), as /var/lib/docker does on a real manager. Each
+ * node's own namespace has its own disk there.
  *
  * <p>{@link #shared()} is one cluster per test JVM; a test that stops a worker or drains a node
  * may leave it so: the next {@code shared()} brings every node back (running, active, ready).
@@ -65,6 +74,19 @@ public final class SwarmCluster implements AutoCloseable {
         return new Options();
     }
 
+    /**
+     * The requests any node refused as below its minimum API (see
+     * {@link SandboxEngine#requestsRefusedAsTooOld()}), each after its node's name.
+     */
+    public List<String> requestsRefusedAsTooOld() {
+        return nodes.stream().flatMap(n -> n.engine().requestsRefusedAsTooOld().stream().map(r -> n.name() + ": " + r)).toList();
+    }
+
+    /** The cluster of this JVM, if one was started and is not closed (unlike {@link #shared()}, never starts or heals one). */
+    public static synchronized Optional<SwarmCluster> existing() {
+        return shared == null || shared.closed ? Optional.empty() : Optional.of(shared);
+    }
+
     /** The cluster of this JVM (manager + 2 workers), started on first use, every node ready. */
     public static synchronized SwarmCluster shared() {
         if (shared == null || shared.closed) {
@@ -87,25 +109,47 @@ public final class SwarmCluster implements AutoCloseable {
         }
         Reaper.register(cluster);
         try {
-            cluster.registry = SandboxRegistry.start(REGISTRY_USER, REGISTRY_PASSWORD);
-            SwarmNode manager = cluster.addNode("manager", o.managerDiskMb);
+            // the registry and every node's engine start at once (each dockerd mostly waits on its
+            // own start-up), then the manager inits the swarm and the workers join it at once
+            CompletableFuture<SandboxRegistry> registry = CompletableFuture.supplyAsync(
+                    () -> SandboxRegistry.start(REGISTRY_USER, REGISTRY_PASSWORD), THREAD_EACH);
+            Map<String, Integer> disks = new LinkedHashMap<>();
+            disks.put("manager", o.managerDiskMb);
+            for (int i = 1; i <= o.workers; i++) {
+                disks.put("worker" + i, o.workerDiskMb + 32 * (i - 1));
+            }
+            List<CompletableFuture<SwarmNode>> starting = disks.entrySet().stream()
+                    .map(d -> CompletableFuture.supplyAsync(() -> SwarmNode.start(d.getKey(), d.getValue(), cluster.dataRoot()),
+                            THREAD_EACH))
+                    .toList();
+            List<Throwable> failures = new ArrayList<>();
+            // close() stops whatever did start when another failed
+            starting.forEach(node -> valueOf(node, failures).ifPresent(cluster.nodes::add));
+            cluster.registry = valueOf(registry, failures).orElse(null);
+            throwFirst(failures);
+            cluster.showManagersDataRootHere();
+            long started = System.nanoTime();
+            SwarmNode manager = cluster.manager();
             int port = FreePorts.next();
             manager.dockerOk("swarm", "init", "--advertise-addr", "127.0.0.1:" + port, "--listen-addr", "127.0.0.1:" + port);
             manager.engine().login(cluster.registry.address(), REGISTRY_USER, REGISTRY_PASSWORD);
             String token = manager.dockerOk("swarm", "join-token", "-q", "worker");
-            for (int i = 1; i <= o.workers; i++) {
-                SwarmNode worker = cluster.addNode("worker" + i, o.workerDiskMb + 32 * (i - 1));
+            List<CompletableFuture<String>> joining = cluster.workers().stream().map(worker -> CompletableFuture.supplyAsync(() -> {
                 int workerPort = FreePorts.next();
-                worker.dockerOk("swarm", "join", "--token", token, "--advertise-addr", "127.0.0.1:" + workerPort,
+                return worker.dockerOk("swarm", "join", "--token", token, "--advertise-addr", "127.0.0.1:" + workerPort,
                         "--listen-addr", "127.0.0.1:" + workerPort, "127.0.0.1:" + port);
-            }
+            }, THREAD_EACH)).toList();
+            joining.forEach(join -> valueOf(join, failures));
+            throwFirst(failures);
             for (SwarmNode node : cluster.nodes) {
                 node.nodeId(node.dockerOk("info", "-f", "{{.Swarm.NodeID}}"));
                 manager.dockerOk("node", "update", "--label-add", NODE_LABEL + "=" + node.name(), node.nodeId());
             }
             cluster.awaitAll("ready", "active");
-            System.err.printf("[sandbox] swarm %s: %d nodes ready in %d ms%n", cluster.dir, cluster.nodes.size(),
-                    (System.nanoTime() - t0) / 1_000_000);
+            long t1 = System.nanoTime();
+            System.err.printf("[sandbox] swarm %s (engine %s): %d nodes ready in %d ms (engines and registry up in %d ms, swarm formed in %d ms)%n",
+                    cluster.dir, EngineKind.current(), cluster.nodes.size(), (t1 - t0) / 1_000_000, (started - t0) / 1_000_000,
+                    (t1 - started) / 1_000_000);
             return cluster;
         } catch (RuntimeException | Error e) {
             try {
@@ -117,10 +161,47 @@ public final class SwarmCluster implements AutoCloseable {
         }
     }
 
-    private SwarmNode addNode(String name, int diskMb) {
-        SwarmNode node = SwarmNode.start(name, diskMb, dataRoot());
-        nodes.add(node);
-        return node;
+    /**
+     * Binds the manager's disk at {@link #dataRoot()} on this host (private: nothing propagates), so
+     * that what a fleet run checks on its host (e.g. that --containerd-root exists) is the manager's.
+     * The nodes' namespaces already exist; one started later inherits this mount and mounts its own
+     * disk over it.
+     */
+    private void showManagersDataRootHere() {
+        Exec.ok(List.of("mount", "--bind", manager().diskOnHost().toString(), dataRoot().toString()));
+        Exec.ok(List.of("mount", "--make-private", dataRoot().toString()));
+    }
+
+    /** A new daemon thread for each task: the cluster's start-up steps wait on processes, not on CPU. */
+    private static final Executor THREAD_EACH = task -> {
+        Thread thread = new Thread(task, "sandbox-swarm-start");
+        thread.setDaemon(true);
+        thread.start();
+    };
+
+    /** Waits for {@code future}; its value, or empty with its failure added to {@code failures}. */
+    private static <T> Optional<T> valueOf(CompletableFuture<T> future, List<Throwable> failures) {
+        try {
+            return Optional.ofNullable(future.join());
+        } catch (CompletionException e) {
+            failures.add(e.getCause() != null ? e.getCause() : e);
+            return Optional.empty();
+        }
+    }
+
+    private static void throwFirst(List<Throwable> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        Throwable first = failures.get(0);
+        failures.subList(1, failures.size()).forEach(first::addSuppressed);
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException(first);
     }
 
     public SwarmNode manager() {
@@ -151,17 +232,39 @@ public final class SwarmCluster implements AutoCloseable {
         return dir.resolve("docker");
     }
 
+    /**
+     * On the containerd image store, containerd's root as every node's containers see it: dockerd's
+     * own containerd keeps it in the data root (DATA_ROOT/containerd/daemon), so on the node's own disk.
+     */
+    public Optional<Path> containerdRoot() {
+        return EngineKind.current().containerdImageStore()
+                ? Optional.of(SandboxEngine.ownContainerdRoot(dataRoot())) : Optional.empty();
+    }
+
     public SandboxRegistry registry() {
         return registry;
     }
 
-    /** The toolkit's image (ToolkitImage), pushed once to the registry: the reference every node pulls. */
+    /**
+     * The toolkit's image (ToolkitImage), pushed once to the registry: the reference every node
+     * pulls. Every worker pulls it here already, so that a test's disk figures include it whichever
+     * test runs first: a node whose disk a test has filled could not pull it any more (on the
+     * containerd store it takes its compressed content and its unpacked snapshot, ~115 MB).
+     */
     public synchronized String toolkitImage() {
         if (toolkitImage == null) {
             long t0 = System.nanoTime();
-            toolkitImage = ToolkitImage.pushTo(manager().engine(), registry);
-            System.err.printf("[sandbox] swarm %s: %s imported and pushed in %d ms%n", dir, toolkitImage,
-                    (System.nanoTime() - t0) / 1_000_000);
+            String ref = ToolkitImage.pushTo(manager().engine(), registry);
+            long pushed = System.nanoTime();
+            List<Throwable> failures = new ArrayList<>();
+            workers().stream().map(worker -> CompletableFuture.runAsync(() -> {
+                worker.engine().login(registry.address(), REGISTRY_USER, REGISTRY_PASSWORD);
+                worker.dockerOk("pull", "-q", ref);
+            }, THREAD_EACH)).toList().forEach(pull -> valueOf(pull, failures));
+            throwFirst(failures);
+            toolkitImage = ref;
+            System.err.printf("[sandbox] swarm %s: %s imported and pushed in %d ms, pulled by the workers in %d ms%n", dir,
+                    toolkitImage, (pushed - t0) / 1_000_000, (System.nanoTime() - pushed) / 1_000_000);
         }
         return toolkitImage;
     }
@@ -238,6 +341,10 @@ public final class SwarmCluster implements AutoCloseable {
         closed = true;
         Reaper.unregister(this);
         List<RuntimeException> failures = new ArrayList<>();
+        List<Path> stuck = Mounts.unmountAllUnder(dataRoot()); // the manager's disk, seen from here
+        if (!stuck.isEmpty()) {
+            failures.add(new IllegalStateException("still mounted: " + stuck));
+        }
         for (int i = nodes.size() - 1; i >= 0; i--) {
             try {
                 nodes.get(i).engine().close();

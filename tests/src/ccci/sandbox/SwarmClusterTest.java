@@ -8,28 +8,54 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The multi-node swarm the fleet tests run on: three engines, each its own node with its own disk,
  * and a global job of the toolkit's image whose task on each node sees that node's engine and disk.
+ * On every engine the fleet runs on ({@link OnSwarmEngines}): the cluster is the one FleetEngineTest
+ * shares in the same test JVM.
  */
+@OnSwarmEngines
 class SwarmClusterTest {
+    /**
+     * The shared cluster closes at JVM exit, too late to fail a test: on an engine with a minimum
+     * API (28.5-containerd: 1.44) no node may have refused a request as too old, from the toolkit's
+     * node jobs or anything else.
+     */
+    @AfterAll
+    static void noNodeRefusedARequestAsTooOld() {
+        SwarmCluster.existing().ifPresent(cluster -> assertEquals(List.of(), cluster.requestsRefusedAsTooOld()));
+    }
+
     private static final String BUSYBOX = "sbx-swarm/busybox:1";
 
     @Test
-    void threeReadyNodesEachItsOwnEngineWithItsDataRootAtTheSamePath() {
+    void threeReadyNodesEachItsOwnEngineWithItsDataRootAtTheSamePath() throws IOException {
         SwarmCluster cluster = SwarmCluster.shared();
         assertEquals(3, cluster.nodes().size());
         Set<String> ids = new HashSet<>();
         for (SwarmNode node : cluster.nodes()) {
             assertEquals(node.nodeId(), node.dockerOk("info", "-f", "{{.Swarm.NodeID}}"), node + " answers on its own socket");
             assertEquals(cluster.dataRoot().toString(), node.dockerOk("info", "-f", "{{.DockerRootDir}}"));
+            EngineKind kind = node.engine().kind();
+            assertEquals(kind.containerdImageStore() ? "overlayfs" : "overlay2", node.dockerOk("info", "-f", "{{.Driver}}"),
+                    node + ": the image store (the containerd store names its snapshotter)");
+            kind.minApiVersion().ifPresent(min -> assertEquals(min, node.dockerOk("version", "-f", "{{.Server.MinAPIVersion}}"),
+                    node + " refuses requests below " + min));
+            if (kind.containerdImageStore()) {
+                // dockerd's own containerd, its root on the node's disk, where the cluster says
+                Path containerdRoot = node.diskOnHost().resolve(cluster.dataRoot().relativize(cluster.containerdRoot().orElseThrow()));
+                assertTrue(Files.isRegularFile(containerdRoot.resolve("io.containerd.metadata.v1.bolt/meta.db")), containerdRoot.toString());
+                assertEquals(Files.getFileStore(node.diskOnHost()), Files.getFileStore(containerdRoot));
+            }
             assertEquals("ready active", cluster.state(node));
             assertEquals(node.name(), cluster.manager().dockerOk("node", "inspect", "-f",
                     "{{index .Spec.Labels \"" + SwarmCluster.NODE_LABEL + "\"}}", node.nodeId()));
@@ -45,7 +71,9 @@ class SwarmClusterTest {
     /**
      * Each node runs a container named like a live run-app stack of its own; `gates --json` as a
      * global job, with the node's socket and data root mounted, reports on every node exactly that
-     * node's stack, its swarm role and its disk's size.
+     * node's stack, its swarm role and its disk's size. On the containerd image store the job also
+     * measures containerd's root (--containerd-root; dockerd's own containerd keeps it in the data
+     * root, so it is on the node's disk too).
      */
     @Test
     void aGlobalJobOfTheToolkitImageSeesEachNodesOwnEngineAndDisk() throws IOException {
@@ -59,7 +87,7 @@ class SwarmClusterTest {
             node.dockerOk("run", "-d", "--network", "none", "--name", stack + "_app", BUSYBOX, "sleep", "600");
             stacks.add(stack);
         }
-        try (GlobalJob job = cluster.globalJob("ccci-gates-probe", gatesJobOptions(cluster), image, GATES_EXIT_ZERO)) {
+        try (GlobalJob job = cluster.globalJob("ccci-gates-probe", gatesJobOptions(cluster), image, gatesExitZero(cluster))) {
             List<GlobalJob.Task> tasks = job.await(cluster.nodes(), Duration.ofMinutes(2));
             for (int i = 0; i < cluster.nodes().size(); i++) {
                 SwarmNode node = cluster.nodes().get(i);
@@ -77,11 +105,22 @@ class SwarmClusterTest {
                 assertEquals(i == 0 ? "manager" : "worker", gate(report, "convergence").path("swarm").asText(), node + ": " + out);
 
                 JsonNode disk = gate(report, "disk");
-                assertEquals(cluster.dataRoot().toString(), disk.path("path").asText());
+                // the fullest path: the data root, or on the containerd store either of two paths on one
+                // file system (measured a moment apart, the second can be a percent fuller)
+                List<String> expected = new ArrayList<>(List.of(cluster.dataRoot().toString()));
+                cluster.containerdRoot().ifPresent(root -> expected.add(root.toString()));
+                assertTrue(expected.contains(disk.path("path").asText()), node + ": " + disk);
                 FileStore store = Files.getFileStore(node.diskOnHost());
                 long size = store.getTotalSpace() - store.getUnallocatedSpace() + store.getUsableSpace();
                 assertEquals(size, disk.path("usedBytes").asLong() + disk.path("availableBytes").asLong(),
                         node + " measured its own disk: " + disk);
+                List<String> measured = new ArrayList<>();
+                disk.path("paths").forEach(p -> measured.add(p.path("path").asText()));
+                assertEquals(expected, measured, node + ": " + disk);
+                for (JsonNode path : disk.path("paths")) {
+                    assertEquals(size, path.path("usedBytes").asLong() + path.path("availableBytes").asLong(),
+                            node + ": " + path + " is on the node's own disk");
+                }
             }
         } finally {
             for (int i = 0; i < cluster.nodes().size(); i++) {
@@ -100,7 +139,7 @@ class SwarmClusterTest {
         String image = cluster.toolkitImage();
         SwarmNode stopped = cluster.workers().get(1);
         stopped.stopEngine();
-        try (GlobalJob job = cluster.globalJob("ccci-gates-down", gatesJobOptions(cluster), image, GATES_EXIT_ZERO)) {
+        try (GlobalJob job = cluster.globalJob("ccci-gates-down", gatesJobOptions(cluster), image, gatesExitZero(cluster))) {
             Duration timeout = Duration.ofSeconds(10);
             long t0 = System.nanoTime();
             List<GlobalJob.Task> tasks = job.await(cluster.nodes(), timeout);
@@ -165,8 +204,14 @@ class SwarmClusterTest {
         }
     }
 
-    /** gates --json on the node, exiting 0 (see above), its exit code on stderr as exit=N. */
-    static final String[] GATES_EXIT_ZERO = {"/opt/cc-ci/bin/cc-ci gates --json; echo exit=$? >&2"};
+    /**
+     * gates --json on the node, exiting 0 (see above), its exit code on stderr as exit=N; on the
+     * containerd store with --containerd-root, as no /var/lib/containerd exists on the nodes.
+     */
+    static String[] gatesExitZero(SwarmCluster cluster) {
+        String containerdRoot = cluster.containerdRoot().map(root -> " --containerd-root " + root).orElse("");
+        return new String[] {"/opt/cc-ci/bin/cc-ci gates --json" + containerdRoot + "; echo exit=$? >&2"};
+    }
 
     /** What a fleet run gives each node's task: its own engine's socket and data root at the usual paths. */
     static List<String> gatesJobOptions(SwarmCluster cluster) {

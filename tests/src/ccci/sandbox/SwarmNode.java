@@ -12,7 +12,12 @@ import java.util.List;
  *     tmpfs private to the namespace): a task that bind-mounts it reaches its own node;</li>
  * <li>the data root is at the same path on every node ({@link SwarmCluster#dataRoot()}, as
  *     /var/lib/docker is on a real fleet): this node's own loop-mounted ext4, bind-mounted there
- *     inside the namespace only. From the host the same file system is at {@link #diskOnHost()}.</li>
+ *     inside the namespace (the host shows the manager's disk there, as on the manager's host). From
+ *     the host the node's file system is at {@link #diskOnHost()}.</li>
+ *     <li>on the containerd image store, containerd is dockerd's own (started by dockerd as its child,
+ *     so inside the namespace), with its root in the data root (DATA_ROOT/containerd/daemon, on the
+ *     node's own disk): a containerd started outside would resolve the containers' bind mounts in the
+ *     host's namespace, where /var/run/docker.sock is not the node's.</li>
  * </ul>
  * Tests reach the engine from outside through its private socket ({@link #host()}).
  */
@@ -41,6 +46,7 @@ public final class SwarmNode {
         SandboxEngine engine = SandboxEngine.start(SandboxEngine.options()
                 .swarm(false)
                 .dataRootOnLoopFs(diskMb)
+                .ownContainerd(true)
                 .launcher(dockerd -> inOwnNamespace(dockerd, dataRoot)));
         return new SwarmNode(name, engine);
     }

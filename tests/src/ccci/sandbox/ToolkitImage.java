@@ -2,9 +2,12 @@ package ccci.sandbox;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -71,13 +74,29 @@ public final class ToolkitImage {
         return ref;
     }
 
+    /**
+     * One JVM at a time builds (tests/run runs its executions side by side, and each swarm engine's
+     * builds the image): two exports at once share JBang's state in the cache and can leave a
+     * truncated class in the jars ("ClassFormatError: Truncated class file" in a node's job).
+     */
     private static Built buildOrReuse() {
         Provision.ensureInstalled();
-        long t0 = System.nanoTime();
         Path cache = ToolkitImageCache.dir();
-        Path work = null;
         try {
             Files.createDirectories(cache);
+            try (FileChannel channel = FileChannel.open(cache.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = channel.lock()) {
+                return buildOrReuse(cache);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Built buildOrReuse(Path cache) {
+        long t0 = System.nanoTime();
+        Path work = null;
+        try {
             work = Files.createTempDirectory(cache, "work-");
             Path repo = repoRoot();
             Path context = repo.resolve("deploy/container");

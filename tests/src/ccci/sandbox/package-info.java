@@ -30,6 +30,20 @@
  * <li>Each swarm node's dockerd runs in its own mount namespace (`unshare -m`, a tmpfs /run):
  *     a task bind-mounting /var/run/docker.sock reaches its own node's engine. Nodes share the
  *     host's hostname: tell them apart by node ID or the ccci.node label.</li>
+ * <li>On the containerd image store a swarm node's dockerd runs without --containerd and starts its
+ *     own containerd as its child, inside the namespace (root DATA_ROOT/containerd/daemon): one
+ *     started outside would resolve the containers' bind mounts in the host's namespace. dockerd's
+ *     own containerd keeps DATA_ROOT/containerd/daemon on the classic store too (no images there).</li>
+ * <li>28.5 with DOCKER_MIN_API_VERSION=1.44 in its environment refuses older requests with HTTP 400
+ *     ("client version 1.41 is too old. Minimum supported API version is 1.44"); with --debug its
+ *     log names each ("error response for GET request" ... request-url=/v1.41/...). Debian's 20.10
+ *     CLI builds with BuildKit against it when told DOCKER_API_VERSION=1.44.</li>
+ * <li>On the containerd store `docker system df` fails while a container is being removed (HTTP
+ *     500 "rw layer snapshot not found for container ...", or 404 "NotFound: snapshot ... does not
+ *     exist").</li>
+ * <li>tests/run runs its executions side by side: the toolkit image is built by one JVM at a time
+ *     (a file lock in its cache dir); two exports at once shared JBang's state and left a truncated
+ *     class in the jars.</li>
  * <li>On engine 20.10 a global job's task that exits non-zero is run again and again, whatever
  *     --restart-condition says (none: at once; others: every 5 s); only exit 0 completes it.</li>
  * <li>A global job's own service counts as "converging" on the manager while its tasks run.</li>
