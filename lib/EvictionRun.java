@@ -171,7 +171,11 @@ public final class EvictionRun {
         }
 
         List<String> untagged = new ArrayList<>();
-        List<String> names = new ArrayList<>(image.tags());
+        // its tags first, then the containerd store's records named by a digest (repo@sha256:..., listed
+        // among RepoTags): a tag can be put back after a 409, a record by digest cannot (the engine tags
+        // no name with a digest), so the delete that may meet a user's 409 is of such a record
+        List<String> names = new ArrayList<>(image.tags().stream().filter(t -> !t.contains("@")).toList());
+        names.addAll(image.tags().stream().filter(t -> t.contains("@")).toList());
         names.add(image.id()); // what is left after the tags (registry digests) goes with the image itself
         for (String name : names) {
             JsonNode answer;
@@ -230,6 +234,10 @@ public final class EvictionRun {
         List<String> failed = new ArrayList<>();
         for (String tag : tags) {
             int colon = tag.lastIndexOf(':');
+            if (tag.contains("@")) {
+                failed.add(tag); // a record by digest: no tag request can name it again
+                continue;
+            }
             try {
                 engine.tagImage(image.id(), tag.substring(0, colon), tag.substring(colon + 1));
             } catch (EngineApi.Unavailable e) {
@@ -238,7 +246,8 @@ public final class EvictionRun {
         }
         List<String> digestsLost = current(engine, image).map(now -> image.repoDigests().stream()
                 .filter(dg -> !now.repoDigests().contains(dg)).toList()).orElse(List.of());
-        return "; its tags put back (" + Text.safe(String.join(", ", tags)) + ")"
+        List<String> back = tags.stream().filter(t -> !failed.contains(t)).toList();
+        return (back.isEmpty() ? "" : "; its tags put back (" + Text.safe(String.join(", ", back)) + ")")
                 + (failed.isEmpty() ? "" : "; could not put back " + Text.safe(String.join(", ", failed)))
                 + (digestsLost.isEmpty() ? "" : "; its registry digest " + Text.safe(String.join(", ", digestsLost))
                         + " went with its last tag (a deploy by digest pulls the manifest again)");

@@ -103,8 +103,10 @@ public final class PruneMetrics {
             out.sample("removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
-        out.gauge("evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+        out.gauge("evicted_images", "Images the opt-in eviction (--evict-to) removed in the last run.", "",
                 String.valueOf(r.evictedImages()));
+        out.gauge("evicted_bytes", "Bytes the opt-in eviction (--evict-to) freed in the last run: the unique bytes of the images it removed.",
+                "", String.valueOf(r.evictedBytes()));
         removedByReason(out, r);
         if (!r.keptImages().isEmpty()) {
             out.help("kept_images", "Top-level images the last run left, by the first reason that keeps each: in-use (a container, service, "

@@ -158,6 +158,7 @@ public final class FakeState {
     public Service service(String name, String imageRef) {
         Service s = new Service(nextId("service").substring(7, 32), name, imageRef, now);
         services.put(s.id, s);
+        event("service", "create", s.id, Map.of("name", name));
         s.replicas(1);
         return s;
     }
@@ -389,6 +390,7 @@ public final class FakeState {
          * one; converged (update completed, the old tasks shut down and listed).
          */
         public Service update(String imageRef) {
+            event("service", "update", id, Map.of("name", name));
             previousImage = Optional.of(image);
             image = imageRef;
             updateState = Optional.of("completed");
@@ -1254,7 +1256,9 @@ public final class FakeState {
             // the classic store keeps the digest, and a tag only when pulled by tag alone
             image.digests.add(digestRef);
             if (ref.digest().isEmpty()) {
+                Optional<Instant> before = image.lastTagTime;
                 tag(image, r.familiar() + ":" + ref.tag().orElse(r.tag()), false);
+                image.lastTagTime = before; // nor a tag time: LastTagTime stays zero after a pull (seen on 26.1 and 28.5)
             }
         }
         event("image", "pull", reference, Map.of("name", r.familiar()));
@@ -1281,6 +1285,7 @@ public final class FakeState {
         Service s = new Service(nextId("service").substring(7, 32), spec.path("Name").asText(), image, now);
         spec.path("Labels").properties().forEach(e -> s.labels.put(e.getKey(), e.getValue().asText()));
         services.put(s.id, s);
+        event("service", "create", s.id, Map.of("name", s.name));
         JsonNode mode = spec.path("Mode");
         if (mode.has("GlobalJob")) {
             s.mode = "GlobalJob";
