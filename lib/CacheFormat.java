@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +17,7 @@ import java.util.Locale;
 public final class CacheFormat {
     private CacheFormat() {}
 
-    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
     static final String PREFIX = "ci_docker_cache_";
 
     public static String text(CacheView v) {
@@ -250,7 +250,7 @@ public final class CacheFormat {
         out.sample("image_bytes", "{kind=\"shared\"}", v.sharedBytes());
         out.sample("image_bytes", "{kind=\"unique\"}", v.uniqueBytes());
         out.gauge("disk_used_percent", "Used % (as df shows it) of the filesystem holding the store.", "", v.disk().usedPercent());
-        out.gauge("prune_reclaimable_bytes", "Bytes the seed's prune would free now (--until).", "", v.pruneReclaimableBytes());
+        out.gauge("prune_reclaimable_bytes", "Bytes prune would free now (--until).", "", v.pruneReclaimableBytes());
         out.gauge("evict_to_percent", "The low watermark eviction would bring the disk below.", "", plan.evictToPercent());
         out.gauge("evict_candidates", "Tagged images nothing uses or protects (eviction candidates).", "", plan.order().size());
         out.gauge("evict_images", "Images eviction down to the low watermark would remove now.", "", plan.evicted().size());

@@ -123,9 +123,9 @@ public final class EvictionPolicy {
     /** The eviction options (a picocli mixin); eviction is off unless --evict-to or --max-unused-age is given. */
     public static final class Options {
         @Option(names = "--evict-to", paramLabel = "PERCENT",
-                description = "Low watermark: when the disk is still at or above --threshold after the phases, remove tagged images "
-                        + "(and cached registry images) nothing uses, least recently used first, until the disk is below PERCENT "
-                        + "(which must be below --threshold) and, with --min-free, at least that much is free. Off unless given.")
+                description = "Eviction's low watermark: when the disk is still at or above --threshold after the phases, tagged images "
+                        + "(and cached registry images) nothing uses go, least recently used first, until the disk is below PERCENT "
+                        + "(which must be below --threshold) and, with --min-free, at least that much is free.")
         String evictTo;
 
         @Option(names = "--min-age", paramLabel = "AGE", defaultValue = DEFAULT_MIN_AGE,

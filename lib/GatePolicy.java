@@ -139,20 +139,20 @@ public final class GatePolicy {
 
         @Option(names = "--path", paramLabel = "DIR",
                 description = {"Filesystem to measure; give it once per filesystem that holds images (the fullest counts).",
-                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host; with the",
-                    "containerd image store also containerd's root (--containerd-root)."})
+                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host; with the containerd "
+                        + "image store also containerd's root (--containerd-root)."})
         List<String> paths = new ArrayList<>();
 
         @Option(names = "--containerd-root", paramLabel = "DIR",
-                description = {"containerd's root, where the containerd image store keeps image content and snapshots;",
-                    "measured beside the data root when the engine uses that store and no --path is given.",
+                description = {"containerd's root, where the containerd image store keeps image content and snapshots; measured "
+                        + "beside the data root when the engine uses that store and no --path is given.",
                     "Default: /var/lib/containerd when it exists on this host."})
         String containerdRoot;
 
         @Option(names = "--min-free", paramLabel = "BYTES",
-                description = {"A second disk trigger: pruning may also run when less than BYTES is available, whatever Use%%;",
-                    "eviction then goes on until the disk is below --evict-to and at least BYTES is available.",
-                    "Docker's decimal units: 5G = 5*10^9 bytes, 500M = 5*10^8 (not GiB/MiB). Off unless given."})
+                description = "A second disk trigger: pruning may also run when less than BYTES is available, whatever Use%%; "
+                        + "eviction then goes on until the disk is below --evict-to and at least BYTES is available. In Docker's decimal "
+                        + "units: 5G = 5*10^9 bytes, 500M = 5*10^8 (not GiB/MiB). Off unless given.")
         String minFree;
 
         @Option(names = "--stack-pattern", paramLabel = "REGEX",
@@ -161,7 +161,7 @@ public final class GatePolicy {
                     "Default: under Defaults below"})
         String stackPattern = Settings.DEFAULT_STACK_PATTERN;
 
-        @Option(names = ClusterVerdict.OPTION, paramLabel = "V",
+        @Option(names = ClusterVerdict.OPTION, paramLabel = "V", hidden = true,
                 description = {"Set by a fleet run for its node job: the manager's verdict for the gates that need the cluster's view,",
                     "as stack=STATE,convergence=STATE (holds, blocks or unknown); this node then checks its own disk and containers.",
                     "The command then exits 0 and reports its outcome in its output (a failing swarm job task would run again)."})
@@ -300,11 +300,21 @@ public final class GatePolicy {
                     || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
         }
 
-        /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
+        /**
+         * One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-...";
+         * gates that could not be evaluated for the same reason (an unreachable engine) share one clause.
+         */
         public String reason() {
-            return String.join("; ", notHolding().stream()
-                    .filter(g -> g.state() != GateResult.State.SKIPPED)
-                    .map(g -> g.name() + ": " + g.detail()).toList());
+            Map<String, List<String>> byDetail = new LinkedHashMap<>();
+            notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
+                    .forEach(g -> byDetail.computeIfAbsent(sameCause(g), k -> new ArrayList<>()).add(g.name()));
+            return String.join("; ", byDetail.entrySet().stream()
+                    .map(e -> String.join(", ", e.getValue()) + ": " + e.getKey()).toList());
+        }
+
+        /** A gate's detail, with "cannot measure: " and "cannot evaluate: " made one, so one cause reads once. */
+        private static String sameCause(GateResult g) {
+            return g.detail().replaceFirst("^cannot measure: ", "cannot evaluate: ");
         }
     }
 
@@ -466,7 +476,7 @@ public final class GatePolicy {
         figures.put("liveStacks", List.copyOf(stacks));
         figures.put("matchedObjects", matches);
         cluster.ifPresent(c -> figures.put("clusterVerdict", ClusterVerdict.word(c.stack())));
-        String checkedHere = host.runningContainers().size() + " running containers checked here";
+        String checkedHere = Text.count(host.runningContainers().size(), "running container") + " checked here";
         if (stacks.isEmpty() && cluster.isPresent()) {
             return switch (cluster.get().stack()) {
                 case HOLDS -> new GateResult("stack", GateResult.State.HOLDS, "no live run-app stack (the manager's verdict for the cluster's services; "
@@ -480,9 +490,12 @@ public final class GatePolicy {
                     + checkedHere + "); " + FROM_A_MANAGER, figures);
         }
         if (stacks.isEmpty()) {
+            List<String> unmatched = otherStacks(host);
+            figures.put("stacksNotMatched", unmatched);
             return new GateResult("stack", GateResult.State.HOLDS, "no live run-app stack ("
-                    + host.services().size() + " services, " + host.runningContainers().size()
-                    + " running containers checked)", figures);
+                    + Text.count(host.services().size(), "service") + ", " + Text.count(host.runningContainers().size(), "running container")
+                    + " checked)" + (unmatched.isEmpty() ? "" : "; note: --stack-pattern matches none of the stacks here ("
+                    + abbreviate(unmatched) + "): if they are CI runs, set --stack-pattern"), figures);
         }
         return new GateResult("stack", GateResult.State.BLOCKS, "live run-app stack "
                 + abbreviate(List.copyOf(stacks)) + " (" + abbreviate(matches) + ")", figures);
@@ -504,6 +517,18 @@ public final class GatePolicy {
             return Optional.of(matched.endsWith("_") ? matched.substring(0, matched.length() - 1) : matched);
         }
         return Optional.empty();
+    }
+
+    /**
+     * The stacks running here (by their com.docker.stack.namespace label) when the pattern matched
+     * none: the default pattern is one organisation's, and on anyone else's CI the gate would hold
+     * forever without a word.
+     */
+    static List<String> otherStacks(HostSnapshot host) {
+        Set<String> stacks = new TreeSet<>();
+        host.services().forEach(s -> s.stack().ifPresent(stacks::add));
+        host.runningContainers().forEach(c -> c.stack().ifPresent(stacks::add));
+        return List.copyOf(stacks);
     }
 
     /** What a worker says when a gate needs the cluster's view. */
@@ -560,8 +585,11 @@ public final class GatePolicy {
         figures.put("services", workloads.size());
         figures.put("converging", converging);
         if (converging.isEmpty()) {
-            return new GateResult("convergence", GateResult.State.HOLDS,
-                    "all " + workloads.size() + " services converged", figures);
+            return new GateResult("convergence", GateResult.State.HOLDS, switch (workloads.size()) {
+                case 0 -> "no services to converge";
+                case 1 -> "its 1 service converged";
+                default -> "all " + workloads.size() + " services converged";
+            }, figures);
         }
         return new GateResult("convergence", GateResult.State.BLOCKS, converging.size()
                 + (converging.size() == 1 ? " service converging: " : " services converging: ")

@@ -9,7 +9,7 @@ import ccci.PrunePolicy.Phase;
 import ccci.PrunePolicy.Plan;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,8 +26,8 @@ public final class PruneFormat {
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
     /** Made on first use: the time-zone database costs the no-op, which prints no date, ~0.07 s. */
     private static final class When {
-        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
-        static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm'Z'").withZone(ZoneOffset.UTC);
+        static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
     }
 
     public static String phaseLine(PruneRun.PhaseResult r) {
@@ -41,6 +41,14 @@ public final class PruneFormat {
     }
 
     public static String text(PruneRun.Report report) {
+        return text(report, false);
+    }
+
+    /**
+     * @param verbose list every object kept, with why (a real host keeps hundreds of tagged images:
+     *                by default the dry run lists what goes and counts what stays)
+     */
+    public static String text(PruneRun.Report report, boolean verbose) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
             case NOOP, BLOCKED_TOO_LONG -> {
@@ -60,11 +68,16 @@ public final class PruneFormat {
                 for (Item item : plan.removed()) {
                     out.add("  remove " + row(item));
                 }
-                for (Item item : plan.kept()) {
-                    out.add("  keep   " + row(item));
+                Set<String> evicted = report.eviction().map(e -> e.removed().stream().map(r -> r.decision().image().id())
+                        .collect(Collectors.toSet())).orElse(Set.of());
+                if (verbose) {
+                    for (Item item : plan.kept()) {
+                        out.add("  keep   " + row(evicted.contains(item.id())
+                                ? item.keptBecause(item.why(), item.reason() + "; eviction below removes it") : item));
+                    }
                 }
-                out.add("would remove " + removal(plan));
-                eviction(out, report);
+                out.add("would remove " + removal(plan) + "; " + keptCounts(plan, verbose));
+                eviction(out, report, verbose);
             }
             case INSUFFICIENT -> {
                 for (Item item : removedItems(report)) {
@@ -175,6 +188,10 @@ public final class PruneFormat {
 
     /** The eviction step: its plan for a dry run (order, then what it keeps and why), or what it did. */
     static void eviction(Text.Lines out, PruneRun.Report report) {
+        eviction(out, report, true);
+    }
+
+    static void eviction(Text.Lines out, PruneRun.Report report, boolean verbose) {
         // not out::add: a second call site alike in this class would share the daily no-op's class-data-sharing
         // record with warning's (one line in the class list, after install removes duplicates) and load from the jar
         report.evictionNote().ifPresent(note -> out.add(note));
@@ -190,8 +207,12 @@ public final class PruneFormat {
             for (EvictionPolicy.Decision d : plan.order()) {
                 out.add("  " + String.format(Locale.ROOT, "%-5s", CacheFormat.label(d)) + " " + evictionRow(d));
             }
-            for (EvictionPolicy.Decision d : plan.kept()) {
-                out.add("  keep  " + evictionRow(d));
+            if (verbose) {
+                for (EvictionPolicy.Decision d : plan.kept()) {
+                    out.add("  keep  " + evictionRow(d));
+                }
+            } else if (!plan.kept().isEmpty()) {
+                out.add("  and keeps " + Text.count(plan.kept().size(), "image") + " it may not evict (--verbose lists them)");
             }
             if (!plan.deferred().isEmpty()) {
                 out.add("left for the next run by --evict-max " + plan.evictMax().getAsInt() + ": "
@@ -233,6 +254,17 @@ public final class PruneFormat {
         return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", Text.shortId(d.image().id()),
                 Text.clipStart(Text.safe(d.image().name()), 28), Text.bytes(d.frees()), When.EXACT.format(d.lastUse().at()),
                 Text.safe(d.reason()));
+    }
+
+    /** "keeps 12 objects: 3 in use, 8 tagged, 1 cache (--verbose lists them)". */
+    static String keptCounts(Plan plan, boolean verbose) {
+        List<Item> kept = plan.kept();
+        java.util.Map<String, Long> by = new java.util.LinkedHashMap<>();
+        for (Item i : kept) {
+            by.merge(i.why().name().toLowerCase(Locale.ROOT).replace('_', ' '), 1L, Long::sum);
+        }
+        return "keeps " + Text.count(kept.size(), "object") + (by.isEmpty() ? "" : ": " + String.join(", ",
+                by.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).toList())) + (verbose || kept.isEmpty() ? "" : " (--verbose lists them)");
     }
 
     /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */

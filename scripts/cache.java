@@ -29,20 +29,19 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "cache", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Shows what the local image store holds, like docker system df -v, for this job: every image with its",
-            "size, shared and unique bytes, who uses it (containers running or stopped, services, stacks) and its",
-            "last use; what prune would remove now (the seed's policy, --until); and what eviction down to the low",
-            "watermark (--evict-to, default 75; with --min-free, until that much is free too) and by age",
-            "(--max-unused-age) would remove, least recently used first, and what --evict-max leaves for the next run;",
-            "gaps in the last-use record (watch down). Changes nothing on the engine; refreshes the last-use record",
-            "with the images in use now (when its directory exists)."},
+            "Shows what the local image store holds, like docker system df -v, for this job: every image with its size, shared and unique bytes, who uses it (containers in any state, services, stacks) and its last use.",
+            "Below that: what prune would remove now (--until), and what eviction would remove, least recently used first: down to the low watermark (--evict-to, default 75; with --min-free, until that much is free too), by age (--max-unused-age), and what --evict-max leaves for the next run; gaps in the last-use record (watch down).",
+            "Changes nothing on the engine; refreshes the last-use record with the images in use now (when its directory exists)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:shown",
             "11:the engine cannot be reached (or refused a read), or the disk cannot be measured",
             "12:bad input (value out of range, invalid pattern or age, missing path)",
             "19:unexpected internal error",
-            "24:shown, but the --metrics-file could not be written"})
+            "24:shown, but the --metrics-file could not be written"},
+        footerHeading = "%nDefaults:%n",
+        footer = {"  --evict-to " + Defaults.EVICT_TO_VIEW_PERCENT + " (the view of eviction; prune evicts only when asked)",
+            Engine.Options.HOST_DEFAULT_LINE})
 class Cache implements Callable<Integer> {
     static final int DEFAULT_EVICT_TO = Defaults.EVICT_TO_VIEW_PERCENT;
 
