@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What `cache` shows, read once: the store (images, who uses them, unique and shared bytes), the
@@ -32,10 +33,17 @@ public record CacheView(
         PrunePolicy.Plan prunePlan,
         EvictionPolicy.Settings eviction,
         EvictionPolicy.Plan evictionPlan,
-        Instant now) {
+        Instant now,
+        OptionalLong buildCacheMax) {
 
     public static CacheView read(EngineApi engine, Disks disks, Optional<Path> path, Path lastUseFile, Until until,
                                  InUse.Settings keep, EvictionPolicy.Settings eviction, Instant now) {
+        return read(engine, disks, path, lastUseFile, until, keep, eviction, now, OptionalLong.empty());
+    }
+
+    /** @param buildCacheMax --build-cache-max: prune's build-cache budget, shown in what prune would remove */
+    public static CacheView read(EngineApi engine, Disks disks, Optional<Path> path, Path lastUseFile, Until until,
+                                 InUse.Settings keep, EvictionPolicy.Settings eviction, Instant now, OptionalLong buildCacheMax) {
         HostSnapshot host = HostSnapshot.read(engine, HostSnapshot.Depth.STORE, now);
         Path target = path.orElseGet(() -> {
             Path root = Path.of(host.engine().dockerRootDir());
@@ -54,11 +62,26 @@ public record CacheView(
         LastUse record = loaded.record();
         host.inUseNow().forEach(u -> record.use(u.imageId(), List.of(u.reference()), now));
         LastUse.refresh(lastUseFile, host.inUseNow(), now, Optional.of(host.presence())).ifPresent(notes::add);
-        PrunePolicy.Plan prunePlan = PrunePolicy.plan(new PrunePolicy.Inputs(host, keep, record), now, until);
+        PrunePolicy.Plan prunePlan = PrunePolicy.plan(new PrunePolicy.Inputs(host, keep, record), now, until, buildCacheMax);
         EvictionPolicy.Plan evictionPlan = EvictionPolicy.plan(host, keep, record, eviction, disk, now);
         Map<String, List<InUse.Reason>> inUse = InUse.of(host, InUse.Settings.NONE, new InUse.Recency(record, Until.NONE, now));
         return new CacheView(engine.host(), host, disk, lastUseFile, recordExists, record, notes, until, keep, inUse, prunePlan,
-                eviction, evictionPlan, now);
+                eviction, evictionPlan, now, buildCacheMax);
+    }
+
+    /** The gaps in the last-use record (watch down, the engine's events lost), oldest first. */
+    public List<LastUse.Gap> gaps() {
+        return lastUse.gaps();
+    }
+
+    /** Images whose last use is the end of a gap in the record they were present at. */
+    public long imagesFromGap() {
+        return images().stream().filter(i -> InUse.lastUse(lastUse, i).source() == LastUse.Source.GAP_END).count();
+    }
+
+    /** Build cache bytes not shared with an image (what --build-cache-max is measured against, as BuildKit counts it). */
+    public long buildCacheBytes() {
+        return snapshot.requireStore().buildCache().stream().filter(b -> !b.shared()).mapToLong(HostSnapshot.BuildCacheRecord::size).sum();
     }
 
     /** The images `docker images` lists. */

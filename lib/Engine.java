@@ -71,7 +71,7 @@ public final class Engine implements EngineApi {
     /** Which Docker engine to talk to (a picocli mixin); the docker CLI's -H and DOCKER_HOST rules. */
     public static final class Options {
         @Option(names = {"-H", "--host"}, paramLabel = "URI",
-                description = {"Docker engine to use (as docker -H).", "Default: $DOCKER_HOST, else", DEFAULT_SOCKET})
+                description = {"Docker engine to use (as docker -H).", "Default: under Defaults below"})
         String host;
 
         public Engine connect() {
@@ -89,6 +89,8 @@ public final class Engine implements EngineApi {
         }
 
         static final String DEFAULT_SOCKET = Defaults.DOCKER_SOCKET;
+        /** The help's footer line for -H's default, too wide for the option table. */
+        public static final String HOST_DEFAULT_LINE = "  -H, --host $DOCKER_HOST, else " + Defaults.DOCKER_SOCKET;
 
         private static final Pattern HOST_FORM = Pattern.compile("(unix://.+|tcp://[^/?#]+/?)");
 

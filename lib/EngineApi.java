@@ -164,34 +164,63 @@ public interface EngineApi extends AutoCloseable {
 
     /**
      * One prune request: the endpoint and its filters, as PrunePolicy states them beside their
-     * prediction. Only container and build-cache prune exist here: images are deleted one by one,
-     * volumes and networks never.
+     * prediction, and for the build cache a byte budget (params: reserved-space from API 1.48,
+     * keep-storage before it; 1.52 has only reserved-space). Only container and build-cache prune
+     * exist here: images are deleted one by one, volumes and networks never.
      */
-    record PruneCall(String endpoint, Map<String, List<String>> filters) {
+    record PruneCall(String endpoint, Map<String, List<String>> filters, Map<String, String> params) {
         public static final String CONTAINERS = "/containers/prune";
         public static final String BUILD_CACHE = "/build/prune";
+        /** The build-cache budget's query parameters: the engine keeps this many bytes of cache (API 1.48 and up; before: keep-storage). */
+        public static final String RESERVED_SPACE = "reserved-space";
+        public static final String KEEP_STORAGE = "keep-storage";
+
+        public PruneCall(String endpoint, Map<String, List<String>> filters) {
+            this(endpoint, filters, Map.of());
+        }
 
         public PruneCall {
             if (!endpoint.equals(CONTAINERS) && !endpoint.equals(BUILD_CACHE)) {
                 throw new IllegalArgumentException("no prune but of stopped containers and build cache: " + endpoint);
             }
+            for (Map.Entry<String, String> p : params.entrySet()) {
+                if (!endpoint.equals(BUILD_CACHE) || !(p.getKey().equals(RESERVED_SPACE) || p.getKey().equals(KEEP_STORAGE))
+                        || !p.getValue().matches("[1-9][0-9]{0,18}")) {
+                    throw new IllegalArgumentException("no prune parameter but a build-cache budget in bytes: " + p);
+                }
+            }
             filters = Map.copyOf(new TreeMap<>(filters));
+            params = Map.copyOf(new TreeMap<>(params));
         }
 
-        /** The request line's path and query, filters as the engine's JSON map (sorted: one request, one text). */
-        public String pathAndQuery() {
-            if (filters.isEmpty()) {
-                return endpoint;
+        /** The budget's parameter for an engine answering in this API version: reserved-space from 1.48, keep-storage before. */
+        public static String budgetParameter(String apiVersion) {
+            String[] v = apiVersion.strip().split("\\.");
+            try {
+                int major = Integer.parseInt(v[0]);
+                int minor = v.length > 1 ? Integer.parseInt(v[1]) : 0;
+                return major > 1 || (major == 1 && minor >= 48) ? RESERVED_SPACE : KEEP_STORAGE;
+            } catch (NumberFormatException e) {
+                throw new Unavailable("the engine's API version '" + apiVersion + "' is not a version like 1.47", e);
             }
-            StringBuilder json = new StringBuilder("{");
-            new TreeMap<>(filters).forEach((key, values) -> {
-                json.append(json.length() > 1 ? "," : "").append('"').append(key).append("\":[");
-                for (int i = 0; i < values.size(); i++) {
-                    json.append(i > 0 ? "," : "").append('"').append(values.get(i)).append('"');
-                }
-                json.append(']');
-            });
-            return endpoint + "?filters=" + URLEncoder.encode(json.append('}').toString(), StandardCharsets.UTF_8);
+        }
+
+        /** The request line's path and query, filters as the engine's JSON map (sorted: one request, one text), then the params. */
+        public String pathAndQuery() {
+            StringBuilder query = new StringBuilder();
+            if (!filters.isEmpty()) {
+                StringBuilder json = new StringBuilder("{");
+                new TreeMap<>(filters).forEach((key, values) -> {
+                    json.append(json.length() > 1 ? "," : "").append('"').append(key).append("\":[");
+                    for (int i = 0; i < values.size(); i++) {
+                        json.append(i > 0 ? "," : "").append('"').append(values.get(i)).append('"');
+                    }
+                    json.append(']');
+                });
+                query.append("filters=").append(URLEncoder.encode(json.append('}').toString(), StandardCharsets.UTF_8));
+            }
+            new TreeMap<>(params).forEach((key, value) -> query.append(query.length() > 0 ? "&" : "").append(key).append('=').append(value));
+            return query.length() == 0 ? endpoint : endpoint + "?" + query;
         }
     }
 }

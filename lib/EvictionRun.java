@@ -17,7 +17,9 @@ import java.util.Optional;
 
 /**
  * Eviction's imperative shell: removes the images of an {@link EvictionPolicy} plan in its order,
- * one at a time, while the disk is at or above the low watermark (measured before each removal).
+ * one at a time: those unused for longer than --max-unused-age whatever the disk, then (when the
+ * disk called for space) the next ones while the disk is at or above the low watermark (measured
+ * before each removal); at most --evict-max of them, the rest left for the next run.
  * Before each removal the gates are checked again, and with the workloads read for it the image's
  * users: the one definition of in use, on the image as the engine has it now.
  *
@@ -36,10 +38,12 @@ public final class EvictionRun {
     /**
      * The eviction step of a prune. predicted: a dry run (removals are what the plan predicts).
      * stopped: why it stopped before reaching the watermark (gates closed, engine error), with the
-     * exit code to use; else empty.
+     * exit code to use; else empty. leftForNextRun: due, but left by --evict-max. reachedWatermark:
+     * the disk ended below the watermark (true when eviction was not for space).
      */
     public record Result(Plan plan, boolean predicted, List<Removal> removals, Optional<Integer> diskBefore,
-                         Optional<Integer> diskAfter, Optional<String> stopped, int exitCode) {
+                         Optional<Integer> diskAfter, Optional<String> stopped, int exitCode, List<Decision> leftForNextRun,
+                         boolean reachedWatermark) {
         public List<Removal> removed() {
             return removals.stream().filter(Removal::removed).toList();
         }
@@ -49,8 +53,9 @@ public final class EvictionRun {
             return removed().stream().mapToLong(r -> r.decision().frees()).sum();
         }
 
-        public boolean reachedWatermark() {
-            return diskAfter.map(d -> !plan.evictTo().reachedAt(d)).orElse(false);
+        /** The images removed (or to be removed) for this cause. */
+        public List<Removal> removed(EvictionPolicy.Cause cause) {
+            return removed().stream().filter(r -> r.decision().cause().equals(Optional.of(cause))).toList();
         }
     }
 
@@ -66,7 +71,8 @@ public final class EvictionRun {
         List<Removal> removals = plan.evicted().stream()
                 .map(d -> new Removal(d, true, "would free " + Text.bytes(d.frees()), Optional.empty())).toList();
         return new Result(plan, true, removals, Optional.of(plan.disk().usedPercent()),
-                Optional.of(plan.predictedAfter().usedPercent()), Optional.empty(), ExitCodes.OK);
+                Optional.of(plan.predictedAfter().usedPercent()), Optional.empty(), ExitCodes.OK, plan.deferred(),
+                plan.reachesWatermark());
     }
 
     /** What a removal needs besides the plan: the host's seams, the gates, and the rules of in use. */
@@ -77,36 +83,65 @@ public final class EvictionRun {
         List<Removal> removals = new ArrayList<>();
         Optional<Disk> before = measure(c.disks(), diskPath);
         Optional<Disk> now = before;
-        for (Decision d : plan.order()) {
+        Optional<Instant> unusedSince = plan.maxUnusedAge().map(a -> c.now().minus(a.duration()));
+        int removed = 0;
+        List<Decision> order = plan.order();
+        for (int i = 0; i < order.size(); i++) {
+            Decision d = order.get(i);
             if (now.isEmpty()) {
-                return new Result(plan, false, removals, percent(before), Optional.empty(),
-                        Optional.of("cannot measure the disk at " + diskPath + ": eviction stopped"), ExitCodes.CANNOT_EVALUATE);
+                return result(plan, removals, before, now, Optional.of("cannot measure the disk at " + diskPath + ": eviction stopped"),
+                        ExitCodes.CANNOT_EVALUATE, List.of());
             }
-            if (!plan.evictTo().reachedBy(now.get())) {
-                break;
+            boolean old = unusedSince.isPresent() && d.lastUse().at().isBefore(unusedSince.get());
+            Disk disk = now.get();
+            boolean forSpace = plan.forSpace() && plan.watermark().map(w -> w.reachedBy(disk)).orElse(false);
+            if (!old && !forSpace) {
+                break; // LRU order: no later candidate is older
             }
-            listener.beforeRemoval(d);
+            if (plan.evictMax().isPresent() && removed >= plan.evictMax().getAsInt()) {
+                return result(plan, removals, before, now, Optional.empty(), ExitCodes.OK, order.subList(i, order.size()).stream()
+                        .filter(x -> x.evict() || x.deferred() || (unusedSince.isPresent() && x.lastUse().at().isBefore(unusedSince.get())))
+                        .toList());
+            }
+            Decision due = old || d.cause().isPresent() ? d.due() : new Decision(d.image(), d.lastUse(), d.frees(), true, d.evict(),
+                    "unused, last use " + InUse.ago(d.lastUse().at(), c.now()) + " ago (" + d.lastUse().describe()
+                            + "); the disk still at or above " + plan.evictTo().below(), Optional.of(EvictionPolicy.Cause.SPACE), false);
+            if (old && !d.cause().equals(Optional.of(EvictionPolicy.Cause.AGE))) {
+                due = new Decision(d.image(), d.lastUse(), d.frees(), true, d.evict(), "unused for " + InUse.ago(d.lastUse().at(), c.now())
+                        + ", longer than --max-unused-age " + plan.maxUnusedAge().get(), Optional.of(EvictionPolicy.Cause.AGE), false);
+            }
+            listener.beforeRemoval(due);
             GateCheck.Checked recheck = GateCheck.check(c.engine(), c.gates(), Optional.empty(), c.disks());
             List<GateResult> closed = recheck.verdict().closedMidRun();
             if (!closed.isEmpty()) {
                 boolean unknown = closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN);
-                return new Result(plan, false, removals, percent(before), percent(now), Optional.of("gates closed before evicting "
+                return result(plan, removals, before, now, Optional.of("gates closed before evicting "
                         + Text.safe(d.image().name()) + ": " + String.join("; ",
                         closed.stream().map(g -> g.name() + ": " + g.detail()).toList())),
-                        unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED);
+                        unknown ? ExitCodes.CANNOT_EVALUATE : ExitCodes.STOPPED_GATES_CLOSED, List.of());
             }
             Removal removal;
             try {
-                removal = remove(c, recheck.host().orElseThrow(), d, diskPath);
+                removal = remove(c, recheck.host().orElseThrow(), due, diskPath);
             } catch (EngineApi.Unavailable e) {
-                return new Result(plan, false, removals, percent(before), percent(measure(c.disks(), diskPath)),
-                        Optional.of("while evicting " + Text.safe(d.image().name()) + ": " + e.getMessage()), ExitCodes.ENGINE_FAILED);
+                return result(plan, removals, before, measure(c.disks(), diskPath), Optional.of("while evicting " + Text.safe(d.image().name())
+                        + ": " + e.getMessage()), ExitCodes.ENGINE_FAILED, List.of());
             }
             removals.add(removal);
+            if (removal.removed()) {
+                removed++;
+            }
             listener.removalDone(removal);
             now = measure(c.disks(), diskPath);
         }
-        return new Result(plan, false, removals, percent(before), percent(now), Optional.empty(), ExitCodes.OK);
+        return result(plan, removals, before, now, Optional.empty(), ExitCodes.OK, List.of());
+    }
+
+    private static Result result(Plan plan, List<Removal> removals, Optional<Disk> before, Optional<Disk> after, Optional<String> stopped,
+                                 int exit, List<Decision> left) {
+        boolean reached = !plan.forSpace() || plan.watermark().isEmpty()
+                || after.map(d -> !plan.watermark().get().reachedBy(d)).orElse(false);
+        return new Result(plan, false, removals, percent(before), percent(after), stopped, exit, List.copyOf(left), reached);
     }
 
     /**
@@ -136,7 +171,11 @@ public final class EvictionRun {
         }
 
         List<String> untagged = new ArrayList<>();
-        List<String> names = new ArrayList<>(image.tags());
+        // its tags first, then the containerd store's records named by a digest (repo@sha256:..., listed
+        // among RepoTags): a tag can be put back after a 409, a record by digest cannot (the engine tags
+        // no name with a digest), so the delete that may meet a user's 409 is of such a record
+        List<String> names = new ArrayList<>(image.tags().stream().filter(t -> !t.contains("@")).toList());
+        names.addAll(image.tags().stream().filter(t -> t.contains("@")).toList());
         names.add(image.id()); // what is left after the tags (registry digests) goes with the image itself
         for (String name : names) {
             JsonNode answer;
@@ -195,6 +234,10 @@ public final class EvictionRun {
         List<String> failed = new ArrayList<>();
         for (String tag : tags) {
             int colon = tag.lastIndexOf(':');
+            if (tag.contains("@")) {
+                failed.add(tag); // a record by digest: no tag request can name it again
+                continue;
+            }
             try {
                 engine.tagImage(image.id(), tag.substring(0, colon), tag.substring(colon + 1));
             } catch (EngineApi.Unavailable e) {
@@ -203,7 +246,8 @@ public final class EvictionRun {
         }
         List<String> digestsLost = current(engine, image).map(now -> image.repoDigests().stream()
                 .filter(dg -> !now.repoDigests().contains(dg)).toList()).orElse(List.of());
-        return "; its tags put back (" + Text.safe(String.join(", ", tags)) + ")"
+        List<String> back = tags.stream().filter(t -> !failed.contains(t)).toList();
+        return (back.isEmpty() ? "" : "; its tags put back (" + Text.safe(String.join(", ", back)) + ")")
                 + (failed.isEmpty() ? "" : "; could not put back " + Text.safe(String.join(", ", failed)))
                 + (digestsLost.isEmpty() ? "" : "; its registry digest " + Text.safe(String.join(", ", digestsLost))
                         + " went with its last tag (a deploy by digest pulls the manifest again)");

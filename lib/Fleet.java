@@ -48,8 +48,8 @@ public final class Fleet {
     /** The fleet options shared by gates and prune (a picocli mixin). */
     public static final class Options {
         @Option(names = "--fleet",
-                description = {"On a swarm manager: decide the cluster's gates once, then run this command on every ready, active node",
-                    "as one swarm global job of the toolkit's image (--image); one line per node, exit code of the worst node."})
+                description = "On a swarm manager: decide the cluster's gates once, then run this command on every ready, active node as "
+                        + "one swarm global job of the toolkit's image (--image); one line per node, the exit code of the worst node.")
         boolean fleet;
 
         @Option(names = "--image", paramLabel = "REF",
@@ -63,8 +63,8 @@ public final class Fleet {
         String timeout = DEFAULT_TIMEOUT;
 
         @Option(names = "--config", paramLabel = "DIR",
-                description = {"With --fleet: the docker client config whose credentials for the image's registry go with the job",
-                    "(as docker service create --with-registry-auth). Default: $DOCKER_CONFIG, else ~/.docker"})
+                description = {"With --fleet: the docker client config whose credentials for the image's registry go with the job "
+                        + "(as docker service create --with-registry-auth).", "Default: $DOCKER_CONFIG, else ~/.docker"})
         String config;
 
         public boolean on() {
@@ -349,6 +349,9 @@ public final class Fleet {
         List<String> args = new ArrayList<>(List.of(command.name(), "--json",
                 "--threshold", Integer.toString(gates.thresholdPercent()),
                 "--stack-pattern", gates.stackPattern().pattern()));
+        if (gates.minFreeBytes() > 0) {
+            args.addAll(List.of("--min-free", Long.toString(gates.minFreeBytes())));
+        }
         diskPaths.forEach(path -> args.addAll(List.of("--path", path.toString())));
         args.addAll(List.of(ClusterVerdict.OPTION, verdict.toString()));
         args.addAll(command.options());

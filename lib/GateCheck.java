@@ -52,7 +52,16 @@ public final class GateCheck {
 
     public static Verdict runDiskFirst(Supplier<? extends EngineApi> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile,
                                        Disks disks) {
-        if (!settings.diskPaths().isEmpty()) {
+        return runDiskFirst(engine, settings, lastUseFile, disks, false);
+    }
+
+    /**
+     * @param evenBelow ask the engine even when the disk gate blocks (prune --max-unused-age, which
+     *                  evicts whatever the disk once the workload gates hold)
+     */
+    public static Verdict runDiskFirst(Supplier<? extends EngineApi> engine, GatePolicy.Settings settings, Optional<Path> lastUseFile,
+                                       Disks disks, boolean evenBelow) {
+        if (!settings.diskPaths().isEmpty() && !evenBelow) {
             Reading<List<Disk>> disk = measure(Reading.ok(settings.diskPaths()), disks);
             GateResult gate = GatePolicy.diskGate(settings.threshold(), disk);
             if (gate.state() == GateResult.State.BLOCKS) {
@@ -89,13 +98,9 @@ public final class GateCheck {
     public static String text(Verdict verdict) {
         StringBuilder out = new StringBuilder();
         for (GateResult gate : verdict.gates()) {
-            out.append(String.format("%-12s %-7s %s%n", gate.name(), word(gate.state()), Text.safe(gate.detail())));
+            out.append(String.format("%-12s %-7s %s%n", gate.name(), textWord(gate), Text.safe(gate.detail())));
         }
-        out.append(verdict.pruneAllowed()
-                ? "verdict: prune allowed (all gates hold)"
-                : "verdict: prune not allowed (" + String.join(", ",
-                        verdict.notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
-                                .map(g -> g.name() + " " + word(g.state())).toList()) + ")");
+        out.append(verdictLine(verdict));
         out.append(System.lineSeparator());
         return out.append(summary(verdict)).append(System.lineSeparator()).toString();
     }
@@ -138,6 +143,31 @@ public final class GateCheck {
 
     public static String jsonText(Verdict verdict, String host) {
         return json(verdict, host).toPrettyString() + System.lineSeparator();
+    }
+
+    /**
+     * The verdict in words. A disk below the threshold is a healthy host, not a refusal: "no prune
+     * needed"; a workload gate that blocks is "not now"; a gate that cannot be evaluated needs a human.
+     */
+    static String verdictLine(Verdict verdict) {
+        if (verdict.pruneAllowed()) {
+            return "verdict: prune allowed (all gates hold)";
+        }
+        List<GateResult> closed = verdict.notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED).toList();
+        if (closed.stream().anyMatch(g -> g.state() == GateResult.State.UNKNOWN)) {
+            return "verdict: cannot decide, prune not allowed (" + String.join(", ", closed.stream()
+                    .filter(g -> g.state() == GateResult.State.UNKNOWN).map(GateResult::name).toList()) + " cannot be evaluated)";
+        }
+        if (closed.size() == 1 && closed.get(0).name().equals("disk")) {
+            return "verdict: no prune needed (the disk is below the threshold)";
+        }
+        return "verdict: prune not allowed now (" + String.join(", ", closed.stream()
+                .map(g -> g.name() + " " + textWord(g)).toList()) + ")";
+    }
+
+    /** A gate's state in the text table: the disk gate that blocks is "below" (the threshold), not a problem. */
+    static String textWord(GateResult gate) {
+        return gate.name().equals("disk") && gate.state() == GateResult.State.BLOCKS ? "below" : word(gate.state());
     }
 
     static String word(GateResult.State state) {

@@ -35,17 +35,27 @@ public final class GatePolicy {
      * clusterVerdict: the manager's verdict for the cluster's gates, given to a fleet run's node job.
      */
     public record Settings(int thresholdPercent, Pattern stackPattern, List<Path> diskPaths, Optional<Path> containerdRoot,
-                           Optional<ClusterVerdict> clusterVerdict) {
+                           Optional<ClusterVerdict> clusterVerdict, long minFreeBytes) {
+
+        /** Without --min-free. */
+        public Settings(int thresholdPercent, Pattern stackPattern, List<Path> diskPaths, Optional<Path> containerdRoot,
+                        Optional<ClusterVerdict> clusterVerdict) {
+            this(thresholdPercent, stackPattern, diskPaths, containerdRoot, clusterVerdict, 0);
+        }
 
         public static final int DEFAULT_THRESHOLD = Defaults.THRESHOLD_PERCENT;
         public static final String DEFAULT_STACK_PATTERN = Defaults.STACK_PATTERN;
         /** containerd's default root: measured on the containerd image store when it exists on this host. */
         public static final Path DEFAULT_CONTAINERD_ROOT = Path.of(Defaults.CONTAINERD_ROOT);
 
-        /** @param path one --path, or null */
-        /** The disk gate's threshold: the one "at or above" decision. */
+        /** The disk gate's threshold (with --min-free as its second trigger): the one "at or above" decision. */
         public Threshold threshold() {
-            return new Threshold(thresholdPercent);
+            return new Threshold(thresholdPercent, minFreeBytes);
+        }
+
+        /** The same settings with a floor of free bytes (--min-free; 0: none). */
+        public Settings withMinFree(long bytes) {
+            return new Settings(thresholdPercent, stackPattern, diskPaths, containerdRoot, clusterVerdict, bytes);
         }
 
         public static Settings parse(String threshold, String stackPattern, String path) {
@@ -58,10 +68,17 @@ public final class GatePolicy {
          */
         public static Settings parse(String threshold, String stackPattern, List<String> paths, String containerdRoot,
                                      String clusterVerdict) {
+            return parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict, null);
+        }
+
+        /** @param minFree --min-free (a size in Docker's decimal units, e.g. 5G), or null for none */
+        public static Settings parse(String threshold, String stackPattern, List<String> paths, String containerdRoot,
+                                     String clusterVerdict, String minFree) {
             return new Settings(parseThreshold(threshold), parsePattern(stackPattern),
                     paths.stream().map(p -> parsePath("--path", p).orElseThrow()).distinct().toList(),
                     parsePath("--containerd-root", containerdRoot),
-                    clusterVerdict == null ? Optional.empty() : Optional.of(ClusterVerdict.parse(clusterVerdict)));
+                    clusterVerdict == null ? Optional.empty() : Optional.of(ClusterVerdict.parse(clusterVerdict)),
+                    minFree == null ? 0 : Threshold.parseBytes("--min-free", minFree));
         }
 
         static int parseThreshold(String text) {
@@ -122,15 +139,21 @@ public final class GatePolicy {
 
         @Option(names = "--path", paramLabel = "DIR",
                 description = {"Filesystem to measure; give it once per filesystem that holds images (the fullest counts).",
-                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host; with the",
-                    "containerd image store also containerd's root (--containerd-root)."})
+                    "Default: the engine's data root (DockerRootDir), or / when that path is not on this host; with the containerd "
+                        + "image store also containerd's root (--containerd-root)."})
         List<String> paths = new ArrayList<>();
 
         @Option(names = "--containerd-root", paramLabel = "DIR",
-                description = {"containerd's root, where the containerd image store keeps image content and snapshots;",
-                    "measured beside the data root when the engine uses that store and no --path is given.",
+                description = {"containerd's root, where the containerd image store keeps image content and snapshots; measured "
+                        + "beside the data root when the engine uses that store and no --path is given.",
                     "Default: /var/lib/containerd when it exists on this host."})
         String containerdRoot;
+
+        @Option(names = "--min-free", paramLabel = "BYTES",
+                description = "A second disk trigger: pruning may also run when less than BYTES is available, whatever Use%%; "
+                        + "eviction then goes on until the disk is below --evict-to and at least BYTES is available. In Docker's decimal "
+                        + "units: 5G = 5*10^9 bytes, 500M = 5*10^8 (not GiB/MiB). Off unless given.")
+        String minFree;
 
         @Option(names = "--stack-pattern", paramLabel = "REGEX",
                 defaultValue = Settings.DEFAULT_STACK_PATTERN,
@@ -138,14 +161,14 @@ public final class GatePolicy {
                     "Default: under Defaults below"})
         String stackPattern = Settings.DEFAULT_STACK_PATTERN;
 
-        @Option(names = ClusterVerdict.OPTION, paramLabel = "V",
+        @Option(names = ClusterVerdict.OPTION, paramLabel = "V", hidden = true,
                 description = {"Set by a fleet run for its node job: the manager's verdict for the gates that need the cluster's view,",
                     "as stack=STATE,convergence=STATE (holds, blocks or unknown); this node then checks its own disk and containers.",
                     "The command then exits 0 and reports its outcome in its output (a failing swarm job task would run again)."})
         String clusterVerdict;
 
         public Settings settings() {
-            return Settings.parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict);
+            return Settings.parse(threshold, stackPattern, paths, containerdRoot, clusterVerdict, minFree);
         }
 
         /** The help's footer for a default too wide for the option table: on a line of its own. */
@@ -233,8 +256,20 @@ public final class GatePolicy {
      */
     public record Verdict(List<GateResult> gates, List<String> problems, List<Disk> disks) {
 
-        /** The fullest file system measured: the one the disk gate went by. */
+        /**
+         * The file system the disk gate went by: the fullest measured, or with --min-free the one with
+         * too little free when none reaches the percent (the gate names it in its figures).
+         */
         public Optional<Disk> disk() {
+            Object path = gates.stream().filter(g -> g.name().equals("disk")).findFirst()
+                    .map(g -> g.figures().get("path")).orElse(null);
+            if (path != null) {
+                for (Disk d : disks) {
+                    if (d.path().toString().equals(path)) {
+                        return Optional.of(d);
+                    }
+                }
+            }
             return Disk.fullest(disks);
         }
 
@@ -265,11 +300,21 @@ public final class GatePolicy {
                     || (g.state() == GateResult.State.BLOCKS && !g.name().equals("disk"))).toList();
         }
 
-        /** One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-..." */
+        /**
+         * One line saying why pruning is not allowed, e.g. "stack: live run-app stack abcd-...";
+         * gates that could not be evaluated for the same reason (an unreachable engine) share one clause.
+         */
         public String reason() {
-            return String.join("; ", notHolding().stream()
-                    .filter(g -> g.state() != GateResult.State.SKIPPED)
-                    .map(g -> g.name() + ": " + g.detail()).toList());
+            Map<String, List<String>> byDetail = new LinkedHashMap<>();
+            notHolding().stream().filter(g -> g.state() != GateResult.State.SKIPPED)
+                    .forEach(g -> byDetail.computeIfAbsent(sameCause(g), k -> new ArrayList<>()).add(g.name()));
+            return String.join("; ", byDetail.entrySet().stream()
+                    .map(e -> String.join(", ", e.getValue()) + ": " + e.getKey()).toList());
+        }
+
+        /** A gate's detail, with "cannot measure: " and "cannot evaluate: " made one, so one cause reads once. */
+        private static String sameCause(GateResult g) {
+            return g.detail().replaceFirst("^cannot measure: ", "cannot evaluate: ");
         }
     }
 
@@ -300,7 +345,7 @@ public final class GatePolicy {
                         List.of(), Optional.empty()))
                 : facts;
         Settings alone = new Settings(settings.thresholdPercent(), settings.stackPattern(), settings.diskPaths(),
-                settings.containerdRoot(), Optional.empty());
+                settings.containerdRoot(), Optional.empty(), settings.minFreeBytes());
         GateResult stack = stackGate(alone, servicesOnly);
         if (stack.holds()) {
             int services = ((Reading.Ok<HostSnapshot>) servicesOnly).value().services().size();
@@ -365,8 +410,11 @@ public final class GatePolicy {
             return new GateResult("disk", GateResult.State.UNKNOWN, "cannot measure: " + failed.reason(), figures);
         }
         List<Disk> disks = ((Reading.Ok<List<Disk>>) disk).value();
-        Disk usage = Disk.fullest(disks).orElseThrow();
+        Disk usage = threshold.deciding(disks).orElseThrow();
         int percent = usage.usedPercent();
+        if (threshold.minFreeBytes() > 0) {
+            figures.put("minFreeBytes", threshold.minFreeBytes());
+        }
         figures.put("usedPercent", percent);
         figures.put("path", usage.path().toString());
         figures.put("usedBytes", usage.usedBytes());
@@ -385,10 +433,12 @@ public final class GatePolicy {
         }
         figures.put("paths", each);
         boolean holds = threshold.reachedBy(usage);
+        threshold.trigger(usage).ifPresent(t -> figures.put("trigger", t));
         String others = String.join(", ", disks.stream().filter(d -> d != usage)
                 .map(d -> d.path() + " " + d.usedPercent() + "%").toList());
-        String detail = usage.describe() + (holds ? " \u2265 " : " < ") + threshold
-                + (others.isEmpty() ? "" : " (the fullest; also " + others + ")");
+        String detail = threshold.describe(usage)
+                + (others.isEmpty() ? "" : " (" + (threshold.freeBelowFloor(usage) && !threshold.reachedAt(percent)
+                        ? "the least free" : "the fullest") + "; also " + others + ")");
         return new GateResult("disk", holds ? GateResult.State.HOLDS : GateResult.State.BLOCKS, detail, figures);
     }
 
@@ -426,7 +476,7 @@ public final class GatePolicy {
         figures.put("liveStacks", List.copyOf(stacks));
         figures.put("matchedObjects", matches);
         cluster.ifPresent(c -> figures.put("clusterVerdict", ClusterVerdict.word(c.stack())));
-        String checkedHere = host.runningContainers().size() + " running containers checked here";
+        String checkedHere = Text.count(host.runningContainers().size(), "running container") + " checked here";
         if (stacks.isEmpty() && cluster.isPresent()) {
             return switch (cluster.get().stack()) {
                 case HOLDS -> new GateResult("stack", GateResult.State.HOLDS, "no live run-app stack (the manager's verdict for the cluster's services; "
@@ -440,9 +490,12 @@ public final class GatePolicy {
                     + checkedHere + "); " + FROM_A_MANAGER, figures);
         }
         if (stacks.isEmpty()) {
+            List<String> unmatched = otherStacks(host);
+            figures.put("stacksNotMatched", unmatched);
             return new GateResult("stack", GateResult.State.HOLDS, "no live run-app stack ("
-                    + host.services().size() + " services, " + host.runningContainers().size()
-                    + " running containers checked)", figures);
+                    + Text.count(host.services().size(), "service") + ", " + Text.count(host.runningContainers().size(), "running container")
+                    + " checked)" + (unmatched.isEmpty() ? "" : "; note: --stack-pattern matches none of the stacks here ("
+                    + abbreviate(unmatched) + "): if they are CI runs, set --stack-pattern"), figures);
         }
         return new GateResult("stack", GateResult.State.BLOCKS, "live run-app stack "
                 + abbreviate(List.copyOf(stacks)) + " (" + abbreviate(matches) + ")", figures);
@@ -464,6 +517,18 @@ public final class GatePolicy {
             return Optional.of(matched.endsWith("_") ? matched.substring(0, matched.length() - 1) : matched);
         }
         return Optional.empty();
+    }
+
+    /**
+     * The stacks running here (by their com.docker.stack.namespace label) when the pattern matched
+     * none: the default pattern is one organisation's, and on anyone else's CI the gate would hold
+     * forever without a word.
+     */
+    static List<String> otherStacks(HostSnapshot host) {
+        Set<String> stacks = new TreeSet<>();
+        host.services().forEach(s -> s.stack().ifPresent(stacks::add));
+        host.runningContainers().forEach(c -> c.stack().ifPresent(stacks::add));
+        return List.copyOf(stacks);
     }
 
     /** What a worker says when a gate needs the cluster's view. */
@@ -520,8 +585,11 @@ public final class GatePolicy {
         figures.put("services", workloads.size());
         figures.put("converging", converging);
         if (converging.isEmpty()) {
-            return new GateResult("convergence", GateResult.State.HOLDS,
-                    "all " + workloads.size() + " services converged", figures);
+            return new GateResult("convergence", GateResult.State.HOLDS, switch (workloads.size()) {
+                case 0 -> "no services to converge";
+                case 1 -> "its 1 service converged";
+                default -> "all " + workloads.size() + " services converged";
+            }, figures);
         }
         return new GateResult("convergence", GateResult.State.BLOCKS, converging.size()
                 + (converging.size() == 1 ? " service converging: " : " services converging: ")

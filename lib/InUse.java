@@ -118,6 +118,7 @@ public final class InUse {
             String verb = switch (seen.source()) {
                 case CREATED -> "created ";
                 case TAGGED -> "pulled or tagged ";
+                case GAP_END -> "seen ";
                 default -> "used ";
             };
             return Optional.of(new Reason(Kind.RECENT, verb + ago(seen.at(), now) + " ago (" + seen.describe() + "), within " + within));

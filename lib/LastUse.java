@@ -41,13 +41,37 @@ public final class LastUse {
     public static final int MAX_ENTRIES = 10_000;
     private static final long MAX_FILE_BYTES = 8L << 20;
 
+    /** At most this many gaps are kept (the latest). */
+    public static final int MAX_GAPS = 50;
+
     private final Map<String, Instant> images = new TreeMap<>();
     private final Map<String, Instant> refs = new TreeMap<>();
+    /** Images present when watch started again after a gap: used then, as far as anyone knows (by image ID). */
+    private final Map<String, Instant> seenAfterGap = new TreeMap<>();
+    /** Spans when nothing recorded uses (watch down, or the engine's events lost), oldest first. */
+    private final List<Gap> gaps = new ArrayList<>();
+    /** When watch last said it was following the engine's events (its heartbeat), if ever. */
+    private Instant alive;
 
-    /** Where an image's last use comes from: the record by ID, the record of one of its tags, or its creation time. */
+    /**
+     * A span in which the record may have missed uses: from the last time watch was known to follow
+     * the engine's events (empty: the record has no such time, watch had never run) to when it
+     * followed them again. Every image present at its end counts as used then, never earlier.
+     */
+    public record Gap(Optional<Instant> from, Instant to) {
+        /** "from 2026-12-01T10:00:00Z to 2026-12-03T08:00:00Z", or "until 2026-12-03T08:00:00Z (no record before)". */
+        public String describe() {
+            return from.map(f -> "from " + seconds(f) + " to " + seconds(to)).orElse("until " + seconds(to) + " (no record before)");
+        }
+    }
+
+    /**
+     * Where an image's last use comes from: the record by ID, the record of one of its tags, the end
+     * of a gap in the record it was present at, the engine's tag time, or its creation time.
+     */
     public enum Source {
-        RECORD("record"), TAG_RECORD("record of its tag"), TAGGED("the engine's pull or tag time"),
-        CREATED("no record, its creation time");
+        RECORD("record"), TAG_RECORD("record of its tag"), GAP_END("present when watch started again after a gap in the record"),
+        TAGGED("the engine's pull or tag time"), CREATED("no record, its creation time");
 
         public final String text;
 
@@ -96,14 +120,74 @@ public final class LastUse {
             otherImages = new TreeMap<>(other.images);
             otherRefs = new TreeMap<>(other.refs);
         }
+        Map<String, Instant> otherSeen;
+        List<Gap> otherGaps;
+        Instant otherAlive;
+        synchronized (other) {
+            otherSeen = new TreeMap<>(other.seenAfterGap);
+            otherGaps = new ArrayList<>(other.gaps);
+            otherAlive = other.alive;
+        }
         otherImages.forEach((k, v) -> images.merge(k, v, LastUse::later));
         otherRefs.forEach((k, v) -> refs.merge(k, v, LastUse::later));
+        otherSeen.forEach((k, v) -> seenAfterGap.merge(k, v, LastUse::later));
+        otherGaps.forEach(this::addGap);
+        if (otherAlive != null) {
+            markAlive(otherAlive);
+        }
         return this;
+    }
+
+    /** watch's heartbeat: it follows the engine's events at this time (later times win). */
+    public synchronized LastUse markAlive(Instant at) {
+        alive = alive == null ? at : later(alive, at);
+        return this;
+    }
+
+    /**
+     * A gap in the record, and the images present at its end: each counts as used at the gap's end
+     * (never older), since a use within the gap would have gone unrecorded (kubelet read images as
+     * unused after a restart and collected them).
+     */
+    public synchronized LastUse gap(Optional<Instant> from, Instant to, Collection<String> presentImageIds) {
+        addGap(new Gap(from, to));
+        for (String id : presentImageIds) {
+            if (id != null && !id.isEmpty()) {
+                seenAfterGap.merge(id, to, LastUse::later);
+            }
+        }
+        return this;
+    }
+
+    private void addGap(Gap gap) {
+        if (!gaps.contains(gap)) {
+            gaps.add(gap);
+            gaps.sort(Comparator.comparing(Gap::to));
+            while (gaps.size() > MAX_GAPS) {
+                gaps.remove(0);
+            }
+        }
+    }
+
+    /** watch's last heartbeat, if it ever ran. */
+    public synchronized Optional<Instant> alive() {
+        return Optional.ofNullable(alive);
+    }
+
+    /** The gaps the record knows, oldest first. */
+    public synchronized List<Gap> gaps() {
+        return List.copyOf(gaps);
+    }
+
+    /** When the image was present at the end of a gap (the latest), if it was. */
+    public synchronized Optional<Instant> seenAfterGap(String imageId) {
+        return Optional.ofNullable(seenAfterGap.get(imageId));
     }
 
     /** Drops the records of images and tags the store no longer holds. */
     public synchronized LastUse retainPresent(Set<String> imageIds, Set<String> tags) {
         images.keySet().retainAll(imageIds);
+        seenAfterGap.keySet().retainAll(imageIds);
         refs.keySet().removeIf(r -> !tags.contains(stripDigest(r)));
         return this;
     }
@@ -111,10 +195,14 @@ public final class LastUse {
     public synchronized void clear() {
         images.clear();
         refs.clear();
+        seenAfterGap.clear();
+        gaps.clear();
+        alive = null;
     }
 
+    /** Records of uses (images and tags) and of images seen after a gap. */
     public synchronized int size() {
-        return images.size() + refs.size();
+        return images.size() + refs.size() + seenAfterGap.size();
     }
 
     public synchronized Optional<Instant> ofImage(String id) {
@@ -125,8 +213,25 @@ public final class LastUse {
         return Optional.ofNullable(refs.get(ref));
     }
 
-    /** The image's last use: its own record, else the latest record of one of its tags, else its creation time. */
+    /**
+     * The image's last use: its own record, else the latest record of one of its tags, else its
+     * creation time; and never before the end of a gap in the record it was present at.
+     */
     public synchronized Seen lastUse(String imageId, List<String> tags, Instant created) {
+        Seen recorded = recorded(imageId, tags, created);
+        Instant gapEnd = seenAfterGap.get(imageId);
+        if (gapEnd != null && gapEnd.isAfter(recorded.at())) {
+            return new Seen(gapEnd, Source.GAP_END, gapEnding(gapEnd).map(g -> "(the gap " + g.describe() + ")").orElse(""));
+        }
+        return recorded;
+    }
+
+    /** The gap that ended at this time, if the record still has it. */
+    private Optional<Gap> gapEnding(Instant at) {
+        return gaps.stream().filter(g -> g.to().equals(at)).reduce((a, b) -> b);
+    }
+
+    private Seen recorded(String imageId, List<String> tags, Instant created) {
         Instant own = images.get(imageId);
         if (own != null) {
             return new Seen(own, Source.RECORD, "");
@@ -150,6 +255,10 @@ public final class LastUse {
         return a.isAfter(b) ? a : b;
     }
 
+    static String seconds(Instant t) {
+        return t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    }
+
     private static String stripDigest(String ref) {
         int at = ref.indexOf('@');
         return at < 0 ? ref : ref.substring(0, at);
@@ -169,12 +278,28 @@ public final class LastUse {
     synchronized String toJson() {
         cap(images);
         cap(refs);
+        cap(seenAfterGap);
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("version", 1);
         ObjectNode i = root.putObject("images");
         images.forEach((k, v) -> i.put(k, v.toString()));
         ObjectNode r = root.putObject("refs");
         refs.forEach((k, v) -> r.put(k, v.toString()));
+        if (alive != null) {
+            root.put("watchAlive", alive.toString());
+        }
+        if (!gaps.isEmpty()) {
+            com.fasterxml.jackson.databind.node.ArrayNode g = root.putArray("gaps");
+            for (Gap gap : gaps) {
+                ObjectNode node = g.addObject();
+                gap.from().ifPresentOrElse(f -> node.put("from", f.toString()), () -> node.putNull("from"));
+                node.put("to", gap.to().toString());
+            }
+        }
+        if (!seenAfterGap.isEmpty()) {
+            ObjectNode seen = root.putObject("seenAfterGap");
+            seenAfterGap.forEach((k, v) -> seen.put(k, v.toString()));
+        }
         return root.toPrettyString() + "\n";
     }
 
@@ -182,7 +307,24 @@ public final class LastUse {
         LastUse record = new LastUse();
         read(root.path("images"), record.images);
         read(root.path("refs"), record.refs);
+        read(root.path("seenAfterGap"), record.seenAfterGap);
+        instant(root.path("watchAlive")).ifPresent(t -> record.alive = t);
+        for (JsonNode g : root.path("gaps")) {
+            Optional<Instant> to = instant(g.path("to"));
+            to.ifPresent(t -> record.addGap(new Gap(instant(g.path("from")), t)));
+        }
         return record;
+    }
+
+    private static Optional<Instant> instant(JsonNode node) {
+        if (!node.isTextual()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Instant.parse(node.asText()));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
 
     private static void read(JsonNode object, Map<String, Instant> into) {

@@ -24,6 +24,12 @@ import java.util.concurrent.TimeUnit;
  * ({@link LastUse#save}); records of images the store no longer holds are dropped at start and
  * hourly. When the event stream ends (the engine restarted or went away) it reconnects with
  * backoff, one log line per attempt, and catches up from the last event it saw.
+ *
+ * <p>While it follows the events it writes a heartbeat into the record (at most every
+ * {@link #HEARTBEAT}). Each time it starts following them again (watch started, or the engine came
+ * back: the engine keeps few events, and none across its own restart) the record gets a gap, from
+ * the last heartbeat (or the moment the stream was lost) to now, and every image present now counts
+ * as used now: never older, which kubelet got wrong after a restart.
  */
 public final class LastUseWatch {
     private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
@@ -31,6 +37,8 @@ public final class LastUseWatch {
     private static final Set<String> CONTAINER_USES = Set.of("create", "start");
     private static final Set<String> SERVICE_USES = Set.of("create", "update");
     private static final Set<String> IMAGE_ARRIVALS = Set.of("pull", "load", "import", "tag");
+    /** How often, at most, the heartbeat is written while watch follows the events. */
+    public static final Duration HEARTBEAT = Duration.ofSeconds(60);
 
     private final String hostOption;
     private final Path file;
@@ -43,6 +51,11 @@ public final class LastUseWatch {
     private volatile boolean stopping;
     private Instant lastPresence = Instant.EPOCH;
     private Optional<String> lastFlushProblem = Optional.empty();
+    /** Following the events now (the heartbeat is written only then). */
+    private volatile boolean following;
+    /** The last time watch was known to follow the events (its last heartbeat or event), this run. */
+    private volatile Instant knownAlive;
+    private Instant lastHeartbeat = Instant.EPOCH;
 
     public LastUseWatch(String hostOption, Path file, Duration flushInterval, Duration maxBackoff, PrintWriter log) {
         this.hostOption = hostOption;
@@ -60,9 +73,16 @@ public final class LastUseWatch {
             return t;
         });
         long millis = flushInterval.toMillis();
-        flusher.scheduleWithFixedDelay(() -> flush(Optional.empty()), millis, millis, TimeUnit.MILLISECONDS);
+        flusher.scheduleWithFixedDelay(() -> {
+            heartbeat(Instant.now());
+            flush(Optional.empty());
+        }, millis, millis, TimeUnit.MILLISECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping = true;
+            if (following) {
+                noteAlive(Instant.now());
+            }
+            following = false;
             flush(Optional.empty());
             log.println("watch: stopped; record " + file + " written");
             log.flush();
@@ -76,7 +96,7 @@ public final class LastUseWatch {
                 // from the last event seen, else from now: the engine replays what happened while the
                 // stream was being set up (or, after a lost connection, what it still remembers)
                 Instant since = lastEvent != null ? lastEvent : Instant.now();
-                catchUp(engine);
+                following(engine, Instant.now());
                 log.println(everConnected
                         ? "watch: reconnected to " + engine.host()
                         : "watch: following the events of " + engine.host() + ", recording the last use of each image in " + file
@@ -89,6 +109,10 @@ public final class LastUseWatch {
             } catch (RuntimeException e) {
                 why = Text.rootMessage(e);
             }
+            if (following) {
+                noteAlive(Instant.now()); // the stream was followed up to now: the gap starts here
+            }
+            following = false;
             if (stopping) {
                 return;
             }
@@ -104,9 +128,52 @@ public final class LastUseWatch {
         }
     }
 
-    /** On (re)connect: the images of running containers are in use now; and, hourly, which images exist. */
-    private void catchUp(EngineApi engine) {
-        Instant now = Instant.now();
+    /**
+     * watch follows the engine's events again (its start, or a reconnect): the record gets a gap
+     * from the last time watch was known alive (this run's, else the record's heartbeat; none: the
+     * record knows no time before) to now, and every image present now counts as used now; the
+     * images of running containers are in use now; hourly, which images exist.
+     */
+    void following(EngineApi engine, Instant now) {
+        Optional<Instant> from = Optional.ofNullable(knownAlive).or(() -> LastUse.load(file).record().alive());
+        List<String> present = new java.util.ArrayList<>();
+        for (JsonNode i : engine.images()) {
+            present.add(i.path("Id").asText());
+        }
+        synchronized (pending) {
+            pending.gap(from, now, present);
+            pending.markAlive(now);
+            dirty = true;
+        }
+        knownAlive = now;
+        lastHeartbeat = now;
+        following = true;
+        catchUp(engine, now);
+        flush(Optional.empty());
+    }
+
+    /** While following the events, at most every {@link #HEARTBEAT}: the record learns watch is alive. */
+    void heartbeat(Instant now) {
+        if (!following) {
+            return;
+        }
+        knownAlive = now;
+        if (Duration.between(lastHeartbeat, now).compareTo(HEARTBEAT) >= 0) {
+            noteAlive(now);
+        }
+    }
+
+    private void noteAlive(Instant now) {
+        knownAlive = now;
+        lastHeartbeat = now;
+        synchronized (pending) {
+            pending.markAlive(now);
+            dirty = true;
+        }
+    }
+
+    /** The images of running containers are in use now; and, hourly, which images exist. */
+    private void catchUp(EngineApi engine, Instant now) {
         HostSnapshot.containers(engine.containers(false)).forEach(c -> note(c.imageId(), c.image(), now));
         if (Duration.between(lastPresence, now).compareTo(PRESENCE_INTERVAL) >= 0) {
             Set<String> ids = new HashSet<>();

@@ -1,5 +1,5 @@
-//SOURCES Disk.java EvictionPolicy.java EvictionRun.java GateCheck.java GatePolicy.java Json.java
-//SOURCES PrunePolicy.java PruneRun.java PruneShortfall.java Text.java Threshold.java
+//SOURCES CacheFormat.java Disk.java EvictionPolicy.java EvictionRun.java GateCheck.java GatePolicy.java
+//SOURCES Json.java PrunePolicy.java PruneRun.java PruneShortfall.java Text.java Threshold.java
 package ccci;
 
 import ccci.GatePolicy.GateResult;
@@ -9,7 +9,7 @@ import ccci.PrunePolicy.Phase;
 import ccci.PrunePolicy.Plan;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,8 +26,8 @@ public final class PruneFormat {
     public static final String NOOP_LINE = "keeping local image cache, nothing to do";
     /** Made on first use: the time-zone database costs the no-op, which prints no date, ~0.07 s. */
     private static final class When {
-        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
-        static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm'Z'").withZone(ZoneOffset.UTC);
+        static final DateTimeFormatter EXACT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
     }
 
     public static String phaseLine(PruneRun.PhaseResult r) {
@@ -41,9 +41,20 @@ public final class PruneFormat {
     }
 
     public static String text(PruneRun.Report report) {
+        return text(report, false);
+    }
+
+    /**
+     * @param verbose list every object kept, with why (a real host keeps hundreds of tagged images:
+     *                by default the dry run lists what goes and counts what stays)
+     */
+    public static String text(PruneRun.Report report, boolean verbose) {
         Text.Lines out = new Text.Lines();
         switch (report.outcome()) {
-            case NOOP, BLOCKED_TOO_LONG -> out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+            case NOOP, BLOCKED_TOO_LONG -> {
+                out.add(NOOP_LINE + ": " + Text.safe(report.verdict().reason()));
+                eviction(out, report); // --max-unused-age looked, and found nothing old enough
+            }
             case LOCKED -> { } // the reason is on stderr and in the summary
             case DRY_RUN -> {
                 if (!report.verdict().pruneAllowed()) {
@@ -57,11 +68,16 @@ public final class PruneFormat {
                 for (Item item : plan.removed()) {
                     out.add("  remove " + row(item));
                 }
-                for (Item item : plan.kept()) {
-                    out.add("  keep   " + row(item));
+                Set<String> evicted = report.eviction().map(e -> e.removed().stream().map(r -> r.decision().image().id())
+                        .collect(Collectors.toSet())).orElse(Set.of());
+                if (verbose) {
+                    for (Item item : plan.kept()) {
+                        out.add("  keep   " + row(evicted.contains(item.id())
+                                ? item.keptBecause(item.why(), item.reason() + "; eviction below removes it") : item));
+                    }
                 }
-                out.add("would remove " + removal(plan));
-                eviction(out, report);
+                out.add("would remove " + removal(plan) + "; " + keptCounts(plan, verbose));
+                eviction(out, report, verbose);
             }
             case INSUFFICIENT -> {
                 for (Item item : removedItems(report)) {
@@ -89,6 +105,9 @@ public final class PruneFormat {
                 }
             }
         }
+        if (report.nothingRemovable()) {
+            out.add("nothing removable: the disk is at or above the threshold and the policy keeps every image (" + keptImages(report) + ")");
+        }
         warning(report).map(Text::safe).ifPresent(out::add);
         report.metrics().flatMap(PruneRun.Report.Metrics::problem).ifPresent(p -> out.add("metrics not written: " + Text.safe(p)));
         out.add(summary(report));
@@ -105,17 +124,18 @@ public final class PruneFormat {
 
     static String warning(PruneShortfall.Shortfall shortfall) {
         if (shortfall instanceof PruneShortfall.Shortfall.Insufficient s) {
-            return "WARN not enough: the disk is still at "
-                    + s.after().describe() + " (threshold " + s.threshold() + ") after pruning, which reclaimed "
+            boolean byFloor = s.threshold().trigger(s.after()).filter("min-free"::equals).isPresent();
+            return "WARN not enough: " + (byFloor ? "still " + s.threshold().describe(s.after())
+                    : "the disk is still at " + s.after().describe() + " (threshold " + s.threshold() + ")") + " after pruning, which reclaimed "
                     + Text.bytes(s.reclaimedBytes()) + "; " + Text.bytes(s.threshold().bytesToGoBelow(s.after()))
-                    + " more must go to get below " + s.threshold() + "; " + kept(s.kept());
+                    + " more must go to get below " + s.threshold().below() + "; " + kept(s.kept());
         }
         if (shortfall instanceof PruneShortfall.Shortfall.PredictedInsufficient s) {
             return "WARN estimate: a real run would leave the disk at or above the threshold: "
                     + "it would free about " + Text.bytes(s.wouldFreeBytes()) + " (unique bytes"
                     + (s.evictionBytes() > 0 ? "; eviction " + Text.bytes(s.evictionBytes()) + " of it" : "") + ") of the "
                     + Text.bytes(s.bytesToFree()) + " that must go to bring " + s.now().describe()
-                    + " below " + s.threshold() + "; " + kept(s.kept());
+                    + " below " + s.threshold().below() + "; " + kept(s.kept());
         }
         PruneShortfall.Shortfall.BlockedTooLong s = (PruneShortfall.Shortfall.BlockedTooLong) shortfall;
         return "WARN pruning blocked for " + age(s.blockedFor())
@@ -146,6 +166,12 @@ public final class PruneFormat {
                 : "the conservative policy keeps " + String.join(", ", parts);
     }
 
+    /** "2 in use, 1 tagged, 0 cache, ...": the images a run left, by why (PruneRun.KEPT_REASONS). */
+    static String keptImages(PruneRun.Report report) {
+        return String.join(", ", report.keptImages().entrySet().stream().filter(e -> e.getValue() > 0)
+                .map(e -> e.getValue() + " " + e.getKey()).toList());
+    }
+
     /** "3d 4h", "5h 12m", "40m", "12s". */
     static String age(java.time.Duration d) {
         long days = d.toDays();
@@ -162,43 +188,83 @@ public final class PruneFormat {
 
     /** The eviction step: its plan for a dry run (order, then what it keeps and why), or what it did. */
     static void eviction(Text.Lines out, PruneRun.Report report) {
-        report.evictionNote().ifPresent(out::add);
+        eviction(out, report, true);
+    }
+
+    static void eviction(Text.Lines out, PruneRun.Report report, boolean verbose) {
+        // not out::add: a second call site alike in this class would share the daily no-op's class-data-sharing
+        // record with warning's (one line in the class list, after install removes duplicates) and load from the jar
+        report.evictionNote().ifPresent(note -> out.add(note));
         if (report.eviction().isEmpty()) {
             return;
         }
         EvictionRun.Result e = report.eviction().get();
         EvictionPolicy.Plan plan = e.plan();
         if (e.predicted()) {
-            out.add(String.format(Locale.ROOT, "eviction to below %d%% (disk %d%% after the phases, %s needed): would remove %s,"
-                            + " freeing %s, least recently used first:", plan.evictToPercent(), plan.disk().usedPercent(),
-                    Text.bytes(plan.bytesNeeded()), Text.count(plan.evicted().size(), "image"), Text.bytes(plan.bytesFreed())));
+            out.add(String.format(Locale.ROOT, "%s (disk %d%%%s): would remove %s, freeing %s, least recently used first:", what(plan),
+                    plan.disk().usedPercent(), plan.forSpace() ? " after the phases, " + Text.bytes(plan.bytesNeeded()) + " needed" : "",
+                    Text.count(plan.evicted().size(), "image"), Text.bytes(plan.bytesFreed())));
             for (EvictionPolicy.Decision d : plan.order()) {
-                out.add("  " + (d.evict() ? "evict" : "spare") + " " + evictionRow(d));
+                out.add("  " + String.format(Locale.ROOT, "%-5s", CacheFormat.label(d)) + " " + evictionRow(d));
             }
-            for (EvictionPolicy.Decision d : plan.kept()) {
-                out.add("  keep  " + evictionRow(d));
+            if (verbose) {
+                for (EvictionPolicy.Decision d : plan.kept()) {
+                    out.add("  keep  " + evictionRow(d));
+                }
+            } else if (!plan.kept().isEmpty()) {
+                out.add("  and keeps " + Text.count(plan.kept().size(), "image") + " it may not evict (--verbose lists them)");
             }
-            if (!plan.reachesWatermark()) {
-                out.add("eviction cannot reach " + plan.evictToPercent() + "%: about " + plan.predictedAfter().usedPercent()
-                        + "% after removing every candidate");
+            if (!plan.deferred().isEmpty()) {
+                out.add("left for the next run by --evict-max " + plan.evictMax().getAsInt() + ": "
+                        + Text.safe(String.join("; ", plan.deferred().stream().map(d -> d.image().name()).toList())));
+            }
+            if (plan.forSpace() && !plan.reachesWatermark()) {
+                out.add("eviction cannot reach " + plan.evictTo().below() + ": about " + plan.predictedAfter().usedPercent()
+                        + "% after removing " + (plan.deferred().isEmpty() ? "every candidate" : "what --evict-max allows"));
             }
             return;
         }
         for (EvictionRun.Removal r : e.removals()) {
             EvictionPolicy.Decision d = r.decision();
             out.add((r.removed() ? "evicted " : "kept    ") + Text.shortId(d.image().id()) + " "
-                    + Text.safe(d.image().name()) + " (last use " + When.EXACT.format(d.lastUse().at()) + ", "
+                    + Text.safe(d.image().name()) + " (" + d.cause().map(c -> c == EvictionPolicy.Cause.AGE ? Text.safe(d.reason()) + "; " : "")
+                    .orElse("") + "last use " + When.EXACT.format(d.lastUse().at()) + ", "
                     + d.lastUse().describe() + "): " + r.detail().replaceFirst("^kept: ", "") + r.diskAfter().map(p -> "; disk " + p + "%").orElse(""));
         }
-        out.add(String.format(Locale.ROOT, "eviction to below %d%%: removed %s; disk %s -> %s%s", plan.evictToPercent(),
+        if (!e.leftForNextRun().isEmpty()) {
+            out.add("--evict-max " + plan.evictMax().getAsInt() + " reached: left for the next run: "
+                    + Text.safe(String.join("; ", e.leftForNextRun().stream().map(d -> d.image().name()).toList())));
+        }
+        out.add(String.format(Locale.ROOT, "%s: removed %s; disk %s -> %s%s", what(plan),
                 Text.count(e.removed().size(), "image"), e.diskBefore().map(p -> p + "%").orElse("?"),
                 e.diskAfter().map(p -> p + "%").orElse("?"), e.reachedWatermark() ? "" : " (watermark not reached)"));
+    }
+
+    /** "eviction to below 75%", "eviction by --max-unused-age 30d", or both, as the plan evicts. */
+    static String what(EvictionPolicy.Plan plan) {
+        List<String> parts = new ArrayList<>();
+        if (plan.forSpace()) {
+            parts.add("to below " + plan.evictTo().below());
+        }
+        plan.maxUnusedAge().ifPresent(a -> parts.add("by --max-unused-age " + a));
+        return "eviction " + (parts.isEmpty() ? "to below " + plan.watermark().map(Threshold::below).orElse("?") : String.join(" and ", parts));
     }
 
     private static String evictionRow(EvictionPolicy.Decision d) {
         return String.format(Locale.ROOT, "%-12s %-28s %9s  last use %s  %s", Text.shortId(d.image().id()),
                 Text.clipStart(Text.safe(d.image().name()), 28), Text.bytes(d.frees()), When.EXACT.format(d.lastUse().at()),
                 Text.safe(d.reason()));
+    }
+
+    /** "keeps 12 objects: 3 in use, 8 tagged, 1 cache (--verbose lists them)". */
+    static String keptCounts(Plan plan, boolean verbose) {
+        List<Item> kept = plan.kept();
+        java.util.Map<String, Long> by = new java.util.LinkedHashMap<>();
+        for (Item i : kept) {
+            by.merge(i.why().name().toLowerCase(Locale.ROOT).replace('_', ' '), 1L, Long::sum);
+        }
+        return "keeps " + Text.count(kept.size(), "object") + (by.isEmpty() ? "" : ": " + String.join(", ",
+                by.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).toList())) + (verbose || kept.isEmpty() ? "" : " (--verbose lists them)");
     }
 
     /** "1 container, 2 images, 0 build cache records (66.0 MB)": the listed size of what goes. */
@@ -220,8 +286,17 @@ public final class PruneFormat {
         r.eviction().ifPresent(e -> {
             s.put(e.predicted() ? "would_evict" : "evicted", e.removed().size());
             s.put(e.predicted() ? "would_evict_bytes" : "evicted_bytes", e.bytesFreed());
-            s.put("evict_to", e.plan().evictToPercent());
+            e.plan().watermark().ifPresent(w -> s.put("evict_to", w.percent()));
+            if (e.plan().maxUnusedAge().isPresent()) {
+                s.put(e.predicted() ? "would_evict_age" : "evicted_age", e.removed(EvictionPolicy.Cause.AGE).size());
+            }
+            if (!e.leftForNextRun().isEmpty()) {
+                s.put("evict_left", e.leftForNextRun().size());
+            }
         });
+        if (r.nothingRemovable()) {
+            s.put("nothing_removable", true);
+        }
         r.diskBefore().ifPresent(v -> s.put("disk_before", v));
         r.diskAfter().ifPresent(v -> s.put("disk_after", v));
         r.imagesBefore().ifPresent(v -> s.put("images_before", v));
@@ -281,6 +356,8 @@ public final class PruneFormat {
         r.shortfall().ifPresentOrElse(sf -> root.set("shortfall", shortfall(sf)), () -> root.putNull("shortfall"));
         r.state().ifPresentOrElse(st -> root.set("state", state(st)), () -> root.putNull("state"));
         r.evictionNote().ifPresentOrElse(n -> root.put("evictionNote", n), () -> root.putNull("evictionNote"));
+        root.set("keptImages", Json.mapper().valueToTree(r.keptImages()));
+        root.put("nothingRemovable", r.nothingRemovable());
         if (r.eviction().isPresent()) {
             root.set("eviction", evictionJson(r.eviction().get()));
         } else {
@@ -297,7 +374,11 @@ public final class PruneFormat {
     static ObjectNode evictionJson(EvictionRun.Result e) {
         EvictionPolicy.Plan plan = e.plan();
         ObjectNode node = Json.mapper().createObjectNode();
-        node.put("evictTo", plan.evictToPercent());
+        plan.watermark().ifPresentOrElse(w -> node.put("evictTo", w.percent()), () -> node.putNull("evictTo"));
+        plan.watermark().ifPresent(w -> node.put("minFreeBytes", w.minFreeBytes()));
+        plan.maxUnusedAge().ifPresentOrElse(a -> node.put("maxUnusedAge", a.toString()), () -> node.putNull("maxUnusedAge"));
+        plan.evictMax().ifPresentOrElse(n -> node.put("evictMax", n), () -> node.putNull("evictMax"));
+        node.put("forSpace", plan.forSpace());
         node.put("predicted", e.predicted());
         node.put("bytesNeeded", plan.bytesNeeded());
         putOptional(node, "diskBefore", e.diskBefore());
@@ -319,6 +400,10 @@ public final class PruneFormat {
         ArrayNode kept = node.putArray("kept");
         for (EvictionPolicy.Decision d : plan.kept()) {
             decision(kept.addObject(), d);
+        }
+        ArrayNode left = node.putArray("leftForNextRun");
+        for (EvictionPolicy.Decision d : e.leftForNextRun()) {
+            decision(left.addObject(), d);
         }
         return node;
     }
@@ -376,6 +461,10 @@ public final class PruneFormat {
     private static void disk(ObjectNode node, Disk disk, Threshold threshold) {
         node.put("usedPercent", disk.usedPercent());
         node.put("threshold", threshold.percent());
+        if (threshold.minFreeBytes() > 0) {
+            node.put("minFreeBytes", threshold.minFreeBytes());
+            node.put("availableBytes", disk.availableBytes());
+        }
         node.put("path", disk.path().toString());
     }
 

@@ -1,4 +1,5 @@
-//SOURCES Cli.java GateCheck.java GatePolicy.java PrunePolicy.java PruneRun.java SmallFile.java Text.java
+//SOURCES Cli.java EvictionPolicy.java EvictionRun.java GateCheck.java GatePolicy.java PrunePolicy.java
+//SOURCES PruneRun.java SmallFile.java Text.java
 package ccci;
 
 import ccci.Cli.ExitCodes;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -101,8 +103,21 @@ public final class PruneMetrics {
             out.sample("removed_objects", "{phase=\"" + p.key + "\"}",
                     String.valueOf(phase(r, p).map(d -> d.removedIds().size()).orElse(0)));
         }
-        out.gauge("evicted_images", "Tagged images the opt-in eviction (--evict-to) removed in the last run.", "",
+        out.gauge("evicted_images", "Images the opt-in eviction (--evict-to) removed in the last run.", "",
                 String.valueOf(r.evictedImages()));
+        out.gauge("evicted_bytes", "Bytes the opt-in eviction (--evict-to) freed in the last run: the unique bytes of the images it removed.",
+                "", String.valueOf(r.evictedBytes()));
+        removedByReason(out, r);
+        if (!r.keptImages().isEmpty()) {
+            out.help("kept_images", "Top-level images the last run left, by the first reason that keeps each: in-use (a container, service, "
+                    + "task or a child's user), keep (--keep, --keep-label), young (used or made within the protecting age), cache (the newest "
+                    + "registry image of its repository), tagged (nothing but its name).");
+            for (String reason : PruneRun.KEPT_REASONS) {
+                out.sample("kept_images", "{reason=\"" + reason + "\"}", String.valueOf(r.keptImages().getOrDefault(reason, 0)));
+            }
+        }
+        out.gauge("nothing_removable", "1 when the last run found the disk at or above the threshold and nothing it may remove "
+                + "(see kept_images for what holds the space), else 0.", "", r.nothingRemovable() ? "1" : "0");
         if (r.imagesBefore().isPresent() || r.imagesAfter().isPresent()) {
             out.help("images", "Top-level images in the store before and after the last run.");
             r.imagesBefore().ifPresent(v -> out.sample("images", "{when=\"before\"}", String.valueOf(v)));
@@ -116,6 +131,43 @@ public final class PruneMetrics {
         out.gauge("duration_seconds", "Wall time of the last run.", "",
                 String.format(Locale.ROOT, "%.3f", r.elapsed().toMillis() / 1000.0));
         return out.toString();
+    }
+
+    /** The reasons removed_by_reason counts by: debris (untagged images of the image phase), build cache, eviction for space, by age. */
+    static final List<String> REMOVAL_REASONS = List.of("dangling", "build-cache", "space", "age");
+
+    /**
+     * What the last run removed, by why: dangling (the image phase's debris), build-cache (phase 3
+     * and its budget), space (eviction down to the watermark), age (--max-unused-age). A dry run removes nothing.
+     */
+    private static void removedByReason(Text.Gauges out, PruneRun.Report r) {
+        long[] objects = new long[REMOVAL_REASONS.size()];
+        long[] bytes = new long[REMOVAL_REASONS.size()];
+        phase(r, Phase.IMAGES).ifPresent(p -> {
+            objects[0] = p.removedIds().size();
+            bytes[0] = p.reclaimedBytes();
+        });
+        phase(r, Phase.BUILD_CACHE).ifPresent(p -> {
+            objects[1] = p.removedIds().size();
+            bytes[1] = p.reclaimedBytes();
+        });
+        r.eviction().filter(e -> !e.predicted()).ifPresent(e -> {
+            for (EvictionRun.Removal removal : e.removed()) {
+                int i = removal.decision().cause().orElse(EvictionPolicy.Cause.SPACE) == EvictionPolicy.Cause.AGE ? 3 : 2;
+                objects[i]++;
+                bytes[i] += removal.decision().frees();
+            }
+        });
+        out.help("removed_by_reason", "Objects the last run removed, by why: dangling (untagged images the image phase removed), "
+                + "build-cache (build cache records, --until and --build-cache-max), space (images evicted for the low watermark), "
+                + "age (images evicted by --max-unused-age).");
+        for (int i = 0; i < REMOVAL_REASONS.size(); i++) {
+            out.sample("removed_by_reason", "{reason=\"" + REMOVAL_REASONS.get(i) + "\"}", String.valueOf(objects[i]));
+        }
+        out.help("removed_bytes_by_reason", "Bytes the last run freed, by why (as removed_by_reason; images by their unique bytes).");
+        for (int i = 0; i < REMOVAL_REASONS.size(); i++) {
+            out.sample("removed_bytes_by_reason", "{reason=\"" + REMOVAL_REASONS.get(i) + "\"}", String.valueOf(bytes[i]));
+        }
     }
 
     /**

@@ -1,4 +1,5 @@
-//SOURCES EngineApi.java EngineInfo.java HostSnapshot.java InUse.java LastUse.java LocalImage.java Until.java
+//SOURCES EngineApi.java EngineInfo.java HostSnapshot.java InUse.java LastUse.java LocalImage.java Text.java
+//SOURCES Until.java
 package ccci;
 
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -25,7 +27,9 @@ import java.util.Set;
  *     classic store) although a redeploy needs it. Kept: anything {@link InUse} protects, and the
  *     newest image of each registry repository here (the cache); removed: untagged images older than
  *     until, older pulls of a repository superseded by a newer one among them;</li>
- * <li>build cache: the engine's build-cache prune, with until.</li>
+ * <li>build cache: the engine's build-cache prune, with until; with --build-cache-max, then the
+ *     engine's build-cache prune with that budget (the oldest unused records go until the cache is
+ *     below it).</li>
  * </ol>
  * Never widened: no "all", no volumes, no networks, no force ({@link EngineApi} cannot express them).
  */
@@ -100,6 +104,11 @@ public final class PrunePolicy {
 
     /** The prediction of all three phases, run in order on the same state at {@code now}. */
     public static Plan plan(Inputs in, Instant now, Until until) {
+        return plan(in, now, until, OptionalLong.empty());
+    }
+
+    /** @param buildCacheMax --build-cache-max: the build cache's budget in bytes (empty: none) */
+    public static Plan plan(Inputs in, Instant now, Until until, OptionalLong buildCacheMax) {
         HostSnapshot host = in.host();
         List<Item> containers = host.containers().stream().map(c -> container(c, until, now)).toList();
         Set<String> removedContainers = new HashSet<>();
@@ -114,6 +123,9 @@ public final class PrunePolicy {
                 .map(i -> image(i, store, protectedImages.getOrDefault(i.id(), List.of()), host.engine().imageStore(), until, now))
                 .toList();
         List<Item> cache = store.buildCache().stream().map(b -> buildCacheRecord(b, until, now)).toList();
+        if (buildCacheMax.isPresent()) {
+            cache = buildCacheBudget(store.buildCache(), cache, buildCacheMax.getAsLong());
+        }
         List<Item> volumes = store.volumes().stream()
                 .map(v -> new Item("volume", v, v, null, 0, Why.NEVER, "volume: never pruned"))
                 .toList();
@@ -248,6 +260,57 @@ public final class PrunePolicy {
 
     static EngineApi.PruneCall buildCacheRequest(Until until) {
         return new EngineApi.PruneCall(EngineApi.PruneCall.BUILD_CACHE, Map.of("until", List.of(buildCacheAge(until).engineFilter())));
+    }
+
+    /**
+     * After the until prune, the budget's: the engine's own build-cache prune with the budget as the
+     * bytes to keep, in the parameter the engine's API version takes (reserved-space from 1.48,
+     * keep-storage before; an engine ignores the other, and would prune every unused record).
+     */
+    public static EngineApi.PruneCall buildCacheBudgetRequest(long budget, String apiVersion) {
+        return new EngineApi.PruneCall(EngineApi.PruneCall.BUILD_CACHE, Map.of(),
+                Map.of(EngineApi.PruneCall.budgetParameter(apiVersion), Long.toString(budget)));
+    }
+
+    /**
+     * What the budget's prune removes after the until prune, as BuildKit does it: while the cache
+     * (records not shared with an image) holds the budget or more, the least recently used record
+     * that is neither in use, shared nor internal goes (never used first), one at a time. (BuildKit
+     * also weighs how often a record was used; records used as often go by last use.)
+     */
+    static List<Item> buildCacheBudget(List<HostSnapshot.BuildCacheRecord> records, List<Item> afterUntil, long budget) {
+        Map<String, HostSnapshot.BuildCacheRecord> byId = new java.util.HashMap<>();
+        records.forEach(r -> byId.put(r.id(), r));
+        long total = 0;
+        List<HostSnapshot.BuildCacheRecord> candidates = new ArrayList<>();
+        for (Item item : afterUntil) {
+            HostSnapshot.BuildCacheRecord r = byId.get(item.id());
+            if (item.remove()) {
+                continue;
+            }
+            if (!r.shared()) {
+                total += r.size();
+            }
+            if (!r.inUse() && !r.shared() && !INTERNAL_CACHE_TYPES.contains(r.type())) {
+                candidates.add(r);
+            }
+        }
+        candidates.sort(Comparator.comparing((HostSnapshot.BuildCacheRecord r) -> r.lastUsed().orElse(Instant.MIN))
+                .thenComparing(HostSnapshot.BuildCacheRecord::id));
+        Set<String> over = new HashSet<>();
+        for (HostSnapshot.BuildCacheRecord r : candidates) {
+            if (total < budget) {
+                break;
+            }
+            over.add(r.id());
+            total -= r.size();
+        }
+        List<Item> result = new ArrayList<>();
+        for (Item item : afterUntil) {
+            result.add(over.contains(item.id()) ? item.keptBecause(Why.REMOVE, "beyond --build-cache-max " + Text.bytes(budget)
+                    + ": the least recently used goes first (" + item.reason() + ")") : item);
+        }
+        return result;
     }
 
     /**

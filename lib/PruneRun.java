@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -94,7 +95,8 @@ public final class PruneRun {
             Duration elapsed,
             Optional<PruneShortfall.Shortfall> shortfall, // not enough: insufficient, blocked too long, or a dry run's estimate
             Optional<StateReport> state,                 // empty when no state file is kept (in-process runs)
-            Optional<Metrics> metrics) {                 // empty when no --metrics-file was asked for
+            Optional<Metrics> metrics,                   // empty when no --metrics-file was asked for
+            Map<String, Integer> keptImages) {           // top-level images the run left, by why (KEPT_REASONS); empty before a plan
 
         /** Whether --metrics-file was written, and why not. */
         public record Metrics(boolean written, Optional<String> problem) {}
@@ -107,7 +109,26 @@ public final class PruneRun {
             int exit = !written && exitCode == ExitCodes.OK ? ExitCodes.METRICS_NOT_WRITTEN : exitCode;
             return new Report(outcome, exit, verdict, plan, phases, stoppedBefore, this.problem, diskBefore, diskAfter,
                     imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, state,
-                    Optional.of(new Metrics(written, Optional.ofNullable(problem))));
+                    Optional.of(new Metrics(written, Optional.ofNullable(problem))), keptImages);
+        }
+
+        /**
+         * The disk was at or above the threshold and the run found nothing to remove (kubernetes#71869:
+         * say why nothing was freed): a dry run whose plan and eviction remove nothing, or a real run
+         * that went through its phases and removed nothing. keptImages says what holds the space.
+         */
+        public boolean nothingRemovable() {
+            boolean over = verdict.gates().stream().anyMatch(g -> g.name().equals("disk") && g.state() == GateResult.State.HOLDS);
+            if (!over || plan.isEmpty()) {
+                return false;
+            }
+            if (outcome == Outcome.DRY_RUN) {
+                return plan.get().removed().isEmpty() && eviction.map(e -> e.removed().isEmpty()).orElse(true);
+            }
+            if (outcome != Outcome.PRUNED && outcome != Outcome.INSUFFICIENT) {
+                return false;
+            }
+            return phases.stream().allMatch(p -> p.removedIds().isEmpty()) && evictedImages() == 0;
         }
 
         public long reclaimedBytes() {
@@ -130,7 +151,7 @@ public final class PruneRun {
 
         Report withState(StateReport value) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem, diskBefore, diskAfter,
-                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, Optional.of(value), metrics);
+                    imagesBefore, imagesAfter, eviction, evictionNote, elapsed, shortfall, Optional.of(value), metrics, keptImages);
         }
 
         /** A report is built by name: start from the verdict, set what is known, then end with the outcome. */
@@ -160,6 +181,7 @@ public final class PruneRun {
         private Optional<String> evictionNote = Optional.empty();
         private Optional<PruneShortfall.Shortfall> shortfall = Optional.empty();
         private Optional<StateReport> state = Optional.empty();
+        private Map<String, Integer> keptImages = Map.of();
 
         private Builder(Verdict verdict, long startNanos) {
             this.verdict = verdict;
@@ -228,10 +250,15 @@ public final class PruneRun {
             return this;
         }
 
+        public Builder keptImages(Map<String, Integer> value) {
+            keptImages = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(value));
+            return this;
+        }
+
         public Report end(Outcome outcome, int exitCode) {
             return new Report(outcome, exitCode, verdict, plan, phases, stoppedBefore, problem,
                     diskBefore, diskAfter, imagesBefore, imagesAfter, eviction, evictionNote,
-                    Duration.ofNanos(System.nanoTime() - startNanos), shortfall, state, Optional.empty());
+                    Duration.ofNanos(System.nanoTime() - startNanos), shortfall, state, Optional.empty(), keptImages);
         }
     }
 
@@ -242,9 +269,21 @@ public final class PruneRun {
      * @param keep        what the operator protects by name (--keep, --keep-label), in every phase and eviction
      * @param lastUseFile the last-use record: refreshed with the images in use now, read for what was used recently
      * @param shortfall   the state file and the blocked limit; a real run reads and replaces the state, a dry run only reads it
+     * @param buildCacheMax --build-cache-max: after the build-cache phase's until prune, the engine's prune down to this budget
      */
     public record Settings(GatePolicy.Settings gates, Until until, Optional<EvictionPolicy.Settings> eviction, InUse.Settings keep,
-                           Optional<Path> lastUseFile, PruneShortfall.Settings shortfall) {
+                           Optional<Path> lastUseFile, PruneShortfall.Settings shortfall, OptionalLong buildCacheMax) {
+
+        public Settings(GatePolicy.Settings gates, Until until, Optional<EvictionPolicy.Settings> eviction, InUse.Settings keep,
+                        Optional<Path> lastUseFile, PruneShortfall.Settings shortfall) {
+            this(gates, until, eviction, keep, lastUseFile, shortfall, OptionalLong.empty());
+        }
+
+        /** --max-unused-age, when eviction has one: it evicts even when the disk gate blocks. */
+        public Optional<Until> maxUnusedAge() {
+            return eviction.flatMap(EvictionPolicy.Settings::maxUnusedAge);
+        }
+
         /** The conservative policy alone: no eviction, no last-use record, no state file (no blocked clock). */
         public static Settings of(GatePolicy.Settings gates, Until until) {
             return new Settings(gates, until, Optional.empty(), InUse.Settings.NONE, Optional.empty(),
@@ -260,7 +299,9 @@ public final class PruneRun {
                              Clock clock) {
         long start = System.nanoTime();
         listener.beforeGateCheck(Phase.CONTAINERS);
-        Verdict verdict = GateCheck.runDiskFirst(engines, settings.gates(), settings.lastUseFile(), disks);
+        // --max-unused-age needs the workload gates even when the disk alone blocks: the engine is asked then
+        Verdict verdict = GateCheck.runDiskFirst(engines, settings.gates(), settings.lastUseFile(), disks,
+                settings.maxUnusedAge().isPresent());
         listener.gatesChecked(verdict);
         Instant now = clock.instant();
         PruneShortfall.Settings shortfall = settings.shortfall();
@@ -308,7 +349,8 @@ public final class PruneRun {
             engine = engines.get();
             host = HostSnapshot.read(engine, HostSnapshot.Depth.STORE, clock.instant());
             record = lastUse(host, settings.lastUseFile(), clock.instant());
-            plan = PrunePolicy.plan(new PrunePolicy.Inputs(host, settings.keep(), record), clock.instant(), settings.until());
+            plan = PrunePolicy.plan(new PrunePolicy.Inputs(host, settings.keep(), record), clock.instant(), settings.until(),
+                    settings.buildCacheMax());
             report.plan(plan).imagesBefore(host.requireStore().topLevel().size());
         }
 
@@ -323,20 +365,108 @@ public final class PruneRun {
             } catch (EngineApi.Unavailable e) {
                 return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
             }
-            Optional<EvictionRun.Result> eviction = settings.eviction().flatMap(this::predictEviction);
+            Optional<EvictionRun.Result> eviction = settings.eviction().flatMap(e -> ageAlone() ? predictAgeAlone(e) : predictEviction(e));
             eviction.ifPresent(report::eviction);
             long evictionFrees = eviction.map(e -> e.plan().bytesFreed()).orElse(0L);
             Set<String> evicted = eviction.map(PruneRun::imageIds).orElse(Set.of());
             PruneShortfall.predict(verdict.disk(), settings.gates().threshold(), plan, evictionFrees,
                             PruneShortfall.kept(plan, settings.until(), evicted))
                     .ifPresent(report::shortfall);
+            report.keptImages(keptImages(eviction.map(PruneRun::imageIds).orElse(Set.of()), plan.removed().stream()
+                    .filter(i -> i.kind().equals(Phase.IMAGES.kind)).map(Item::id).collect(java.util.stream.Collectors.toSet())));
             return report.problem(verdict.pruneAllowed() ? null : verdict.reason())
                     .diskUnchanged().imagesAfter(Optional.of(host.requireStore().topLevel().size()))
                     .end(Outcome.DRY_RUN, closedExit);
         }
 
+        /**
+         * The one case the disk gate does not decide: --max-unused-age, the disk below the threshold
+         * and every other gate holding. Then only eviction by age runs (no phase).
+         */
+        boolean ageAlone() {
+            if (settings.maxUnusedAge().isEmpty() || verdict.pruneAllowed()) {
+                return false;
+            }
+            for (GateResult g : verdict.gates()) {
+                boolean ok = g.name().equals("disk") ? g.state() == GateResult.State.BLOCKS : g.holds();
+                if (!ok) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** A real run with the disk below the threshold: eviction by --max-unused-age alone, on the store as it is. */
+        Report pruneAgeAlone() {
+            try {
+                look();
+            } catch (EngineApi.Unavailable e) {
+                return report.problem(e.getMessage()).end(Outcome.FAILED, ExitCodes.CANNOT_EVALUATE);
+            }
+            Optional<Report> stopped = evict(settings.eviction().orElseThrow());
+            if (stopped.isPresent()) {
+                return stopped.get();
+            }
+            int evicted = report.eviction.map(e -> e.removed().size()).orElse(0);
+            report.keptImages(keptImages(report.eviction.map(PruneRun::imageIds).orElse(Set.of()), Set.of()));
+            return evicted > 0 ? finish(report, Outcome.PRUNED, ExitCodes.OK)
+                    : finish(report.problem(verdict.reason()), Outcome.NOOP, ExitCodes.OK);
+        }
+
+        /** The dry run of {@link #pruneAgeAlone}: what eviction by age would remove from the store as it is. */
+        Optional<EvictionRun.Result> predictAgeAlone(EvictionPolicy.Settings eviction) {
+            Disk disk = verdict.disk().orElseThrow();
+            report.evictionNote("the disk is below the threshold (" + settings.gates().threshold().describe(disk)
+                    + "): a real run only evicts by --max-unused-age " + settings.maxUnusedAge().get() + " (no phase runs)");
+            return Optional.of(EvictionRun.predict(EvictionPolicy.plan(host, settings.keep(), record, eviction, disk, clock.instant(),
+                    false)));
+        }
+
+        /**
+         * Every top-level image the run leaves, by the first reason that keeps it: in-use (a container,
+         * service, task or a child's user), keep (--keep, --keep-label), young (used or made within
+         * the age that protects), cache (the newest registry image of its repository), tagged
+         * (nothing but its name: eviction off, not needed, or left for the next run).
+         */
+        Map<String, Integer> keptImages(Set<String> evicted, Set<String> removedImages) {
+            Until within = settings.eviction().map(EvictionPolicy.Settings::minAge).orElse(settings.until());
+            Map<String, List<InUse.Reason>> protectedBy = InUse.of(host, settings.keep(), new InUse.Recency(record, within, clock.instant()));
+            Map<String, Item> planned = new java.util.HashMap<>();
+            plan.images().forEach(i -> planned.put(i.id(), i));
+            Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+            KEPT_REASONS.forEach(r -> counts.put(r, 0));
+            for (HostSnapshot.Image image : host.requireStore().topLevel()) {
+                if (evicted.contains(image.id()) || removedImages.contains(image.id())) {
+                    continue;
+                }
+                List<InUse.Kind> kinds = protectedBy.getOrDefault(image.id(), List.of()).stream().map(InUse.Reason::kind).toList();
+                Item item = planned.get(image.id());
+                String why;
+                if (kinds.stream().anyMatch(k -> k != InUse.Kind.KEEP && k != InUse.Kind.KEEP_LABEL && k != InUse.Kind.RECENT)
+                        || (item != null && item.why() == PrunePolicy.Why.IN_USE)) {
+                    why = "in-use";
+                } else if (kinds.contains(InUse.Kind.KEEP) || kinds.contains(InUse.Kind.KEEP_LABEL)) {
+                    why = "keep";
+                } else if (kinds.contains(InUse.Kind.RECENT) || (item != null && (item.why() == PrunePolicy.Why.YOUNG
+                        || item.why() == PrunePolicy.Why.UNKNOWN_AGE))) {
+                    why = "young";
+                } else if (item != null && item.why() == PrunePolicy.Why.CACHE) {
+                    why = "cache";
+                } else if (!image.dangling()) {
+                    why = "tagged";
+                } else {
+                    why = "young"; // planned for removal, kept at run time: it was just used or tagged
+                }
+                counts.merge(why, 1, Integer::sum);
+            }
+            return counts;
+        }
+
         Report prune(PruneShortfall.Blocked blocked) {
             boolean unknown = verdict.exitCode() == ExitCodes.CANNOT_EVALUATE;
+            if (ageAlone()) {
+                return pruneAgeAlone();
+            }
             if (!verdict.pruneAllowed()) {
                 report.problem(verdict.reason()).diskUnchanged();
                 if (blocked.tooLong().isPresent()) {
@@ -398,7 +528,15 @@ public final class PruneRun {
             List<String> removed = new ArrayList<>();
             String field = phase == Phase.CONTAINERS ? "ContainersDeleted" : "CachesDeleted";
             response.path(field).forEach(id -> removed.add(id.asText()));
-            return new PhaseResult(phase, removed, response.path("SpaceReclaimed").asLong(), Duration.ofNanos(System.nanoTime() - start));
+            long reclaimed = response.path("SpaceReclaimed").asLong();
+            if (phase == Phase.BUILD_CACHE && settings.buildCacheMax().isPresent()) {
+                // the engine's own prune down to the budget, in the parameter its API version takes
+                String api = engine.version().path("ApiVersion").asText("");
+                JsonNode budget = engine.prune(PrunePolicy.buildCacheBudgetRequest(settings.buildCacheMax().getAsLong(), api));
+                budget.path(field).forEach(id -> removed.add(id.asText()));
+                reclaimed += budget.path("SpaceReclaimed").asLong();
+            }
+            return new PhaseResult(phase, removed, reclaimed, Duration.ofNanos(System.nanoTime() - start));
         }
 
         /**
@@ -463,6 +601,9 @@ public final class PruneRun {
          * was enough.
          */
         Report afterPhases() {
+            Set<String> gone = new HashSet<>();
+            report.phases.stream().filter(p -> p.phase() == Phase.IMAGES).forEach(p -> gone.addAll(p.removedIds()));
+            report.keptImages(keptImages(report.eviction.filter(e -> !e.predicted()).map(PruneRun::imageIds).orElse(Set.of()), gone));
             Optional<Disk> after = measureAgain(verdict.disks());
             long reclaimed = report.phases.stream().mapToLong(PhaseResult::reclaimedBytes).sum();
             Optional<EvictionRun.Result> eviction = report.eviction.filter(e -> !e.predicted());
@@ -473,8 +614,8 @@ public final class PruneRun {
                     disk, threshold, reclaimed + evictionFreed, PruneShortfall.kept(plan, settings.until(), evicted)));
             if (insufficient.isPresent()) {
                 Disk disk = after.get();
-                report.shortfall(insufficient.get()).problem("disk still " + disk.describe()
-                        + " \u2265 " + threshold + " after the phases" + (eviction.isPresent() ? " and eviction" : ""));
+                report.shortfall(insufficient.get()).problem("disk still " + threshold.describe(disk)
+                        + " after the phases" + (eviction.isPresent() ? " and eviction" : ""));
                 return finish(report, after, Outcome.INSUFFICIENT, ExitCodes.INSUFFICIENT);
             }
             return finish(report, after, Outcome.PRUNED, ExitCodes.OK);
@@ -489,12 +630,21 @@ public final class PruneRun {
             Threshold threshold = settings.gates().threshold();
             Disk disk;
             HostSnapshot now;
+            boolean forSpace;
             try {
                 disk = disks.measure(diskPath);
-                if (!threshold.reachedBy(disk)) {
+                forSpace = threshold.reachedBy(disk);
+                if (!forSpace && eviction.maxUnusedAge().isEmpty()) {
                     report.evictionNote("eviction not needed: " + disk.describe()
                             + " after the phases, below the threshold " + threshold);
                     return Optional.empty();
+                }
+                if (!forSpace) {
+                    report.evictionNote(eviction.watermark().isPresent() && report.phases.size() > 0
+                            ? "eviction for space not needed: " + disk.describe() + " after the phases, below the threshold " + threshold
+                                    + "; --max-unused-age " + eviction.maxUnusedAge().get() + " still applies"
+                            : "the disk is below the threshold (" + threshold.describe(disk) + "): only --max-unused-age "
+                                    + eviction.maxUnusedAge().get() + " evicts");
                 }
                 now = HostSnapshot.read(engine, HostSnapshot.Depth.STORE, clock.instant());
             } catch (IOException e) {
@@ -503,7 +653,7 @@ public final class PruneRun {
             } catch (EngineApi.Unavailable e) {
                 return Optional.of(finish(report.problem("before eviction: " + e.getMessage()), Outcome.FAILED, ExitCodes.ENGINE_FAILED));
             }
-            EvictionPolicy.Plan evictionPlan = EvictionPolicy.plan(now, settings.keep(), record, eviction, disk, clock.instant());
+            EvictionPolicy.Plan evictionPlan = EvictionPolicy.plan(now, settings.keep(), record, eviction, disk, clock.instant(), forSpace);
             EvictionRun.Result result = EvictionRun.run(new EvictionRun.Context(engine, disks, settings.gates(), settings.keep(), record,
                     eviction, now, clock.instant()), evictionPlan, diskPath, listener);
             report.eviction(result);
@@ -537,13 +687,18 @@ public final class PruneRun {
             Disk disk = measured.get();
             Disk predicted = disk.freeing(freed);
             Threshold threshold = settings.gates().threshold();
-            if (!threshold.reachedBy(predicted)) {
+            boolean forSpace = threshold.reachedBy(predicted);
+            if (!forSpace && eviction.maxUnusedAge().isEmpty()) {
                 report.evictionNote("eviction not needed: about " + predicted.describe()
                         + " after the phases, below the threshold " + threshold);
                 return Optional.empty();
             }
+            if (!forSpace) {
+                report.evictionNote("eviction for space not needed: about " + predicted.describe() + " after the phases, below the threshold "
+                        + threshold + "; --max-unused-age " + eviction.maxUnusedAge().get() + " still applies");
+            }
             return Optional.of(EvictionRun.predict(EvictionPolicy.plan(after, settings.keep(), record, eviction, predicted,
-                    clock.instant())));
+                    clock.instant(), forSpace)));
         }
 
         private Report finish(Builder report, Outcome outcome, int exit) {
@@ -575,6 +730,9 @@ public final class PruneRun {
             return Disk.fullest(now);
         }
     }
+
+    /** The reasons keptImages counts by, in the order the metrics list them. */
+    public static final List<String> KEPT_REASONS = List.of("in-use", "keep", "young", "cache", "tagged");
 
     /** The IDs of the images an eviction removed (a real run) or would remove (a dry run). */
     private static Set<String> imageIds(EvictionRun.Result result) {

@@ -259,6 +259,53 @@ in
       '';
     };
 
+    maxUnusedAge = lib.mkOption {
+      type = lib.types.nullOr (lib.types.strMatching "([0-9]+[smhd])+");
+      default = null;
+      example = "30d";
+      description = ''
+        Opt-in eviction by age (`--max-unused-age`, kubelet's imageMaximumGCAge): remove the images
+        eviction may remove (tagged images and cached registry images nothing uses, none matching
+        `keep`, none used within `minAge`, never a parent) once unused for longer than this, even
+        when the disk is below `threshold`; the stack and convergence gates must still hold (and the
+        daily run then asks the engine every day). Longer than `minAge`. `null` (the default): off.
+        Enable `watch.enable` too, so that "unused" means unused.
+      '';
+    };
+
+    evictMax = lib.mkOption {
+      type = lib.types.nullOr (lib.types.ints.between 1 1000000);
+      default = null;
+      example = 5;
+      description = ''
+        At most this many images removed by eviction (`evictTo` and `maxUnusedAge` together) in one
+        run (`--evict-max`); the rest are left for the next run. `null` (the default): no limit.
+      '';
+    };
+
+    minFree = lib.mkOption {
+      type = lib.types.nullOr (lib.types.strMatching "[0-9]+([.][0-9]+)?[kKmMgGtTpP]?[bB]?");
+      default = null;
+      example = "5G";
+      description = ''
+        A second disk trigger (`--min-free`): prune also runs when less than this is available on
+        the data root's filesystem, whatever its use in percent; eviction (`evictTo`) then goes on
+        until at least this much is free too. Docker's decimal units: `5G` is 5*10^9 bytes, `500M`
+        5*10^8 (not GiB/MiB). `null` (the default): off.
+      '';
+    };
+
+    buildCacheMax = lib.mkOption {
+      type = lib.types.nullOr (lib.types.strMatching "[0-9]+([.][0-9]+)?[kKmMgGtTpP]?[bB]?");
+      default = null;
+      example = "10G";
+      description = ''
+        A budget for the build cache (`--build-cache-max`): after the build-cache phase, the
+        engine's own build-cache prune removes the least recently used cache until it is below
+        this (Docker's decimal units: `10G` is 10^10 bytes). `null` (the default): off.
+      '';
+    };
+
     watch.enable = lib.mkEnableOption ''
       the ci-docker-watch service, which records the last use of each image from the engine's
       events in watch's default record, ${defaults.LAST_USE_FILE}, for eviction's order and `cache`'';
@@ -291,6 +338,14 @@ in
       {
         assertion = !cfg.fleet || cfg.evictTo == null;
         message = "services.ci-docker-prune.evictTo is per host: not with fleet (the fleet's summary is in the journal).";
+      }
+      {
+        assertion = !cfg.fleet || (cfg.maxUnusedAge == null && cfg.buildCacheMax == null);
+        message = "services.ci-docker-prune.maxUnusedAge and buildCacheMax are per host: not with fleet.";
+      }
+      {
+        assertion = cfg.evictMax == null || cfg.evictTo != null || cfg.maxUnusedAge != null;
+        message = "services.ci-docker-prune.evictMax limits eviction: set evictTo or maxUnusedAge with it.";
       }
       {
         assertion = cfg.evictTo == null || cfg.evictTo < threshold;

@@ -21,7 +21,9 @@ given "--path" cfg.dataRoot
   given "--state-file" (if cfg.stateFile == null then null else toString cfg.stateFile)
   ++ given "--blocked-limit" cfg.blockedLimit
   ++ given "--metrics-file" (if cfg.metricsFile == null then null else toString cfg.metricsFile)
+  ++ given "--build-cache-max" cfg.buildCacheMax
 )
+++ given "--min-free" cfg.minFree
 ++ lib.optionals cfg.fleet (
   [
     "--fleet"
@@ -32,11 +34,10 @@ given "--path" cfg.dataRoot
   ++ given "--fleet-timeout" cfg.fleetTimeout
   ++ given "--config" cfg.dockerConfig
 )
-++ lib.optionals (cfg.evictTo != null) (
-  [
-    "--evict-to"
-    cfg.evictTo
-  ]
+++ lib.optionals (cfg.evictTo != null || cfg.maxUnusedAge != null) (
+  given "--evict-to" cfg.evictTo
+  ++ given "--max-unused-age" cfg.maxUnusedAge
+  ++ given "--evict-max" cfg.evictMax
   ++ given "--min-age" cfg.minAge
   ++ builtins.concatMap (k: [
     "--keep"

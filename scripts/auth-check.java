@@ -19,10 +19,10 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "auth-check", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Checks the daemon-side registry login the local image cache depends on (the seed's PC2):",
+            "Checks the registry login the local image cache depends on, as the engine uses it:",
             "  config       the docker client config exists (see --config)",
             "  mode         config.json (or the file it links to) is its owner's only: 0600",
-            "  credentials  it holds an `auths` entry for the registry, as docker reads it",
+            "  credentials  it holds an auths entry for the registry, as docker reads it",
             "  registry     the registry accepts them in a login made by the engine",
             "Prints the user name only, never the password or a token."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
             "12:bad input (option value)",
             "19:unexpected internal error",
             "22:no usable credentials for the registry (no config, no entry, unreadable), or the registry rejected them",
-            "23:accepted, but the config file is readable or writable by group or others: chmod 600 it"})
+            "23:accepted, but the config file is readable or writable by group or others: chmod 600 it"},
+        footerHeading = "%nDefaults:%n",
+        footer = Engine.Options.HOST_DEFAULT_LINE)
 class AuthCheck implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;

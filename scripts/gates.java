@@ -22,13 +22,12 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "gates", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Decides whether this Docker host may prune: all three gates must hold.",
+            "Decides whether this Docker host may prune; all three gates must hold:",
             "  disk         the data root's filesystem is at least --threshold full",
             "  stack        no live run-app stack (service or running container)",
             "  convergence  no swarm service short of its tasks, updating or rolling back",
-            "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the engine; the images of",
-            "running containers are noted in the last-use record (--last-use) when its directory exists.",
-            "On a swarm worker the cluster's gates are unknown: run from a manager, or --fleet on a manager (one line per node)."},
+            "A gate that cannot be evaluated blocks (fail closed). Nothing is changed on the engine; the images of running containers are noted in the last-use record (--last-use) when its directory exists.",
+            "On a swarm worker the cluster's gates are unknown: run it on a manager, or with --fleet on a manager (one line per node)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:all gates hold, pruning is allowed",
@@ -41,7 +40,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "130:--fleet: stopped by Ctrl-C (its job service removed)",
             "143:--fleet: stopped by SIGTERM (its job service removed)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
-        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
+        footer = {GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE, Engine.Options.HOST_DEFAULT_LINE})
 class Gates implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;

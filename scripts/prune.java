@@ -4,7 +4,7 @@
 //SOURCES ../lib/FastArgs.java ../lib/Fleet.java ../lib/FleetFormat.java ../lib/GatePolicy.java
 //SOURCES ../lib/InUse.java ../lib/LastUse.java ../lib/PruneFormat.java ../lib/PruneLock.java
 //SOURCES ../lib/PruneMetrics.java ../lib/PrunePolicy.java ../lib/PruneRun.java ../lib/PruneShortfall.java
-//SOURCES ../lib/Signals.java ../lib/Text.java ../lib/Until.java
+//SOURCES ../lib/Signals.java ../lib/Text.java ../lib/Threshold.java ../lib/Until.java
 
 import ccci.Cli;
 import ccci.Defaults;
@@ -26,6 +26,7 @@ import ccci.PruneRun;
 import ccci.PruneShortfall;
 import ccci.Signals;
 import ccci.Text;
+import ccci.Threshold;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -37,18 +38,14 @@ import picocli.CommandLine.Option;
 
 @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Prunes this Docker host conservatively, and only when all gates hold (see gates --help).",
-            "Phases, each limited to objects older than --until, the gates checked before each:",
-            "  1. stopped containers   2. dangling images only   3. build cache",
-            "Never removes tagged images, images used by any container, volumes or networks, and never forces.",
-            "When a gate does not hold it prints 'keeping local image cache, nothing to do' and the reason.",
-            "Opt-in (--evict-to): when the disk is still at or above --threshold after the phases, remove tagged",
-            "images nothing uses (no container running or stopped, service or stack task), none matching --keep,",
-            "none used within --min-age, least recently used first, until the disk is below the low watermark;",
-            "the gates are checked again before each removal, and each removal is a plain (never forced) delete.",
-            "Not enough: a WARN line and exit 17 when the disk is still at or above the threshold after the phases (and eviction);",
-            "exit 18 when it is at or above the threshold and a gate has blocked pruning for longer than --blocked-limit.",
-            "--fleet (on a swarm manager): the same on every node, as one swarm global job; one line per node."},
+            "Prunes this Docker host conservatively, and only when all gates hold (see gates --help), in three phases, each limited to objects older than --until, the gates checked again before each:",
+            "  1. stopped containers",
+            "  2. untagged images, but not the newest of each registry repository here",
+            "  3. build cache",
+            "The newest untagged image of a registry repository is the cache a redeploy needs (a stack deploy brings its images by digest, untagged). Never removes a tagged image, an image anything uses (a container in any state, a service or its previous spec, a task, a user of a child image), a volume or a network, and never forces. When a gate does not hold it prints 'keeping local image cache, nothing to do' and why.",
+            "Opt-in, when the conservative phases are not enough: --evict-to removes tagged and cached registry images nothing uses, least recently used first, until the disk is below a low watermark; --max-unused-age removes those unused for longer than an age even below the threshold; --evict-max caps how many go per run; --min-free is a second trigger and target in bytes; --build-cache-max keeps the build cache within a budget.",
+            "When the disk stays at or above the threshold after the phases (and eviction) prune warns and exits 17; when a gate has blocked pruning for longer than --blocked-limit with the disk over the threshold, it warns and exits 18.",
+            "With --fleet (on a swarm manager) the same runs on every node as one swarm global job, one line per node."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:pruned, dry run done, or the gates do not hold (nothing to do)",
@@ -66,7 +63,8 @@ import picocli.CommandLine.Option;
             "130:stopped by Ctrl-C (SIGINT): the summary says which phases completed (--fleet: its job service removed)",
             "143:stopped by SIGTERM: the summary says which phases completed (--fleet: its job service removed)"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
-        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
+        footer = {GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE, Engine.Options.HOST_DEFAULT_LINE,
+            "  --evict-to, --max-unused-age, --evict-max, --min-free, --build-cache-max: off"})
 class Prune implements Cli.Fast {
     static final String DEFAULT_UNTIL = Defaults.UNTIL;
 
@@ -85,8 +83,16 @@ class Prune implements Cli.Fast {
             description = {"Only objects older than this (units s, m, h, d, as in 24h, 7d or 1d12h).", "Default: ${DEFAULT-VALUE}"})
     String until = DEFAULT_UNTIL;
 
+    @Option(names = "--build-cache-max", paramLabel = "BYTES",
+            description = "After phase 3, the engine's own build-cache prune down to this budget: the least recently used build cache "
+                    + "goes first until the cache is below BYTES (Docker's decimal units: 2G = 2*10^9 bytes). Off unless given.")
+    String buildCacheMax;
+
     @Option(names = "--dry-run", description = "Remove nothing; list what a real run would remove and keep, with reasons.")
     boolean dryRun;
+
+    @Option(names = {"-v", "--verbose"}, description = "List every object the run keeps, with why (by default it lists what goes and counts what stays).")
+    boolean verbose;
 
     @Option(names = "--json", description = "Print one JSON object (ran, reclaimedBytes, phases, removed, kept...).")
     boolean json;
@@ -112,13 +118,15 @@ class Prune implements Cli.Fast {
         var notEnough = shortfall.settings();
         var protect = keep.settings();
         var evict = eviction.settings(Optional.of(settings.threshold()));
+        var buildCacheBudget = buildCacheMax == null ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(Threshold.parseBytes("--build-cache-max", buildCacheMax));
         if (metricsFile != null) {
             PruneMetrics.checkTarget(metricsFile);
         }
         var fleet = fleetOptions.settings();
-        if (fleet != null && (metricsFile != null || eviction.enabled() || shortfall.given())) {
-            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.enabled() ? "--evict-to" : "--state-file/--blocked-limit")
-                    + " is per host: not with --fleet");
+        if (fleet != null && (metricsFile != null || eviction.given() != null || shortfall.given() || buildCacheMax != null)) {
+            throw new Cli.BadInput((metricsFile != null ? "--metrics-file" : eviction.given() != null ? eviction.given()
+                    : buildCacheMax != null ? "--build-cache-max" : "--state-file/--blocked-limit") + " is per host: not with --fleet");
         }
         if (checkOptions) {
             return Cli.ExitCodes.OK;
@@ -151,7 +159,8 @@ class Prune implements Cli.Fast {
                     }
                 });
                 try (Signals.Report signalled = Signals.onSignal(stop -> report(progress.stoppedBy(stop), out, err))) {
-                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, protect, Optional.of(lastUse.file()), notEnough);
+                    PruneRun.Settings run = new PruneRun.Settings(settings, age, evict, protect, Optional.of(lastUse.file()), notEnough,
+                            buildCacheBudget);
                     PruneRun.Report report = PruneRun.run(docker, Disks.REAL, run, dryRun, progress, Clock.systemUTC());
                     signalled.claim();
                     return report(report, out, err);
@@ -159,7 +168,7 @@ class Prune implements Cli.Fast {
             }
         } catch (PruneLock.AlreadyLocked e) {
             PruneRun.Report report = PruneRun.Report.locked(e.getMessage(), start);
-            out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
+            out.print(json ? PruneFormat.json(report) : PruneFormat.text(report, verbose));
             err.println("prune: " + Text.safe(e.getMessage()));
             return report.exitCode();
         } finally {
@@ -196,7 +205,7 @@ class Prune implements Cli.Fast {
     /** Writes the metrics when asked, then prints the report (text or JSON) and its problems; returns the exit code. */
     private int report(PruneRun.Report ran, PrintWriter out, PrintWriter err) {
         PruneRun.Report report = metricsFile == null ? ran : PruneMetrics.record(metricsFile, ran, Instant.now());
-        out.print(json ? PruneFormat.json(report) : PruneFormat.text(report));
+        out.print(json ? PruneFormat.json(report) : PruneFormat.text(report, verbose));
         out.flush();
         report.verdict().problems().forEach(p -> err.println("prune: " + Text.safe(p)));
         report.state().ifPresent(st -> st.notes().forEach(n -> err.println("prune: " + Text.safe(n))));

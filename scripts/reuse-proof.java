@@ -24,27 +24,18 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "reuse-proof", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Proves on this host that a redeploy downloads no layer, the way a CI host",
-            "really gets and keeps an image: a stack deploy brings it by digest, the",
-            "stack is torn down, the daily prune runs, the stack comes back.",
-            "  1. check      changes nothing: refuses if a container (any state), service",
-            "                (replicas 0 too) or task uses the image, or another name",
-            "                shares it; the registry must serve it to these credentials",
+            "Proves on this host that a redeploy downloads no layer, the way a CI host really gets and keeps an image: a stack deploy brings it by digest, the stack is torn down, the daily prune runs, the stack comes back.",
+            "  1. check      changes nothing; refuses an image in use or sharing a name",
             "  2. remove     removes the image, so that the deploy is cold",
-            "  3. deploy     a one-replica service on this node, pinned name:tag@digest",
-            "                as a stack deploy pins it: the engine must pull the image",
+            "  3. deploy     one replica on this node, pinned name:tag@digest: a pull",
             "  4. teardown   removes the service, waits until its container is gone",
-            "  5. prune      the toolkit's own prune, for real, its gates holding: the",
-            "                disk gate at 1%%, --stack-pattern's stack and convergence",
-            "                gates, --until, the prune lock",
-            "  6. retained   the image is still here by its digest, same image ID",
+            "  5. prune      the toolkit's own prune, for real, its gates holding",
+            "  6. retained   the image is still here by its digest, with the same ID",
             "  7. redeploy   the same service again: the engine must pull nothing",
             "  8. warm-pull  a pull by digest: no layer downloaded, 'up to date'",
-            "  9. cleanup    services removed; the image as found (its tags put back),",
-            "                or removed again if it was not here before",
-            "The services (ccci-reuse-proof-*, label ccci.reuse-proof) are removed on every",
-            "path, also on SIGTERM or Ctrl-C. Registry credentials come from the docker",
-            "client config, as the docker CLI reads them, and are never printed."},
+            "  9. cleanup    services removed; the image as found (its tags put back)",
+            "In use means a container (any state), a service (scaled to 0 too) or a task; the registry must serve the image to these credentials. The proof's prune holds its disk gate at 1%% and keeps the other gates (--stack-pattern's stack and convergence), --until and the prune lock. An image that was not here before is removed again at the end.",
+            "The services (ccci-reuse-proof-*, label ccci.reuse-proof) are removed on every path, also on SIGTERM or Ctrl-C. Registry credentials come from the docker client config, as the docker CLI reads them, and are never printed."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:PASS: the image stayed through teardown and prune, the redeploy pulled nothing and the warm pull downloaded no layer",
@@ -56,7 +47,7 @@ import picocli.CommandLine.Spec;
             "130:stopped by Ctrl-C (SIGINT): the services are removed; the summary says what else is left changed",
             "143:stopped by SIGTERM: the services are removed; the summary says what else is left changed"},
         footerHeading = GatePolicy.Options.DEFAULTS_FOOTER_HEADING,
-        footer = GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE)
+        footer = {GatePolicy.Options.STACK_PATTERN_DEFAULT_LINE, Engine.Options.HOST_DEFAULT_LINE})
 class ReuseProof implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;

@@ -17,17 +17,15 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "watch", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = {
-            "Records the last use of each local image, for prune --evict-to and cache: follows the engine's events",
-            "(container create and start, swarm tasks included; service create and update; image pull, load, import",
-            "and tag) and keeps, by image ID and by repository:tag, the time of the latest in --last-use. The file is",
-            "replaced whole (never half-written, even after kill -9), at most every --flush-interval; records of",
-            "images no longer in the store are dropped. When the engine goes away it reconnects with backoff, one",
-            "line per attempt. Runs until stopped (SIGTERM writes what is pending). Run it as its own unit."},
+            "Records the last use of each local image, for prune's eviction and cache: follows the engine's events (containers created and started, swarm tasks included; services created and updated; images pulled, loaded, imported and tagged) and keeps, by image ID and by repository:tag, the time of the latest in --last-use.",
+            "The file is replaced whole (never half-written, even after kill -9), at most every --flush-interval; records of images no longer in the store are dropped. When the engine goes away it reconnects with backoff, one line per attempt, and marks the gap. Runs until stopped (SIGTERM writes what is pending): run it as its own unit."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 12:bad input (a value out of range, the record's directory missing)",
             " 19:unexpected internal error",
-            "143:stopped by SIGTERM (what was pending is written)"})
+            "143:stopped by SIGTERM (what was pending is written)"},
+        footerHeading = "%nDefaults:%n",
+        footer = Engine.Options.HOST_DEFAULT_LINE)
 class Watch implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Engine.Options engine;

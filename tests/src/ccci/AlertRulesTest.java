@@ -29,7 +29,8 @@ class AlertRulesTest {
     static final String RULES = "deploy/prometheus/ci-docker-prune.rules.yml";
     static final String RULE_TESTS = "deploy/prometheus/ci-docker-prune.rules.test.yml";
     static final List<String> ALERTS = List.of("CiDockerPruneInsufficient", "CiDockerPruneBlockedTooLong",
-            "CiDockerPruneLastSuccessTooOld", "CiDockerPruneGateUnknown", "CiDockerPruneMetricsMissing");
+            "CiDockerPruneLastSuccessTooOld", "CiDockerPruneGateUnknown", "CiDockerPruneMetricsMissing",
+            "CiDockerPruneNothingRemovable");
 
     static String promtool() {
         return Provision.ensureBinary("promtool", "prometheus").toString();
@@ -116,6 +117,6 @@ class AlertRulesTest {
         }
         assertTrue(read.containsAll(List.of("ci_docker_prune_insufficient", "ci_docker_prune_outcome{outcome=\"blocked-too-long\"}",
                 "ci_docker_prune_gate_state{state=\"unknown\"}", "ci_docker_prune_last_success_timestamp_seconds",
-                "ci_docker_prune_last_run_timestamp_seconds")), read.toString());
+                "ci_docker_prune_last_run_timestamp_seconds", "ci_docker_prune_nothing_removable")), read.toString());
     }
 }

@@ -239,7 +239,7 @@ class GatePolicyTest {
         HostSnapshot.Service job = Hosts.service("ccci-fleet-x", Map.of(GatePolicy.FLEET_JOB_LABEL, "1"), "global-job", 3, 3, Optional.empty());
         GateResult gate = GatePolicy.convergenceGate(Reading.ok(manager(List.of(job, service("web", 1, 1)), List.of())));
         assertEquals(GateResult.State.HOLDS, gate.state());
-        assertEquals("all 1 services converged", gate.detail());
+        assertEquals("its 1 service converged", gate.detail());
         HostSnapshot.Service other = Hosts.service("backup", Map.of(), "global-job", 3, 3, Optional.empty());
         assertEquals(GateResult.State.BLOCKS, GatePolicy.convergenceGate(Reading.ok(manager(List.of(other), List.of()))).state());
     }
@@ -252,5 +252,31 @@ class GatePolicyTest {
         assertEquals(GateResult.State.HOLDS, cluster.get(1).state());
         List<GateResult> unknown = GatePolicy.clusterGates(DEFAULTS, Reading.failed("engine gone"));
         assertEquals(List.of(GateResult.State.UNKNOWN, GateResult.State.UNKNOWN), unknown.stream().map(GateResult::state).toList());
+    }
+
+    /** Issue 21 item 3: the default stack pattern is one organisation's; on anyone else's CI gates says so, naming the stacks. */
+    @Test
+    void stacksThePatternDoesNotMatchAreNamedInTheStackGate() {
+        HostSnapshot host = manager(List.of(Hosts.service("web_app", Map.of(HostSnapshot.STACK_LABEL, "web"), "replicated", 1, 1,
+                Optional.empty())), List.of(Hosts.container("ci-42_db.1.x", Map.of(HostSnapshot.STACK_LABEL, "ci-42"))));
+        GateResult gate = GatePolicy.stackGate(DEFAULTS, Reading.ok(host));
+        assertEquals(GateResult.State.HOLDS, gate.state());
+        assertEquals("no live run-app stack (1 service, 1 running container checked); note: --stack-pattern matches none of the "
+                + "stacks here (ci-42, web): if they are CI runs, set --stack-pattern", gate.detail());
+        assertEquals(List.of("ci-42", "web"), gate.figures().get("stacksNotMatched"));
+    }
+
+    /** Issue 21 item 7: one cause reads once, and a healthy host reads as one. */
+    @Test
+    void anUnreachableEngineIsSaidOnceAndABelowThresholdDiskIsNoRefusal() {
+        Reading<HostSnapshot> failed = Reading.failed("cannot reach the Docker engine at unix:///x: refused");
+        Verdict verdict = GatePolicy.evaluate(DEFAULTS, failed, Reading.failed("cannot reach the Docker engine at unix:///x: refused"));
+        assertEquals("disk, stack, convergence: cannot evaluate: cannot reach the Docker engine at unix:///x: refused", verdict.reason());
+        Verdict healthy = GatePolicy.evaluate(DEFAULTS, Reading.ok(manager(List.of(), List.of())), disk(10 * GB, 90 * GB));
+        String text = GateCheck.text(healthy);
+        assertTrue(text.contains("disk         below   10% of /var/lib/docker < 80%"), text);
+        assertTrue(text.contains("verdict: no prune needed (the disk is below the threshold)"), text);
+        assertTrue(text.contains("no live run-app stack (0 services, 0 running containers checked)"), text);
+        assertTrue(text.contains("no services to converge"), text);
     }
 }

@@ -67,7 +67,7 @@ class HelpTest {
 
         var constructor = Class.forName(mainClass).getDeclaredConstructor();
         constructor.setAccessible(true);
-        List<String> defaults = new ArrayList<>(List.of("unix:///var/run/docker.sock"));
+        List<String> defaults = new ArrayList<>(List.of("$DOCKER_HOST, else unix:///var/run/docker.sock"));
         for (OptionSpec option : new CommandLine(constructor.newInstance()).getCommandSpec().options()) {
             if (option.defaultValue() != null) {
                 defaults.add(option.defaultValue());
@@ -94,5 +94,44 @@ class HelpTest {
         String wide = help(mainClass, "150");
         assertTrue(wide.lines().anyMatch(l -> l.length() > 80), command + " --help at COLUMNS=150 stays at 80:\n" + wide);
         assertTrue(wide.lines().allMatch(l -> l.length() <= 150), wide);
+    }
+
+    /**
+     * Issue 21 item 6: help reads as prose wrapped by the terminal. No internal option is listed, no
+     * word from the project's history; a paragraph is one element (a line that goes on a sentence
+     * starts lower-case only after a line of the same paragraph, never after a list item), and an
+     * option's description is not broken into elements mid-sentence.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"gates, Gates", "prune, Prune", "reuse-proof, ReuseProof", "auth-check, AuthCheck", "cache, Cache", "watch, Watch"})
+    void helpReadsAsProseWithoutInternalOptionsOrHistory(String command, String mainClass) throws Exception {
+        String help = help(mainClass, "80");
+        for (String word : List.of("--cluster-verdict", "seed", "PC1", "PC2", "PC3")) {
+            assertFalse(help.contains(word), command + " --help says " + word + ":\n" + help);
+        }
+        List<String> lines = help.lines().toList();
+        int options = 0;
+        while (options < lines.size() && !lines.get(options).matches("^ {2,6}-.*")) {
+            options++;
+        }
+        for (int i = 1; i < options; i++) {
+            String line = lines.get(i);
+            if (!line.isEmpty() && Character.isLowerCase(line.charAt(0))) {
+                assertFalse(lines.get(i - 1).startsWith("  "), command + ": a list item wraps onto a line of its own: " + line + "\n" + help);
+            }
+        }
+        int column = Integer.MAX_VALUE;
+        Matcher firstText = Pattern.compile("^( +-\\S.*?\\s{2,})\\S").matcher(options < lines.size() ? lines.get(options) : "");
+        if (firstText.find()) {
+            column = firstText.group(1).length();
+        }
+        for (int i = options; i < lines.size() && !lines.get(i).isEmpty(); i++) {
+            String line = lines.get(i);
+            if (line.length() > column && line.substring(0, column).isBlank() && line.charAt(column) != ' ') {
+                char first = line.charAt(column);
+                assertFalse(Character.isLowerCase(first) || first == '(',
+                        command + ": an option's description goes on in a new element mid-sentence: " + line + "\n" + help);
+            }
+        }
     }
 }

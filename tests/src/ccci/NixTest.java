@@ -87,6 +87,10 @@ class NixTest {
         scenarios.put("evicting", Map.of("settings", Map.of("enable", true, "evictTo", 75, "keep", List.of("^base:", ":stable$"),
                         "minAge", "3d", "watch", Map.of("enable", true))));
         scenarios.put("evictAboveThreshold", Map.of("settings", Map.of("enable", true, "evictTo", 80)));
+        scenarios.put("peers", Map.of("settings", Map.of("enable", true, "maxUnusedAge", "30d", "evictMax", 5, "minFree", "5G",
+                        "buildCacheMax", "10G")));
+        scenarios.put("evictMaxAlone", Map.of("settings", Map.of("enable", true, "evictMax", 5)));
+        scenarios.put("fleetBuildCacheMax", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "cc-ci:1", "buildCacheMax", "1G")));
         scenarios.put("off", Map.of());
         Map<String, Object> rejected = new LinkedHashMap<>();
         rejected.put("valid", Map.of("settings", Map.of("enable", true, "threshold", 100)));
@@ -102,6 +106,10 @@ class NixTest {
         rejected.put("evictTo0", Map.of("settings", Map.of("enable", true, "evictTo", 0)));
         rejected.put("evictTo101", Map.of("settings", Map.of("enable", true, "evictTo", 101)));
         rejected.put("minAgeWords", Map.of("settings", Map.of("enable", true, "minAge", "1 day")));
+        rejected.put("maxUnusedAgeWords", Map.of("settings", Map.of("enable", true, "maxUnusedAge", "a month")));
+        rejected.put("evictMax0", Map.of("settings", Map.of("enable", true, "evictMax", 0)));
+        rejected.put("minFreeBinary", Map.of("settings", Map.of("enable", true, "minFree", "5GiB")));
+        rejected.put("buildCacheMaxWords", Map.of("settings", Map.of("enable", true, "buildCacheMax", "ten gigs")));
         rejected.put("keepEmpty", Map.of("settings", Map.of("enable", true, "keep", List.of(""))));
         rejected.put("watchNotABool", Map.of("settings", Map.of("enable", true, "watch", Map.of("enable", "yes"))));
         rejected.put("fleetTimeoutWords", Map.of("settings", Map.of("enable", true, "fleet", true, "fleetImage", "x:1", "fleetTimeout", "ten minutes")));
@@ -208,7 +216,8 @@ class NixTest {
         JsonNode options = evaluated.path("options");
         for (String name : List.of("enable", "package", "dates", "persistent", "randomizedDelaySec", "threshold",
                 "until", "stackPattern", "dataRoot", "containerdRoot", "metricsFile", "extraArgs", "onFailure", "stateFile",
-                "blockedLimit", "evictTo", "keep", "minAge", "watch.enable", "fleet", "fleetImage", "fleetTimeout", "dockerConfig")) {
+                "blockedLimit", "evictTo", "keep", "minAge", "watch.enable", "fleet", "fleetImage", "fleetTimeout", "dockerConfig",
+                "maxUnusedAge", "evictMax", "minFree", "buildCacheMax")) {
             JsonNode option = options.path(name);
             assertFalse(option.isMissingNode(), "no option services.ci-docker-prune." + name);
             assertFalse(option.path("type").asText().isBlank(), name + " has no type");
@@ -367,6 +376,21 @@ class NixTest {
         List<JsonNode> above = failing("evictAboveThreshold");
         assertEquals(1, above.size(), above.toString());
         assertTrue(above.get(0).path("message").asText().contains("must be below the threshold\n(80, prune's default)"), above.toString());
+    }
+
+    /** Issue 20's settings, each off by default: --max-unused-age, --evict-max, --min-free, --build-cache-max. */
+    @Test
+    void whatPeersHaveIsOptInAndReachesTheUnit() {
+        List<String> defaults = execStart(service("defaults"));
+        for (String flag : List.of("--max-unused-age", "--evict-max", "--min-free", "--build-cache-max")) {
+            assertFalse(defaults.contains(flag), flag + " is off unless asked: " + defaults);
+        }
+        assertEquals(List.of(), failing("peers"));
+        List<String> args = execStart(service("peers"));
+        assertEquals(List.of("--build-cache-max", "10G", "--min-free", "5G", "--max-unused-age", "30d", "--evict-max", "5"),
+                args.subList(args.indexOf("--build-cache-max"), args.size()));
+        assertTrue(failing("evictMaxAlone").get(0).path("message").asText().contains("set evictTo or maxUnusedAge"), failing("evictMaxAlone").toString());
+        assertTrue(failing("fleetBuildCacheMax").get(0).path("message").asText().contains("not with fleet"), failing("fleetBuildCacheMax").toString());
     }
 
     @Test

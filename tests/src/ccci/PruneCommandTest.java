@@ -78,7 +78,7 @@ class PruneCommandTest {
         assertEquals(ExitCodes.CANNOT_EVALUATE, run.exit(), run.toString());
         assertTrue(run.out().contains(PruneFormat.NOOP_LINE), run.toString());
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("summary outcome=failed exit=11 phases=none ")
-                && l.contains(" reason=\"disk: cannot measure: cannot reach the Docker engine at " + NO_ENGINE + ": ")),
+                && l.contains(" reason=\"disk, stack, convergence: cannot evaluate: cannot reach the Docker engine at " + NO_ENGINE + ": ")),
                 "an unreachable engine is a failure, with its reason\n" + run);
         List<String> err = run.err().lines().toList();
         assertEquals(1, err.size(), run.toString());

@@ -46,7 +46,7 @@ class PrunePolicyTest {
         GatePolicy.Verdict verdict = GatePolicy.evaluate(GatePolicy.Settings.parse("80", GatePolicy.Settings.DEFAULT_STACK_PATTERN, null),
                 Reading.ok(host), Reading.ok(List.of(new Disk(Path.of("/var/lib/docker"), 90, 10))));
         String text = PruneFormat.text(PruneRun.Report.of(verdict, System.nanoTime()).plan(plan).imagesBefore(2).diskUnchanged()
-                .end(PruneRun.Outcome.DRY_RUN, 0));
+                .end(PruneRun.Outcome.DRY_RUN, 0), true);
         assertTrue(text.lines().anyMatch(l -> l.startsWith("  keep   image       0c1d0c1d0c1d <none>:<none>") && l.endsWith(kept.reason())),
                 text);
     }

@@ -321,7 +321,7 @@ class SystemdUnitsTest {
         for (String command : installedCommands()) {
             assertTrue(help.out().contains(command), "--help names the command " + command);
         }
-        assertEquals(16, count, "install's options, as its parser lists them");
+        assertEquals(20, count, "install's options, as its parser lists them");
         String options = help.out().substring(help.out().indexOf("\noptions:\n"), help.out().indexOf("\nexit codes:\n"));
         assertTrue(Repo.read("deploy/systemd/README.md").contains(options + "\n```"), "deploy/systemd/README.md shows install's options as --help prints them:\n" + options);
     }
@@ -356,7 +356,11 @@ class SystemdUnitsTest {
         assertEquals(List.of("multi-user.target"), watch.section("Install").get("WantedBy"));
     }
 
-    /** install --evict-to/--keep/--min-age give the prune unit the arguments the module's evictTo/keep/minAge give it. */
+    /**
+     * install --evict-to/--keep/--min-age (and --max-unused-age, --evict-max, --min-free,
+     * --build-cache-max) give the prune unit the arguments the module's evictTo/keep/minAge
+     * (maxUnusedAge, evictMax, minFree, buildCacheMax) give it.
+     */
     @Test
     void evictionOptionsReachThePruneUnitAsTheModulesDo() throws Exception {
         Path elsewhere = root.resolve("evicting");
@@ -365,30 +369,34 @@ class SystemdUnitsTest {
         String keep = "^registry.example.org/base/.*:$table";
         CommandResult installed = install(List.of("--no-enable", "--prefix", prefix.toString(), "--unit-dir",
                 elsewhere.resolve("units").toString(), "--metrics-file", metricsFile,
-                "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d"));
+                "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d", "--max-unused-age", "30d", "--evict-max", "5",
+                "--min-free", "5G", "--build-cache-max", "10G"));
         assertEquals(0, installed.exit(), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
         List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
         // install --prefix moves the state file and watch's record with the rest: prune reads the record there
         assertEquals(List.of("--last-use", prefix.resolve("last-use.json").toString()), args.subList(args.size() - 2, args.size()));
         args = args.subList(0, args.size() - 2);
-        String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"keep\":[\""
+        String scenario = "{\"e\":{\"settings\":{\"enable\":true,\"evictTo\":75,\"minAge\":\"3d\",\"maxUnusedAge\":\"30d\","
+                + "\"evictMax\":5,\"minFree\":\"5G\",\"buildCacheMax\":\"10G\",\"keep\":[\""
                 + keep.replace("\\", "\\\\") + "\",\":stable$\"],\"dataRoot\":\"" + dataRoot + "\",\"metricsFile\":\"" + metricsFile
                 + "\",\"stateFile\":\"" + prefix.resolve("state.json") + "\"}}}";
         List<String> nixArgs = NixTest.execStart(Nix.eval(NixTest.EVAL, Map.of("scenarios", scenario), "scenarios.e.systemd.services." + UNIT));
         assertEquals(nixArgs.subList(1, nixArgs.size()), args.subList(1, args.size()));
-        assertEquals(List.of("--evict-to", "75", "--min-age", "3d", "--keep", keep, "--keep", ":stable$"),
-                args.subList(args.indexOf("--evict-to"), args.size()));
+        assertEquals(List.of("--build-cache-max", "10G", "--min-free", "5G", "--evict-to", "75", "--max-unused-age", "30d", "--evict-max", "5",
+                "--min-age", "3d", "--keep", keep, "--keep", ":stable$"), args.subList(args.indexOf("--build-cache-max"), args.size()));
         CommandResult verify = NixTest.verify(elsewhere.resolve("units/" + UNIT + ".service"));
         assertEquals(0, verify.exit(), verify.toString());
 
-        // and the unit's line runs: the daily no-op below the threshold, as the unit runs it
+        // and the unit's line runs, below the threshold, as the unit runs it: with --max-unused-age it asks the engine even
+        // then (that option evicts whatever the disk once the workload gates hold), and with none to reach, says so (exit 11)
         List<String> daily = new ArrayList<>(SystemdUnit.execArgs(unit.one("Service", "ExecStart")));
         daily.set(daily.indexOf("--path") + 1, root.toString());
         daily.addAll(List.of("--host", "unix://" + root.resolve("no-engine.sock"), "--lock-file", root.resolve("evicting.lock").toString()));
         CommandResult run = Cmd.run(daily, unitEnvironment(), root);
-        assertEquals(0, run.exit(), run.toString());
+        assertEquals(11, run.exit(), run.toString());
         assertTrue(run.out().startsWith("keeping local image cache, nothing to do: disk: "), run.toString());
+        assertTrue(run.err().startsWith("prune: cannot reach the Docker engine at "), run.toString());
     }
 
     /** install's own options (their form, their combinations): one line and exit 12 before anything is built. */
@@ -397,7 +405,7 @@ class SystemdUnitsTest {
         Path elsewhere = root.resolve("bad-options");
         for (List<String> args : List.of(List.of("--frobnicate"), List.of("--prefix"), List.of("--prefix", "relative/dir"),
                 List.of("--prefix", "/with space"), List.of("--on-failure", "not a unit"), List.of("--on-failure", "notify"),
-                List.of("--keep", "a"), List.of("--evict-to", "70", "--keep", ""), List.of("--evict-to", "70\n"),
+                List.of("--keep", "a"), List.of("--evict-max", "3"), List.of("--evict-to", "70", "--keep", ""), List.of("--evict-to", "70\n"),
                 List.of("--fleet-timeout", "5m"), List.of("--fleet-image", "x:1", "--docker-config", "relative"),
                 List.of("--containerd-root", "relative/dir"), List.of("--data-root", "relative/dir"),
                 List.of("--metrics-file", "/tmp/x.prom"), List.of("--on-calendar", "every day at noon"))) {
@@ -429,6 +437,7 @@ class SystemdUnitsTest {
         refused.put(List.of("--fleet-image", "cc-ci:1 --all"), "prune: --image 'cc-ci:1 --all' is not an image reference");
         refused.put(List.of("--fleet-image", "x:1", "--fleet-timeout", "ten"), "prune: --fleet-timeout 'ten'");
         refused.put(List.of("--fleet-image", "x:1", "--evict-to", "70"), "prune: --evict-to is per host: not with --fleet");
+        refused.put(List.of("--max-unused-age", "12h"), "prune: --max-unused-age 12h must be longer than --min-age 24h");
         refused.put(List.of("--containerd-root", "/nonexistent-containerd-root"), "prune: --path '/nonexistent-containerd-root' does not exist");
         refused.forEach((args, line) -> {
             List<String> all = new ArrayList<>(List.of("--no-enable", "--no-metrics", "--prefix", elsewhere.resolve("prefix").toString(),

@@ -267,7 +267,7 @@ public final class FakeHost implements EngineApi, Disks {
                 throw refused(409, "POST " + call.endpoint(), "a prune operation is already running");
             }
             return call.endpoint().equals(PruneCall.CONTAINERS) ? state.pruneContainers(call.filters())
-                    : state.pruneBuildCache(call.filters());
+                    : state.pruneBuildCache(call.filters(), call.params());
         }
     }
 
@@ -282,6 +282,10 @@ public final class FakeHost implements EngineApi, Disks {
     @Override
     public void tagImage(String image, String repository, String tag) {
         request("POST /images/" + image + "/tag?repo=" + repository + "&tag=" + tag);
+        if (repository.contains("@") || !tag.matches("[\\w][\\w.-]{0,127}")) {
+            // the engine parses repo (and tag) as a name: a digest reference is none (moby's RepoTagReference)
+            throw refused(400, "POST /images/" + image + "/tag", "invalid reference format");
+        }
         synchronized (state) {
             FakeState.Image target = state.resolve(image)
                     .orElseThrow(() -> refused(404, "POST /images/" + image + "/tag", "No such image: " + image));

@@ -158,6 +158,7 @@ public final class FakeState {
     public Service service(String name, String imageRef) {
         Service s = new Service(nextId("service").substring(7, 32), name, imageRef, now);
         services.put(s.id, s);
+        event("service", "create", s.id, Map.of("name", name));
         s.replicas(1);
         return s;
     }
@@ -401,6 +402,7 @@ public final class FakeState {
          * one; converged (update completed, the old tasks shut down and listed).
          */
         public Service update(String imageRef) {
+            event("service", "update", id, Map.of("name", name));
             previousImage = Optional.of(image);
             image = imageRef;
             updateState = Optional.of("completed");
@@ -1141,23 +1143,60 @@ public final class FakeState {
         return out;
     }
 
-    /** POST /build/prune: records unused since until (never used: whatever their age), not in use, not shared, not internal. */
-    ObjectNode pruneBuildCache(Map<String, List<String>> filters) {
-        Instant cutoff = until(filters).orElse(now);
+    /**
+     * POST /build/prune: records unused since until (never used: whatever their age), not in use, not
+     * shared, not internal. With a budget (reserved-space from API 1.48, keep-storage before 1.52; an
+     * engine ignores the parameter its API does not take, and then prunes every unused record):
+     * BuildKit's gc mode, one record at a time, the least recently used first (never used first),
+     * while the cache not shared with an image holds the budget or more.
+     */
+    ObjectNode pruneBuildCache(Map<String, List<String>> filters, Map<String, String> params) {
+        Optional<Instant> until = until(filters);
+        Instant cutoff = until.orElse(now);
         ObjectNode out = Json.mapper().createObjectNode();
         ArrayNode deleted = out.putArray("CachesDeleted");
         long reclaimed = 0;
-        for (BuildCache b : List.copyOf(buildCache)) {
+        Optional<Long> budget = Optional.empty();
+        if (params.containsKey("reserved-space") && apiAtLeast(1, 48)) {
+            budget = Optional.of(Long.parseLong(params.get("reserved-space")));
+        } else if (params.containsKey("keep-storage") && !apiAtLeast(1, 52)) {
+            budget = Optional.of(Long.parseLong(params.get("keep-storage")));
+        }
+        List<BuildCache> candidates = new ArrayList<>();
+        for (BuildCache b : buildCache) {
             boolean removable = !b.inUse && !b.shared && !Set.of("internal", "frontend").contains(b.type)
-                    && (b.lastUsed.isEmpty() || b.lastUsed.get().isBefore(cutoff));
+                    && (until.isEmpty() || b.lastUsed.isEmpty() || b.lastUsed.get().isBefore(cutoff));
             if (removable) {
-                buildCache.remove(b);
-                deleted.add(b.id);
-                reclaimed += b.size;
+                candidates.add(b);
             }
+        }
+        if (budget.isPresent()) {
+            long total = buildCache.stream().filter(b -> !b.shared).mapToLong(b -> b.size).sum();
+            candidates.sort(java.util.Comparator.comparing((BuildCache b) -> b.lastUsed.orElse(Instant.MIN)).thenComparing(b -> b.id));
+            List<BuildCache> over = new ArrayList<>();
+            for (BuildCache b : candidates) {
+                if (total < budget.get()) {
+                    break;
+                }
+                over.add(b);
+                total -= b.size;
+            }
+            candidates = over;
+        }
+        for (BuildCache b : candidates) {
+            buildCache.remove(b);
+            deleted.add(b.id);
+            reclaimed += b.size;
         }
         out.put("SpaceReclaimed", reclaimed);
         return out;
+    }
+
+    boolean apiAtLeast(int major, int minor) {
+        String[] v = apiVersion.split("\\.");
+        int ma = Integer.parseInt(v[0]);
+        int mi = Integer.parseInt(v[1]);
+        return ma > major || (ma == major && mi >= minor);
     }
 
     private Optional<Instant> until(Map<String, List<String>> filters) {
@@ -1229,7 +1268,9 @@ public final class FakeState {
             // the classic store keeps the digest, and a tag only when pulled by tag alone
             image.digests.add(digestRef);
             if (ref.digest().isEmpty()) {
+                Optional<Instant> before = image.lastTagTime;
                 tag(image, r.familiar() + ":" + ref.tag().orElse(r.tag()), false);
+                image.lastTagTime = before; // nor a tag time: LastTagTime stays zero after a pull (seen on 26.1 and 28.5)
             }
         }
         event("image", "pull", reference, Map.of("name", r.familiar()));
@@ -1256,6 +1297,7 @@ public final class FakeState {
         Service s = new Service(nextId("service").substring(7, 32), spec.path("Name").asText(), image, now);
         spec.path("Labels").properties().forEach(e -> s.labels.put(e.getKey(), e.getValue().asText()));
         services.put(s.id, s);
+        event("service", "create", s.id, Map.of("name", s.name));
         JsonNode mode = spec.path("Mode");
         if (mode.has("GlobalJob")) {
             s.mode = "GlobalJob";

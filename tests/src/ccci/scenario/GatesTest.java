@@ -169,7 +169,7 @@ class GatesTest {
         assertEquals(ExitCodes.CANNOT_EVALUATE, verdict.exitCode());
         String summary = GateCheck.summary(verdict);
         assertTrue(summary.startsWith("summary prune_allowed=false exit=11 disk=unknown stack=unknown convergence=unknown"), summary);
-        assertTrue(summary.contains(" reason=\"disk: cannot measure: cannot reach the Docker engine at unix:///fake/docker.sock"), summary);
+        assertTrue(summary.contains(" reason=\"disk, stack, convergence: cannot evaluate: cannot reach the Docker engine at unix:///fake/docker.sock"), summary);
         assertEquals(List.of("cannot reach the Docker engine at unix:///fake/docker.sock: Connection refused"), verdict.problems());
     }
 

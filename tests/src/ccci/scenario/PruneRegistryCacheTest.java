@@ -78,8 +78,8 @@ class PruneRegistryCacheTest {
         if (store == FakeHost.Store.CLASSIC) {
             assertEquals(PrunePolicy.Why.CACHE, planned.why(), planned.toString());
             assertEquals("cache: the newest image of localhost:5000/acc/app here, pulled by digest (a redeploy needs it)", planned.reason());
-            assertTrue(PruneFormat.text(dry).contains("  keep   image       " + OnFake.shortId(app.imageId())
-                    + " localhost:5000/acc/app:<non\u2026"), PruneFormat.text(dry));
+            assertTrue(PruneFormat.text(dry, true).contains("  keep   image       " + OnFake.shortId(app.imageId())
+                    + " localhost:5000/acc/app:<non\u2026"), PruneFormat.text(dry, true));
         } else {
             assertEquals(PrunePolicy.Why.TAGGED, planned.why(), planned.toString());
         }

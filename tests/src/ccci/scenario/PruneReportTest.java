@@ -122,7 +122,7 @@ class PruneReportTest {
             assertTrue(text.contains("\n  remove image       " + OnFake.shortId(debris.id) + " <none>:<none>"), text);
         }
         assertTrue(text.contains("\n  remove container   " + OnFake.shortId(h.exited().id) + " ccci-exited"), text);
-        assertTrue(text.contains("\nwould remove 1 container, 3 images, 0 build cache records (303.0 MB)\n"), text);
+        assertTrue(text.contains("\nwould remove 1 container, 3 images, 0 build cache records (303.0 MB); keeps "), text);
         assertTrue(text.contains("\nsummary outcome=dry-run exit=0 phases=none reclaimed_bytes=0 disk_before=81 disk_after=81 "), text);
 
         JsonNode json = Json.mapper().readTree(PruneFormat.json(report[0]));
