@@ -195,7 +195,9 @@ class DefaultsAgreeTest {
         MODULE_OPTIONS.forEach((option, name) -> byName.put("`" + option + "`", name));
 
         Map<String, String> texts = new LinkedHashMap<>();
-        for (String doc : List.of("README.md", "nix/README.md", "deploy/systemd/README.md", "nix/module.nix")) {
+        List<String> docs = new ArrayList<>(Repo.documents());
+        docs.addAll(List.of("nix/README.md", "deploy/systemd/README.md", "nix/module.nix"));
+        for (String doc : docs) {
             texts.put(doc, Repo.read(doc));
         }
         CommandResult help = Cmd.run(List.of(Repo.root().resolve("deploy/systemd/install").toString(), "--help"), null, null);

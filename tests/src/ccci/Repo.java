@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 
 /** The repository checkout the tests run from (Maven runs them in tests/). */
 public final class Repo {
@@ -25,6 +28,17 @@ public final class Repo {
     static String jbangCacheDir() {
         try {
             return Files.createDirectories(root().resolve("tests/target/jbang-cache")).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The user documentation: README.md, then docs/*.md in name order (paths relative to the root). */
+    public static List<String> documents() {
+        try (Stream<Path> docs = Files.list(root().resolve("docs"))) {
+            List<String> all = new ArrayList<>(List.of("README.md"));
+            docs.map(p -> "docs/" + p.getFileName()).filter(n -> n.endsWith(".md")).sorted().forEach(all::add);
+            return all;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's runbook, run as written on a sandbox host: a swarm engine whose client is logged in
+ * The runbook (docs/runbook.md), run as written on a sandbox host: a swarm engine whose client is logged in
  * to a real htpasswd registry holding $IMAGE, the catalog registered as the README says. Every line
  * but systemctl/journalctl runs, in one bash session and in order; each EXPECT must show up in that
  * line's own output, and a line without one must exit 0. The lines left out are exactly those
@@ -73,9 +73,9 @@ class RunbookTest {
     }
 
     static List<Step> runbook() {
-        String readme = Repo.read("README.md");
-        Matcher block = Pattern.compile("(?s)## Runbook[^\\n]*\\n.*?```sh\\n(.*?)```").matcher(readme);
-        assertTrue(block.find(), "README.md has no runbook block");
+        String runbook = Repo.read("docs/runbook.md");
+        Matcher block = Pattern.compile("(?s)# Runbook[^\\n]*\\n.*?```sh\\n(.*?)```").matcher(runbook);
+        assertTrue(block.find(), "docs/runbook.md has no runbook block");
         List<Step> steps = new ArrayList<>();
         for (String line : block.group(1).lines().toList()) {
             if (line.isBlank() || line.startsWith("#")) {

@@ -35,7 +35,7 @@ class VersionsAgreeTest {
             "JBANG_VERSION", "dev.jbang:jbang-cli",
             "GSON_VERSION", "com.google.code.gson:gson",
             "MAVEN_DEPENDENCY_PLUGIN_VERSION", "org.apache.maven.plugins:maven-dependency-plugin");
-    static final List<String> READMES = List.of("README.md", "nix/README.md", "deploy/systemd/README.md");
+    static final List<String> READMES = Stream.concat(Repo.documents().stream(), Stream.of("nix/README.md", "deploy/systemd/README.md")).toList();
 
     /** The source of truth: group:artifact -> version, from //DEPS and the launcher. */
     static Map<String, String> pins() throws IOException {
