@@ -13,10 +13,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,6 +48,7 @@ class SystemdUnitsTest {
 
     @TempDir static Path root;
     static Path prefix;
+    static List<String> mainInstall;
     static Path units;
     static Path cache;
     /** The main install's metrics file (its directory made by install) and Docker's data root as install found it. */
@@ -69,10 +72,33 @@ class SystemdUnitsTest {
                 Repo.root().resolve(INSTALL).toString(), "--prefix", prefix.toString(), "--unit-dir", units.toString(),
                 "--on-failure", ON_FAILURE, "--no-enable", "--fleet-image", FLEET_IMAGE, "--fleet-timeout", "30m",
                 "--docker-config", "/root/.docker", "--on-calendar", EVERY_15_MINUTES, "--metrics-file", metrics.toString()));
+        mainInstall = command;
         CommandResult installed = Cmd.run(command, installEnvironment(), root);
         assertEquals(0, installed.exit(), installed.toString());
         assertTrue(installed.err().contains("systemctl daemon-reload && systemctl enable --now ci-docker-prune.timer"),
                 "--no-enable says how to enable the timer later:\n" + installed);
+    }
+
+    /** Run again from the same sources with the same JDK and options, install builds and trains nothing, and changes no archive. */
+    @Test
+    void aSecondRunFromTheSameSourcesBuildsAndTrainsNothing() throws IOException {
+        Map<String, FileTime> before = new TreeMap<>();
+        try (Stream<Path> files = Files.list(prefix.resolve("app"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                before.put(f.getFileName().toString(), Files.getLastModifiedTime(f));
+            }
+        }
+        CommandResult again = Cmd.run(mainInstall, installEnvironment(), root);
+        assertEquals(0, again.exit(), again.toString());
+        assertTrue(again.err().contains("not building them again") && !again.err().contains("install: building "), again.toString());
+        Map<String, FileTime> after = new TreeMap<>();
+        try (Stream<Path> files = Files.list(prefix.resolve("app"))) {
+            for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().equals("build.id")).toList()) {
+                after.put(f.getFileName().toString(), Files.getLastModifiedTime(f));
+            }
+        }
+        before.remove("build.id");
+        assertEquals(before, after, "the jars and archives are the first run's");
     }
 
     /**
@@ -365,6 +391,10 @@ class SystemdUnitsTest {
     void evictionOptionsReachThePruneUnitAsTheModulesDo() throws Exception {
         Path elsewhere = root.resolve("evicting");
         Path prefix = elsewhere.resolve("prefix");
+        // the main install's build, copied: install builds nothing again (its sources and JDK are the same)
+        Files.createDirectories(prefix);
+        CommandResult copied = Cmd.run(List.of("cp", "-a", SystemdUnitsTest.prefix.resolve("app").toString(), prefix.toString()), null, root);
+        assertEquals(0, copied.exit(), copied.toString());
         String metricsFile = elsewhere.resolve("textfile/ci-docker-prune.prom").toString();
         String keep = "^registry.example.org/base/.*:$table";
         CommandResult installed = install(List.of("--no-enable", "--prefix", prefix.toString(), "--unit-dir",
@@ -372,6 +402,8 @@ class SystemdUnitsTest {
                 "--evict-to", "75", "--keep", keep, "--keep", ":stable$", "--min-age", "3d", "--max-unused-age", "30d", "--evict-max", "5",
                 "--min-free", "5G", "--build-cache-max", "10G"));
         assertEquals(0, installed.exit(), installed.toString());
+        assertTrue(installed.err().contains("built from these sources and this JDK already: not building them again")
+                && !installed.err().contains("install: building "), installed.toString());
         SystemdUnit unit = SystemdUnit.parse(Files.readString(elsewhere.resolve("units/" + UNIT + ".service")));
         List<String> args = SystemdUnit.execArgs(unit.one("Service", "ExecStart"));
         // install --prefix moves the state file and watch's record with the rest: prune reads the record there
@@ -440,7 +472,8 @@ class SystemdUnitsTest {
         refused.put(List.of("--max-unused-age", "12h"), "prune: --max-unused-age 12h must be longer than --min-age 24h");
         refused.put(List.of("--containerd-root", "/nonexistent-containerd-root"), "prune: --path '/nonexistent-containerd-root' does not exist");
         refused.forEach((args, line) -> {
-            List<String> all = new ArrayList<>(List.of("--no-enable", "--no-metrics", "--prefix", elsewhere.resolve("prefix").toString(),
+            // the main install's prefix: its build is this clone's, so the check uses it instead of building
+            List<String> all = new ArrayList<>(List.of("--no-enable", "--no-metrics", "--prefix", prefix.toString(),
                     "--unit-dir", elsewhere.resolve("units").toString()));
             all.addAll(args);
             CommandResult run = install(all);
