@@ -31,7 +31,14 @@ import java.util.regex.PatternSyntaxException;
 public final class InUse {
     private InUse() {}
 
-    public enum Kind { CONTAINER, SERVICE, PREVIOUS_SPEC, TASK, CHILD, KEEP, KEEP_LABEL, RECENT }
+    public enum Kind {
+        CONTAINER, SERVICE, PREVIOUS_SPEC, TASK, CHILD, KEEP, KEEP_LABEL, RECENT;
+
+        /** A container, service, task or a child's user: something on the host needs the image now. */
+        public boolean workload() {
+            return this != KEEP && this != KEEP_LABEL && this != RECENT;
+        }
+    }
 
     /** One reason an image is protected, e.g. "container web (running)". */
     public record Reason(Kind kind, String text) {

@@ -442,7 +442,7 @@ public final class PruneRun {
                 List<InUse.Kind> kinds = protectedBy.getOrDefault(image.id(), List.of()).stream().map(InUse.Reason::kind).toList();
                 Item item = planned.get(image.id());
                 String why;
-                if (kinds.stream().anyMatch(k -> k != InUse.Kind.KEEP && k != InUse.Kind.KEEP_LABEL && k != InUse.Kind.RECENT)
+                if (kinds.stream().anyMatch(InUse.Kind::workload)
                         || (item != null && item.why() == PrunePolicy.Why.IN_USE)) {
                     why = "in-use";
                 } else if (kinds.contains(InUse.Kind.KEEP) || kinds.contains(InUse.Kind.KEEP_LABEL)) {
