@@ -91,14 +91,6 @@ class PruneInUseTest {
         return s.image().created(old).lastTagTime(old);
     }
 
-    /**
-     * The cases whose subject is an older pull of a registry repository, named by digest. On the
-     * containerd store the pull left a record of that name (listed among RepoTags): the image is
-     * tagged there, kept before its users count; the rule itself is shown on the classic store.
-     */
-    static final java.util.Set<String> REGISTRY_CASES = java.util.Set.of("service by digest", "service by digest, replicas 0",
-            "previous spec", "task");
-
     static Stream<Arguments> cases() {
         Map<String, Case> cases = new java.util.LinkedHashMap<>();
         for (String state : List.of("running", "paused", "restarting", "created", "exited", "dead")) {
@@ -161,8 +153,8 @@ class PruneInUseTest {
         PrunePolicy.Item item = plan.images().stream().filter(i -> i.id().equals(dry.subject())).findFirst()
                 .orElseThrow(() -> new AssertionError("the subject is in the plan\n" + PruneFormat.text(planned)));
         assertFalse(item.remove(), name + ": " + item + "\n" + PruneFormat.text(planned));
-        PrunePolicy.Why why = name.equals("recent use within until") ? PrunePolicy.Why.YOUNG
-                : store == FakeHost.Store.CONTAINERD && REGISTRY_CASES.contains(name) ? PrunePolicy.Why.TAGGED : PrunePolicy.Why.IN_USE;
+        // on the containerd store a registry case's image is tagged (its name@digest record), and said in use all the same
+        PrunePolicy.Why why = name.equals("recent use within until") ? PrunePolicy.Why.YOUNG : PrunePolicy.Why.IN_USE;
         assertEquals(why, item.why(), item.toString());
         assertTrue(plan.removed().stream().anyMatch(i -> i.id().equals(dry.unprotected())), "the unprotected image goes\n"
                 + PruneFormat.text(planned));

@@ -124,7 +124,8 @@ class PruneRegistryCacheTest {
             assertEquals(classic && !scaledTo0, s.imageById(v1.imageId()).isEmpty(), "the superseded pull " + (scaledTo0 ? "stays" : "goes") + "\n" + text);
             PrunePolicy.Item v1Item = report.plan().orElseThrow().images().stream().filter(i -> i.id().equals(v1.imageId())).findFirst()
                     .orElseThrow();
-            String why = !classic ? "tagged" : scaledTo0 ? "in use by service rollback (0 desired, 0 running)"
+            String rollbackUses = "in use by service rollback (0 desired, 0 running)";
+            String why = !classic ? (scaledTo0 ? rollbackUses + "; tagged" : "tagged") : scaledTo0 ? rollbackUses
                     : "superseded by " + OnFake.shortId(v2.imageId()) + " (localhost:5000/acc/app:<none>) and older than 24h";
             assertEquals(why, v1Item.reason());
             if (scaledTo0) {
