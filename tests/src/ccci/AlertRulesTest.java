@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ccci.GatePolicy.Verdict;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
+import ccci.sandbox.WholeProduct;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * every alert firing and not firing, and fail when an alert could never fire; and every series the
  * rules read is one prune writes.
  */
+@WholeProduct
 class AlertRulesTest {
     static final String RULES = "deploy/prometheus/ci-docker-prune.rules.yml";
     static final String RULE_TESTS = "deploy/prometheus/ci-docker-prune.rules.test.yml";

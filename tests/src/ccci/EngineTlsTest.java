@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.Cli.ExitCodes;
 import ccci.sandbox.SandboxEngine;
+import ccci.sandbox.WholeProduct;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a cert dir without its files is bad input before any connection, and auth-check never sends the
  * password over plain HTTP. A password in the host URI is never shown.
  */
+@WholeProduct
 class EngineTlsTest {
     static final String PASSWORD = "tls-secret-" + System.nanoTime();
     static SandboxEngine engine;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ccci.sandbox.WholeProduct;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the next run: a lib file, the catalog, the JDK, a jar JBang's cache lost. All on a copy of the
  * repository with its own JBang state and launcher cache.
  */
+@WholeProduct
 class LauncherCacheTest {
     static final String REMEMBERED = LauncherCopy.REMEMBERED;
     static final String FROM_MEMORY = LauncherCopy.FROM_MEMORY;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.CommandResult;
+import ccci.sandbox.WholeProduct;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * from Debian's packages, JBang, the catalog; one home for the launcher, JBang and Maven; and the
  * catalog's aliases never shadow one of JBang's commands.
  */
+@WholeProduct
 class LauncherSetupTest {
     static final int NOBODY = 65534;
     static final int EXIT_SETUP = 11;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ccci.Cli.ExitCodes;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
+import ccci.sandbox.WholeProduct;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
 
 /** The pinned ./jbang launcher and the catalog, end to end, as an operator runs them. */
+@WholeProduct
 class LauncherTest {
     @TempDir static Path jbangDir;
     @TempDir static Path elsewhere;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.CommandResult;
+import ccci.sandbox.WholeProduct;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a remembered line the one made for this script; and no @FILE argument is ever expanded. The
  * tests run as root and hand files to nobody (uid 65534), as another user on the host would own them.
  */
+@WholeProduct
 class LauncherTrustTest {
     static final int NOBODY = 65534;
     static final int EXIT_REFUSED = 12;

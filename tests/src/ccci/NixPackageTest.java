@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.CommandResult;
+import ccci.sandbox.WholeProduct;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Not proven here: nixpkgs' own stdenv (its fixup phase, which must leave the jar alone), the
  * sandbox itself, and the JDK nixpkgs pins.
  */
+@WholeProduct
 class NixPackageTest {
     static final Path BUILD = Repo.root().resolve("tests/nix/package-build.nix");
     /**

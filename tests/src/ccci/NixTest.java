@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.Provision;
 import ccci.sandbox.Sandboxes;
+import ccci.sandbox.WholeProduct;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -36,6 +37,7 @@ import picocli.CommandLine;
  * passes systemd-analyze verify and prunes (dry run) a real engine. A real nixpkgs build is
  * not proven here (see nix/README.md).
  */
+@WholeProduct
 class NixTest {
     static final Map<String, String> MAIN_CLASS = Map.of(
             "gates", "Gates", "prune", "Prune", "reuse-proof", "ReuseProof", "auth-check", "AuthCheck", "cache", "Cache", "watch", "Watch");

@@ -8,6 +8,7 @@ import ccci.sandbox.CommandResult;
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.SandboxRegistry;
+import ccci.sandbox.WholeProduct;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * asking systemd. It checks the document, not an engine's behaviour (the engine tests do that on
  * every engine of the matrix), so it runs once, on the default engine.
  */
+@WholeProduct
 class RunbookTest {
     static final String USER = "runbook";
     static final String PASSWORD = "pw-" + UUID.randomUUID();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.RegistryHost;
 import ccci.sandbox.SandboxEngine;
+import ccci.sandbox.WholeProduct;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * engine or registry (SIGSTOP): the summary carries the process's real exit code (143, 130), says
  * what was done and what is left changed, and prune writes its metrics.
  */
+@WholeProduct
 class SignalSummaryTest {
     static final String PASSWORD = "pw-" + UUID.randomUUID();
     static RegistryHost host;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.CommandResult;
 import ccci.sandbox.Sandboxes;
+import ccci.sandbox.WholeProduct;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * systemd's PATH) on a real engine. What is not exercised: systemd's own sandboxing (PrivateTmp,
  * ProtectSystem...), the timer firing, and install's systemctl calls.
  */
+@WholeProduct
 class SystemdUnitsTest {
     static final String UNIT = "ci-docker-prune";
     static final String INSTALL = "deploy/systemd/install";

@@ -7,6 +7,7 @@ import ccci.sandbox.CommandResult;
 import ccci.sandbox.SandboxEngine;
 import ccci.sandbox.Sandboxes;
 import ccci.sandbox.ToolkitImage;
+import ccci.sandbox.WholeProduct;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * (ToolkitImage): its entry point runs each command, and gates inside a container, given the
  * engine's socket, reaches the verdict the script reaches on the host.
  */
+@WholeProduct
 class ToolkitImageTest {
     static SandboxEngine engine;
     static String image;

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * What the test executions need from outside, fetched once before they start (tests/run runs the
  * executions side by side, and two apt-get runs at once would fight over dpkg's lock): Debian's
- * packages the sandbox and the plain tests use, and the engines of the releases the matrix names.
+ * packages the sandbox and the product tests use, and the engines of the releases the matrix names.
  */
 public final class Prepare {
     private Prepare() {}
