@@ -190,9 +190,10 @@ public final class PrunePolicy {
         Until age = imagesAge(until);
         String name = i.name();
         if (!i.dangling()) {
-            // a tagged image is never removed here; one a workload uses is said so (the shortfall's "nothing uses" counts the others)
+            // never removed here; one a workload uses is said so (the shortfall's "nothing uses" counts the others)
             List<InUse.Reason> users = protectedBy.stream().filter(r -> r.kind().workload()).toList();
-            return users.isEmpty() ? keep(i, Why.TAGGED, "tagged") : keep(i, Why.IN_USE, "in use by " + InUse.describe(users) + "; tagged");
+            return users.isEmpty() ? keep(i, Why.TAGGED, "tagged")
+                    : keep(i, Why.IN_USE, "in use by " + InUse.describe(users) + "; tagged");
         }
         if (!protectedBy.isEmpty()) {
             return protectedBy.get(0).kind() == InUse.Kind.RECENT ? keep(i, Why.YOUNG, protectedBy.get(0).text())
