@@ -282,6 +282,34 @@ class PruneSafetyTest {
         assertFalse(host.changes().stream().anyMatch(c -> c.startsWith("POST /build/prune")), host.changes().toString());
     }
 
+    /**
+     * The first phase too: a run-app stack that starts after the gates were checked at the start
+     * (while prune reads the host and plans) stops the run before the container phase, the gates
+     * being checked again right before it; nothing is pruned.
+     */
+    @Test
+    void aStackThatStartsWhilePruneIsPlanningStopsTheRunBeforeTheFirstPhase() {
+        FakeHost host = richHost(FakeHost.Store.CLASSIC);
+        FakeState s = host.state();
+        Set<String> danglingBefore = danglingIds(host);
+        PruneRun.Report report = OnFake.prune(host, OnFake.settings("24h"), false, new PruneRun.Listener() {
+            @Override
+            public void planned(ccci.GatePolicy.Verdict verdict, PrunePolicy.Plan plan) {
+                FakeState.Image base = s.topLevelImages().stream().filter(i -> i.tags().contains("ccci/base:1")).findFirst().orElseThrow();
+                s.container(STACK, base, "running");
+            }
+        });
+        String text = PruneFormat.text(report);
+        assertEquals(PruneRun.Outcome.STOPPED, report.outcome(), text);
+        assertEquals(ExitCodes.STOPPED_GATES_CLOSED, report.exitCode(), text);
+        assertEquals(Optional.of(Phase.CONTAINERS), report.stoppedBefore(), text);
+        assertEquals(0, report.phases().size(), text);
+        assertTrue(report.problem().orElseThrow().startsWith("gates closed before containers: stack: live run-app stack"),
+                report.problem().get());
+        assertEquals(List.of(), host.changes(), "nothing asked of the engine but reads");
+        assertEquals(danglingBefore, danglingIds(host), "no image touched");
+    }
+
     static Set<String> danglingIds(FakeHost host) {
         Set<String> ids = new TreeSet<>();
         host.imageTags().forEach((id, tags) -> {
