@@ -416,6 +416,7 @@ public final class SandboxEngine implements AutoCloseable {
             records.put(spec.isDangling() ? "moby-dangling@" + new ImageArchive(spec).imageId(true) : normalizedName(spec.ref()),
                     spec.created());
         }
+        String swarm = swarmState();
         stopEngine();
         if (containerd == null) {
             awaitManagedContainerdExit(); // it holds meta.db while it runs
@@ -423,6 +424,14 @@ public final class SandboxEngine implements AutoCloseable {
         ContainerdImageRecords.setTimes(containerdRoot.resolve("io.containerd.metadata.v1.bolt").resolve("meta.db"),
                 containerdNamespace(), records);
         restartEngine();
+        // a swarm node answers before its swarm is back (a manager says "not a swarm manager" for a while)
+        Await.await(() -> swarmState().equals(swarm) && (!swarm.equals("active true") || docker("node", "ls", "-q").exit() == 0),
+                Duration.ofSeconds(60), "the swarm node is back as it was (" + swarm + ")");
+    }
+
+    /** "active true" on a manager, "active false" on a worker, "inactive false" outside a swarm. */
+    private String swarmState() {
+        return dockerOk("info", "-f", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}").strip();
     }
 
     /** How containerd names a tagged image: docker.io/library/ added as the docker CLI adds it. */
