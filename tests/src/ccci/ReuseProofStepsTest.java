@@ -12,11 +12,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -64,30 +61,8 @@ class ReuseProofStepsTest {
 
     ReuseProofRun.Report prove(ReuseProofRun.Settings settings) {
         host.clearRequests();
-        return ReuseProofRun.run(host, settings, new ReuseProofRun.Listener() {}, host, ticking(s));
-    }
-
-    /** The host's clock, a second later at each reading: the steps' event windows do not overlap. */
-    static Clock ticking(FakeState state) {
-        return new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                synchronized (state) {
-                    state.advance(Duration.ofSeconds(1));
-                    return state.now();
-                }
-            }
-        };
+        // the host's clock a second later at each reading: the steps' event windows do not overlap
+        return ReuseProofRun.run(host, settings, new ReuseProofRun.Listener() {}, host, s.clock(Duration.ofSeconds(1)));
     }
 
     List<String> serviceNames() {

@@ -74,6 +74,34 @@ public final class FakeState {
         return this;
     }
 
+    /** The host's own clock, for a run: it reads the time the scenario has advanced the host to. */
+    public Clock clock() {
+        return clock(Duration.ZERO);
+    }
+
+    /** The host's clock, advanced by step at each reading (a run's event windows then never overlap). */
+    public Clock clock(Duration step) {
+        FakeState state = this;
+        return new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneId.of("UTC");
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                synchronized (state) {
+                    return state.advance(step).now();
+                }
+            }
+        };
+    }
+
     public FakeState at(Instant t) {
         now = t;
         return this;

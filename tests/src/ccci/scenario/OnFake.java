@@ -6,10 +6,7 @@ import ccci.Until;
 import ccci.fake.FakeHost;
 import ccci.fake.FakeState;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -27,32 +24,12 @@ final class OnFake {
         return host;
     }
 
-    /** The host's own clock: a run reads the time the scenario has advanced it to. */
-    static Clock clock(FakeState s) {
-        return new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return s.now();
-            }
-        };
-    }
-
     static PruneRun.Settings settings(String until) {
         return PruneRun.Settings.of(GATES, Until.parse(until));
     }
 
     static PruneRun.Report prune(FakeHost host, PruneRun.Settings settings, boolean dryRun, PruneRun.Listener listener) {
-        return PruneRun.run(() -> host, host, settings, dryRun, listener, clock(host.state()));
+        return PruneRun.run(() -> host, host, settings, dryRun, listener, host.state().clock());
     }
 
     static PruneRun.Report prune(FakeHost host, String until, boolean dryRun) {

@@ -12,10 +12,7 @@ import ccci.Until;
 import ccci.fake.FakeHost;
 import ccci.fake.FakeState;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -46,26 +43,6 @@ final class Peers {
         s.disk(capacityMb * MB, 0);
         long store = host.measure(Path.of(ROOT)).usedBytes();
         s.disk(capacityMb * MB, usedMb * MB - store);
-    }
-
-    /** The host's own clock: a run reads the time the scenario has advanced it to. */
-    static Clock clock(FakeState s) {
-        return new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return s.now();
-            }
-        };
     }
 
     /** prune's options, each null when not given (as the command line leaves them). */
@@ -150,7 +127,7 @@ final class Peers {
 
     static PruneRun.Report prune(FakeHost host, Options options, boolean dryRun) {
         host.clearRequests(); // the set-up's requests are not the run's
-        return PruneRun.run(() -> host, host, options.settings(), dryRun, new PruneRun.Listener() {}, clock(host.state()));
+        return PruneRun.run(() -> host, host, options.settings(), dryRun, new PruneRun.Listener() {}, host.state().clock());
     }
 
     static EvictionRun.Result eviction(PruneRun.Report report) {
