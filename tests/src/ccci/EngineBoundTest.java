@@ -5,15 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ccci.sandbox.CommandResult;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -30,12 +26,10 @@ class EngineBoundTest {
     enum Stall { MID_HEADER, ONE_BYTE_AT_A_TIME, NO_ANSWER }
 
     @TempDir Path dir;
-    final List<Thread> servers = new ArrayList<>();
-    ServerSocketChannel server;
+    FakeEngineSocket server;
 
     @AfterEach
     void stop() throws IOException {
-        servers.forEach(Thread::interrupt);
         if (server != null) {
             server.close();
         }
@@ -43,25 +37,8 @@ class EngineBoundTest {
 
     /** A socket that accepts, reads the request and then answers as the stall says, never finishing. */
     Path stallingEngine(Stall stall) throws IOException {
-        Path socket = dir.resolve("stall.sock");
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
-        Thread t = new Thread(() -> {
-            try {
-                while (true) {
-                    SocketChannel client = server.accept();
-                    Thread each = new Thread(() -> serve(client, stall));
-                    each.setDaemon(true);
-                    each.start();
-                }
-            } catch (IOException closed) {
-                // the test is over
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        servers.add(t);
-        return socket;
+        server = FakeEngineSocket.serve(dir.resolve("stall.sock"), client -> serve(client, stall));
+        return server.socket;
     }
 
     static void serve(SocketChannel client, Stall stall) {

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EngineRequestsTest {
     @TempDir Path dir;
-    ServerSocketChannel server;
+    FakeEngineSocket server;
     final List<String> requestLines = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -36,35 +32,23 @@ class EngineRequestsTest {
     }
 
     Path recordingEngine() throws IOException {
-        Path socket = dir.resolve("engine.sock");
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
-        Thread t = new Thread(() -> {
-            try {
-                while (true) {
-                    SocketChannel client = server.accept();
-                    try (client) {
-                        ByteBuffer in = ByteBuffer.allocate(16384);
-                        StringBuilder head = new StringBuilder();
-                        while (head.indexOf("\r\n\r\n") < 0 && client.read(in) > 0) {
-                            in.flip();
-                            head.append(StandardCharsets.ISO_8859_1.decode(in));
-                            in.clear();
-                        }
-                        requestLines.add(head.substring(0, Math.max(0, head.indexOf("\r\n"))));
-                        client.write(ByteBuffer.wrap(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-                                + "Connection: close\r\n\r\n[]").getBytes(StandardCharsets.US_ASCII)));
-                    } catch (IOException oneClient) {
-                        // the next request comes on a new connection
-                    }
+        server = FakeEngineSocket.serve(dir.resolve("engine.sock"), client -> {
+            try (client) {
+                ByteBuffer in = ByteBuffer.allocate(16384);
+                StringBuilder head = new StringBuilder();
+                while (head.indexOf("\r\n\r\n") < 0 && client.read(in) > 0) {
+                    in.flip();
+                    head.append(StandardCharsets.ISO_8859_1.decode(in));
+                    in.clear();
                 }
-            } catch (IOException closed) {
-                // the test is over
+                requestLines.add(head.substring(0, Math.max(0, head.indexOf("\r\n"))));
+                client.write(ByteBuffer.wrap(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                        + "Connection: close\r\n\r\n[]").getBytes(StandardCharsets.US_ASCII)));
+            } catch (IOException oneClient) {
+                // the next request comes on a new connection
             }
         });
-        t.setDaemon(true);
-        t.start();
-        return socket;
+        return server.socket;
     }
 
     @Test
