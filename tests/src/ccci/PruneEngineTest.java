@@ -1,5 +1,7 @@
 package ccci;
 
+import static ccci.PruneJson.ids;
+import static ccci.PruneJson.reasonFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -311,22 +312,4 @@ class PruneEngineTest {
         }, Duration.ofSeconds(15));
         return left[0] < bulk && left[0] > bulk / 5;
     }
-
-    static Set<String> ids(JsonNode items) {
-        Set<String> ids = new TreeSet<>();
-        items.forEach(i -> ids.add(i.path("id").asText()));
-        return ids;
-    }
-
-    static String reasonFor(JsonNode items, String id) {
-        Set<String> seen = new HashSet<>();
-        for (JsonNode i : items) {
-            seen.add(i.path("id").asText());
-            if (i.path("id").asText().equals(id)) {
-                return i.path("reason").asText();
-            }
-        }
-        throw new AssertionError(id + " not among " + seen);
-    }
-
 }

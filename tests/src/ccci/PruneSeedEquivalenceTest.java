@@ -107,7 +107,7 @@ class PruneSeedEquivalenceTest {
         CommandResult run = ScriptRun.of("Prune", args);
         // --threshold 1 makes the disk gate hold; no prune brings a real disk below 1%: insufficient (exit 17)
         assertEquals(ExitCodes.INSUFFICIENT, run.exit(), run.toString());
-        assertEquals(PruneEngineTest.ids(dryRun.json().path("wouldRemove")), PruneEngineTest.ids(run.json().path("removed")),
+        assertEquals(PruneJson.ids(dryRun.json().path("wouldRemove")), PruneJson.ids(run.json().path("removed")),
                 "the dry run lists exactly what the real run removes\n" + dryRun.out() + run.out());
 
         seed.dockerOk("container", "prune", "-f", "--filter", "until=" + until);

@@ -1,5 +1,7 @@
 package ccci.scenario;
 
+import static ccci.PruneJson.ids;
+import static ccci.PruneJson.reasonFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -24,7 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,22 +93,6 @@ class PruneReportTest {
         return out.append(PruneFormat.text(report[0])).toString();
     }
 
-    static Set<String> ids(JsonNode items) {
-        Set<String> ids = new TreeSet<>();
-        items.forEach(i -> ids.add(i.path("id").asText()));
-        return ids;
-    }
-
-    static String reasonFor(JsonNode items, String id) {
-        Set<String> seen = new HashSet<>();
-        for (JsonNode i : items) {
-            seen.add(i.path("id").asText());
-            if (i.path("id").asText().equals(id)) {
-                return i.path("reason").asText();
-            }
-        }
-        throw new AssertionError(id + " not among " + seen);
-    }
 
     @Test
     void aDryRunListsWhatARealRunWouldRemoveAndKeepWithReasons() throws Exception {
